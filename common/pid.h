@@ -1,0 +1,52 @@
+/*
+ * pid.h: the I_sx partial information decomposition of one neuron's output
+ * with its k sources, estimated from one batch, and the gradient of the goal
+ * G = gamma . (Pi, H_res) with respect to each sample's output probability
+ * (INFOMORPHIC.md, sections 2-4).
+ *
+ * The joint distribution is P(s, t) = (1/N) sum_n [s_n == s] theta_n(t). Only
+ * occupied cells are visited: cost O(N) per neuron, independent of the number
+ * of bins. Accumulation is in double. An im_pid is a workspace for one layer
+ * (k, bins per source, a maximal batch size); it is allocated once and reused
+ * for every neuron and batch, so the hot path allocates nothing.
+ * Not thread-safe: one workspace per thread.
+ */
+#ifndef IM_PID_H
+#define IM_PID_H
+
+#include "im.h"
+#include "lattice.h"
+
+#include <stdint.h>
+
+typedef struct im_pid im_pid;
+
+/* A workspace for k sources (2 or 3) with bins[i] bins for source i (each
+ * 1..65535) and batches of at most n_max samples. Returns NULL and fills err
+ * on invalid arguments; aborts on out-of-memory. Caller owns the result and
+ * frees it with im_pid_free. */
+im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err);
+
+/* Free a workspace and set *w to NULL; NULL-safe. */
+void im_pid_free(im_pid **w);
+
+/* The lattice of this workspace (owned by the workspace). */
+const im_lattice *im_pid_lattice(const im_pid *w);
+
+/*
+ * One neuron, one batch of n samples (1 <= n <= n_max).
+ *   bins   [k][n]  source-major bin indices: bins[i*n + j] is sample j's bin for source i
+ *   theta  [n]     P(Y = +1) per sample, in (0, 1)
+ *   gamma  [n_terms] goal weights in canonical order, h_res last (5 or 19); may be
+ *                  NULL when neither goal nor gradient is wanted
+ * Outputs (each may be NULL):
+ *   terms  [n_terms] the atoms Pi in canonical order, then H_res (bits)
+ *   goal   G = gamma . terms (bits)
+ *   dtheta [n]     dG/dtheta_j for every sample (needs gamma)
+ * Returns 0, or IM_ERANGE for a bin index out of range / theta outside [0, 1],
+ * or IM_EINVAL for n out of range; err gets the detail.
+ */
+int im_pid_neuron(im_pid *w, int n, const uint16_t *bins, const double *theta, const double *gamma,
+                  double *terms, double *goal, double *dtheta, im_error *err);
+
+#endif /* IM_PID_H */

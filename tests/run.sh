@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it: installs missing build
+# dependencies, builds twice (release; debug with AddressSanitizer and
+# UndefinedBehaviorSanitizer; warnings are errors) and runs ctest in both.
+# Usage: tests/run.sh        (from anywhere; builds in build/ and build-asan/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deploy/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== release build (build/)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+make -C build -j"$jobs" --no-print-directory
+
+echo "== sanitizer build (build-asan/)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIM_SANITIZE=address,undefined >/dev/null
+make -C build-asan -j"$jobs" --no-print-directory
+
+echo "== tests (release)"
+(cd build && ctest --output-on-failure -j"$jobs")
+echo "== tests (address + undefined behaviour sanitizers)"
+(cd build-asan && ctest --output-on-failure -j"$jobs")

@@ -1,0 +1,359 @@
+/*
+ * protocol.h: the wire messages between the coordinator, its workers and the
+ * `infomorph` command: JSON bodies over ZeroMQ, their encoding, decoding,
+ * size limit and version check. All decoding of network data happens here;
+ * the decoder never crashes and never asserts on bad bytes: it returns
+ * IM_WIRE_EMALFORMED with a message naming what is wrong.
+ *
+ * ## Transport
+ *
+ * One message = one ZeroMQ frame holding one JSON object (UTF-8, at most
+ * IM_MSG_MAX_BYTES) with "type" (a string below) and "v" (the protocol
+ * version, IM_PROTOCOL_VERSION; any other version is refused with ERROR).
+ * Unknown keys are ignored (so a later minor addition does not break older
+ * peers); known keys of the wrong type or out of range are errors.
+ * The coordinator binds a ROUTER for workers (default tcp://127.0.0.1:5555)
+ * and a ROUTER for clients (default tcp://127.0.0.1:5556). Workers and the
+ * `infomorph` command use DEALER sockets and send single-frame messages; the
+ * ROUTER sees [identity][body]. (A REQ socket also works: every frame before
+ * the last is an envelope that the reply repeats.) Every request gets exactly
+ * one reply, so a peer that waits longer than its timeout for a reply may
+ * assume the coordinator is gone and reconnect. Malformed, oversized or
+ * unknown messages get {"type": "ERROR", "message": ...}; the coordinator
+ * logs them and keeps serving.
+ *
+ * Identifiers: "trial" is the trial's id in the database (an integer >= 1,
+ * unique over all campaigns); "attempt" counts the hand-outs of that trial
+ * (1, 2, ...). Accuracies are fractions in [0, 1]; a number that is unknown
+ * or not finite is sent as null (decoded as NAN).
+ *
+ * ## Worker -> coordinator (each answered by exactly one reply)
+ *
+ * READY {worker, host, pid, backends, threads, version, datasets}
+ *     The worker is free and asks for one trial. worker (required): the
+ *     worker's unique name, e.g. "host:pid"; host, version: strings; pid,
+ *     threads: integers >= 0; backends: list of strings ("builtin", "exec");
+ *     datasets: list of the dataset folder names it has; when present, only
+ *     trials whose spec's "dataset" is listed are handed to it (absent = any).
+ *   -> JOB {trial, attempt, lease_s, campaign, number, spec, user}
+ *     trial, attempt: what to echo in every later message about it;
+ *     lease_s: the lease in seconds: send PROGRESS or HEARTBEAT at least
+ *     every lease_s / 3, or the attempt is declared lost and the trial is
+ *     handed to another worker; campaign: the campaign's name; number: the
+ *     trial's 0-based number in its campaign; spec: the trial spec object
+ *     (spec.h's JSON, gamma and seed set for this trial); user: the
+ *     campaign's "user" object, or absent.
+ *   -> NOJOB {retry_ms}: nothing to do now; send READY again after retry_ms.
+ *
+ * PROGRESS {trial, attempt, epoch, train_acc, val_acc, test_acc, goal_hidden,
+ *           goal_out, seconds}
+ *     After each epoch (epoch 0 is the untrained network); everything but
+ *     trial, attempt and epoch may be null or absent. The coordinator records
+ *     the epoch and renews the lease.
+ * HEARTBEAT {trial, attempt}
+ *     Renews the lease during a long epoch (trial 0 = idle, just alive).
+ *   -> CONTINUE {trial, attempt}: go on.
+ *   -> STOP {trial, attempt, reason}: stop this trial now. reason:
+ *     "pruned" (the pruner stopped it), "cancelled" (its campaign was
+ *     cancelled), "lost" (the lease ran out: the attempt was given up and
+ *     the trial is handed out again), "unknown" (no such trial or attempt).
+ *     For "pruned" and "cancelled" send a RESULT with status "stopped" and
+ *     the curve so far; for "lost" and "unknown" a RESULT is not needed.
+ *
+ * RESULT {trial, attempt, status, val_acc, test_acc, curve, atoms, wall_s,
+ *         error}
+ *     status: "done" (trained), "failed" (the run failed, error says why:
+ *     the trial is recorded as failed with its error and not retried, since
+ *     the same spec fails again; a worker that lacks a dataset must not
+ *     list it in READY), "interrupted" (the worker was told to shut down:
+ *     the trial is queued again at once), "stopped" (after STOP: recorded as
+ *     pruned or cancelled). curve: list of per-epoch objects with the keys of
+ *     PROGRESS (epoch required); atoms: {"hidden": {short name: bits},
+ *     "output": {short name: bits}} at the end of training; wall_s: seconds
+ *     of training; error: string or null. curve and atoms may be absent.
+ *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
+ *     (or deliberately ignored); the worker may forget it. accepted: true
+ *     the first time; false for a duplicate ("duplicate"), a result for an
+ *     attempt that is no longer the running one ("superseded": recorded in
+ *     the event log, the trial's data is not overwritten) or an unknown
+ *     trial ("unknown"). A worker that lost the coordinator resends its
+ *     RESULT until it is ACKed: that is safe.
+ *
+ * BYE {worker}
+ *     The worker is shutting down (after reporting its trial, if any).
+ *   -> ACK {trial: 0, attempt: 0, accepted: true}
+ *
+ * ## Client (the `infomorph` command) -> coordinator
+ *
+ * Replies are {"type": "OK", "v": 1, "re": REQUEST TYPE, ...payload} or
+ * {"type": "ERROR", "v": 1, "re": REQUEST TYPE, "message": "..."}. A
+ * campaign selector ("campaign") is the campaign's name (string) or id
+ * (integer); an unknown one gives ERROR "no campaign 'x'". A campaign
+ * object below is {"id", "name", "kind", "status", "priority", "budget",
+ * "seeds_per_point", "created_at", "started_at", "finished_at", "trials",
+ * "queued", "running", "done", "failed", "pruned", "cancelled",
+ * "best_val_acc", "best_trial", "done_fraction"} (trials = created so far;
+ * null where unknown); a trial object is {"trial", "campaign", "number",
+ * "point", "seed", "label", "status", "attempt", "worker", "val_acc",
+ * "test_acc", "wall_s", "gamma": {short name: value}}, fields as in the
+ * database's trials table.
+ *
+ * SUBMIT {campaign: {the campaign file's object}}
+ *   -> OK {campaign_id, name, planned}  planned: trials the campaign will run
+ *   -> ERROR {message}: the spec is refused, naming the field
+ *      ("campaign: 'budget' must be an integer >= 1"), or the name is taken.
+ * LIST {} -> OK {campaigns: [campaign object, ...]}  in submission order
+ * STATUS {campaign (optional)}
+ *   -> OK {campaigns: [campaign object plus "planned", "best" (the best
+ *      trial object or null), "trials_per_hour" (done since the coordinator
+ *      started, per hour of running; null if unknown), "eta_s" (null if
+ *      unknown)], workers: [as WORKERS]}  all campaigns when none is named
+ * BEST {campaign (optional: all campaigns), n (default 10, 1..1000)}
+ *   -> OK {trials: [trial object plus "rank"]}  by val_acc, best first
+ * TRIALS {campaign} -> OK {trials: [trial object plus "error", "created_at",
+ *      "started_at", "finished_at"]}  every trial, by number
+ * CANCEL {campaign}
+ *   -> OK {campaign, cancelled}  queued trials are cancelled at once
+ *      (cancelled = how many); running ones get STOP "cancelled" at their
+ *      next PROGRESS or HEARTBEAT. Cancelling a finished campaign is an ERROR.
+ * EXPORT {campaign}
+ *   -> OK {campaign: campaign object, trials: [as TRIALS plus "spec",
+ *      "epochs": [{"epoch", "train_acc", "val_acc", "test_acc",
+ *      "goal_hidden", "goal_out", "seconds"}], "atoms": {"hidden": {...},
+ *      "output": {...}}, "attempts": [{"attempt", "worker", "status",
+ *      "started_at", "ended_at", "error"}]]}
+ * WORKERS {} -> OK {workers: [{"name", "host", "pid", "threads", "backends",
+ *      "first_seen", "last_seen", "status" ("alive", "lost" or "gone"),
+ *      "trials_done", "state" ("idle", "busy" or "away": not connected to
+ *      this coordinator run), "trial" (the running trial or null),
+ *      "last_seen_s_ago" (null if away)}]}
+ *
+ * ## This module
+ *
+ * An im_msg is the decoded form of any message: the type, the fields of that
+ * type, and `body`, the whole JSON object. Strings and JSON values in the
+ * fields are borrowed from body (valid until im_msg_release); curve and
+ * atoms arrays are owned by the message. Thread-safe: no global state.
+ */
+#ifndef IM_PROTOCOL_H
+#define IM_PROTOCOL_H
+
+#include "im.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IM_PROTOCOL_VERSION 1
+#define IM_MSG_MAX_BYTES    (16u << 20) /* larger messages are refused with ERROR */
+#define IM_WIRE_NAME_MAX    128         /* longest worker name, host, reason, ... */
+#define IM_ENVELOPE_MAX     4           /* most routing frames kept for a reply */
+
+/* Return codes of the wire functions (the czmq codec convention). */
+enum {
+    IM_WIRE_ETRANSPORT = -1, /* ZeroMQ failed (errno says why; EAGAIN: nothing to read) */
+    IM_WIRE_EMALFORMED = -2  /* bytes arrived but are not a valid message */
+};
+
+typedef enum {
+    /* worker -> coordinator */
+    IM_MSG_READY = 0,
+    IM_MSG_PROGRESS,
+    IM_MSG_HEARTBEAT,
+    IM_MSG_RESULT,
+    IM_MSG_BYE,
+    /* coordinator -> worker */
+    IM_MSG_JOB,
+    IM_MSG_NOJOB,
+    IM_MSG_CONTINUE,
+    IM_MSG_STOP,
+    IM_MSG_ACK,
+    /* client -> coordinator */
+    IM_MSG_SUBMIT,
+    IM_MSG_LIST,
+    IM_MSG_STATUS,
+    IM_MSG_BEST,
+    IM_MSG_TRIALS,
+    IM_MSG_CANCEL,
+    IM_MSG_EXPORT,
+    IM_MSG_WORKERS,
+    /* coordinator -> client, and ERROR to anyone */
+    IM_MSG_OK,
+    IM_MSG_ERROR,
+    IM_MSG_COUNT_
+} im_msg_type;
+
+/* "READY", ...; NULL for a value out of range. Static strings. */
+const char *im_msg_type_name(im_msg_type t);
+/* 0 and *out, or IM_ENOTFOUND. */
+int im_msg_type_parse(const char *name, im_msg_type *out);
+
+typedef enum {
+    IM_RESULT_DONE = 0,    /* "done" */
+    IM_RESULT_FAILED,      /* "failed" */
+    IM_RESULT_INTERRUPTED, /* "interrupted" */
+    IM_RESULT_STOPPED      /* "stopped" */
+} im_result_status;
+
+const char *im_result_status_name(im_result_status s);
+
+/* One epoch of a learning curve (PROGRESS, and the entries of RESULT's
+ * curve). NAN = null. */
+typedef struct im_wire_epoch {
+    int epoch; /* >= 0 */
+    double train_acc, val_acc, test_acc;
+    double goal_hidden, goal_out;
+    double seconds;
+} im_wire_epoch;
+
+/* One PID atom of RESULT's atoms. */
+typedef struct im_wire_atom {
+    const char *layer; /* "hidden" or "output" */
+    const char *name;  /* short name, 1..31 bytes */
+    double value;      /* finite */
+} im_wire_atom;
+
+/* A campaign selector: a name or an id (exactly one is set). */
+typedef struct im_wire_campaign_ref {
+    const char *name; /* NULL when id is given */
+    int64_t id;       /* 0 when name is given (and when none was given at all) */
+} im_wire_campaign_ref;
+
+typedef struct im_msg {
+    im_msg_type type;
+    /* Decoded: the whole message, owned (a reference). Encoding: extra keys
+     * merged into the message (borrowed; may be NULL): the payload of OK,
+     * anything else a sender wants to add. */
+    json_t *body;
+    union {
+        struct {
+            const char *worker;     /* required, 1..IM_WIRE_NAME_MAX bytes */
+            const char *host;       /* NULL if absent */
+            const char *version;    /* NULL if absent */
+            int64_t pid;            /* 0 if absent */
+            int threads;            /* 0 if absent */
+            const json_t *backends; /* array of strings, or NULL */
+            const json_t *datasets; /* array of strings, or NULL (= any) */
+        } ready;
+        struct {
+            int64_t trial;
+            int attempt;
+            double lease_s;       /* > 0 */
+            const char *campaign; /* NULL if absent */
+            int number;           /* -1 if absent */
+            const json_t *spec;   /* object, required */
+            const json_t *user;   /* object or NULL */
+        } job;
+        struct {
+            int retry_ms; /* >= 0 */
+        } nojob;
+        struct {
+            int64_t trial;
+            int attempt;
+            im_wire_epoch e;
+        } progress;
+        struct {
+            int64_t trial; /* 0 = idle */
+            int attempt;
+        } heartbeat, cont; /* HEARTBEAT, CONTINUE */
+        struct {
+            int64_t trial;
+            int attempt;
+            const char *reason; /* "pruned", "cancelled", "lost", "unknown" */
+        } stop;
+        struct {
+            int64_t trial;
+            int attempt;
+            im_result_status status;
+            double val_acc, test_acc, wall_s; /* NAN = null */
+            const char *error;                /* NULL if absent or null */
+            im_wire_epoch *curve;             /* [n_curve]; decoded: owned by the message */
+            size_t n_curve;
+            im_wire_atom *atoms; /* [n_atoms]; decoded: owned by the message */
+            size_t n_atoms;
+        } result;
+        struct {
+            const char *worker;
+        } bye;
+        struct {
+            int64_t trial;
+            int attempt;
+            int accepted;     /* 0 or 1 */
+            const char *note; /* "accepted", "duplicate", "superseded", "unknown"; may be NULL */
+        } ack;
+        struct {
+            const json_t *campaign; /* object, required */
+        } submit;
+        struct {
+            im_wire_campaign_ref campaign; /* required for TRIALS, CANCEL, EXPORT */
+            int n;                         /* BEST only: 10 if absent, 1..1000 */
+        } query;                           /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
+        struct {
+            const char *re; /* the request type, NULL if absent */
+        } ok;
+        struct {
+            const char *re;      /* the request type it answers, NULL if unknown */
+            const char *message; /* required */
+        } error;
+    };
+} im_msg;
+
+/* Decode one message body of len bytes (not NUL-terminated). On success
+ * returns 0 and fills *m (release it with im_msg_release). On failure
+ * returns IM_WIRE_EMALFORMED, leaves *m released (nothing to free) and, if
+ * err is non-NULL, writes a message naming the problem, e.g. "message:
+ * 'attempt' must be an integer >= 1" or "message: protocol version 2, this
+ * program speaks 1". Never reads past data + len. */
+int im_msg_decode(im_msg *m, const void *data, size_t len, im_error *err);
+
+/* Free what a decoded message owns and zero *m. NULL is a no-op; calling it
+ * twice is harmless. Do not call it on a message built for encoding unless
+ * its body is a reference the caller gave away to it. */
+void im_msg_release(im_msg *m);
+
+/* The message as a new JSON object (caller owns the reference); body's keys
+ * (if any) are copied into it. NAN and infinities become null. Returns NULL
+ * with err set if a required field is missing (e.g. a JOB without a spec). */
+json_t *im_msg_to_json(const im_msg *m, im_error *err);
+
+/* The message as compact JSON text (malloc'd, NUL-terminated; caller frees
+ * with free()), *len_out (may be NULL) set to its length without the NUL.
+ * Returns NULL with err set on failure (as im_msg_to_json). */
+char *im_msg_encode(const im_msg *m, size_t *len_out, im_error *err);
+
+/* 1 if arr is a JSON array containing the string s, else 0. */
+int im_wire_list_has(const json_t *arr, const char *s);
+
+/* ---- transport ---- */
+
+/* The routing frames before the body (ROUTER identity, REQ's empty frame). */
+typedef struct im_envelope {
+    int n;
+    size_t len[IM_ENVELOPE_MAX];
+    unsigned char frame[IM_ENVELOPE_MAX][256];
+} im_envelope;
+
+/* Receive one multipart message from socket: every frame before the last
+ * goes into *env (may be NULL on DEALER sockets, then routing frames are
+ * refused), the last is decoded into *m. flags: 0 or ZMQ_DONTWAIT.
+ * Returns 0; IM_WIRE_ETRANSPORT if zmq_msg_recv failed (errno set; EAGAIN
+ * with ZMQ_DONTWAIT means nothing was waiting), *m untouched;
+ * IM_WIRE_EMALFORMED if the body is larger than max_bytes, the envelope
+ * has more than IM_ENVELOPE_MAX frames or a frame longer than 255 bytes,
+ * or the body does not decode: the whole multipart message was consumed,
+ * *env holds the sender's routing frames when they were valid (env->n ==
+ * -1 when they were not, so no reply is possible) and err says why.
+ * Not thread-safe for one socket (ZeroMQ sockets are not). */
+int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im_msg *m,
+                 im_error *err);
+
+/* Send env's frames (env may be NULL or empty) and then m encoded. Returns 0,
+ * IM_WIRE_ETRANSPORT (errno set; with ZMQ_DONTWAIT semantics on a ROUTER, a
+ * peer that has gone away makes the send a silent no-op, as ZeroMQ does),
+ * or IM_WIRE_EMALFORMED when m cannot be encoded (err set). */
+int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error *err);
+
+/* Send ERROR {re, message} to env. re may be NULL. Returns as im_wire_send. */
+int im_wire_send_error(void *socket, const im_envelope *env, const char *re, const char *message);
+
+#endif /* IM_PROTOCOL_H */

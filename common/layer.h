@@ -131,8 +131,11 @@ const im_layer_spec *im_layer_get_spec(const im_layer *l);
  *   in  [k] pointers; in[i] is [n][n_in[i]] sample-major, or NULL for an
  *       all-zero input (then x_i = b_i without a GEMM: lateral input at the
  *       first recurrent step, the label context at evaluation). in[i] may be
- *       this layer's own output buffer (im_layer_output): forward does not
- *       write it.
+ *       this layer's own output buffer (im_layer_output): forward copies it,
+ *       since im_layer_sample overwrites it. Every other input is borrowed
+ *       until the next forward: goal / backward read it again for the weight
+ *       gradients, so it must stay valid and unchanged until then (e.g. run a
+ *       hidden layer's goal before resampling the layer that feeds it).
  * Sets x_i and theta for the batch. Returns 0, IM_EINVAL (n out of range), or
  * IM_ENUMERIC if a pre-activation is not finite.
  */

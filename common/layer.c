@@ -1,0 +1,555 @@
+/*
+ * layer.c: one layer of infomorphic neurons (see layer.h).
+ *
+ * Memory: one parameter block [n_params] = W_0, b_0, W_1, b_1, ... and three
+ * blocks of the same shape for the gradient and Adam's two moments; masks per
+ * masked source; per-batch buffers sized for n_max. For the current batch of
+ * n samples every neuron-major buffer [n_out][n] is dense with row stride n.
+ *
+ * Forward keeps d theta / d x_i per sample (dthx), so the backward pass is an
+ * elementwise product and one GEMM per source; nothing is recomputed.
+ */
+#include "layer.h"
+
+#include "gemm.h"
+#include "pid.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct im_layer {
+    im_layer_spec spec;
+    int k, n_out, n_max, n_terms;
+    int n_in[IM_MAX_SOURCES];
+    size_t off_w[IM_MAX_SOURCES], off_b[IM_MAX_SOURCES]; /* offsets into params */
+    size_t n_params;
+    double *params;               /* [n_params] */
+    double *grad;                 /* [n_params] dLoss/dparams */
+    double *adam_m;               /* [n_params] */
+    double *adam_v;               /* [n_params] */
+    long adam_t;                  /* steps done */
+    double *mask[IM_MAX_SOURCES]; /* [n_out][n_in[i]] or NULL */
+
+    const double *in[IM_MAX_SOURCES]; /* inputs of the last forward (borrowed or own_in) */
+    double *own_in;                   /* [n_max][n_out] copy of this layer's own output */
+    double *x;                        /* [k][n_out][n_max], block i dense [n_out][n] */
+    double *dthx;                     /* [k][n_out][n_max] d theta / d x_i */
+    double *dx;                       /* [k][n_out][n_max] dLoss / d x_i */
+    double *theta;                    /* [n_out][n_max] */
+    double *dtheta;                   /* [n_out][n_max] work: dLoss / d theta */
+    double *y;                        /* [n_max][n_out] */
+    uint16_t *bins;                   /* [n_out][k][n_max], dense [n_out][k][n] */
+    int n;                            /* batch of the last forward, 0 before */
+    int n_binned;                     /* batch size of the last bin, 0 before */
+    int n_sampled;
+
+    im_pid *pid;
+    double gemm_s, pid_s;
+};
+
+/* ---- activation ---------------------------------------------------------- */
+
+static inline double sigmoid(double u)
+{
+    return 1.0 / (1.0 + exp(-u));
+}
+
+/* theta(x) clamped, and d theta / d x_i (zero where clamped). x [k], d [k]. */
+static inline double act_eval(const im_activation *a, int k, const double *x, double *d)
+{
+    const double f = x[0];
+    double g, dadf, dadc, dadl = 0.0;
+    if (a->kind == IM_ACT_TRIVARIATE) {
+        const double c = x[1], l = x[2];
+        const double s1 = sigmoid(a->w1 * f * c), s2 = sigmoid(a->w2 * f * l);
+        const double e1 = a->c1 * s1 * (1.0 - s1) * a->w1; /* d(c1 s1)/d(f c) */
+        const double e2 = a->c2 * s2 * (1.0 - s2) * a->w2;
+        g = (1.0 - a->c1 - a->c2) + a->c1 * s1 + a->c2 * s2;
+        dadf = g + f * (e1 * c + e2 * l);
+        dadc = f * f * e1;
+        dadl = f * f * e2;
+    } else {
+        const double c = x[1];
+        const double s = sigmoid(a->k2 * f * c);
+        const double e = (1.0 - a->k1) * 2.0 * s * (1.0 - s) * a->k2;
+        g = a->k1 + (1.0 - a->k1) * 2.0 * s;
+        dadf = g + f * e * c;
+        dadc = f * f * e;
+    }
+    double th = sigmoid(f * g);
+    double dth = th * (1.0 - th);
+    if (th < IM_THETA_MIN) {
+        th = IM_THETA_MIN;
+        dth = 0.0;
+    } else if (th > 1.0 - IM_THETA_MIN) {
+        th = 1.0 - IM_THETA_MIN;
+        dth = 0.0;
+    }
+    if (d) {
+        d[0] = dth * dadf;
+        d[1] = dth * dadc;
+        if (k == 3) d[2] = dth * dadl;
+    }
+    return th;
+}
+
+im_activation im_activation_trivariate(void)
+{
+    im_activation a = {.kind = IM_ACT_TRIVARIATE, .c1 = 0.1, .c2 = 0.1, .w1 = 2.0, .w2 = 2.0};
+    return a;
+}
+
+im_activation im_activation_bivariate(double k1, double k2)
+{
+    im_activation a = {.kind = IM_ACT_BIVARIATE, .k1 = k1, .k2 = k2};
+    return a;
+}
+
+double im_activation_eval(const im_activation *a, int k, const double *x, double *dtheta_dx)
+{
+    return act_eval(a, k, x, dtheta_dx);
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+static int spec_check(const im_layer_spec *s, im_error *err)
+{
+    if (s->k != 2 && s->k != 3)
+        return im_error_set(err, IM_EINVAL, "layer: k must be 2 or 3, not %d", s->k);
+    if (s->n_out < 1) return im_error_set(err, IM_EINVAL, "layer: n_out must be >= 1");
+    if (s->n_max < 1) return im_error_set(err, IM_EINVAL, "layer: n_max must be >= 1");
+    if (s->act.kind == IM_ACT_TRIVARIATE && s->k != 3)
+        return im_error_set(err, IM_EINVAL, "layer: the trivariate activation needs k = 3");
+    if (s->act.kind == IM_ACT_BIVARIATE && s->k != 2)
+        return im_error_set(err, IM_EINVAL, "layer: the bivariate activation needs k = 2");
+    if (s->act.kind != IM_ACT_TRIVARIATE && s->act.kind != IM_ACT_BIVARIATE)
+        return im_error_set(err, IM_EINVAL, "layer: unknown activation %d", (int)s->act.kind);
+    if (!isfinite(s->lr) || s->lr < 0 || !isfinite(s->wd) || s->wd < 0)
+        return im_error_set(err, IM_EINVAL, "layer: lr and wd must be finite and >= 0");
+    int n_terms = s->k == 2 ? 5 : 19;
+    for (int j = 0; j < n_terms; j++)
+        if (!isfinite(s->gamma[j]))
+            return im_error_set(err, IM_EINVAL, "layer: gamma[%d] is not finite", j);
+    for (int i = 0; i < s->k; i++) {
+        const im_source_spec *src = &s->src[i];
+        if (src->n_in < 1)
+            return im_error_set(err, IM_EINVAL, "layer: source %d: n_in must be >= 1", i);
+        int rc = im_binning_check(&src->binning, err);
+        if (rc) return rc;
+        if (src->mask != IM_MASK_NONE && src->mask != IM_MASK_NO_SELF &&
+            src->mask != IM_MASK_SPARSE)
+            return im_error_set(err, IM_EINVAL, "layer: source %d: unknown mask %d", i,
+                                (int)src->mask);
+        if ((src->mask != IM_MASK_NONE || src->fixed_identity) && src->n_in != s->n_out)
+            return im_error_set(err, IM_EINVAL,
+                                "layer: source %d: a mask or fixed identity needs n_in == n_out",
+                                i);
+        if (src->mask == IM_MASK_SPARSE && (src->max_lateral < 1 || src->max_lateral >= s->n_out))
+            return im_error_set(err, IM_EINVAL,
+                                "layer: source %d: max_lateral must be in 1..%d, not %d", i,
+                                s->n_out - 1, src->max_lateral);
+        if (src->mask != IM_MASK_NONE && src->fixed_identity)
+            return im_error_set(err, IM_EINVAL,
+                                "layer: source %d: a fixed identity cannot be masked", i);
+    }
+    return 0;
+}
+
+static double *layer_w(const im_layer *l, int i)
+{
+    return l->params + l->off_w[i];
+}
+
+static double *layer_b(const im_layer *l, int i)
+{
+    return l->params + l->off_b[i];
+}
+
+/* Neuron j's partners: a uniform random subset of size m of the others,
+ * by a partial Fisher-Yates shuffle of idx [n_out]. */
+static void sparse_mask(double *mask, int n_out, int m, im_rng *rng, uint32_t *idx)
+{
+    for (int j = 0; j < n_out; j++) {
+        double *row = mask + (size_t)j * (size_t)n_out;
+        int n_other = 0;
+        for (int q = 0; q < n_out; q++)
+            if (q != j) idx[n_other++] = (uint32_t)q;
+        for (int r = 0; r < m; r++) {
+            int pick = r + (int)im_rng_below(rng, (uint64_t)(n_other - r));
+            uint32_t tmp = idx[r];
+            idx[r] = idx[pick];
+            idx[pick] = tmp;
+        }
+        for (int q = 0; q < n_out; q++) row[q] = 0.0;
+        for (int r = 0; r < m; r++) row[idx[r]] = 1.0;
+    }
+}
+
+im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
+{
+    if (spec_check(spec, err)) return NULL;
+    im_layer *l = im_xcalloc(1, sizeof *l);
+    l->spec = *spec;
+    l->k = spec->k;
+    l->n_out = spec->n_out;
+    l->n_max = spec->n_max;
+    l->n_terms = spec->k == 2 ? 5 : 19;
+
+    int bins[IM_MAX_SOURCES];
+    size_t off = 0;
+    for (int i = 0; i < l->k; i++) {
+        l->n_in[i] = spec->src[i].n_in;
+        bins[i] = spec->src[i].binning.bins;
+        l->off_w[i] = off;
+        off += (size_t)l->n_out * (size_t)l->n_in[i];
+        l->off_b[i] = off;
+        off += (size_t)l->n_out;
+    }
+    l->n_params = off;
+    l->params = im_xcalloc(off, sizeof(double));
+    l->grad = im_xcalloc(off, sizeof(double));
+    l->adam_m = im_xcalloc(off, sizeof(double));
+    l->adam_v = im_xcalloc(off, sizeof(double));
+
+    size_t nb = (size_t)l->n_out * (size_t)l->n_max; /* one neuron-major buffer */
+    l->own_in = im_xmalloc_array(nb, sizeof(double));
+    l->x = im_xcalloc(nb * (size_t)l->k, sizeof(double));
+    l->dthx = im_xcalloc(nb * (size_t)l->k, sizeof(double));
+    l->dx = im_xcalloc(nb * (size_t)l->k, sizeof(double));
+    l->theta = im_xcalloc(nb, sizeof(double));
+    l->dtheta = im_xcalloc(nb, sizeof(double));
+    l->y = im_xcalloc(nb, sizeof(double));
+    l->bins = im_xcalloc(nb * (size_t)l->k, sizeof(uint16_t));
+
+    l->pid = im_pid_new(l->k, bins, l->n_max, err);
+    if (!l->pid) {
+        im_layer_free(&l);
+        return NULL;
+    }
+
+    /* U(-1/sqrt(fan_in), 1/sqrt(fan_in)) per source: W_i, then b_i */
+    for (int i = 0; i < l->k; i++) {
+        double a = 1.0 / sqrt((double)l->n_in[i]);
+        double *w = layer_w(l, i), *b = layer_b(l, i);
+        for (size_t q = 0; q < (size_t)l->n_out * (size_t)l->n_in[i]; q++)
+            w[q] = im_rng_range(rng, -a, a);
+        for (int j = 0; j < l->n_out; j++) b[j] = im_rng_range(rng, -a, a);
+    }
+    uint32_t *idx = im_xmalloc_array((size_t)l->n_out, sizeof(uint32_t));
+    for (int i = 0; i < l->k; i++) {
+        const im_source_spec *src = &spec->src[i];
+        if (src->mask == IM_MASK_NONE) continue;
+        size_t nm = (size_t)l->n_out * (size_t)l->n_out;
+        l->mask[i] = im_xmalloc_array(nm, sizeof(double));
+        if (src->mask == IM_MASK_NO_SELF) {
+            for (size_t q = 0; q < nm; q++) l->mask[i][q] = 1.0;
+            for (int j = 0; j < l->n_out; j++) l->mask[i][(size_t)j * (size_t)l->n_out + j] = 0.0;
+        } else {
+            sparse_mask(l->mask[i], l->n_out, src->max_lateral, rng, idx);
+        }
+    }
+    free(idx);
+    im_layer_constrain(l);
+    return l;
+}
+
+void im_layer_free(im_layer **lp)
+{
+    if (!lp || !*lp) return;
+    im_layer *l = *lp;
+    im_pid_free(&l->pid);
+    for (int i = 0; i < IM_MAX_SOURCES; i++) free(l->mask[i]);
+    free(l->params);
+    free(l->grad);
+    free(l->adam_m);
+    free(l->adam_v);
+    free(l->own_in);
+    free(l->x);
+    free(l->dthx);
+    free(l->dx);
+    free(l->theta);
+    free(l->dtheta);
+    free(l->y);
+    free(l->bins);
+    free(l);
+    *lp = NULL;
+}
+
+void im_layer_constrain(im_layer *l)
+{
+    for (int i = 0; i < l->k; i++) {
+        double *w = layer_w(l, i);
+        size_t nw = (size_t)l->n_out * (size_t)l->n_in[i];
+        if (l->mask[i])
+            for (size_t q = 0; q < nw; q++) w[q] *= l->mask[i][q];
+        if (l->spec.src[i].fixed_identity) {
+            memset(w, 0, nw * sizeof(double));
+            for (int j = 0; j < l->n_out; j++) w[(size_t)j * (size_t)l->n_out + j] = 1.0;
+        }
+    }
+}
+
+/* ---- batch path: no allocation below this line ---------------------------- */
+
+int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+{
+    if (n < 1 || n > l->n_max)
+        return im_error_set(err, IM_EINVAL, "layer: batch of %d samples, allowed 1..%d", n,
+                            l->n_max);
+    const int k = l->k, n_out = l->n_out;
+    const size_t nb = (size_t)n_out * (size_t)l->n_max;
+    l->n = n; /* the bins stay: goal at frozen bins after a new forward */
+    l->n_sampled = 0;
+    for (int i = 0; i < k; i++) {
+        const double *src = in ? in[i] : NULL;
+        if (src == l->y) {
+            /* sample() would overwrite it before the backward pass needs it */
+            memcpy(l->own_in, l->y, (size_t)n * (size_t)n_out * sizeof(double));
+            src = l->own_in;
+        }
+        l->in[i] = src;
+        double *xi = l->x + (size_t)i * nb; /* [n_out][n] */
+        const double *b = layer_b(l, i);
+        for (int j = 0; j < n_out; j++) {
+            double *row = xi + (size_t)j * (size_t)n;
+            for (int t = 0; t < n; t++) row[t] = b[j];
+        }
+        /* x_i^T [n_out][n] = W_i [n_out][n_in] . in_i^T (in_i stored [n][n_in]) + b_i */
+        if (src)
+            im_gemm(IM_NO_TRANS, IM_TRANS, n_out, n, l->n_in[i], 1.0, layer_w(l, i), src, 1.0, xi,
+                    &l->gemm_s);
+    }
+    const im_activation *a = &l->spec.act;
+    for (int j = 0; j < n_out; j++) {
+        size_t r = (size_t)j * (size_t)n;
+        double check = 0.0;
+        for (int t = 0; t < n; t++) {
+            double xv[IM_MAX_SOURCES], d[IM_MAX_SOURCES];
+            for (int i = 0; i < k; i++) xv[i] = l->x[(size_t)i * nb + r + t];
+            l->theta[r + t] = act_eval(a, k, xv, d);
+            for (int i = 0; i < k; i++) {
+                l->dthx[(size_t)i * nb + r + t] = d[i];
+                check += xv[i];
+            }
+        }
+        if (!isfinite(check)) {
+            l->n = 0;
+            return im_error_set(err, IM_ENUMERIC, "layer: non-finite pre-activation (neuron %d)",
+                                j);
+        }
+    }
+    return 0;
+}
+
+void im_layer_sample(im_layer *l, im_rng *rng)
+{
+    const int n = l->n, n_out = l->n_out;
+    for (int t = 0; t < n; t++)
+        for (int j = 0; j < n_out; j++)
+            l->y[(size_t)t * (size_t)n_out + j] =
+                im_rng_uniform(rng) < l->theta[(size_t)j * (size_t)n + t] ? 1.0 : -1.0;
+    l->n_sampled = n;
+}
+
+int im_layer_bin(im_layer *l, im_error *err)
+{
+    const int n = l->n, k = l->k;
+    if (n < 1) return im_error_set(err, IM_EINVAL, "layer: bin before forward");
+    const size_t nb = (size_t)l->n_out * (size_t)l->n_max;
+    for (int i = 0; i < k; i++) {
+        /* source i of neuron j goes to bins[(j*k + i)*n .. +n) */
+        int rc = im_bin_neuron_major(&l->spec.src[i].binning, l->bins + (size_t)i * (size_t)n,
+                                     k * n, l->x + (size_t)i * nb, n, l->n_out, n);
+        if (rc) return im_error_set(err, rc, "layer: non-finite value binning source %d", i);
+    }
+    l->n_binned = n;
+    return 0;
+}
+
+int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
+{
+    const int n = l->n, k = l->k, n_out = l->n_out, nt = l->n_terms;
+    if (n < 1 || l->n_binned != n)
+        return im_error_set(err, IM_EINVAL, "layer: goal needs a forward and a bin of the batch");
+    double acc[IM_MAX_TERMS] = {0}, t_j[IM_MAX_TERMS], g_sum = 0.0;
+    double t0 = im_clock();
+    for (int j = 0; j < n_out; j++) {
+        double g;
+        size_t r = (size_t)j * (size_t)n;
+        int rc = im_pid_neuron(l->pid, n, l->bins + r * (size_t)k, l->theta + r, l->spec.gamma, t_j,
+                               &g, l->dtheta + r, err);
+        if (rc) {
+            l->pid_s += im_clock() - t0;
+            return rc;
+        }
+        for (int q = 0; q < nt; q++) acc[q] += t_j[q];
+        g_sum += g;
+    }
+    l->pid_s += im_clock() - t0;
+    /* loss = -sum_j G_j */
+    for (size_t q = 0; q < (size_t)n_out * (size_t)n; q++) l->dtheta[q] = -l->dtheta[q];
+    if (terms)
+        for (int q = 0; q < nt; q++) terms[q] = acc[q] / n_out;
+    if (goal) *goal = g_sum / n_out;
+    im_layer_backward(l, l->dtheta, 0);
+    return 0;
+}
+
+void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
+{
+    const int n = l->n, n_out = l->n_out;
+    const size_t nb = (size_t)n_out * (size_t)l->n_max, nn = (size_t)n_out * (size_t)n;
+    for (int i = 0; i < l->k; i++) {
+        double *dxi = l->dx + (size_t)i * nb;
+        const double *dthxi = l->dthx + (size_t)i * nb;
+        for (size_t q = 0; q < nn; q++) dxi[q] = dtheta[q] * dthxi[q];
+
+        double *gb = l->grad + l->off_b[i];
+        for (int j = 0; j < n_out; j++) {
+            const double *row = dxi + (size_t)j * (size_t)n;
+            double s = 0.0;
+            for (int t = 0; t < n; t++) s += row[t];
+            gb[j] = accumulate ? gb[j] + s : s;
+        }
+
+        double *gw = l->grad + l->off_w[i];
+        size_t nw = (size_t)n_out * (size_t)l->n_in[i];
+        if (l->spec.src[i].fixed_identity || !l->in[i]) {
+            /* not trained, or an all-zero input: no weight gradient */
+            if (!accumulate) memset(gw, 0, nw * sizeof(double));
+            continue;
+        }
+        /* dW_i [n_out][n_in] = dx_i [n_out][n] . in_i [n][n_in] */
+        im_gemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0, dxi, l->in[i],
+                accumulate ? 1.0 : 0.0, gw, &l->gemm_s);
+        if (l->mask[i])
+            for (size_t q = 0; q < nw; q++) gw[q] *= l->mask[i][q];
+    }
+}
+
+void im_layer_input_grad(im_layer *l, int i, double *din)
+{
+    const size_t nb = (size_t)l->n_out * (size_t)l->n_max;
+    /* din [n][n_in] = dx_i^T (dx_i stored [n_out][n]) . W_i [n_out][n_in] */
+    im_gemm(IM_TRANS, IM_NO_TRANS, l->n, l->n_in[i], l->n_out, 1.0, l->dx + (size_t)i * nb,
+            layer_w(l, i), 0.0, din, &l->gemm_s);
+}
+
+/* PyTorch's single-tensor Adam with L2 weight decay, on params [lo, hi). */
+static void adam_range(im_layer *l, size_t lo, size_t hi, double step_size, double bc2_sqrt)
+{
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = l->spec.wd;
+    double *p = l->params, *g = l->grad, *m = l->adam_m, *v = l->adam_v;
+    for (size_t q = lo; q < hi; q++) {
+        double gq = g[q] + wd * p[q];
+        m[q] += (1.0 - b1) * (gq - m[q]); /* torch.lerp_(grad, 1 - beta1) */
+        v[q] = v[q] * b2 + (1.0 - b2) * gq * gq;
+        double denom = sqrt(v[q]) / bc2_sqrt + eps;
+        p[q] += -step_size * (m[q] / denom);
+    }
+}
+
+void im_layer_step(im_layer *l)
+{
+    l->adam_t++;
+    const double bc1 = 1.0 - pow(0.9, (double)l->adam_t);
+    const double bc2 = 1.0 - pow(0.999, (double)l->adam_t);
+    const double step_size = l->spec.lr / bc1, bc2_sqrt = sqrt(bc2);
+    for (int i = 0; i < l->k; i++) {
+        size_t lo = l->spec.src[i].fixed_identity ? l->off_b[i] : l->off_w[i];
+        adam_range(l, lo, l->off_b[i] + (size_t)l->n_out, step_size, bc2_sqrt);
+    }
+    im_layer_constrain(l);
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+const im_layer_spec *im_layer_get_spec(const im_layer *l)
+{
+    return &l->spec;
+}
+
+int im_layer_k(const im_layer *l)
+{
+    return l->k;
+}
+
+int im_layer_n_out(const im_layer *l)
+{
+    return l->n_out;
+}
+
+int im_layer_n_in(const im_layer *l, int i)
+{
+    return l->n_in[i];
+}
+
+int im_layer_batch(const im_layer *l)
+{
+    return l->n;
+}
+
+double *im_layer_weights(im_layer *l, int i)
+{
+    return layer_w(l, i);
+}
+
+double *im_layer_bias(im_layer *l, int i)
+{
+    return layer_b(l, i);
+}
+
+double *im_layer_grad_weights(im_layer *l, int i)
+{
+    return l->grad + l->off_w[i];
+}
+
+double *im_layer_grad_bias(im_layer *l, int i)
+{
+    return l->grad + l->off_b[i];
+}
+
+const double *im_layer_mask(const im_layer *l, int i)
+{
+    return l->mask[i];
+}
+
+const double *im_layer_x(const im_layer *l, int i)
+{
+    return l->x + (size_t)i * (size_t)l->n_out * (size_t)l->n_max;
+}
+
+const double *im_layer_theta(const im_layer *l)
+{
+    return l->theta;
+}
+
+const double *im_layer_output(const im_layer *l)
+{
+    return l->y;
+}
+
+const uint16_t *im_layer_bins(const im_layer *l)
+{
+    return l->bins;
+}
+
+void im_layer_theta_sample_major(const im_layer *l, double *out)
+{
+    for (int t = 0; t < l->n; t++)
+        for (int j = 0; j < l->n_out; j++)
+            out[(size_t)t * (size_t)l->n_out + j] = l->theta[(size_t)j * (size_t)l->n + t];
+}
+
+double *im_layer_params(im_layer *l, size_t *count)
+{
+    if (count) *count = l->n_params;
+    return l->params;
+}
+
+void im_layer_timing(const im_layer *l, double *gemm_s, double *pid_s)
+{
+    if (gemm_s) *gemm_s = l->gemm_s;
+    if (pid_s) *pid_s = l->pid_s;
+}

@@ -2,11 +2,13 @@
 # The whole test suite, as the README gives it: installs missing build
 # dependencies, builds twice (release; debug with AddressSanitizer and
 # UndefinedBehaviorSanitizer; warnings are errors) and runs ctest in both.
+# Fetches mnist10k into data/ first (the tests load it from there).
 # Usage: tests/run.sh        (from anywhere; builds in build/ and build-asan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deploy/install-deps.sh
+deploy/fetch-datasets.sh --only mnist10k data
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -78,4 +78,49 @@ int im_gamma_parse(const json_t *g, int k, const char *field, double *out, char 
  * fills out[19], or IM_ENOTFOUND. */
 int im_gamma_preset(const char *name, int k, double *out);
 
+/* ---- additions to the trial spec ------------------------------------------
+ *
+ * Resolution order. A JSON object may give "gamma" before "setup", and a later
+ * --set may change the setup (and so k) after gamma was given. Therefore the
+ * cross-field rules are checked after all keys are read: gamma is parsed for
+ * the final setup's k; a gamma that came from a preset (gamma_preset != "") is
+ * re-resolved for the new k; a gamma given as numbers whose length does not
+ * match the new k is refused ("give 'gamma' again"). A vector given as numbers
+ * that equals a preset exactly is recorded as that preset, which makes
+ * from_json(to_json(s)) reproduce gamma_preset as well.
+ *
+ * max_lateral: required (1 <= max_lateral < hidden) for "trivariate-sparse",
+ * refused (must be null) for every other setup. Because "--set setup=..." and
+ * "--set max_lateral=..." depend on each other, a command line should apply
+ * all its assignments at once with im_train_spec_set_many.
+ *
+ * backprop ignores gamma; it is stored and validated for k = 3.
+ *
+ * Every parsing function leaves *s unchanged when it fails. */
+
+/* The gamma length of a setup: 5 (k = 2) or 19 (k = 3, also backprop). */
+int im_setup_terms(im_setup setup);
+
+/* Like im_train_spec_set, for n assignments applied together and validated
+ * once (later assignments of the same key win). Returns 0 or an IM_E* code;
+ * *s unchanged on failure. Thread-safe for distinct s. */
+int im_train_spec_set_many(im_train_spec *s, int n, const char *const *assignments, im_error *err);
+
+/* Read a trial spec from a JSON file over *s. Returns 0, IM_EIO (cannot open),
+ * IM_EFORMAT (invalid JSON: the message gives line and column; or a refused
+ * key) or IM_ERANGE. *s unchanged on failure. */
+int im_train_spec_load_file(im_train_spec *s, const char *path, im_error *err);
+
+/* Set the hidden layer's gamma from numbers (n must equal s->n_gamma, every
+ * value finite); gamma_preset becomes the preset it equals, or "". For code
+ * that fills a spec per trial (the coordinator). Returns 0 or IM_EINVAL. */
+int im_train_spec_set_gamma(im_train_spec *s, const double *gamma, int n, im_error *err);
+
+/* 1 if a and b describe the same spec (every field, gamma up to n_gamma,
+ * exact double comparison), else 0. */
+int im_train_spec_equal(const im_train_spec *a, const im_train_spec *b);
+
+/* Names of the gamma presets, NULL-terminated, static. */
+extern const char *const im_gamma_preset_names[];
+
 #endif /* IM_SPEC_H */

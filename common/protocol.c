@@ -1,0 +1,679 @@
+/*
+ * protocol.c: JSON <-> im_msg for every wire message, and the multipart
+ * send/receive around it. Decoding checks every field it reads (type, range,
+ * length) and reports the first problem by the field's name; it allocates
+ * only the curve and atoms arrays of a RESULT, sized from the input and
+ * bounded by the message size limit.
+ */
+#include "protocol.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+static const char *const type_names[IM_MSG_COUNT_] = {
+    [IM_MSG_READY] = "READY",   [IM_MSG_PROGRESS] = "PROGRESS", [IM_MSG_HEARTBEAT] = "HEARTBEAT",
+    [IM_MSG_RESULT] = "RESULT", [IM_MSG_BYE] = "BYE",           [IM_MSG_JOB] = "JOB",
+    [IM_MSG_NOJOB] = "NOJOB",   [IM_MSG_CONTINUE] = "CONTINUE", [IM_MSG_STOP] = "STOP",
+    [IM_MSG_ACK] = "ACK",       [IM_MSG_SUBMIT] = "SUBMIT",     [IM_MSG_LIST] = "LIST",
+    [IM_MSG_STATUS] = "STATUS", [IM_MSG_BEST] = "BEST",         [IM_MSG_TRIALS] = "TRIALS",
+    [IM_MSG_CANCEL] = "CANCEL", [IM_MSG_EXPORT] = "EXPORT",     [IM_MSG_WORKERS] = "WORKERS",
+    [IM_MSG_OK] = "OK",         [IM_MSG_ERROR] = "ERROR",
+};
+
+static const char *const result_names[] = {"done", "failed", "interrupted", "stopped"};
+
+static const char *const stop_reasons[] = {"pruned", "cancelled", "lost", "unknown"};
+
+const char *im_msg_type_name(im_msg_type t)
+{
+    if ((int)t < 0 || t >= IM_MSG_COUNT_) return NULL;
+    return type_names[t];
+}
+
+int im_msg_type_parse(const char *name, im_msg_type *out)
+{
+    for (int i = 0; i < IM_MSG_COUNT_; i++)
+        if (strcmp(name, type_names[i]) == 0) {
+            *out = (im_msg_type)i;
+            return 0;
+        }
+    return IM_ENOTFOUND;
+}
+
+const char *im_result_status_name(im_result_status s)
+{
+    if ((int)s < 0 || (int)s > IM_RESULT_STOPPED) return "?";
+    return result_names[s];
+}
+
+/* ---- decoding helpers: each returns 0 or IM_WIRE_EMALFORMED with err set ---- */
+
+static int bad(im_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(im_error *err, const char *fmt, ...)
+{
+    if (err) {
+        char buf[IM_ERROR_MAX - 16];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        im_error_set(err, IM_EPROTO, "message: %s", buf);
+    }
+    return IM_WIRE_EMALFORMED;
+}
+
+/* An integer in [lo, hi]; absent: required -> error, else *out = dflt. */
+static int get_int(const json_t *o, const char *key, int required, int64_t lo, int64_t hi,
+                   int64_t dflt, int64_t *out, im_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!v) {
+        if (required) return bad(err, "'%s' is missing", key);
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return bad(err, "'%s' must be an integer in [%lld, %lld]", key, (long long)lo,
+                   (long long)hi);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* A number or null (-> NAN); absent -> NAN. Integers are accepted as numbers. */
+static int get_num(const json_t *o, const char *key, double *out, im_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) {
+        *out = NAN;
+        return 0;
+    }
+    if (!json_is_number(v)) return bad(err, "'%s' must be a number or null", key);
+    *out = json_number_value(v);
+    return 0;
+}
+
+/* A string of 1..max bytes; absent (or null when nullable) -> NULL unless required. */
+static int get_str(const json_t *o, const char *key, int required, size_t max, const char **out,
+                   im_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) {
+        if (required) return bad(err, "'%s' is missing", key);
+        *out = NULL;
+        return 0;
+    }
+    if (!json_is_string(v)) return bad(err, "'%s' must be a string", key);
+    size_t n = json_string_length(v);
+    if (n == 0 || n > max) return bad(err, "'%s' must be a string of 1 to %zu bytes", key, max);
+    if (memchr(json_string_value(v), '\0', n)) return bad(err, "'%s' contains a NUL byte", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_string_list(const json_t *o, const char *key, const json_t **out, im_error *err)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_array(v) || json_array_size(v) > 1024)
+        return bad(err, "'%s' must be a list of at most 1024 strings", key);
+    size_t i;
+    const json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_string(x) || json_string_length(x) > IM_WIRE_NAME_MAX)
+            return bad(err, "'%s' must be a list of strings of at most %d bytes", key,
+                       IM_WIRE_NAME_MAX);
+    }
+    *out = v;
+    return 0;
+}
+
+static int get_trial_attempt(const json_t *o, int64_t min_trial, int64_t *trial, int *attempt,
+                             im_error *err)
+{
+    int64_t a = 0;
+    if (get_int(o, "trial", 1, min_trial, INT64_MAX, 0, trial, err)) return IM_WIRE_EMALFORMED;
+    if (get_int(o, "attempt", 1, *trial == 0 ? 0 : 1, 1000000, 0, &a, err))
+        return IM_WIRE_EMALFORMED;
+    *attempt = (int)a;
+    return 0;
+}
+
+static int get_epoch(const json_t *o, im_wire_epoch *e, im_error *err)
+{
+    int64_t ep = 0;
+    if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_WIRE_EMALFORMED;
+    e->epoch = (int)ep;
+    if (get_num(o, "train_acc", &e->train_acc, err) || get_num(o, "val_acc", &e->val_acc, err) ||
+        get_num(o, "test_acc", &e->test_acc, err) ||
+        get_num(o, "goal_hidden", &e->goal_hidden, err) ||
+        get_num(o, "goal_out", &e->goal_out, err) || get_num(o, "seconds", &e->seconds, err))
+        return IM_WIRE_EMALFORMED;
+    return 0;
+}
+
+static int get_campaign_ref(const json_t *o, int required, im_wire_campaign_ref *ref, im_error *err)
+{
+    const json_t *v = json_object_get(o, "campaign");
+    ref->name = NULL;
+    ref->id = 0;
+    if (!v || json_is_null(v)) {
+        if (required) return bad(err, "'campaign' is missing");
+        return 0;
+    }
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 1) return bad(err, "'campaign' id must be >= 1");
+        ref->id = json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 64 &&
+        !memchr(json_string_value(v), '\0', json_string_length(v))) {
+        ref->name = json_string_value(v);
+        return 0;
+    }
+    return bad(err, "'campaign' must be a name (1 to 64 bytes) or an id");
+}
+
+static int decode_result(im_msg *m, const json_t *o, im_error *err)
+{
+    const char *status;
+    if (get_trial_attempt(o, 1, &m->result.trial, &m->result.attempt, err) ||
+        get_str(o, "status", 1, 32, &status, err))
+        return IM_WIRE_EMALFORMED;
+    int found = 0;
+    for (int i = 0; i <= IM_RESULT_STOPPED; i++)
+        if (strcmp(status, result_names[i]) == 0) {
+            m->result.status = (im_result_status)i;
+            found = 1;
+        }
+    if (!found)
+        return bad(err, "'status' must be \"done\", \"failed\", \"interrupted\" or \"stopped\"");
+    if (get_num(o, "val_acc", &m->result.val_acc, err) ||
+        get_num(o, "test_acc", &m->result.test_acc, err) ||
+        get_num(o, "wall_s", &m->result.wall_s, err) ||
+        get_str(o, "error", 0, 65536, &m->result.error, err))
+        return IM_WIRE_EMALFORMED;
+
+    const json_t *curve = json_object_get(o, "curve");
+    if (curve && !json_is_null(curve)) {
+        if (!json_is_array(curve) || json_array_size(curve) > 100000)
+            return bad(err, "'curve' must be a list of at most 100000 epochs");
+        size_t n = json_array_size(curve);
+        m->result.curve = n ? im_xmalloc_array(n, sizeof *m->result.curve) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *e = json_array_get(curve, i);
+            if (!json_is_object(e)) return bad(err, "'curve[%zu]' must be an object", i);
+            if (get_epoch(e, &m->result.curve[i], err)) {
+                if (err) {
+                    char inner[IM_ERROR_MAX];
+                    snprintf(inner, sizeof inner, "%s", err->msg + strlen("message: "));
+                    bad(err, "'curve[%zu]': %s", i, inner);
+                }
+                return IM_WIRE_EMALFORMED;
+            }
+            m->result.n_curve = i + 1;
+        }
+    }
+
+    const json_t *atoms = json_object_get(o, "atoms");
+    if (atoms && !json_is_null(atoms)) {
+        if (!json_is_object(atoms)) return bad(err, "'atoms' must be an object");
+        size_t total = 0;
+        const char *layer;
+        const json_t *lv;
+        json_object_foreach((json_t *)atoms, layer, lv)
+        {
+            if (strcmp(layer, "hidden") != 0 && strcmp(layer, "output") != 0)
+                return bad(err, "'atoms' has layer '%.32s': only \"hidden\" and \"output\"", layer);
+            if (!json_is_object(lv) || json_object_size(lv) > 64)
+                return bad(err, "'atoms.%s' must be an object of at most 64 atoms", layer);
+            total += json_object_size(lv);
+        }
+        m->result.atoms = total ? im_xmalloc_array(total, sizeof *m->result.atoms) : NULL;
+        json_object_foreach((json_t *)atoms, layer, lv)
+        {
+            const char *name;
+            const json_t *x;
+            json_object_foreach((json_t *)lv, name, x)
+            {
+                size_t len = strlen(name);
+                if (len == 0 || len > 31)
+                    return bad(err, "'atoms.%s' has a name of %zu bytes (1 to 31)", layer, len);
+                if (!json_is_number(x) || !isfinite(json_number_value(x)))
+                    return bad(err, "'atoms.%s.%s' must be a finite number", layer, name);
+                im_wire_atom *a = &m->result.atoms[m->result.n_atoms++];
+                a->layer = strcmp(layer, "hidden") == 0 ? "hidden" : "output";
+                a->name = name;
+                a->value = json_number_value(x);
+            }
+        }
+    }
+    return 0;
+}
+
+static int decode_fields(im_msg *m, const json_t *o, im_error *err)
+{
+    int64_t x = 0;
+    switch (m->type) {
+    case IM_MSG_READY:
+        if (get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->ready.worker, err) ||
+            get_str(o, "host", 0, 255, &m->ready.host, err) ||
+            get_str(o, "version", 0, 64, &m->ready.version, err) ||
+            get_int(o, "pid", 0, 0, INT64_MAX, 0, &m->ready.pid, err) ||
+            get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
+            get_string_list(o, "backends", &m->ready.backends, err) ||
+            get_string_list(o, "datasets", &m->ready.datasets, err))
+            return IM_WIRE_EMALFORMED;
+        m->ready.threads = (int)x;
+        return 0;
+    case IM_MSG_PROGRESS:
+        if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err)) break;
+        return get_epoch(o, &m->progress.e, err);
+    case IM_MSG_HEARTBEAT:
+        return get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err);
+    case IM_MSG_CONTINUE: return get_trial_attempt(o, 0, &m->cont.trial, &m->cont.attempt, err);
+    case IM_MSG_RESULT: return decode_result(m, o, err);
+    case IM_MSG_BYE: return get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->bye.worker, err);
+    case IM_MSG_JOB: {
+        if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
+            get_str(o, "campaign", 0, 64, &m->job.campaign, err) ||
+            get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
+            return IM_WIRE_EMALFORMED;
+        m->job.number = (int)x;
+        const json_t *l = json_object_get(o, "lease_s");
+        if (!l || !json_is_number(l) || !(json_number_value(l) > 0) ||
+            !isfinite(json_number_value(l)))
+            return bad(err, "'lease_s' must be a number > 0");
+        m->job.lease_s = json_number_value(l);
+        m->job.spec = json_object_get(o, "spec");
+        if (!json_is_object(m->job.spec)) return bad(err, "'spec' must be an object");
+        m->job.user = json_object_get(o, "user");
+        if (m->job.user && json_is_null(m->job.user)) m->job.user = NULL;
+        if (m->job.user && !json_is_object(m->job.user))
+            return bad(err, "'user' must be an object");
+        return 0;
+    }
+    case IM_MSG_NOJOB:
+        if (get_int(o, "retry_ms", 0, 0, 86400000, 1000, &x, err)) break;
+        m->nojob.retry_ms = (int)x;
+        return 0;
+    case IM_MSG_STOP:
+        if (get_trial_attempt(o, 0, &m->stop.trial, &m->stop.attempt, err) ||
+            get_str(o, "reason", 1, 32, &m->stop.reason, err))
+            return IM_WIRE_EMALFORMED;
+        for (size_t i = 0; i < sizeof stop_reasons / sizeof stop_reasons[0]; i++)
+            if (strcmp(m->stop.reason, stop_reasons[i]) == 0) return 0;
+        return bad(err, "'reason' must be \"pruned\", \"cancelled\", \"lost\" or \"unknown\"");
+    case IM_MSG_ACK: {
+        if (get_trial_attempt(o, 0, &m->ack.trial, &m->ack.attempt, err) ||
+            get_str(o, "note", 0, 32, &m->ack.note, err))
+            return IM_WIRE_EMALFORMED;
+        const json_t *a = json_object_get(o, "accepted");
+        if (a && !json_is_boolean(a)) return bad(err, "'accepted' must be true or false");
+        m->ack.accepted = a ? json_is_true(a) : 1;
+        return 0;
+    }
+    case IM_MSG_SUBMIT:
+        m->submit.campaign = json_object_get(o, "campaign");
+        if (!m->submit.campaign) return bad(err, "'campaign' is missing");
+        if (!json_is_object(m->submit.campaign))
+            return bad(err, "'campaign' must be an object (the campaign file)");
+        return 0;
+    case IM_MSG_LIST:
+    case IM_MSG_WORKERS: return 0;
+    case IM_MSG_STATUS:
+    case IM_MSG_BEST:
+    case IM_MSG_TRIALS:
+    case IM_MSG_CANCEL:
+    case IM_MSG_EXPORT: {
+        int required = m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST;
+        if (get_campaign_ref(o, required, &m->query.campaign, err)) break;
+        if (get_int(o, "n", 0, 1, 1000, 10, &x, err)) break;
+        m->query.n = (int)x;
+        return 0;
+    }
+    case IM_MSG_OK: return get_str(o, "re", 0, 32, &m->ok.re, err);
+    case IM_MSG_ERROR:
+        if (get_str(o, "re", 0, 32, &m->error.re, err) ||
+            get_str(o, "message", 1, 65536, &m->error.message, err))
+            return IM_WIRE_EMALFORMED;
+        return 0;
+    case IM_MSG_COUNT_: break;
+    }
+    return IM_WIRE_EMALFORMED;
+}
+
+int im_msg_decode(im_msg *m, const void *data, size_t len, im_error *err)
+{
+    memset(m, 0, sizeof *m);
+    json_error_t jerr;
+    json_t *o = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o) return bad(err, "not JSON: %s at byte %d", jerr.text, jerr.position);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return bad(err, "must be a JSON object");
+    }
+    m->body = o;
+    const json_t *t = json_object_get(o, "type");
+    if (!t) {
+        im_msg_release(m);
+        return bad(err, "'type' is missing");
+    }
+    if (!json_is_string(t) || im_msg_type_parse(json_string_value(t), &m->type) != 0) {
+        char shown[40] = "";
+        if (json_is_string(t)) snprintf(shown, sizeof shown, " '%.32s'", json_string_value(t));
+        im_msg_release(m);
+        return bad(err, "unknown type%s", shown);
+    }
+    const json_t *v = json_object_get(o, "v");
+    if (!v) {
+        im_msg_release(m);
+        return bad(err, "'v' (the protocol version) is missing");
+    }
+    if (!json_is_integer(v) || json_integer_value(v) != IM_PROTOCOL_VERSION) {
+        long long got = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+        im_msg_release(m);
+        if (got < 0) return bad(err, "'v' must be the protocol version %d", IM_PROTOCOL_VERSION);
+        return bad(err, "protocol version %lld, this program speaks %d", got, IM_PROTOCOL_VERSION);
+    }
+    if (decode_fields(m, o, err) != 0) {
+        im_msg_release(m);
+        return IM_WIRE_EMALFORMED;
+    }
+    return 0;
+}
+
+void im_msg_release(im_msg *m)
+{
+    if (!m) return;
+    if (m->body && m->type == IM_MSG_RESULT) {
+        free(m->result.curve);
+        free(m->result.atoms);
+    }
+    json_decref(m->body);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- encoding ---- */
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static void set(json_t *o, const char *key, json_t *v)
+{
+    /* json_object_set_new takes v even on failure; a NULL v (invalid UTF-8 in
+     * a string) leaves the key out. */
+    if (v) json_object_set_new(o, key, v);
+}
+
+static void put_epoch(json_t *o, const im_wire_epoch *e)
+{
+    set(o, "epoch", json_integer(e->epoch));
+    set(o, "train_acc", num(e->train_acc));
+    set(o, "val_acc", num(e->val_acc));
+    set(o, "test_acc", num(e->test_acc));
+    set(o, "goal_hidden", num(e->goal_hidden));
+    set(o, "goal_out", num(e->goal_out));
+    set(o, "seconds", num(e->seconds));
+}
+
+static void put_ta(json_t *o, int64_t trial, int attempt)
+{
+    set(o, "trial", json_integer(trial));
+    set(o, "attempt", json_integer(attempt));
+}
+
+static json_t *campaign_ref_json(const im_wire_campaign_ref *r)
+{
+    if (r->name) return json_string(r->name);
+    if (r->id > 0) return json_integer(r->id);
+    return NULL;
+}
+
+json_t *im_msg_to_json(const im_msg *m, im_error *err)
+{
+    const char *tn = im_msg_type_name(m->type);
+    if (!tn) {
+        im_error_set(err, IM_EINVAL, "message: unknown type %d", (int)m->type);
+        return NULL;
+    }
+    json_t *o = json_object();
+    if (m->body && json_is_object(m->body)) json_object_update(o, m->body);
+    set(o, "type", json_string(tn));
+    set(o, "v", json_integer(IM_PROTOCOL_VERSION));
+    switch (m->type) {
+    case IM_MSG_READY:
+        if (!m->ready.worker) goto missing;
+        set(o, "worker", json_string(m->ready.worker));
+        if (m->ready.host) set(o, "host", json_string(m->ready.host));
+        if (m->ready.version) set(o, "version", json_string(m->ready.version));
+        set(o, "pid", json_integer(m->ready.pid));
+        set(o, "threads", json_integer(m->ready.threads));
+        if (m->ready.backends) set(o, "backends", json_deep_copy(m->ready.backends));
+        if (m->ready.datasets) set(o, "datasets", json_deep_copy(m->ready.datasets));
+        break;
+    case IM_MSG_PROGRESS:
+        put_ta(o, m->progress.trial, m->progress.attempt);
+        put_epoch(o, &m->progress.e);
+        break;
+    case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); break;
+    case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); break;
+    case IM_MSG_RESULT: {
+        put_ta(o, m->result.trial, m->result.attempt);
+        set(o, "status", json_string(im_result_status_name(m->result.status)));
+        set(o, "val_acc", num(m->result.val_acc));
+        set(o, "test_acc", num(m->result.test_acc));
+        set(o, "wall_s", num(m->result.wall_s));
+        set(o, "error", str_or_null(m->result.error));
+        if (m->result.n_curve) {
+            json_t *c = json_array();
+            for (size_t i = 0; i < m->result.n_curve; i++) {
+                json_t *e = json_object();
+                put_epoch(e, &m->result.curve[i]);
+                json_array_append_new(c, e);
+            }
+            set(o, "curve", c);
+        }
+        if (m->result.n_atoms) {
+            json_t *a = json_object();
+            for (size_t i = 0; i < m->result.n_atoms; i++) {
+                const im_wire_atom *at = &m->result.atoms[i];
+                if (!at->layer || !at->name) continue;
+                json_t *l = json_object_get(a, at->layer);
+                if (!l) {
+                    l = json_object();
+                    json_object_set_new(a, at->layer, l);
+                }
+                set(l, at->name, num(at->value));
+            }
+            set(o, "atoms", a);
+        }
+        break;
+    }
+    case IM_MSG_BYE:
+        if (!m->bye.worker) goto missing;
+        set(o, "worker", json_string(m->bye.worker));
+        break;
+    case IM_MSG_JOB:
+        if (!m->job.spec) goto missing;
+        put_ta(o, m->job.trial, m->job.attempt);
+        set(o, "lease_s", json_real(m->job.lease_s));
+        if (m->job.campaign) set(o, "campaign", json_string(m->job.campaign));
+        if (m->job.number >= 0) set(o, "number", json_integer(m->job.number));
+        set(o, "spec", json_incref((json_t *)m->job.spec));
+        if (m->job.user) set(o, "user", json_incref((json_t *)m->job.user));
+        break;
+    case IM_MSG_NOJOB: set(o, "retry_ms", json_integer(m->nojob.retry_ms)); break;
+    case IM_MSG_STOP:
+        if (!m->stop.reason) goto missing;
+        put_ta(o, m->stop.trial, m->stop.attempt);
+        set(o, "reason", json_string(m->stop.reason));
+        break;
+    case IM_MSG_ACK:
+        put_ta(o, m->ack.trial, m->ack.attempt);
+        set(o, "accepted", json_boolean(m->ack.accepted));
+        if (m->ack.note) set(o, "note", json_string(m->ack.note));
+        break;
+    case IM_MSG_SUBMIT:
+        if (!m->submit.campaign) goto missing;
+        set(o, "campaign", json_incref((json_t *)m->submit.campaign));
+        break;
+    case IM_MSG_LIST:
+    case IM_MSG_WORKERS: break;
+    case IM_MSG_STATUS:
+    case IM_MSG_BEST:
+    case IM_MSG_TRIALS:
+    case IM_MSG_CANCEL:
+    case IM_MSG_EXPORT: {
+        json_t *c = campaign_ref_json(&m->query.campaign);
+        if (!c && m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST) goto missing;
+        if (c) set(o, "campaign", c);
+        if (m->type == IM_MSG_BEST && m->query.n > 0) set(o, "n", json_integer(m->query.n));
+        break;
+    }
+    case IM_MSG_OK:
+        if (m->ok.re) set(o, "re", json_string(m->ok.re));
+        break;
+    case IM_MSG_ERROR:
+        if (m->error.re) set(o, "re", json_string(m->error.re));
+        set(o, "message", json_string(m->error.message ? m->error.message : "error"));
+        break;
+    case IM_MSG_COUNT_: goto missing;
+    }
+    return o;
+missing:
+    json_decref(o);
+    im_error_set(err, IM_EINVAL, "message: %s lacks a required field", tn);
+    return NULL;
+}
+
+char *im_msg_encode(const im_msg *m, size_t *len_out, im_error *err)
+{
+    json_t *o = im_msg_to_json(m, err);
+    if (!o) return NULL;
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    if (!s) {
+        im_error_set(err, IM_EINVAL, "message: cannot serialise %s", im_msg_type_name(m->type));
+        return NULL;
+    }
+    if (len_out) *len_out = strlen(s);
+    return s;
+}
+
+int im_wire_list_has(const json_t *arr, const char *s)
+{
+    size_t i;
+    const json_t *x;
+    if (!json_is_array(arr) || !s) return 0;
+    json_array_foreach(arr, i, x)
+    {
+        if (json_is_string(x) && strcmp(json_string_value(x), s) == 0) return 1;
+    }
+    return 0;
+}
+
+/* ---- transport ---- */
+
+int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im_msg *m,
+                 im_error *err)
+{
+    zmq_msg_t part;
+    int n_frames = 0, env_ok = 1, status = 0;
+    if (env) env->n = 0;
+    char why[128] = "";
+    for (;;) {
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, socket, n_frames == 0 ? flags : 0) < 0) {
+            int e = errno;
+            zmq_msg_close(&part);
+            if (n_frames == 0) {
+                errno = e;
+                im_error_set(err, IM_ENET, "receive failed: %s", zmq_strerror(e));
+                return IM_WIRE_ETRANSPORT;
+            }
+            /* Interrupted in the middle of a multipart message: ZeroMQ
+             * delivers parts atomically, so this only happens on shutdown. */
+            errno = e;
+            im_error_set(err, IM_ENET, "receive failed mid-message: %s", zmq_strerror(e));
+            return IM_WIRE_ETRANSPORT;
+        }
+        n_frames++;
+        int more = zmq_msg_more(&part);
+        if (more) {
+            size_t fl = zmq_msg_size(&part);
+            if (!env || env->n >= IM_ENVELOPE_MAX || fl > sizeof env->frame[0]) {
+                env_ok = 0;
+                snprintf(why, sizeof why, "message: too many routing frames or one too long");
+            } else {
+                memcpy(env->frame[env->n], zmq_msg_data(&part), fl);
+                env->len[env->n++] = fl;
+            }
+            zmq_msg_close(&part);
+            continue;
+        }
+        /* the body */
+        if (status == 0 && !env_ok) memset(m, 0, sizeof *m);
+        if (!env_ok) {
+            if (env) env->n = -1;
+            status = IM_WIRE_EMALFORMED;
+            im_error_set(err, IM_EPROTO, "%s", why);
+        } else if (zmq_msg_size(&part) > max_bytes) {
+            memset(m, 0, sizeof *m);
+            status = IM_WIRE_EMALFORMED;
+            im_error_set(err, IM_EPROTO, "message: %zu bytes, more than the limit of %zu",
+                         zmq_msg_size(&part), max_bytes);
+        } else {
+            status = im_msg_decode(m, zmq_msg_data(&part), zmq_msg_size(&part), err);
+        }
+        zmq_msg_close(&part);
+        return status;
+    }
+}
+
+int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error *err)
+{
+    size_t len;
+    char *s = im_msg_encode(m, &len, err);
+    if (!s) return IM_WIRE_EMALFORMED;
+    int n = env && env->n > 0 ? env->n : 0;
+    for (int i = 0; i < n; i++)
+        if (zmq_send(socket, env->frame[i], env->len[i], ZMQ_SNDMORE) < 0) {
+            int e = errno;
+            free(s);
+            errno = e;
+            im_error_set(err, IM_ENET, "send failed: %s", zmq_strerror(e));
+            return IM_WIRE_ETRANSPORT;
+        }
+    int rc = zmq_send(socket, s, len, 0);
+    int e = errno;
+    free(s);
+    if (rc < 0) {
+        errno = e;
+        im_error_set(err, IM_ENET, "send failed: %s", zmq_strerror(e));
+        return IM_WIRE_ETRANSPORT;
+    }
+    return 0;
+}
+
+int im_wire_send_error(void *socket, const im_envelope *env, const char *re, const char *message)
+{
+    im_msg m = {.type = IM_MSG_ERROR};
+    m.error.re = re;
+    m.error.message = message;
+    return im_wire_send(socket, env, &m, NULL);
+}

@@ -49,4 +49,22 @@ const im_lattice *im_pid_lattice(const im_pid *w);
 int im_pid_neuron(im_pid *w, int n, const uint16_t *bins, const double *theta, const double *gamma,
                   double *terms, double *goal, double *dtheta, im_error *err);
 
+/*
+ * The same for a whole joint table instead of a batch (the CLI, the tests):
+ *   shape  [k]                     bins per source (each 1..65535)
+ *   p      [shape[0]]..[shape[k-1]][2]  row-major, the last axis is T with index 0 for
+ *                                  Y = -1 and 1 for Y = +1; entries >= 0 and finite,
+ *                                  normalised here by their sum (which must be > 0)
+ *   gamma  [n_terms] as above; may be NULL when neither goal nor dcell is wanted
+ * Outputs (each may be NULL):
+ *   terms  [n_terms] atoms then H_res (bits); goal = gamma . terms
+ *   dcell  [prod shape] D(s) = dG/dP(s, +1) - dG/dP(s, -1) per source cell (section 4);
+ *          0 for a source cell without mass, +-inf where a needed mass is 0
+ * Allocates its own workspace (not for hot loops). Returns 0, IM_EINVAL for a bad
+ * k, shape or an empty table, IM_ERANGE for a negative or non-finite entry or a
+ * table too large; err gets the detail. Thread-safe (no shared state).
+ */
+int im_pid_table(int k, const int *shape, const double *p, const double *gamma, double *terms,
+                 double *goal, double *dcell, im_error *err);
+
 #endif /* IM_PID_H */

@@ -15,6 +15,14 @@ typedef struct cli_verb {
 
 static const cli_verb verbs[] = {
     {"pid", cli_pid_main, "compute the PID atoms of a joint distribution given as JSON"},
+    {"submit", cli_submit_main, "queue a campaign from a JSON file"},
+    {"status", cli_status_main, "progress of a campaign (or all); --watch to follow it"},
+    {"ls", cli_ls_main, "list the campaigns"},
+    {"best", cli_best_main, "the best trials of a campaign with their gamma"},
+    {"trials", cli_trials_main, "every trial of a campaign"},
+    {"cancel", cli_cancel_main, "cancel a campaign"},
+    {"export", cli_export_main, "a campaign's trials as CSV or JSON"},
+    {"workers", cli_workers_main, "the workers the coordinator knows"},
 };
 
 static void usage(FILE *out)

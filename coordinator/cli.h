@@ -12,4 +12,14 @@ enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 int cli_pid_main(int argc, char **argv);
 
+/* cli_client.c: the verbs that talk to a running coordinator */
+int cli_submit_main(int argc, char **argv);
+int cli_status_main(int argc, char **argv);
+int cli_ls_main(int argc, char **argv);
+int cli_best_main(int argc, char **argv);
+int cli_trials_main(int argc, char **argv);
+int cli_cancel_main(int argc, char **argv);
+int cli_export_main(int argc, char **argv);
+int cli_workers_main(int argc, char **argv);
+
 #endif /* IM_CLI_H */

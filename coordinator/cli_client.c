@@ -1,0 +1,718 @@
+/*
+ * cli_client.c: the verbs of `infomorph` that talk to a running coordinator:
+ * submit, status, ls, best, trials, cancel, export, workers. Each verb parses
+ * its arguments, sends one request (client.h) and prints the reply for people
+ * (tables) or for programs (export: CSV or JSON).
+ *
+ * Exit status: 0 success; 1 error (no coordinator, unknown campaign, I/O);
+ * 2 usage (bad arguments, a campaign file that is not JSON or that the
+ * coordinator refuses). Replies are read defensively: a missing field prints
+ * as "-", never a crash.
+ */
+#include "cli.h"
+#include "client.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------- arguments ---------- */
+
+typedef struct cli_args {
+    const char *verb;
+    const char *connect;
+    const char *pos[4]; /* positional arguments */
+    int n_pos;
+} cli_args;
+
+/* Options every verb accepts. Returns 1 if argv[*i] was one of them, 0 if
+ * not, -1 on a usage error (message printed). */
+static int common_option(cli_args *a, int argc, char **argv, int *i)
+{
+    const char *s = argv[*i];
+    if (!strcmp(s, "--connect")) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "infomorph %s: --connect needs an endpoint\n", a->verb);
+            return -1;
+        }
+        a->connect = argv[++*i];
+        return 1;
+    }
+    if (!strncmp(s, "--connect=", 10)) {
+        a->connect = s + 10;
+        return 1;
+    }
+    return 0;
+}
+
+static int add_positional(cli_args *a, const char *s, int max)
+{
+    if (s[0] == '-' && s[1] != '\0') {
+        fprintf(stderr, "infomorph %s: unknown option '%s'\n", a->verb, s);
+        return -1;
+    }
+    if (a->n_pos >= max || a->n_pos < 0 || a->n_pos >= (int)(sizeof a->pos / sizeof a->pos[0])) {
+        fprintf(stderr, "infomorph %s: unexpected argument '%s'\n", a->verb, s);
+        return -1;
+    }
+    a->pos[a->n_pos++] = s;
+    return 0;
+}
+
+static int is_help(const char *s)
+{
+    return !strcmp(s, "--help") || !strcmp(s, "-h");
+}
+
+static const char *connect_help =
+    "  --connect ENDPOINT  the coordinator's client endpoint (default $INFOMORPH_CONNECT,\n"
+    "                      else " CLI_DEFAULT_CONNECT ")\n"
+    "  --help              this text\n";
+
+/* ---------- requests ---------- */
+
+/* One request; on failure prints "infomorph VERB: message" and returns the
+ * exit status (refused: refused_status). */
+static int request(const cli_args *a, const char *type, json_t *fields, json_t **reply,
+                   int refused_status)
+{
+    char err[1024];
+    int rc =
+        cli_request(cli_endpoint(a->connect), type, fields, CLI_TIMEOUT_MS, reply, err, sizeof err);
+    json_decref(fields);
+    if (rc == 0) return CLI_OK;
+    fprintf(stderr, "infomorph %s: %s\n", a->verb, err);
+    return rc == CLI_REQ_REFUSED ? refused_status : CLI_ERROR;
+}
+
+/* A campaign given by name or by number: numbers are sent as integers. */
+static json_t *campaign_ref(const char *s)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!errno && *s && !*end && v > 0) return json_integer(v);
+    return json_string(s);
+}
+
+/* ---------- printing helpers ---------- */
+
+static double num(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static long long integer(const json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "-";
+}
+
+/* "%.4f" or "-" for a missing number, into buf. */
+static const char *fmt_num(char *buf, size_t n, double x, int digits)
+{
+    if (isnan(x))
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.*f", digits, x);
+    return buf;
+}
+
+static const char *fmt_duration(char *buf, size_t n, double s)
+{
+    if (isnan(s) || s < 0)
+        snprintf(buf, n, "unknown");
+    else if (s < 90)
+        snprintf(buf, n, "%.0f s", s);
+    else if (s < 5400)
+        snprintf(buf, n, "%.0f min", s / 60);
+    else
+        snprintf(buf, n, "%.1f h", s / 3600);
+    return buf;
+}
+
+/* The union of the gamma short names over trials, in the order first seen.
+ * Returns a new array of strings. */
+static json_t *gamma_names(const json_t *trials)
+{
+    json_t *names = json_array(), *seen = json_object();
+    size_t i;
+    json_t *t;
+    json_array_foreach(trials, i, t)
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(t, "gamma"), k, v)
+        {
+            if (json_object_get(seen, k)) continue;
+            json_object_set_new(seen, k, json_true());
+            json_array_append_new(names, json_string(k));
+        }
+    }
+    json_decref(seen);
+    return names;
+}
+
+/* ---------- submit ---------- */
+
+int cli_submit_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "submit"};
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage: infomorph submit FILE [--connect ENDPOINT]\n\n"
+                   "Queue the campaign described by the JSON file FILE (see the README's\n"
+                   "campaign keys). Prints the new campaign's id and name. A file that is not\n"
+                   "JSON or that the coordinator refuses exits with status 2 and names the\n"
+                   "offending field.\n\n%s",
+                   connect_help);
+            return CLI_OK;
+        }
+        int c = common_option(&a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(&a, argv[i], 1) < 0)) return CLI_USAGE;
+    }
+    if (a.n_pos != 1) {
+        fprintf(stderr, "infomorph submit: which campaign file? usage: infomorph submit FILE\n");
+        return CLI_USAGE;
+    }
+    json_error_t jerr;
+    json_t *campaign = json_load_file(a.pos[0], JSON_REJECT_DUPLICATES, &jerr);
+    if (!campaign) {
+        if (access(a.pos[0], R_OK) != 0) {
+            fprintf(stderr, "infomorph submit: unable to read '%s': %s\n", a.pos[0],
+                    strerror(errno));
+            return CLI_ERROR;
+        }
+        fprintf(stderr, "infomorph submit: %s:%d:%d: %s\n", a.pos[0], jerr.line, jerr.column,
+                jerr.text);
+        return CLI_USAGE;
+    }
+    if (!json_is_object(campaign)) {
+        fprintf(stderr, "infomorph submit: %s: a campaign file holds one JSON object\n", a.pos[0]);
+        json_decref(campaign);
+        return CLI_USAGE;
+    }
+    json_t *fields = json_object();
+    json_object_set_new(fields, "campaign", campaign);
+    json_t *reply;
+    int rc = request(&a, "SUBMIT", fields, &reply, CLI_USAGE);
+    if (rc) return rc;
+    printf("submitted campaign %s (id %lld)\n", str(reply, "name"),
+           integer(reply, "campaign_id", -1));
+    json_decref(reply);
+    return CLI_OK;
+}
+
+/* ---------- ls ---------- */
+
+int cli_ls_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "ls"};
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage: infomorph ls [--connect ENDPOINT]\n\n"
+                   "List every campaign: id, name, kind, status, priority, trials done of the\n"
+                   "total, running and failed trials, best validation accuracy.\n\n%s",
+                   connect_help);
+            return CLI_OK;
+        }
+        int c = common_option(&a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(&a, argv[i], 0) < 0)) return CLI_USAGE;
+    }
+    json_t *reply;
+    int rc = request(&a, "LIST", json_object(), &reply, CLI_ERROR);
+    if (rc) return rc;
+    json_t *list = json_object_get(reply, "campaigns");
+    if (!json_array_size(list)) {
+        printf("no campaigns\n");
+    } else {
+        printf("%-5s %-24s %-9s %-10s %5s %11s %8s %7s %9s\n", "ID", "NAME", "KIND", "STATUS",
+               "PRIO", "DONE/TOTAL", "RUNNING", "FAILED", "BEST VAL");
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c)
+        {
+            json_t *counts = json_object_get(c, "counts");
+            char done[32], best[32];
+            snprintf(done, sizeof done, "%lld/%lld", integer(counts, "done", 0),
+                     integer(c, "total", 0));
+            printf("%-5lld %-24s %-9s %-10s %5lld %11s %8lld %7lld %9s\n", integer(c, "id", -1),
+                   str(c, "name"), str(c, "kind"), str(c, "status"), integer(c, "priority", 0),
+                   done, integer(counts, "running", 0), integer(counts, "failed", 0),
+                   fmt_num(best, sizeof best, num(c, "best_val_acc"), 4));
+        }
+    }
+    json_decref(reply);
+    return CLI_OK;
+}
+
+/* ---------- status ---------- */
+
+static void print_gamma(const json_t *gamma, const char *indent)
+{
+    const char *k;
+    json_t *v;
+    int col = 0;
+    json_object_foreach((json_t *)gamma, k, v)
+    {
+        if (col == 6) {
+            printf("\n%s", indent);
+            col = 0;
+        }
+        printf("%s%s=%+.3f", col ? "  " : "", k, json_is_number(v) ? json_number_value(v) : NAN);
+        col++;
+    }
+    printf("\n");
+}
+
+static int campaign_active(const json_t *c)
+{
+    const char *s = str(c, "status");
+    return !strcmp(s, "queued") || !strcmp(s, "running");
+}
+
+static void print_status(const json_t *c)
+{
+    json_t *counts = json_object_get(c, "counts");
+    char b1[32], b2[32], b3[32];
+    printf("campaign %s (id %lld, %s, %s, priority %lld)\n", str(c, "name"), integer(c, "id", -1),
+           str(c, "kind"), str(c, "status"), integer(c, "priority", 0));
+    printf("  trials:  %lld done, %lld running, %lld queued, %lld failed, %lld pruned, %lld "
+           "cancelled (of %lld)\n",
+           integer(counts, "done", 0), integer(counts, "running", 0), integer(counts, "queued", 0),
+           integer(counts, "failed", 0), integer(counts, "pruned", 0),
+           integer(counts, "cancelled", 0), integer(c, "total", 0));
+    json_t *best = json_object_get(c, "best");
+    if (json_is_object(best)) {
+        printf("  best:    trial %lld, val %s, test %s\n", integer(best, "trial", -1),
+               fmt_num(b1, sizeof b1, num(best, "val_acc"), 4),
+               fmt_num(b2, sizeof b2, num(best, "test_acc"), 4));
+        if (json_object_size(json_object_get(best, "gamma"))) {
+            printf("  gamma:   ");
+            print_gamma(json_object_get(best, "gamma"), "           ");
+        }
+    } else {
+        printf("  best:    none yet\n");
+    }
+    double rate = num(c, "trials_per_hour");
+    printf("  rate:    %s trials/hour", fmt_num(b3, sizeof b3, rate, 1));
+    if (campaign_active(c))
+        printf(", about %s left\n", fmt_duration(b1, sizeof b1, num(c, "eta_s")));
+    else
+        printf("\n");
+}
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+int cli_status_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "status"};
+    int watch = 0;
+    double every = 2;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage: infomorph status [CAMPAIGN] [--watch [SECONDS]] [--connect ENDPOINT]\n\n"
+                   "Progress of one campaign (by name or id) or of all: trials by state, the best\n"
+                   "trial so far with its gamma, trials per hour and an estimate of the time\n"
+                   "left.\n\n"
+                   "  --watch [SECONDS]   refresh every SECONDS (default 2) until the campaign\n"
+                   "                      (or every campaign) has ended, or Ctrl-C\n%s",
+                   connect_help);
+            return CLI_OK;
+        }
+        if (!strcmp(argv[i], "--watch")) {
+            watch = 1;
+            char *end;
+            if (i + 1 < argc) {
+                double s = strtod(argv[i + 1], &end);
+                if (end != argv[i + 1] && !*end) {
+                    if (!(s >= 0.1 && s <= 3600)) {
+                        fprintf(stderr, "infomorph status: --watch SECONDS must be in 0.1..3600\n");
+                        return CLI_USAGE;
+                    }
+                    every = s;
+                    i++;
+                }
+            }
+            continue;
+        }
+        int c = common_option(&a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(&a, argv[i], 1) < 0)) return CLI_USAGE;
+    }
+    if (watch) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_interrupt;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    int tty = isatty(STDOUT_FILENO);
+    for (int round = 0;; round++) {
+        json_t *fields = json_object();
+        if (a.n_pos) json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
+        json_t *reply;
+        int rc = request(&a, "STATUS", fields, &reply, CLI_ERROR);
+        if (rc) return rc;
+        json_t *list = json_object_get(reply, "campaigns");
+        int active = 0;
+        if (watch && tty) printf("\033[H\033[J"); /* home, clear: refresh in place */
+        if (watch) {
+            time_t t = time(NULL);
+            struct tm tm;
+            char when[32];
+            localtime_r(&t, &tm);
+            strftime(when, sizeof when, "%H:%M:%S", &tm);
+            printf("infomorph status at %s (every %g s, Ctrl-C to stop watching)\n\n", when, every);
+        }
+        if (!json_array_size(list)) printf("no campaigns\n");
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c)
+        {
+            if (i) printf("\n");
+            print_status(c);
+            active |= campaign_active(c);
+        }
+        json_decref(reply);
+        fflush(stdout);
+        if (!watch || !active) break;
+        if (!tty) printf("\n");
+        for (double slept = 0; slept < every && !g_interrupted; slept += 0.1) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (g_interrupted) break;
+    }
+    return CLI_OK;
+}
+
+/* ---------- best and trials ---------- */
+
+static int campaign_verb_args(cli_args *a, int argc, char **argv, long *n, const char *usage_text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("%s\n%s", usage_text, connect_help);
+            return -1;
+        }
+        if (n && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--number"))) {
+            char *end;
+            if (i + 1 >= argc || (*n = strtol(argv[i + 1], &end, 10), *end || *n < 1)) {
+                fprintf(stderr, "infomorph %s: -n needs a positive integer\n", a->verb);
+                return CLI_USAGE;
+            }
+            i++;
+            continue;
+        }
+        int c = common_option(a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(a, argv[i], 1) < 0)) return CLI_USAGE;
+    }
+    if (a->n_pos != 1) {
+        fprintf(stderr, "infomorph %s: which campaign? (a name or id; see infomorph ls)\n",
+                a->verb);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+int cli_best_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "best"};
+    long n = 10;
+    int rc = campaign_verb_args(&a, argc, argv, &n,
+                                "usage: infomorph best CAMPAIGN [-n N] [--connect ENDPOINT]\n\n"
+                                "The N best trials of a campaign (default 10) by validation\n"
+                                "accuracy: rank, trial, val, test, seed and the gamma by short\n"
+                                "name.\n\n"
+                                "  -n N                how many trials to show\n");
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    json_t *fields = json_object();
+    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
+    json_object_set_new(fields, "n", json_integer(n));
+    json_t *reply;
+    if ((rc = request(&a, "BEST", fields, &reply, CLI_ERROR))) return rc;
+    json_t *trials = json_object_get(reply, "trials");
+    if (!json_array_size(trials)) {
+        printf("no finished trials yet\n");
+        json_decref(reply);
+        return CLI_OK;
+    }
+    json_t *names = gamma_names(trials);
+    printf("%-5s %-7s %-7s %-7s %-5s", "RANK", "TRIAL", "VAL", "TEST", "SEED");
+    size_t i, j;
+    json_t *t, *nm;
+    json_array_foreach(names, j, nm) printf(" %7s", json_string_value(nm));
+    printf("\n");
+    json_array_foreach(trials, i, t)
+    {
+        char b1[32], b2[32];
+        printf("%-5zu %-7lld %-7s %-7s %-5lld", i + 1, integer(t, "id", -1),
+               fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
+               fmt_num(b2, sizeof b2, num(t, "test_acc"), 4), integer(t, "seed", -1));
+        json_t *gamma = json_object_get(t, "gamma");
+        json_array_foreach(names, j, nm)
+        {
+            printf(" %7s", fmt_num(b1, sizeof b1, num(gamma, json_string_value(nm)), 3));
+        }
+        printf("\n");
+    }
+    json_decref(names);
+    json_decref(reply);
+    return CLI_OK;
+}
+
+int cli_trials_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "trials"};
+    int rc = campaign_verb_args(&a, argc, argv, NULL,
+                                "usage: infomorph trials CAMPAIGN [--connect ENDPOINT]\n\n"
+                                "Every trial of a campaign in order: id, number, status, val and\n"
+                                "test accuracy, seed, wall time and the worker that ran it.\n");
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    json_t *fields = json_object();
+    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
+    json_t *reply;
+    if ((rc = request(&a, "TRIALS", fields, &reply, CLI_ERROR))) return rc;
+    json_t *trials = json_object_get(reply, "trials");
+    printf("%-7s %-6s %-10s %-7s %-7s %-5s %8s  %s\n", "TRIAL", "NUMBER", "STATUS", "VAL", "TEST",
+           "SEED", "WALL_S", "WORKER");
+    size_t i;
+    json_t *t;
+    json_array_foreach(trials, i, t)
+    {
+        char b1[32], b2[32], b3[32];
+        printf("%-7lld %-6lld %-10s %-7s %-7s %-5lld %8s  %s\n", integer(t, "id", -1),
+               integer(t, "number", -1), str(t, "status"),
+               fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
+               fmt_num(b2, sizeof b2, num(t, "test_acc"), 4), integer(t, "seed", -1),
+               fmt_num(b3, sizeof b3, num(t, "wall_s"), 1), str(t, "worker"));
+    }
+    printf("%zu trials\n", json_array_size(trials));
+    json_decref(reply);
+    return CLI_OK;
+}
+
+/* ---------- cancel ---------- */
+
+int cli_cancel_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "cancel"};
+    int rc = campaign_verb_args(&a, argc, argv, NULL,
+                                "usage: infomorph cancel CAMPAIGN [--connect ENDPOINT]\n\n"
+                                "Cancel a campaign: its queued trials are cancelled and its\n"
+                                "running trials are stopped at their next progress report.\n");
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    json_t *fields = json_object();
+    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
+    json_t *reply;
+    if ((rc = request(&a, "CANCEL", fields, &reply, CLI_ERROR))) return rc;
+    printf("cancelled campaign %s: %lld queued trials cancelled\n", a.pos[0],
+           integer(reply, "cancelled", 0));
+    json_decref(reply);
+    return CLI_OK;
+}
+
+/* ---------- export ---------- */
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_string(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_value(FILE *f, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        fprintf(f, "%.17g", json_real_value(v));
+    else if (json_is_string(v))
+        csv_string(f, json_string_value(v));
+    /* null and anything else: an empty field */
+}
+
+static void write_csv(FILE *f, const json_t *trials)
+{
+    static const char *fixed[] = {"trial",    "number", "status", "seed",    "val_acc",
+                                  "test_acc", "wall_s", "worker", "attempts"};
+    static const char *keys[] = {"id",       "number", "status", "seed",    "val_acc",
+                                 "test_acc", "wall_s", "worker", "attempts"};
+    const size_t n_fixed = sizeof fixed / sizeof fixed[0];
+    json_t *names = gamma_names(trials);
+    for (size_t k = 0; k < n_fixed; k++) fprintf(f, "%s%s", k ? "," : "", fixed[k]);
+    size_t i, j;
+    json_t *t, *nm;
+    json_array_foreach(names, j, nm)
+    {
+        fputc(',', f);
+        csv_string(f, json_string_value(nm));
+    }
+    fputc('\n', f);
+    json_array_foreach(trials, i, t)
+    {
+        for (size_t k = 0; k < n_fixed; k++) {
+            if (k) fputc(',', f);
+            json_t *v = json_object_get(t, keys[k]);
+            if (json_is_array(v)) /* attempts as a list: write how many */
+                fprintf(f, "%zu", json_array_size(v));
+            else
+                csv_value(f, v);
+        }
+        json_t *gamma = json_object_get(t, "gamma");
+        json_array_foreach(names, j, nm)
+        {
+            fputc(',', f);
+            csv_value(f, json_object_get(gamma, json_string_value(nm)));
+        }
+        fputc('\n', f);
+    }
+    json_decref(names);
+}
+
+int cli_export_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "export"};
+    const char *format = NULL, *out_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage: infomorph export CAMPAIGN --format csv|json [-o FILE] "
+                   "[--connect ENDPOINT]\n\n"
+                   "Write a campaign's trials to FILE (default: standard output).\n"
+                   "  csv:  one row per trial: trial, number, status, seed, val_acc, test_acc,\n"
+                   "        wall_s, worker, attempts, then one column per gamma short name\n"
+                   "  json: everything: the campaign, and per trial its gamma, attempts,\n"
+                   "        learning curve and PID atoms\n\n"
+                   "  --format FORMAT     csv or json (required)\n"
+                   "  -o, --output FILE   the file to write\n%s",
+                   connect_help);
+            return CLI_OK;
+        }
+        const char *s = argv[i];
+        if (!strcmp(s, "--format") || !strcmp(s, "-o") || !strcmp(s, "--output")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "infomorph export: %s needs a value\n", s);
+                return CLI_USAGE;
+            }
+            if (!strcmp(s, "--format"))
+                format = argv[++i];
+            else
+                out_path = argv[++i];
+            continue;
+        }
+        if (!strncmp(s, "--format=", 9)) {
+            format = s + 9;
+            continue;
+        }
+        int c = common_option(&a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(&a, s, 1) < 0)) return CLI_USAGE;
+    }
+    if (a.n_pos != 1) {
+        fprintf(stderr, "infomorph export: which campaign? (a name or id; see infomorph ls)\n");
+        return CLI_USAGE;
+    }
+    if (!format || (strcmp(format, "csv") && strcmp(format, "json"))) {
+        fprintf(stderr, "infomorph export: --format must be csv or json\n");
+        return CLI_USAGE;
+    }
+    json_t *fields = json_object();
+    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
+    json_t *reply;
+    int rc = request(&a, "EXPORT", fields, &reply, CLI_ERROR);
+    if (rc) return rc;
+    FILE *f = stdout;
+    if (out_path && !(f = fopen(out_path, "w"))) {
+        fprintf(stderr, "infomorph export: unable to open '%s': %s\n", out_path, strerror(errno));
+        json_decref(reply);
+        return CLI_ERROR;
+    }
+    if (!strcmp(format, "csv")) {
+        write_csv(f, json_object_get(reply, "trials"));
+    } else {
+        json_object_del(reply, "type");
+        json_object_del(reply, "v");
+        json_dumpf(reply, f, JSON_INDENT(2));
+        fputc('\n', f);
+    }
+    int failed = ferror(f);
+    if (f != stdout && fclose(f) != 0) failed = 1;
+    json_decref(reply);
+    if (failed) {
+        fprintf(stderr, "infomorph export: unable to write '%s'\n",
+                out_path ? out_path : "standard output");
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+/* ---------- workers ---------- */
+
+int cli_workers_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "workers"};
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage: infomorph workers [--connect ENDPOINT]\n\n"
+                   "The workers the coordinator knows: name, host, pid, BLAS threads, status\n"
+                   "(idle, busy or gone), the trial it runs, seconds since it was last heard\n"
+                   "and the trials it has finished.\n\n%s",
+                   connect_help);
+            return CLI_OK;
+        }
+        int c = common_option(&a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(&a, argv[i], 0) < 0)) return CLI_USAGE;
+    }
+    json_t *reply;
+    int rc = request(&a, "WORKERS", json_object(), &reply, CLI_ERROR);
+    if (rc) return rc;
+    json_t *list = json_object_get(reply, "workers");
+    if (!json_array_size(list)) {
+        printf("no workers\n");
+    } else {
+        printf("%-24s %-16s %7s %7s %-6s %7s %9s %5s\n", "NAME", "HOST", "PID", "THREADS", "STATUS",
+               "TRIAL", "LAST_SEEN", "DONE");
+        size_t i;
+        json_t *w;
+        json_array_foreach(list, i, w)
+        {
+            char trial[32], seen[32];
+            long long t = integer(w, "trial", -1);
+            if (t >= 0)
+                snprintf(trial, sizeof trial, "%lld", t);
+            else
+                snprintf(trial, sizeof trial, "-");
+            fmt_num(seen, sizeof seen, num(w, "last_seen_s_ago"), 0);
+            printf("%-24s %-16s %7lld %7lld %-6s %7s %8ss %5lld\n", str(w, "name"), str(w, "host"),
+                   integer(w, "pid", -1), integer(w, "threads", -1), str(w, "status"), trial, seen,
+                   integer(w, "trials_done", 0));
+        }
+    }
+    json_decref(reply);
+    return CLI_OK;
+}

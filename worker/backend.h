@@ -1,0 +1,45 @@
+/*
+ * backend.h: how infomorph-worker runs one trial. A backend takes the trial
+ * spec as the coordinator sent it (JSON), trains, reports every epoch through
+ * a callback and returns the body of the RESULT message:
+ *
+ *   {"status": "done"|"stopped"|"failed", "val_acc", "test_acc",
+ *    "curve": [epoch objects], "atoms": {"hidden": {...}, "output": {...}},
+ *    "wall_s", "error": string or null}
+ *
+ * The worker adds the message type, version, trial and attempt. A backend
+ * runs in the worker's training thread; it never touches the socket.
+ * Workload: one call per trial, minutes of numerics each.
+ */
+#ifndef IM_WORKER_BACKEND_H
+#define IM_WORKER_BACKEND_H
+
+#include "im.h"
+#include "train.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+typedef struct wk_run_options {
+    const char *data_dir;   /* the worker's data directory */
+    im_epoch_fn on_epoch;   /* called after each epoch in the training thread; may be NULL */
+    void *user;             /* passed to on_epoch */
+    const atomic_int *stop; /* set by another thread to stop at the next batch; may be NULL */
+} wk_run_options;
+
+/* Train the trial spec `spec` (a JSON object; borrowed, only read) with
+ * libinfomorph. Always returns a new RESULT body owned by the caller: a bad
+ * spec, a missing dataset or a numerical failure give status "failed" with
+ * the error text; a run stopped through opt->stop or the callback gives
+ * "stopped" with the epochs done. Thread-safe for distinct calls. */
+json_t *wk_builtin_run(const json_t *spec, const wk_run_options *opt);
+
+/* One epoch's figures as a JSON object {epoch, train_acc, val_acc, test_acc,
+ * goal_hidden, goal_out, seconds}; non-finite numbers become null.
+ * Caller owns the new reference. Thread-safe. */
+json_t *wk_epoch_to_json(const im_epoch_stats *s);
+
+/* A finite number as a JSON real, anything else as null. New reference. */
+json_t *wk_json_number(double x);
+
+#endif /* IM_WORKER_BACKEND_H */

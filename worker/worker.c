@@ -1,0 +1,816 @@
+/*
+ * worker.c: infomorph-worker, the program that pulls trials from the
+ * coordinator, trains them and reports back (the ZeroMQ guide's "Paranoid
+ * Pirate" worker, adapted to request/reply messages).
+ *
+ * Threads: the main thread owns the DEALER socket and runs one zmq_poll loop
+ * whose timeout is the earliest deadline on the monotonic clock (next READY,
+ * next HEARTBEAT, reply due, reconnect, shutdown). A training thread runs one
+ * trial at a time through the backend; it never touches the socket: epoch
+ * figures and the final RESULT body go through a mutex-protected queue, and a
+ * byte on a pipe wakes the poll. Signals only write a byte to a self-pipe.
+ *
+ * Invariants:
+ * - every message sent expects exactly one reply; the kinds of the requests
+ *   in flight are kept in order, so each reply is matched to its request;
+ * - at most one trial is held; a new READY is sent only when no trial is
+ *   held, no result is unacknowledged and no request is in flight;
+ * - a finished result is kept until the coordinator ACKs it and is sent
+ *   again after every reconnect;
+ * - silence (no reply for WK_REPLY_IVL_MS * WK_LIVENESS while one is due)
+ *   closes the socket and opens a new one after an exponential back-off
+ *   of 0.5 s .. 30 s (reset by any message from the coordinator).
+ *
+ * Network input is never trusted: malformed messages are logged and ignored.
+ */
+#include "backend.h"
+#include "im.h"
+#include "log.h"
+#include "protocol.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifdef IM_HAVE_OPENBLAS
+void openblas_set_num_threads(int num_threads);
+#endif
+
+#define WK_MAX_MSG         (16 * 1024 * 1024) /* bytes, as the coordinator */
+#define WK_REPLY_IVL_MS    1500               /* one liveness step while a reply is due */
+#define WK_LIVENESS        4                  /* steps of silence before reconnecting */
+#define WK_BACKOFF_MIN_MS  500
+#define WK_BACKOFF_MAX_MS  30000
+#define WK_SHUTDOWN_ACK_MS 3000  /* how long a stopping worker waits for its ACK */
+#define WK_SHUTDOWN_MAX_MS 60000 /* hard limit for stopping the training thread */
+#define WK_MAX_INFLIGHT    16
+#define WK_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
+
+typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT } req_kind;
+static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT"};
+
+/* An event from the training thread: an epoch's figures or the result body. */
+typedef struct wk_event {
+    struct wk_event *next;
+    int is_result;
+    json_t *body; /* owned */
+} wk_event;
+
+typedef struct wk_job {
+    int active; /* a trial is held and its result not yet built */
+    int64_t trial;
+    int attempt;
+    double lease_s;
+    json_t *spec; /* the thread's copy, owned by the thread while it runs */
+    pthread_t thread;
+    int thread_running; /* started and not yet joined */
+    atomic_int stop;    /* set to stop training at the next batch */
+    int interrupted;    /* stopped because this worker is shutting down */
+    char stop_reason[32];
+} wk_job;
+
+typedef struct wk {
+    /* options */
+    const char *endpoint;
+    const char *data_dir;
+    char name[128];
+    char host[128];
+    int threads;
+    int threads_set; /* --threads given: it overrides the spec's "threads" */
+    long max_trials;
+
+    void *ctx, *sock;
+    int wake[2]; /* training thread -> main loop */
+    pthread_mutex_t mu;
+    wk_event *head, *tail; /* guarded by mu */
+
+    req_kind inflight[WK_MAX_INFLIGHT]; /* kinds of the requests awaiting a reply, oldest first */
+    int n_inflight;
+    double wait_start; /* when the oldest outstanding reply started to be due */
+    int result_inflight;
+
+    double backoff_ms, reconnect_at; /* reconnect_at > 0: the socket is closed until then */
+    double next_ready_at;
+    double last_job_send; /* last PROGRESS or HEARTBEAT of the held trial */
+
+    wk_job job;
+    json_t *pending; /* the RESULT message not yet acknowledged; owned */
+    long trials_done;
+
+    int shutting;
+    double shutdown_deadline, shutdown_hard;
+} wk;
+
+/* ---------- signals: the handler only writes a byte to a pipe ---------- */
+
+static int g_sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    g_signals++;
+    char c = 's';
+    if (write(g_sig_pipe[1], &c, 1) < 0) { /* the pipe is full: a wake-up is pending anyway */
+    }
+    errno = saved;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int make_pipe(int fds[2])
+{
+    if (pipe(fds) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(fds[i], F_GETFL);
+        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+}
+
+static void drain_fd(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+}
+
+/* ---------- the training thread ---------- */
+
+static void queue_push(wk *w, int is_result, json_t *body)
+{
+    wk_event *e = im_xcalloc(1, sizeof *e);
+    e->is_result = is_result;
+    e->body = body;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->next = e;
+    else
+        w->head = e;
+    w->tail = e;
+    pthread_mutex_unlock(&w->mu);
+    char c = 'e';
+    if (write(w->wake[1], &c, 1) < 0) { /* full pipe: the main loop is already woken */
+    }
+}
+
+static wk_event *queue_pop(wk *w)
+{
+    pthread_mutex_lock(&w->mu);
+    wk_event *e = w->head;
+    if (e) {
+        w->head = e->next;
+        if (!w->head) w->tail = NULL;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return e;
+}
+
+static int on_epoch(const im_epoch_stats *s, void *user)
+{
+    wk *w = user;
+    queue_push(w, 0, wk_epoch_to_json(s));
+    return atomic_load(&w->job.stop) != 0;
+}
+
+static void *train_thread(void *arg)
+{
+    wk *w = arg;
+    wk_run_options opt = {
+        .data_dir = w->data_dir, .on_epoch = on_epoch, .user = w, .stop = &w->job.stop};
+    json_t *body = wk_builtin_run(w->job.spec, &opt);
+    json_decref(w->job.spec);
+    w->job.spec = NULL;
+    queue_push(w, 1, body);
+    return NULL;
+}
+
+/* ---------- the data directory ---------- */
+
+/* Names of the sub-folders of the data directory that hold a training set.
+ * Read again for every READY, so data fetched later is announced. */
+static json_t *list_datasets(const char *data_dir)
+{
+    json_t *names = json_array();
+    DIR *d = opendir(data_dir);
+    if (!d) return names;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char path[PATH_MAX];
+        struct stat st;
+        static const char *probes[] = {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "%s/%s/%s", data_dir, de->d_name, probes[i]);
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+                json_array_append_new(names, json_string(de->d_name));
+                break;
+            }
+        }
+    }
+    closedir(d);
+    return names;
+}
+
+/* ---------- the socket ---------- */
+
+static int sock_open(wk *w)
+{
+    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
+    if (!w->sock) {
+        im_log(IM_LOG_ERROR, "unable to create a socket: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    int linger = 0;
+    int64_t maxmsg = WK_MAX_MSG;
+    zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_connect(w->sock, w->endpoint) != 0) {
+        im_log(IM_LOG_ERROR, "unable to connect to '%s': %s", w->endpoint,
+               zmq_strerror(zmq_errno()));
+        zmq_close(w->sock);
+        w->sock = NULL;
+        return -1;
+    }
+    w->n_inflight = 0;
+    w->result_inflight = 0;
+    w->reconnect_at = 0;
+    return 0;
+}
+
+static void sock_reconnect_later(wk *w, double now, const char *why)
+{
+    im_log(IM_LOG_WARN, "%s; reconnecting to %s in %.1f s", why, w->endpoint, w->backoff_ms / 1e3);
+    if (w->sock) zmq_close(w->sock);
+    w->sock = NULL;
+    w->n_inflight = 0;
+    w->result_inflight = 0;
+    w->reconnect_at = now + w->backoff_ms;
+    w->backoff_ms = w->backoff_ms * 2 > WK_BACKOFF_MAX_MS ? WK_BACKOFF_MAX_MS : w->backoff_ms * 2;
+}
+
+/* Send msg (borrowed) as a request of the given kind. Returns 0, or -1 when it
+ * could not be queued (no socket, too many in flight, or a send error). */
+static int send_request(wk *w, req_kind kind, json_t *msg)
+{
+    if (!w->sock || w->n_inflight >= WK_MAX_INFLIGHT) return -1;
+    char *text = json_dumps(msg, JSON_COMPACT);
+    if (!text) return -1;
+    size_t len = strlen(text);
+    int rc = zmq_send(w->sock, text, len, ZMQ_DONTWAIT);
+    free(text);
+    if (rc < 0) {
+        im_log(IM_LOG_DEBUG, "%s not sent: %s", req_names[kind], zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (w->n_inflight == 0) w->wait_start = now_ms();
+    w->inflight[w->n_inflight++] = kind;
+    return 0;
+}
+
+static json_t *msg_new(const char *type)
+{
+    json_t *m = json_object();
+    json_object_set_new(m, "type", json_string(type));
+    json_object_set_new(m, "v", json_integer(IM_PROTOCOL_VERSION));
+    return m;
+}
+
+static void send_ready(wk *w)
+{
+    json_t *m = msg_new("READY");
+    json_object_set_new(m, "worker", json_string(w->name));
+    json_object_set_new(m, "host", json_string(w->host));
+    json_object_set_new(m, "pid", json_integer((json_int_t)getpid()));
+    json_t *backends = json_array();
+    json_array_append_new(backends, json_string("builtin"));
+    json_object_set_new(m, "backends", backends);
+    json_object_set_new(m, "threads", json_integer(w->threads));
+    json_object_set_new(m, "version", json_string(IM_VERSION));
+    json_object_set_new(m, "datasets", list_datasets(w->data_dir));
+    if (send_request(w, REQ_READY, m) == 0) im_log(IM_LOG_DEBUG, "READY sent");
+    json_decref(m);
+}
+
+static void send_job_message(wk *w, req_kind kind, json_t *fields)
+{
+    json_t *m = msg_new(kind == REQ_PROGRESS ? "PROGRESS" : "HEARTBEAT");
+    json_object_set_new(m, "trial", json_integer(w->job.trial));
+    json_object_set_new(m, "attempt", json_integer(w->job.attempt));
+    if (fields) json_object_update(m, fields);
+    if (send_request(w, kind, m) == 0) w->last_job_send = now_ms();
+    json_decref(m);
+}
+
+static void send_pending_result(wk *w, double now)
+{
+    if (!w->pending || w->result_inflight || !w->sock) return;
+    if (send_request(w, REQ_RESULT, w->pending) == 0) {
+        w->result_inflight = 1;
+        if (w->shutting && w->shutdown_deadline < now + WK_SHUTDOWN_ACK_MS)
+            w->shutdown_deadline = now + WK_SHUTDOWN_ACK_MS;
+    }
+}
+
+/* ---------- trials ---------- */
+
+/* Build the RESULT message of the held trial from a backend body (stolen). */
+static void finish_job(wk *w, json_t *body)
+{
+    json_t *m = msg_new("RESULT");
+    json_object_set_new(m, "trial", json_integer(w->job.trial));
+    json_object_set_new(m, "attempt", json_integer(w->job.attempt));
+    json_object_update(m, body);
+    json_decref(body);
+    if (w->job.interrupted) json_object_set_new(m, "status", json_string("interrupted"));
+    const char *status = json_string_value(json_object_get(m, "status"));
+    const char *error = json_string_value(json_object_get(m, "error"));
+    json_t *val = json_object_get(m, "val_acc");
+    im_log(error ? IM_LOG_WARN : IM_LOG_INFO, "trial %" PRId64 " attempt %d: %s, val_acc %.4f%s%s",
+           w->job.trial, w->job.attempt, status ? status : "?",
+           json_is_number(val) ? json_number_value(val) : NAN, error ? ": " : "",
+           error ? error : "");
+    json_decref(w->pending);
+    w->pending = m;
+    w->job.active = 0;
+}
+
+/* A failed RESULT body for a trial that never started. */
+static json_t *early_failure(const char *message)
+{
+    json_t *b = json_object();
+    json_object_set_new(b, "status", json_string("failed"));
+    json_object_set_new(b, "val_acc", json_null());
+    json_object_set_new(b, "test_acc", json_null());
+    json_object_set_new(b, "curve", json_array());
+    json_object_set_new(b, "atoms", json_object());
+    json_object_set_new(b, "wall_s", json_real(0));
+    json_object_set_new(b, "error", json_string(message));
+    return b;
+}
+
+static void start_job(wk *w, const json_t *msg)
+{
+    json_t *trial = json_object_get(msg, "trial"), *attempt = json_object_get(msg, "attempt");
+    json_t *lease = json_object_get(msg, "lease_s"), *spec = json_object_get(msg, "spec");
+    if (!json_is_integer(trial) || !json_is_integer(attempt)) {
+        im_log(IM_LOG_ERROR, "JOB without an integer trial and attempt; ignored");
+        return;
+    }
+    memset(&w->job, 0, sizeof w->job);
+    w->job.active = 1;
+    w->job.trial = json_integer_value(trial);
+    w->job.attempt = (int)json_integer_value(attempt);
+    w->job.lease_s =
+        json_is_number(lease) && json_number_value(lease) > 0 ? json_number_value(lease) : 60;
+    atomic_store(&w->job.stop, 0);
+    w->last_job_send = now_ms();
+
+    if (w->shutting) {
+        w->job.interrupted = 1;
+        finish_job(w, early_failure("the worker is shutting down"));
+        return;
+    }
+    if (!json_is_object(spec)) {
+        finish_job(w, early_failure("the JOB carries no trial spec object"));
+        return;
+    }
+    /* A dataset this worker lacks is a clear failure, never a hang. */
+    json_t *ds = json_object_get(spec, "dataset");
+    const char *dataset = json_is_string(ds) ? json_string_value(ds) : ds ? NULL : "mnist10k";
+    if (dataset) {
+        json_t *have = list_datasets(w->data_dir);
+        int found = 0;
+        size_t i;
+        json_t *v;
+        json_array_foreach(have, i, v) found |= !strcmp(json_string_value(v), dataset);
+        if (!found) {
+            char *list = json_dumps(have, JSON_COMPACT);
+            char msg_text[1024];
+            snprintf(msg_text, sizeof msg_text,
+                     "dataset '%s' not found in the data directory '%s' of worker %s (it has %s)",
+                     dataset, w->data_dir, w->name, list ? list : "[]");
+            free(list);
+            json_decref(have);
+            finish_job(w, early_failure(msg_text));
+            return;
+        }
+        json_decref(have);
+    }
+    w->job.spec = json_deep_copy(spec);
+    if (w->threads_set) json_object_set_new(w->job.spec, "threads", json_integer(w->threads));
+    im_log(IM_LOG_INFO, "trial %" PRId64 " attempt %d: training (lease %.0f s)", w->job.trial,
+           w->job.attempt, w->job.lease_s);
+    if (pthread_create(&w->job.thread, NULL, train_thread, w) != 0) {
+        json_decref(w->job.spec);
+        w->job.spec = NULL;
+        finish_job(w, early_failure("unable to start the training thread"));
+        return;
+    }
+    w->job.thread_running = 1;
+}
+
+/* Everything the training thread has queued: PROGRESS for epochs, the RESULT. */
+static void drain_events(wk *w)
+{
+    drain_fd(w->wake[0]);
+    wk_event *e;
+    while ((e = queue_pop(w))) {
+        if (e->is_result) {
+            pthread_join(w->job.thread, NULL);
+            w->job.thread_running = 0;
+            finish_job(w, e->body);
+        } else {
+            json_t *ep = json_object_get(e->body, "epoch");
+            im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %" JSON_INTEGER_FORMAT ": val_acc %.4f",
+                   w->job.trial, json_integer_value(ep),
+                   json_is_number(json_object_get(e->body, "val_acc"))
+                       ? json_number_value(json_object_get(e->body, "val_acc"))
+                       : NAN);
+            /* While disconnected, figures are dropped: the RESULT carries the curve. */
+            if (w->job.active) send_job_message(w, REQ_PROGRESS, e->body);
+            json_decref(e->body);
+        }
+        free(e);
+    }
+}
+
+/* ---------- replies ---------- */
+
+static void handle_reply(wk *w, const json_t *msg, double now)
+{
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    json_t *v = json_object_get(msg, "v");
+    if (!type) {
+        im_log(IM_LOG_WARN, "message without a type ignored");
+        return;
+    }
+    if (w->n_inflight == 0) {
+        im_log(IM_LOG_WARN, "unexpected %s (no request in flight) ignored", type);
+        return;
+    }
+    req_kind kind = w->inflight[0];
+    memmove(w->inflight, w->inflight + 1, (size_t)(w->n_inflight - 1) * sizeof w->inflight[0]);
+    w->n_inflight--;
+    w->wait_start = now;
+    if (kind == REQ_RESULT) w->result_inflight = 0;
+    if (!json_is_integer(v) || json_integer_value(v) != IM_PROTOCOL_VERSION)
+        im_log(IM_LOG_WARN, "%s with protocol version %" JSON_INTEGER_FORMAT " (this worker: %d)",
+               type, json_is_integer(v) ? json_integer_value(v) : -1, IM_PROTOCOL_VERSION);
+
+    if (!strcmp(type, "ERROR")) {
+        const char *text = json_string_value(json_object_get(msg, "message"));
+        im_log(IM_LOG_ERROR, "coordinator refused %s: %s", req_names[kind], text ? text : "?");
+        if (kind == REQ_RESULT) {
+            im_log(IM_LOG_ERROR, "dropping the refused result");
+            json_decref(w->pending);
+            w->pending = NULL;
+            w->next_ready_at = now;
+        } else if (kind == REQ_READY) {
+            w->next_ready_at = now + 5000;
+        }
+        return;
+    }
+    if (kind == REQ_READY && !strcmp(type, "JOB")) {
+        start_job(w, msg);
+    } else if (kind == REQ_READY && !strcmp(type, "NOJOB")) {
+        json_t *r = json_object_get(msg, "retry_ms");
+        double retry = json_is_number(r) ? json_number_value(r) : 1000;
+        if (!(retry >= 50)) retry = 50;
+        if (retry > 30000) retry = 30000;
+        w->next_ready_at = now + retry;
+    } else if ((kind == REQ_PROGRESS || kind == REQ_HEARTBEAT) && !strcmp(type, "CONTINUE")) {
+        /* the lease goes on */
+    } else if ((kind == REQ_PROGRESS || kind == REQ_HEARTBEAT) && !strcmp(type, "STOP")) {
+        const char *reason = json_string_value(json_object_get(msg, "reason"));
+        json_t *t = json_object_get(msg, "trial");
+        if (w->job.active && (!json_is_integer(t) || json_integer_value(t) == w->job.trial)) {
+            snprintf(w->job.stop_reason, sizeof w->job.stop_reason, "%s", reason ? reason : "?");
+            im_log(IM_LOG_INFO, "trial %" PRId64 ": told to stop (%s)", w->job.trial,
+                   w->job.stop_reason);
+            atomic_store(&w->job.stop, 1);
+        }
+    } else if (kind == REQ_RESULT && !strcmp(type, "ACK")) {
+        json_t *t = json_object_get(msg, "trial"), *a = json_object_get(msg, "attempt");
+        json_t *pt = w->pending ? json_object_get(w->pending, "trial") : NULL;
+        json_t *pa = w->pending ? json_object_get(w->pending, "attempt") : NULL;
+        if (w->pending && (!t || json_equal(t, pt)) && (!a || json_equal(a, pa))) {
+            im_log(IM_LOG_DEBUG, "result of trial %" JSON_INTEGER_FORMAT " acknowledged",
+                   json_integer_value(pt));
+            json_decref(w->pending);
+            w->pending = NULL;
+            w->trials_done++;
+            w->next_ready_at = now;
+        } else {
+            im_log(IM_LOG_WARN, "ACK for another trial ignored");
+        }
+    } else {
+        im_log(IM_LOG_WARN, "unexpected %s in reply to %s ignored", type, req_names[kind]);
+    }
+}
+
+static void read_socket(wk *w)
+{
+    while (w->sock) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        int n = zmq_msg_recv(&part, w->sock, ZMQ_DONTWAIT);
+        if (n < 0) {
+            zmq_msg_close(&part);
+            return;
+        }
+        int more = zmq_msg_more(&part);
+        json_error_t jerr;
+        json_t *msg = more ? NULL : json_loadb(zmq_msg_data(&part), zmq_msg_size(&part), 0, &jerr);
+        zmq_msg_close(&part);
+        if (more) { /* multi-part messages are not ours: skip all their frames */
+            im_log(IM_LOG_WARN, "multi-part message ignored");
+            int again;
+            do {
+                zmq_msg_init(&part);
+                if (zmq_msg_recv(&part, w->sock, ZMQ_DONTWAIT) < 0) {
+                    zmq_msg_close(&part);
+                    break;
+                }
+                again = zmq_msg_more(&part);
+                zmq_msg_close(&part);
+            } while (again);
+            continue;
+        }
+        w->backoff_ms = WK_BACKOFF_MIN_MS;
+        if (!json_is_object(msg)) {
+            im_log(IM_LOG_WARN, "malformed message ignored: %s", msg ? "not an object" : jerr.text);
+            json_decref(msg);
+            continue;
+        }
+        handle_reply(w, msg, now_ms());
+        json_decref(msg);
+    }
+}
+
+/* ---------- the loop ---------- */
+
+static double min_d(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static int run(wk *w)
+{
+    w->backoff_ms = WK_BACKOFF_MIN_MS;
+    if (sock_open(w) != 0) return 1;
+    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s, %d BLAS threads)", w->name,
+           w->endpoint, w->data_dir, w->threads);
+    w->next_ready_at = 0;
+
+    for (;;) {
+        double now = now_ms();
+
+        /* signals */
+        if (g_signals && !w->shutting) {
+            w->shutting = 1;
+            w->shutdown_deadline = now + WK_SHUTDOWN_ACK_MS;
+            w->shutdown_hard = now + WK_SHUTDOWN_MAX_MS;
+            if (w->job.active) {
+                im_log(IM_LOG_INFO, "stopping: interrupting trial %" PRId64, w->job.trial);
+                w->job.interrupted = 1;
+                atomic_store(&w->job.stop, 1);
+            } else {
+                im_log(IM_LOG_INFO, "stopping");
+            }
+        }
+        if (w->shutting) {
+            int busy = w->job.active || (w->pending && now < w->shutdown_deadline) ||
+                       (w->n_inflight > 0 && now < w->shutdown_deadline);
+            if (!busy || g_signals > 1 || now > w->shutdown_hard) break;
+        }
+        if (!w->shutting && w->max_trials > 0 && w->trials_done >= w->max_trials &&
+            !w->job.active && !w->pending && w->n_inflight == 0) {
+            im_log(IM_LOG_INFO, "%ld trials done; exiting", w->trials_done);
+            break;
+        }
+
+        /* (re)connect */
+        if (!w->sock && now >= w->reconnect_at) {
+            if (sock_open(w) != 0) {
+                w->reconnect_at = now + w->backoff_ms;
+            } else {
+                im_log(IM_LOG_INFO, "reconnected to %s", w->endpoint);
+                w->last_job_send = 0; /* renew the lease at once */
+                w->next_ready_at = now;
+            }
+        }
+
+        drain_events(w);
+        now = now_ms();
+
+        /* what to send */
+        if (w->sock) {
+            send_pending_result(w, now);
+            double hb_ms = w->job.lease_s * 1e3 / 3;
+            if (w->job.active && w->job.thread_running && now >= w->last_job_send + hb_ms &&
+                w->n_inflight < WK_MAX_INFLIGHT / 2)
+                send_job_message(w, REQ_HEARTBEAT, NULL);
+            if (!w->shutting && !w->job.active && !w->pending && w->n_inflight == 0 &&
+                now >= w->next_ready_at && (w->max_trials <= 0 || w->trials_done < w->max_trials))
+                send_ready(w);
+        }
+
+        /* silence */
+        if (w->sock && w->n_inflight > 0 &&
+            now - w->wait_start > (double)WK_REPLY_IVL_MS * WK_LIVENESS) {
+            char why[128];
+            snprintf(why, sizeof why, "no reply to %s for %.1f s", req_names[w->inflight[0]],
+                     (now - w->wait_start) / 1e3);
+            sock_reconnect_later(w, now, why);
+        }
+
+        /* sleep until the earliest deadline */
+        double until = now + 1000;
+        if (!w->sock) until = min_d(until, w->reconnect_at);
+        if (w->sock && w->n_inflight > 0) until = min_d(until, w->wait_start + WK_REPLY_IVL_MS);
+        if (w->sock && w->n_inflight == 0 && !w->job.active && !w->pending)
+            until = min_d(until, w->next_ready_at);
+        if (w->job.active) until = min_d(until, w->last_job_send + w->job.lease_s * 1e3 / 3);
+        if (w->shutting) until = min_d(until, w->shutdown_deadline);
+        long timeout = (long)ceil(until - now);
+        if (timeout < 0) timeout = 0;
+
+        zmq_pollitem_t items[3] = {{.socket = NULL, .fd = w->wake[0], .events = ZMQ_POLLIN},
+                                   {.socket = NULL, .fd = g_sig_pipe[0], .events = ZMQ_POLLIN},
+                                   {.socket = w->sock, .fd = -1, .events = ZMQ_POLLIN}};
+        int n_items = w->sock ? 3 : 2;
+        if (zmq_poll(items, n_items, timeout) < 0 && zmq_errno() != EINTR) {
+            im_log(IM_LOG_ERROR, "poll failed: %s", zmq_strerror(zmq_errno()));
+            return 1;
+        }
+        if (items[1].revents & ZMQ_POLLIN) drain_fd(g_sig_pipe[0]);
+        if (w->sock && (items[2].revents & ZMQ_POLLIN)) read_socket(w);
+    }
+
+    if (w->job.thread_running) { /* only after a second signal or the hard limit */
+        atomic_store(&w->job.stop, 1);
+        pthread_join(w->job.thread, NULL);
+        w->job.thread_running = 0;
+    }
+    if (w->pending)
+        im_log(IM_LOG_WARN,
+               "exiting with the result of trial %" JSON_INTEGER_FORMAT
+               " unacknowledged (it is re-queued when its lease runs out)",
+               json_integer_value(json_object_get(w->pending, "trial")));
+    return 0;
+}
+
+/* ---------- main ---------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: infomorph-worker [options]\n\n"
+            "Pulls trials from an infomorph coordinator, trains them and reports the results.\n\n"
+            "options:\n"
+            "  --connect ENDPOINT  the coordinator's worker endpoint (default %s)\n"
+            "  --data-dir DIR      the data directory (default $INFOMORPH_DATA, else ./data)\n"
+            "  --threads N         BLAS threads for every trial (default: the trial spec's)\n"
+            "  --name NAME         this worker's name (default HOST-PID)\n"
+            "  --max-trials N      exit after N trials (default: run until stopped)\n"
+            "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+            "  --help              this text\n\n"
+            "SIGTERM or SIGINT stops the running trial, reports it as interrupted (so the\n"
+            "coordinator re-queues it at once) and exits 0.\n",
+            WK_DEFAULT_CONNECT);
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static wk w;
+    w.endpoint = WK_DEFAULT_CONNECT;
+    w.data_dir =
+        getenv("INFOMORPH_DATA") && *getenv("INFOMORPH_DATA") ? getenv("INFOMORPH_DATA") : "./data";
+    w.threads = 1;
+    im_log_level level = IM_LOG_INFO;
+    const char *name = NULL;
+
+    static const struct option opts[] = {{"connect", required_argument, NULL, 'c'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"max-trials", required_argument, NULL, 'm'},
+                                         {"log-level", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': w.endpoint = optarg; break;
+        case 'd': w.data_dir = optarg; break;
+        case 't':
+            if (parse_long(optarg, 1, 1024, &v) != 0) {
+                fprintf(stderr, "infomorph-worker: --threads must be an integer in 1..1024\n");
+                return 2;
+            }
+            w.threads = (int)v;
+            w.threads_set = 1;
+            break;
+        case 'n': name = optarg; break;
+        case 'm':
+            if (parse_long(optarg, 1, LONG_MAX, &v) != 0) {
+                fprintf(stderr, "infomorph-worker: --max-trials must be a positive integer\n");
+                return 2;
+            }
+            w.max_trials = v;
+            break;
+        case 'l':
+            if (im_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "infomorph-worker: --log-level must be debug, info, warn or "
+                                "error\n");
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "infomorph-worker: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (gethostname(w.host, sizeof w.host) != 0) snprintf(w.host, sizeof w.host, "unknown");
+    w.host[sizeof w.host - 1] = '\0';
+    if (name && (!*name || strlen(name) >= sizeof w.name)) {
+        fprintf(stderr, "infomorph-worker: --name must be 1..%zu characters\n", sizeof w.name - 1);
+        return 2;
+    }
+    if (name)
+        snprintf(w.name, sizeof w.name, "%s", name);
+    else
+        snprintf(w.name, sizeof w.name, "%.100s-%ld", w.host, (long)getpid());
+
+    im_log_setup(level, "worker");
+#ifdef IM_HAVE_OPENBLAS
+    openblas_set_num_threads(w.threads);
+#endif
+
+    if (make_pipe(g_sig_pipe) != 0 || make_pipe(w.wake) != 0) {
+        im_log(IM_LOG_ERROR, "unable to create a pipe: %s", strerror(errno));
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&w.mu, NULL);
+
+    w.ctx = zmq_ctx_new();
+    if (!w.ctx) {
+        im_log(IM_LOG_ERROR, "unable to create a ZeroMQ context");
+        return 1;
+    }
+    int rc = run(&w);
+    if (w.sock) zmq_close(w.sock);
+    zmq_ctx_term(w.ctx);
+    json_decref(w.pending);
+    wk_event *e;
+    while ((e = queue_pop(&w))) {
+        json_decref(e->body);
+        free(e);
+    }
+    pthread_mutex_destroy(&w.mu);
+    im_log(IM_LOG_INFO, "worker %s stopped after %ld trials", w.name, w.trials_done);
+    return rc;
+}

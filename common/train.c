@@ -1,0 +1,289 @@
+/*
+ * train.c: one training run (train.h): data, network, epochs, evaluation.
+ *
+ * Epoch 0 measures the untrained network: a pass over the training batches
+ * without updates (goals and atoms; its training accuracy is reported as NaN,
+ * as the contract says) and the evaluation. Every later epoch shuffles the
+ * training samples with the trial's shuffle stream, trains batch by batch
+ * (checking the stop flag before each), then evaluates.
+ *
+ * Accuracy (INFOMORPHIC.md, section 6): the output layer's theta of every
+ * sample of a set is kept; a class neuron whose mean theta over the whole set
+ * is >= 0.5 is inverted (theta := 1 - theta), the prediction is the argmax
+ * (the first on ties), and every sample counts once. The training accuracy of
+ * an epoch applies the same rule to the thetas seen during that epoch (with
+ * the label context, while the weights change).
+ *
+ * Memory: the dataset's bytes, one batch of standardised doubles, and one
+ * theta per class and sample of the largest set.
+ */
+#include "train.h"
+
+#include "dataset.h"
+#include "gemm.h"
+#include "network.h"
+#include "rng.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Accuracy with the inversion rule: theta [n][c], labels [n]. */
+static double accuracy(const double *theta, const uint8_t *labels, uint32_t n, int c,
+                       double *mean /* [c] scratch */)
+{
+    if (n == 0) return NAN;
+    for (int j = 0; j < c; j++) mean[j] = 0;
+    for (uint32_t t = 0; t < n; t++)
+        for (int j = 0; j < c; j++) mean[j] += theta[(size_t)t * c + j];
+    for (int j = 0; j < c; j++) mean[j] /= n;
+    uint32_t correct = 0;
+    for (uint32_t t = 0; t < n; t++) {
+        const double *th = theta + (size_t)t * c;
+        int best = 0;
+        double best_v = -1;
+        for (int j = 0; j < c; j++) {
+            double v = mean[j] >= 0.5 ? 1.0 - th[j] : th[j];
+            if (v > best_v) best_v = v, best = j;
+        }
+        correct += best == labels[t];
+    }
+    return (double)correct / n;
+}
+
+typedef struct run {
+    const im_train_spec *spec;
+    const im_train_options *opt;
+    im_dataset ds;
+    im_network *net;
+    uint32_t n_train, n_eval[3];
+    int n_cls;
+    double *x;          /* [batch][dim] */
+    uint32_t *order;    /* [n_train] the epoch's sample order */
+    uint32_t *eval_idx; /* [batch] indices of an evaluation batch */
+    double *theta;      /* [max n][n_cls] every sample's output theta of a set */
+    uint8_t *labels;    /* [max n] the labels in that order */
+    double *mean;       /* [n_cls] */
+} run;
+
+static int stopped(const run *r)
+{
+    return r->opt->stop && atomic_load(r->opt->stop);
+}
+
+/* Evaluate a whole split: batches of spec->batch in order. */
+static int evaluate(run *r, im_split split, double *acc, im_error *err)
+{
+    uint32_t n = r->n_eval[split], b = (uint32_t)r->spec->batch;
+    for (uint32_t s = 0; s < n; s += b) {
+        uint32_t nb = n - s < b ? n - s : b;
+        /* the first n samples of the part, in file order */
+        for (uint32_t t = 0; t < nb; t++) r->eval_idx[t] = s + t;
+        im_dataset_batch(&r->ds, split, r->eval_idx, nb, r->x, r->labels + s);
+        int rc = im_network_eval_batch(r->net, (int)nb, r->x, r->theta + (size_t)s * r->n_cls, err);
+        if (rc) return rc;
+    }
+    *acc = accuracy(r->theta, r->labels, n, r->n_cls, r->mean);
+    return 0;
+}
+
+/* One pass over the training samples in r->order; update = 0 for epoch 0. */
+static int train_pass(run *r, int update, im_epoch_stats *st, im_error *err)
+{
+    uint32_t n = r->n_train, b = (uint32_t)r->spec->batch;
+    int nt = st->n_terms_hidden, batches = 0;
+    im_batch_stats bs;
+    for (uint32_t s = 0; s < n; s += b) {
+        if (stopped(r)) return IM_ESTOPPED;
+        uint32_t nb = n - s < b ? n - s : b;
+        im_dataset_batch(&r->ds, IM_SPLIT_TRAIN, r->order + s, nb, r->x, r->labels + s);
+        int rc = im_network_train_batch(r->net, (int)nb, r->x, r->labels + s, update,
+                                        r->theta + (size_t)s * r->n_cls, &bs, err);
+        if (rc) return rc;
+        st->goal_hidden += bs.goal_hidden;
+        st->goal_out += bs.goal_out;
+        for (int i = 0; i < nt; i++) st->atoms_hidden[i] += bs.atoms_hidden[i];
+        for (int i = 0; i < 5; i++) st->atoms_out[i] += bs.atoms_out[i];
+        batches++;
+    }
+    if (batches) {
+        st->goal_hidden /= batches;
+        st->goal_out /= batches;
+        for (int i = 0; i < nt; i++) st->atoms_hidden[i] /= batches;
+        for (int i = 0; i < 5; i++) st->atoms_out[i] /= batches;
+    }
+    st->train_acc = update ? accuracy(r->theta, r->labels, n, r->n_cls, r->mean) : NAN;
+    return 0;
+}
+
+static void set_blas_threads(int threads)
+{
+#ifdef OPENBLAS_VERSION
+    openblas_set_num_threads(threads > 0 ? threads : 1);
+#else
+    (void)threads;
+#endif
+}
+
+int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_train_result *result,
+                 im_error *err)
+{
+    memset(result, 0, sizeof *result);
+    result->val_acc = result->test_acc = NAN;
+    if (!spec || !opt || !opt->data_dir)
+        return im_error_set(err, IM_EINVAL, "train: no spec or data directory given");
+    if (spec->batch < 1 || spec->hidden < 1 || spec->epochs < 0 || spec->train_limit < 0 ||
+        spec->eval_limit < 0)
+        return im_error_set(
+            err, IM_EINVAL, "train: invalid spec (batch %d, hidden %d, epochs %d, limits %d/%d)",
+            spec->batch, spec->hidden, spec->epochs, spec->train_limit, spec->eval_limit);
+    double t_start = im_clock();
+    run r;
+    memset(&r, 0, sizeof r);
+    r.spec = spec;
+    r.opt = opt;
+    int rc = im_dataset_load(&r.ds, opt->data_dir, spec->dataset, spec->seed, err);
+    if (rc) goto done;
+    r.n_cls = (int)r.ds.n_classes;
+    r.n_train = r.ds.part[IM_SPLIT_TRAIN].n;
+    if (spec->train_limit > 0 && (uint32_t)spec->train_limit < r.n_train)
+        r.n_train = (uint32_t)spec->train_limit;
+    for (int p = IM_SPLIT_VAL; p <= IM_SPLIT_TEST; p++) {
+        r.n_eval[p] = r.ds.part[p].n;
+        if (spec->eval_limit > 0 && (uint32_t)spec->eval_limit < r.n_eval[p])
+            r.n_eval[p] = (uint32_t)spec->eval_limit;
+    }
+    if (r.n_train == 0 || r.n_eval[IM_SPLIT_VAL] == 0 || r.n_eval[IM_SPLIT_TEST] == 0) {
+        rc =
+            im_error_set(err, IM_EFORMAT, "train: dataset '%s' has an empty part (%u/%u/%u)",
+                         spec->dataset, r.n_train, r.n_eval[IM_SPLIT_VAL], r.n_eval[IM_SPLIT_TEST]);
+        goto done;
+    }
+    set_blas_threads(spec->threads);
+    r.net = im_network_new(spec, (int)r.ds.dim, r.n_cls, err);
+    if (!r.net) {
+        rc = err ? err->code : IM_EINVAL;
+        if (!rc) rc = IM_EINVAL;
+        goto done;
+    }
+
+    uint32_t n_max = r.n_train;
+    if (r.n_eval[IM_SPLIT_VAL] > n_max) n_max = r.n_eval[IM_SPLIT_VAL];
+    if (r.n_eval[IM_SPLIT_TEST] > n_max) n_max = r.n_eval[IM_SPLIT_TEST];
+    r.x = im_xmalloc_array((size_t)spec->batch * r.ds.dim, sizeof(double));
+    r.order = im_xmalloc_array(r.n_train, sizeof(uint32_t));
+    r.eval_idx = im_xmalloc_array((size_t)spec->batch, sizeof(uint32_t));
+    r.theta = im_xmalloc_array((size_t)n_max * (size_t)r.n_cls, sizeof(double));
+    r.labels = im_xmalloc_array(n_max, sizeof(uint8_t));
+    r.mean = im_xmalloc_array((size_t)r.n_cls, sizeof(double));
+    result->curve = im_xcalloc((size_t)spec->epochs + 1, sizeof(im_epoch_stats));
+
+    im_rng shuffle;
+    im_rng_seed(&shuffle, spec->seed, IM_STREAM_SHUFFLE);
+    for (int e = 0; e <= spec->epochs; e++) {
+        double t0 = im_clock();
+        im_epoch_stats st;
+        memset(&st, 0, sizeof st);
+        st.epoch = e;
+        st.n_terms_hidden = im_network_terms_hidden(r.net);
+        for (uint32_t t = 0; t < r.n_train; t++) r.order[t] = t;
+        if (e > 0) im_rng_shuffle(&shuffle, r.order, r.n_train);
+        if ((rc = train_pass(&r, e > 0, &st, err))) break;
+        if (stopped(&r)) {
+            rc = IM_ESTOPPED;
+            break;
+        }
+        if ((rc = evaluate(&r, IM_SPLIT_VAL, &st.val_acc, err)) ||
+            (rc = evaluate(&r, IM_SPLIT_TEST, &st.test_acc, err)))
+            break;
+        st.seconds = im_clock() - t0;
+        result->curve[result->n_epochs++] = st;
+        result->val_acc = st.val_acc;
+        result->test_acc = st.test_acc;
+        if (opt->on_epoch && opt->on_epoch(&st, opt->user)) {
+            rc = IM_ESTOPPED;
+            break;
+        }
+    }
+    if (rc == IM_ESTOPPED)
+        im_error_set(err, IM_ESTOPPED, "train: stopped after %d epochs",
+                     result->n_epochs > 0 ? result->n_epochs - 1 : 0);
+
+done:
+    if (r.net) im_network_timing(r.net, &result->gemm_s, &result->pid_s);
+    result->wall_s = im_clock() - t_start;
+    im_network_free(&r.net);
+    im_dataset_release(&r.ds);
+    free(r.x);
+    free(r.eval_idx);
+    free(r.order);
+    free(r.theta);
+    free(r.labels);
+    free(r.mean);
+    return rc;
+}
+
+void im_train_result_release(im_train_result *result)
+{
+    if (!result) return;
+    free(result->curve);
+    memset(result, 0, sizeof *result);
+}
+
+/* A number, or null when it is not finite (JSON has no NaN). */
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *atoms_object(const im_lattice *lat, const double *terms)
+{
+    json_t *o = json_object();
+    for (int i = 0; i <= lat->n; i++) json_object_set_new(o, lat->short_name[i], num(terms[i]));
+    return o;
+}
+
+json_t *im_train_result_to_json(const im_train_spec *spec, const im_train_result *result)
+{
+    im_lattice lat_h, lat_o;
+    if (im_lattice_init(&lat_h, im_setup_sources(spec->setup), NULL) ||
+        im_lattice_init(&lat_o, 2, NULL))
+        return NULL;
+    json_t *root = json_object();
+    json_object_set_new(root, "spec", im_train_spec_to_json(spec));
+    json_object_set_new(root, "val_acc", num(result->val_acc));
+    json_object_set_new(root, "test_acc", num(result->test_acc));
+    int done = result->n_epochs > 0 ? result->curve[result->n_epochs - 1].epoch : -1;
+    json_object_set_new(root, "epochs_done", json_integer(done < 0 ? 0 : done));
+    json_object_set_new(root, "complete", json_boolean(done == spec->epochs));
+    json_t *curve = json_array();
+    for (int e = 0; e < result->n_epochs; e++) {
+        const im_epoch_stats *st = &result->curve[e];
+        json_t *o = json_object();
+        json_object_set_new(o, "epoch", json_integer(st->epoch));
+        json_object_set_new(o, "train_acc", num(st->train_acc));
+        json_object_set_new(o, "val_acc", num(st->val_acc));
+        json_object_set_new(o, "test_acc", num(st->test_acc));
+        json_object_set_new(o, "goal_hidden", num(st->goal_hidden));
+        json_object_set_new(o, "goal_out", num(st->goal_out));
+        json_object_set_new(o, "atoms_hidden", atoms_object(&lat_h, st->atoms_hidden));
+        json_object_set_new(o, "atoms_output", atoms_object(&lat_o, st->atoms_out));
+        json_object_set_new(o, "seconds", num(st->seconds));
+        json_array_append_new(curve, o);
+    }
+    json_object_set_new(root, "curve", curve);
+    json_t *atoms = json_object();
+    if (result->n_epochs > 0) {
+        const im_epoch_stats *last = &result->curve[result->n_epochs - 1];
+        json_object_set_new(atoms, "hidden", atoms_object(&lat_h, last->atoms_hidden));
+        json_object_set_new(atoms, "output", atoms_object(&lat_o, last->atoms_out));
+    }
+    json_object_set_new(root, "atoms", atoms);
+    json_t *timings = json_object();
+    json_object_set_new(timings, "wall_s", num(result->wall_s));
+    json_object_set_new(timings, "gemm_s", num(result->gemm_s));
+    json_object_set_new(timings, "pid_s", num(result->pid_s));
+    json_object_set_new(root, "timings", timings);
+    return root;
+}

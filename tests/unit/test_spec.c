@@ -488,6 +488,264 @@ static void test_bad_specs(void)
     CHECK_INT(im_train_spec_from_json(&s, NULL, &err), IM_EFORMAT);
 }
 
+/* ---- campaign spec ------------------------------------------------------- */
+
+/* Parse, check the canonical JSON round trip; returns the code. */
+static int campaign_round_trip(im_campaign_spec *c, const char *what)
+{
+    json_t *j = im_campaign_spec_to_json(c);
+    CHECK(j != NULL);
+    if (!j) return -1;
+    im_campaign_spec d;
+    im_error err = {0};
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_t *reparsed = parse(text);
+    int rc = im_campaign_spec_from_json(&d, reparsed, &err);
+    CHECK_MSG(rc == 0, "%s: canonical JSON refused: %s\n%s", what, err.msg, text);
+    if (rc == 0) {
+        json_t *j2 = im_campaign_spec_to_json(&d);
+        CHECK_MSG(json_equal(j, j2), "%s: round trip differs", what);
+        CHECK_STR(d.name, c->name);
+        CHECK_INT(d.n_points, c->n_points);
+        for (int i = 0; i < c->n_points; i++) CHECK_STR(d.point_presets[i], c->point_presets[i]);
+        CHECK_STR(d.base_preset, c->base_preset);
+        CHECK(im_train_spec_equal(&d.train, &c->train));
+        json_decref(j2);
+    }
+    im_campaign_spec_release(&d);
+    json_decref(reparsed);
+    free(text);
+    json_decref(j);
+    return rc;
+}
+
+static void good_campaign_case(const char *path, const char *name, void *user)
+{
+    (void)user;
+    im_campaign_spec c;
+    im_error err = {0};
+    int rc = im_campaign_spec_load_file(&c, path, &err);
+    CHECK_MSG(rc == 0, "%s: refused: %s", name, err.msg);
+    if (rc == 0) campaign_round_trip(&c, name);
+    im_campaign_spec_release(&c);
+}
+
+static void bad_campaign_case(const char *path, const char *name, void *user)
+{
+    (void)user;
+    char expected[1024];
+    expected_error(path, expected, sizeof expected);
+    im_campaign_spec c;
+    im_error err = {0};
+    int rc = im_campaign_spec_load_file(&c, path, &err);
+    CHECK_MSG(rc < 0, "%s: accepted", name);
+    CHECK_MSG(err.code == rc, "%s: err.code %d, rc %d", name, err.code, rc);
+    CHECK_MSG(rc != IM_EIO, "%s: could not be read", name);
+    CHECK_MSG(strstr(err.msg, expected) != NULL, "%s: message \"%s\" lacks \"%s\"", name, err.msg,
+              expected);
+    CHECK_MSG(c.points == NULL && c.user == NULL, "%s: owns memory after failure", name);
+    im_campaign_spec_release(&c);
+}
+
+static void test_campaign_folders(void)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/campaigns/bad", test_data_dir());
+    int n = for_each_json(dir, bad_campaign_case, NULL);
+    CHECK_MSG(n >= 25, "only %d bad campaign cases in %s", n, dir);
+    snprintf(dir, sizeof dir, "%s/campaigns/good", test_data_dir());
+    n = for_each_json(dir, good_campaign_case, NULL);
+    CHECK_MSG(n >= 5, "only %d good campaign cases in %s", n, dir);
+    /* the example campaigns shipped in deploy/ */
+    snprintf(dir, sizeof dir, "%s/../../deploy/campaigns", test_data_dir());
+    n = for_each_json(dir, good_campaign_case, NULL);
+    CHECK_MSG(n >= 3, "only %d example campaigns in %s", n, dir);
+
+    im_campaign_spec c;
+    im_error err = {0};
+    snprintf(dir, sizeof dir, "%s/campaigns/no-such-file.json", test_data_dir());
+    CHECK_INT(im_campaign_spec_load_file(&c, dir, &err), IM_EIO);
+    CHECK_CONTAINS(err.msg, "campaign: ");
+    CHECK_CONTAINS(err.msg, "no-such-file.json");
+    im_campaign_spec_release(&c);
+    CHECK_INT(im_campaign_spec_from_json(&c, NULL, &err), IM_EFORMAT);
+    im_campaign_spec_release(&c);
+    im_campaign_spec_release(NULL);
+}
+
+static int campaign_from_text(im_campaign_spec *c, const char *text, im_error *err)
+{
+    json_t *j = parse(text);
+    if (!j) {
+        memset(c, 0, sizeof *c);
+        return -100;
+    }
+    int rc = im_campaign_spec_from_json(c, j, err);
+    json_decref(j);
+    return rc;
+}
+
+static void test_campaign_defaults(void)
+{
+    im_campaign_spec c;
+    im_error err = {0};
+    im_train_spec d;
+    im_train_spec_default(&d);
+
+    CHECK_INT(
+        campaign_from_text(&c, "{\"name\": \"s\", \"kind\": \"search\", \"budget\": 3}", &err), 0);
+    CHECK_STR(c.name, "s");
+    CHECK_INT(c.kind, IM_CAMPAIGN_SEARCH);
+    CHECK(im_train_spec_equal(&c.train, &d));
+    CHECK_INT(c.n_terms, 19);
+    for (int i = 0; i < 18; i++) {
+        CHECK_NEAR(c.space_low[i], -1, 0);
+        CHECK_NEAR(c.space_high[i], 1, 0);
+    }
+    CHECK_NEAR(c.space_low[18], 0, 0); /* h_res fixed at 0 */
+    CHECK_NEAR(c.space_high[18], 0, 0);
+    CHECK_INT(c.sampler, IM_SAMPLER_RANDOM);
+    CHECK_INT(c.tpe.n_startup_trials, 10);
+    CHECK_INT(c.tpe.n_ei_candidates, 24);
+    CHECK_INT(c.tpe.multivariate, 1);
+    CHECK_INT(c.tpe.constant_liar, 1);
+    CHECK_INT(c.tpe.consider_endpoints, 0);
+    CHECK_INT(c.budget, 3);
+    CHECK_INT(c.seed, 0);
+    CHECK_INT(c.seeds_per_point, 1);
+    CHECK_INT(c.priority, 0);
+    CHECK_INT(c.pruner.kind, IM_PRUNER_NONE);
+    CHECK(c.user == NULL);
+    CHECK(c.points == NULL);
+    json_t *j = im_campaign_spec_to_json(&c);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "sampler"), "name")), "random");
+    CHECK(json_is_array(json_object_get(json_object_get(j, "space"), "f_c")));
+    CHECK_NEAR(json_number_value(json_object_get(json_object_get(j, "space"), "h_res")), 0, 0);
+    CHECK(json_object_get(json_object_get(j, "train"), "gamma") == NULL);
+    CHECK(json_object_get(json_object_get(j, "train"), "seed") == NULL);
+    CHECK(json_object_get(j, "points") == NULL);
+    json_decref(j);
+    im_campaign_spec_release(&c);
+
+    /* tpe and median defaults; the space overrides the default per name */
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"sampler\": {\"name\": \"tpe\", \"seed\": 9}, \"pruner\": "
+                                 "{\"name\": \"median\"}, \"space\": {\"{F}{C}\": [0, 0.5], "
+                                 "\"fcl\": 0.3, \"h_res\": [-1, 1]}}",
+                                 &err),
+              0);
+    CHECK_INT(c.sampler, IM_SAMPLER_TPE);
+    CHECK_INT(c.tpe.n_startup_trials, 10);
+    CHECK_INT(c.tpe.n_ei_candidates, 24);
+    CHECK_INT(c.seed, 9);
+    CHECK_INT(c.pruner.kind, IM_PRUNER_MEDIAN);
+    CHECK_INT(c.pruner.n_startup_trials, 5);
+    CHECK_INT(c.pruner.n_warmup_epochs, 0);
+    CHECK_NEAR(c.space_low[1], 0, 0);
+    CHECK_NEAR(c.space_high[1], 0.5, 0);
+    CHECK_NEAR(c.space_low[17], 0.3, 0);
+    CHECK_NEAR(c.space_high[17], 0.3, 0);
+    CHECK_NEAR(c.space_low[18], -1, 0);
+    CHECK_NEAR(c.space_low[0], -1, 0);
+    CHECK_NEAR(c.space_high[0], 1, 0);
+    campaign_round_trip(&c, "tpe defaults");
+    im_campaign_spec_release(&c);
+
+    /* the same seed in both places is fine */
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"seed\": 4, \"sampler\": {\"name\": \"tpe\", \"seed\": 4}}",
+                                 &err),
+              0);
+    CHECK_INT(c.seed, 4);
+    im_campaign_spec_release(&c);
+
+    /* ablation: 10 seeds per point by default; the base as a preset */
+    CHECK_INT(
+        campaign_from_text(
+            &c, "{\"name\": \"a\", \"kind\": \"ablation\", \"base\": \"paper-optimized\"}", &err),
+        0);
+    CHECK_INT(c.seeds_per_point, 10);
+    CHECK_INT(c.base_trial, 0);
+    CHECK_STR(c.base_preset, "paper-optimized");
+    for (int i = 0; i < 19; i++) CHECK_NEAR(c.base[i], optimized[i], 0);
+    campaign_round_trip(&c, "ablation preset");
+    im_campaign_spec_release(&c);
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"a\", \"kind\": \"ablation\", \"base\": {\"trial\": "
+                                 "77}, \"seeds_per_point\": 4}",
+                                 &err),
+              0);
+    CHECK_INT(c.base_trial, 77);
+    CHECK_INT(c.seeds_per_point, 4);
+    im_campaign_spec_release(&c);
+}
+
+static void test_campaign_fixed(void)
+{
+    im_campaign_spec c;
+    im_error err = {0};
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"f\", \"kind\": \"fixed\", \"points\": "
+                                 "[\"paper-heuristic\", \"paper-optimized\", {\"fl\": 2}], "
+                                 "\"seeds_per_point\": 3, \"user\": {\"a\": [1, 2]}}",
+                                 &err),
+              0);
+    CHECK_INT(c.n_points, 3);
+    CHECK_INT(c.seeds_per_point, 3);
+    CHECK_STR(c.point_presets[0], "paper-heuristic");
+    CHECK_STR(c.point_presets[1], "paper-optimized");
+    CHECK_STR(c.point_presets[2], "");
+    CHECK(json_is_object(c.user));
+    double *g = NULL;
+    int n = 0;
+    CHECK_INT(im_campaign_spec_fixed_gammas(&c, &g, &n, &err), 0);
+    CHECK_INT(n, 3);
+    if (g && n == 3) {
+        for (int i = 0; i < 19; i++) {
+            CHECK_NEAR(g[i], i == 1 ? 1 : 0, 0);
+            CHECK_NEAR(g[19 + i], optimized[i], 0);
+            CHECK_NEAR(g[38 + i], i == 15 ? 2 : 0, 0);
+        }
+    }
+    /* one trial's spec: the campaign's train with the point's gamma and a seed */
+    im_train_spec t;
+    CHECK_INT(im_campaign_trial_spec(&c, g + 19, 3, &t, &err), 0);
+    CHECK_INT(t.seed, 3);
+    CHECK_STR(t.gamma_preset, "paper-optimized");
+    CHECK_NEAR(t.gamma[5], optimized[5], 0);
+    CHECK_INT(t.hidden, 100);
+    free(g);
+    campaign_round_trip(&c, "fixed");
+    im_campaign_spec_release(&c);
+    im_campaign_spec_release(&c); /* idempotent */
+
+    /* k = 2: points of five numbers */
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"f2\", \"kind\": \"fixed\", \"train\": {\"setup\": "
+                                 "\"bivariate-lateral\"}, \"points\": [\"paper-heuristic\", [1, "
+                                 "2, 3, 4, 5]]}",
+                                 &err),
+              0);
+    CHECK_INT(c.n_terms, 5);
+    CHECK_INT(im_campaign_spec_fixed_gammas(&c, &g, &n, &err), 0);
+    CHECK_INT(n, 2);
+    if (g && n == 2) {
+        CHECK_NEAR(g[2], 1, 0);
+        CHECK_NEAR(g[5 + 4], 5, 0);
+    }
+    free(g);
+    im_campaign_spec_release(&c);
+
+    /* the expansion is for fixed campaigns only */
+    CHECK_INT(
+        campaign_from_text(&c, "{\"name\": \"s\", \"kind\": \"search\", \"budget\": 3}", &err), 0);
+    CHECK_INT(im_campaign_spec_fixed_gammas(&c, &g, &n, &err), IM_EINVAL);
+    CHECK(g == NULL);
+    im_campaign_spec_release(&c);
+}
+
 int main(void)
 {
     test_defaults();
@@ -498,5 +756,8 @@ int main(void)
     test_set();
     test_round_trip();
     test_bad_specs();
+    test_campaign_defaults();
+    test_campaign_fixed();
+    test_campaign_folders();
     return TEST_END();
 }

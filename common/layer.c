@@ -42,7 +42,7 @@ struct im_layer {
     uint16_t *bins;                   /* [n_out][k][n_max], dense [n_out][k][n] */
     int n;                            /* batch of the last forward, 0 before */
     int n_binned;                     /* batch size of the last bin, 0 before */
-    int n_sampled;
+    int fwd_valid; /* x_i match the current parameters (a forward since the last step) */
 
     im_pid *pid;
     double gemm_s, pid_s;
@@ -278,6 +278,7 @@ void im_layer_free(im_layer **lp)
 
 void im_layer_constrain(im_layer *l)
 {
+    l->fwd_valid = 0;
     for (int i = 0; i < l->k; i++) {
         double *w = layer_w(l, i);
         size_t nw = (size_t)l->n_out * (size_t)l->n_in[i];
@@ -292,34 +293,33 @@ void im_layer_constrain(im_layer *l)
 
 /* ---- batch path: no allocation below this line ---------------------------- */
 
-int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+/* x_i [n_out][n] of the current batch size from in_i (NULL: all zeros). */
+static void source_preact(im_layer *l, int i, const double *src)
 {
-    if (n < 1 || n > l->n_max)
-        return im_error_set(err, IM_EINVAL, "layer: batch of %d samples, allowed 1..%d", n,
-                            l->n_max);
-    const int k = l->k, n_out = l->n_out;
-    const size_t nb = (size_t)n_out * (size_t)l->n_max;
-    l->n = n; /* the bins stay: goal at frozen bins after a new forward */
-    l->n_sampled = 0;
-    for (int i = 0; i < k; i++) {
-        const double *src = in ? in[i] : NULL;
-        if (src == l->y) {
-            /* sample() would overwrite it before the backward pass needs it */
-            memcpy(l->own_in, l->y, (size_t)n * (size_t)n_out * sizeof(double));
-            src = l->own_in;
-        }
-        l->in[i] = src;
-        double *xi = l->x + (size_t)i * nb; /* [n_out][n] */
-        const double *b = layer_b(l, i);
-        for (int j = 0; j < n_out; j++) {
-            double *row = xi + (size_t)j * (size_t)n;
-            for (int t = 0; t < n; t++) row[t] = b[j];
-        }
-        /* x_i^T [n_out][n] = W_i [n_out][n_in] . in_i^T (in_i stored [n][n_in]) + b_i */
-        if (src)
-            im_gemm(IM_NO_TRANS, IM_TRANS, n_out, n, l->n_in[i], 1.0, layer_w(l, i), src, 1.0, xi,
-                    &l->gemm_s);
+    const int n = l->n, n_out = l->n_out;
+    if (src && src == l->y) {
+        /* sample() would overwrite it before the backward pass needs it */
+        memcpy(l->own_in, l->y, (size_t)n * (size_t)n_out * sizeof(double));
+        src = l->own_in;
     }
+    l->in[i] = src;
+    double *xi = l->x + (size_t)i * (size_t)n_out * (size_t)l->n_max;
+    const double *b = layer_b(l, i);
+    for (int j = 0; j < n_out; j++) {
+        double *row = xi + (size_t)j * (size_t)n;
+        for (int t = 0; t < n; t++) row[t] = b[j];
+    }
+    /* x_i^T [n_out][n] = W_i [n_out][n_in] . in_i^T (in_i stored [n][n_in]) + b_i */
+    if (src)
+        im_gemm(IM_NO_TRANS, IM_TRANS, n_out, n, l->n_in[i], 1.0, layer_w(l, i), src, 1.0, xi,
+                &l->gemm_s);
+}
+
+/* theta and d theta / d x_i from the x_i of the current batch. */
+static int activate(im_layer *l, im_error *err)
+{
+    const int k = l->k, n_out = l->n_out, n = l->n;
+    const size_t nb = (size_t)n_out * (size_t)l->n_max;
     const im_activation *a = &l->spec.act;
     for (int j = 0; j < n_out; j++) {
         size_t r = (size_t)j * (size_t)n;
@@ -335,11 +335,34 @@ int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
         }
         if (!isfinite(check)) {
             l->n = 0;
+            l->fwd_valid = 0;
             return im_error_set(err, IM_ENUMERIC, "layer: non-finite pre-activation (neuron %d)",
                                 j);
         }
     }
+    l->fwd_valid = 1;
     return 0;
+}
+
+int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+{
+    if (n < 1 || n > l->n_max)
+        return im_error_set(err, IM_EINVAL, "layer: batch of %d samples, allowed 1..%d", n,
+                            l->n_max);
+    l->n = n; /* the bins stay: goal at frozen bins after a new forward */
+    for (int i = 0; i < l->k; i++) source_preact(l, i, in ? in[i] : NULL);
+    return activate(l, err);
+}
+
+int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *err)
+{
+    if (i < 0 || i >= l->k)
+        return im_error_set(err, IM_EINVAL, "layer: no source %d (k = %d)", i, l->k);
+    if (!l->fwd_valid || l->n < 1)
+        return im_error_set(err, IM_EINVAL,
+                            "layer: forward_source needs a full forward since the last step");
+    source_preact(l, i, in_i);
+    return activate(l, err);
 }
 
 void im_layer_sample(im_layer *l, im_rng *rng)
@@ -349,7 +372,6 @@ void im_layer_sample(im_layer *l, im_rng *rng)
         for (int j = 0; j < n_out; j++)
             l->y[(size_t)t * (size_t)n_out + j] =
                 im_rng_uniform(rng) < l->theta[(size_t)j * (size_t)n + t] ? 1.0 : -1.0;
-    l->n_sampled = n;
 }
 
 int im_layer_bin(im_layer *l, im_error *err)

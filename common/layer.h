@@ -10,6 +10,7 @@
  * One training step on a batch of n samples (n <= n_max) is
  *
  *   im_layer_forward(l, n, in, err);      x_i = in_i W_i^T + b_i, theta
+ *   (im_layer_forward_source(l, i, in_i, err): a new input for source i only)
  *   im_layer_sample(l, rng);              Y in {-1, +1}, P(Y = +1) = theta
  *   im_layer_bin(l, err);                 bin indices of every x_i, frozen
  *   im_layer_goal(l, terms, &goal, err);  PID per neuron, gradient of the loss
@@ -140,6 +141,17 @@ const im_layer_spec *im_layer_get_spec(const im_layer *l);
  * IM_ENUMERIC if a pre-activation is not finite.
  */
 int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err);
+
+/*
+ * Replace the input of source i only (same batch, same parameters) and
+ * recompute x_i and theta; the other sources' x_j are kept. This is the
+ * recurrent step: forward(F, C, NULL), sample, forward_source(L, own output)
+ * saves the feedforward GEMM of the second step. in_i follows the rules of
+ * im_layer_forward. Returns 0, IM_EINVAL (no full forward since the last
+ * im_layer_step / im_layer_constrain, or i out of range) or IM_ENUMERIC.
+ * Parameters edited by hand through the accessors need a full forward.
+ */
+int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *err);
 
 /* Sample Y [n][n_out] in {-1, +1} with P(+1) = theta: one im_rng_uniform per
  * value, in sample-major order (sample 0 neurons 0..n_out-1, sample 1, ...);

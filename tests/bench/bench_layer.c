@@ -56,10 +56,10 @@ int main(int argc, char **argv)
     for (int it = 0; it < batches; it++) {
         double a = im_clock();
         const double *in1[3] = {img, lab, NULL};
-        const double *in2[3] = {img, lab, im_layer_output(l)};
         if (im_layer_forward(l, N, in1, &err)) goto fail;
         im_layer_sample(l, &r);
-        if (im_layer_forward(l, N, in2, &err)) goto fail;
+        /* second recurrent step: only the lateral input changes */
+        if (im_layer_forward_source(l, 2, im_layer_output(l), &err)) goto fail;
         im_layer_sample(l, &r);
         double bt = im_clock();
         if (im_layer_bin(l, &err) || im_layer_goal(l, NULL, &goal, &err)) goto fail;

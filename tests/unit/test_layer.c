@@ -599,6 +599,56 @@ static void test_own_output(void)
     im_layer_free(&l);
 }
 
+/* forward_source replaces one source's input: the same numbers as a full forward. */
+static void test_forward_source(void)
+{
+    im_rng r;
+    im_rng_seed(&r, 750, 0);
+    enum { NO = 6, NF = 5, NC = 3, N = 17 };
+    im_layer_spec s = small_spec(3, NO, NF, NC, N, IM_MASK_NO_SELF, 0, &r);
+    im_layer *l = im_layer_new(&s, &r, NULL);
+    CHECK(l != NULL);
+    if (!l) return;
+    double *in0 = random_matrix(&r, N, NF, -2, 2), *in1 = random_spins(&r, N, NC);
+    double *in2 = random_spins(&r, N, NO), *rr = random_matrix(&r, NO, N, -1, 1);
+    double th[NO * N], x2[NO * N], g[NO * NO];
+    const double *full[3] = {in0, in1, in2}, *part[3] = {in0, in1, NULL};
+    CHECK_INT(im_layer_forward(l, N, full, NULL), 0);
+    memcpy(th, im_layer_theta(l), sizeof th);
+    memcpy(x2, im_layer_x(l, 2), sizeof x2);
+    im_layer_backward(l, rr, 0);
+    memcpy(g, im_layer_grad_weights(l, 2), sizeof g);
+    CHECK_INT(im_layer_forward(l, N, part, NULL), 0);
+    CHECK(memcmp(th, im_layer_theta(l), sizeof th) != 0);
+    CHECK_INT(im_layer_forward_source(l, 2, in2, NULL), 0);
+    CHECK(memcmp(th, im_layer_theta(l), sizeof th) == 0);
+    CHECK(memcmp(x2, im_layer_x(l, 2), sizeof x2) == 0);
+    im_layer_backward(l, rr, 0);
+    CHECK(memcmp(g, im_layer_grad_weights(l, 2), sizeof g) == 0);
+    /* own output, then resampling: the copy is used */
+    im_layer_sample(l, &r);
+    CHECK_INT(im_layer_forward_source(l, 2, im_layer_output(l), NULL), 0);
+    double y[N * NO];
+    memcpy(y, im_layer_output(l), sizeof y);
+    memcpy(th, im_layer_theta(l), sizeof th);
+    im_layer_sample(l, &r);
+    const double *own[3] = {in0, in1, y};
+    CHECK_INT(im_layer_forward(l, N, own, NULL), 0);
+    CHECK(memcmp(th, im_layer_theta(l), sizeof th) == 0);
+    /* after a step the other sources' x are stale */
+    im_error err;
+    im_layer_step(l);
+    CHECK_INT(im_layer_forward_source(l, 2, in2, &err), IM_EINVAL);
+    CHECK_CONTAINS(err.msg, "full forward");
+    CHECK_INT(im_layer_forward(l, N, full, NULL), 0);
+    CHECK_INT(im_layer_forward_source(l, 3, in2, NULL), IM_EINVAL);
+    free(in0);
+    free(in1);
+    free(in2);
+    free(rr);
+    im_layer_free(&l);
+}
+
 /* ---- errors ---------------------------------------------------------------- */
 
 static void test_errors(void)
@@ -670,6 +720,7 @@ int main(void)
     test_adam();
     test_sampling();
     test_own_output();
+    test_forward_source();
     test_errors();
     return TEST_END();
 }

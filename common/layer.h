@@ -186,9 +186,11 @@ void im_layer_backward(im_layer *l, const double *dtheta, int accumulate);
  * current weights, so call it before im_layer_step). For backprop only. */
 void im_layer_input_grad(im_layer *l, int i, double *din);
 
-/* One Adam step on every trained parameter (beta1 0.9, beta2 0.999, eps 1e-8,
- * PyTorch semantics: g = grad + wd * p, bias-corrected moments), then masked
- * weights set to 0 and fixed identities reset. */
+/* One Adam step on every trained parameter, i.e. all weights and biases except
+ * fixed-identity weights (beta1 0.9, beta2 0.999, eps 1e-8, torch.optim.Adam
+ * semantics: g = grad + wd * p for weights and biases alike, bias-corrected
+ * moments), then masked weights set to 0 and fixed identities reset. Masked
+ * weights stay exactly 0: their gradient, moments and value are all 0. */
 void im_layer_step(im_layer *l);
 
 /* Re-apply masks and fixed identities (after editing weights by hand). */

@@ -7,6 +7,7 @@
  * argument errors.
  */
 #include "layer.h"
+#include "pid.h"
 #include "rng.h"
 #include "test.h"
 
@@ -324,6 +325,32 @@ static void test_goal_gradient(int k, im_mask_kind mask, int adaptive_f)
     double hsum = 0;              /* atoms + H_res = H(T) <= 1 bit */
     for (int q = 0; q < nt; q++) hsum += terms[q];
     CHECK(hsum > 0.0 && hsum <= 1.0 + 1e-12);
+
+    /* the bins are the per-source binning of x, in the [n_out][k][n] layout, and
+     * terms / goal are the means of im_pid_neuron over the neurons */
+    int bins_k[3] = {s.src[0].binning.bins, s.src[1].binning.bins,
+                     k == 3 ? s.src[2].binning.bins : 0};
+    im_pid *pid = im_pid_new(k, bins_k, N, NULL);
+    CHECK(pid != NULL);
+    double mean[IM_MAX_TERMS] = {0}, gmean = 0;
+    int bad = 0;
+    for (int j = 0; j < NO; j++) {
+        uint16_t own[3 * N];
+        for (int i = 0; i < k; i++) {
+            CHECK_INT(im_bin_vector(&s.src[i].binning, own + i * N, im_layer_x(l, i) + j * N, N),
+                      0);
+        }
+        bad += memcmp(own, im_layer_bins(l) + j * k * N, (size_t)(k * N) * sizeof(uint16_t)) != 0;
+        double tj[IM_MAX_TERMS], gj;
+        CHECK_INT(
+            im_pid_neuron(pid, N, own, im_layer_theta(l) + j * N, s.gamma, tj, &gj, NULL, NULL), 0);
+        for (int q = 0; q < nt; q++) mean[q] += tj[q] / NO;
+        gmean += gj / NO;
+    }
+    CHECK_INT(bad, 0);
+    for (int q = 0; q < nt; q++) CHECK_NEAR(terms[q], mean[q], 1e-13);
+    CHECK_NEAR(goal, gmean, 1e-13);
+    im_pid_free(&pid);
 
     size_t np;
     im_layer_params(l, &np);

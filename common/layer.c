@@ -409,6 +409,7 @@ int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
         g_sum += g;
     }
     l->pid_s += im_clock() - t0;
+    if (!isfinite(g_sum)) return im_error_set(err, IM_ENUMERIC, "layer: the goal is not finite");
     /* loss = -sum_j G_j */
     for (size_t q = 0; q < (size_t)n_out * (size_t)n; q++) l->dtheta[q] = -l->dtheta[q];
     if (terms)

@@ -169,7 +169,8 @@ int im_layer_bin(im_layer *l, im_error *err);
  *   goal  (may be NULL): G averaged over the neurons (bits); loss = -n_out * goal
  * Leaves dLoss/dW_i, dLoss/db_i in the gradient buffers (as im_layer_backward
  * with dtheta = -dG/dtheta). Returns 0 or the PID's error (IM_ERANGE,
- * IM_EINVAL), IM_EINVAL if no forward/bin of this batch size happened.
+ * IM_EINVAL), IM_EINVAL if no forward/bin of this batch size happened,
+ * IM_ENUMERIC if the goal is not finite (gradients then untouched).
  */
 int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err);
 

@@ -165,6 +165,13 @@ static json_t *gamma_names(const json_t *trials)
     return names;
 }
 
+/* Trials a campaign will run ("planned", in STATUS) or has created so far. */
+static long long total_of(const json_t *c)
+{
+    long long planned = integer(c, "planned", -1);
+    return planned >= 0 ? planned : integer(c, "trials", 0);
+}
+
 /* ---------- submit ---------- */
 
 int cli_submit_main(int argc, char **argv)
@@ -209,8 +216,8 @@ int cli_submit_main(int argc, char **argv)
     json_t *reply;
     int rc = request(&a, "SUBMIT", fields, &reply, CLI_USAGE);
     if (rc) return rc;
-    printf("submitted campaign %s (id %lld)\n", str(reply, "name"),
-           integer(reply, "campaign_id", -1));
+    printf("submitted campaign %s (id %lld, %lld trials planned)\n", str(reply, "name"),
+           integer(reply, "campaign_id", -1), integer(reply, "planned", 0));
     json_decref(reply);
     return CLI_OK;
 }
@@ -244,13 +251,11 @@ int cli_ls_main(int argc, char **argv)
         json_t *c;
         json_array_foreach(list, i, c)
         {
-            json_t *counts = json_object_get(c, "counts");
             char done[32], best[32];
-            snprintf(done, sizeof done, "%lld/%lld", integer(counts, "done", 0),
-                     integer(c, "total", 0));
+            snprintf(done, sizeof done, "%lld/%lld", integer(c, "done", 0), total_of(c));
             printf("%-5lld %-24s %-9s %-10s %5lld %11s %8lld %7lld %9s\n", integer(c, "id", -1),
                    str(c, "name"), str(c, "kind"), str(c, "status"), integer(c, "priority", 0),
-                   done, integer(counts, "running", 0), integer(counts, "failed", 0),
+                   done, integer(c, "running", 0), integer(c, "failed", 0),
                    fmt_num(best, sizeof best, num(c, "best_val_acc"), 4));
         }
     }
@@ -285,15 +290,14 @@ static int campaign_active(const json_t *c)
 
 static void print_status(const json_t *c)
 {
-    json_t *counts = json_object_get(c, "counts");
     char b1[32], b2[32], b3[32];
     printf("campaign %s (id %lld, %s, %s, priority %lld)\n", str(c, "name"), integer(c, "id", -1),
            str(c, "kind"), str(c, "status"), integer(c, "priority", 0));
     printf("  trials:  %lld done, %lld running, %lld queued, %lld failed, %lld pruned, %lld "
            "cancelled (of %lld)\n",
-           integer(counts, "done", 0), integer(counts, "running", 0), integer(counts, "queued", 0),
-           integer(counts, "failed", 0), integer(counts, "pruned", 0),
-           integer(counts, "cancelled", 0), integer(c, "total", 0));
+           integer(c, "done", 0), integer(c, "running", 0), integer(c, "queued", 0),
+           integer(c, "failed", 0), integer(c, "pruned", 0), integer(c, "cancelled", 0),
+           total_of(c));
     json_t *best = json_object_get(c, "best");
     if (json_is_object(best)) {
         printf("  best:    trial %lld, val %s, test %s\n", integer(best, "trial", -1),
@@ -391,6 +395,17 @@ int cli_status_main(int argc, char **argv)
             print_status(c);
             active |= campaign_active(c);
         }
+        json_t *workers = json_object_get(reply, "workers");
+        if (json_is_array(workers)) {
+            int busy = 0, idle = 0;
+            json_t *w;
+            json_array_foreach(workers, i, w)
+            {
+                busy += !strcmp(str(w, "state"), "busy");
+                idle += !strcmp(str(w, "state"), "idle");
+            }
+            printf("\nworkers: %d busy, %d idle\n", busy, idle);
+        }
         json_decref(reply);
         fflush(stdout);
         if (!watch || !active) break;
@@ -464,8 +479,8 @@ int cli_best_main(int argc, char **argv)
     json_array_foreach(trials, i, t)
     {
         char b1[32], b2[32];
-        printf("%-5zu %-7lld %-7s %-7s %-5lld", i + 1, integer(t, "id", -1),
-               fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
+        printf("%-5lld %-7lld %-7s %-7s %-5lld", integer(t, "rank", (long long)i + 1),
+               integer(t, "trial", -1), fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
                fmt_num(b2, sizeof b2, num(t, "test_acc"), 4), integer(t, "seed", -1));
         json_t *gamma = json_object_get(t, "gamma");
         json_array_foreach(names, j, nm)
@@ -499,7 +514,7 @@ int cli_trials_main(int argc, char **argv)
     json_array_foreach(trials, i, t)
     {
         char b1[32], b2[32], b3[32];
-        printf("%-7lld %-6lld %-10s %-7s %-7s %-5lld %8s  %s\n", integer(t, "id", -1),
+        printf("%-7lld %-6lld %-10s %-7s %-7s %-5lld %8s  %s\n", integer(t, "trial", -1),
                integer(t, "number", -1), str(t, "status"),
                fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
                fmt_num(b2, sizeof b2, num(t, "test_acc"), 4), integer(t, "seed", -1),
@@ -562,7 +577,7 @@ static void write_csv(FILE *f, const json_t *trials)
 {
     static const char *fixed[] = {"trial",    "number", "status", "seed",    "val_acc",
                                   "test_acc", "wall_s", "worker", "attempts"};
-    static const char *keys[] = {"id",       "number", "status", "seed",    "val_acc",
+    static const char *keys[] = {"trial",    "number", "status", "seed",    "val_acc",
                                  "test_acc", "wall_s", "worker", "attempts"};
     const size_t n_fixed = sizeof fixed / sizeof fixed[0];
     json_t *names = gamma_names(trials);
@@ -680,8 +695,9 @@ int cli_workers_main(int argc, char **argv)
         if (is_help(argv[i])) {
             printf("usage: infomorph workers [--connect ENDPOINT]\n\n"
                    "The workers the coordinator knows: name, host, pid, BLAS threads, status\n"
-                   "(idle, busy or gone), the trial it runs, seconds since it was last heard\n"
-                   "and the trials it has finished.\n\n%s",
+                   "(alive, lost or gone), state (idle, busy, or away: not connected to this\n"
+                   "coordinator run), the trial it runs, seconds since it was last heard and\n"
+                   "the trials it has finished.\n\n%s",
                    connect_help);
             return CLI_OK;
         }
@@ -695,8 +711,8 @@ int cli_workers_main(int argc, char **argv)
     if (!json_array_size(list)) {
         printf("no workers\n");
     } else {
-        printf("%-24s %-16s %7s %7s %-6s %7s %9s %5s\n", "NAME", "HOST", "PID", "THREADS", "STATUS",
-               "TRIAL", "LAST_SEEN", "DONE");
+        printf("%-24s %-16s %7s %7s %-6s %-5s %7s %9s %5s\n", "NAME", "HOST", "PID", "THREADS",
+               "STATUS", "STATE", "TRIAL", "LAST_SEEN", "DONE");
         size_t i;
         json_t *w;
         json_array_foreach(list, i, w)
@@ -708,9 +724,9 @@ int cli_workers_main(int argc, char **argv)
             else
                 snprintf(trial, sizeof trial, "-");
             fmt_num(seen, sizeof seen, num(w, "last_seen_s_ago"), 0);
-            printf("%-24s %-16s %7lld %7lld %-6s %7s %8ss %5lld\n", str(w, "name"), str(w, "host"),
-                   integer(w, "pid", -1), integer(w, "threads", -1), str(w, "status"), trial, seen,
-                   integer(w, "trials_done", 0));
+            printf("%-24s %-16s %7lld %7lld %-6s %-5s %7s %8ss %5lld\n", str(w, "name"),
+                   str(w, "host"), integer(w, "pid", -1), integer(w, "threads", -1),
+                   str(w, "status"), str(w, "state"), trial, seen, integer(w, "trials_done", 0));
         }
     }
     json_decref(reply);

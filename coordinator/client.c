@@ -1,11 +1,13 @@
 /*
  * client.c: one request, one reply to the coordinator's client endpoint
- * (see client.h). Replies are untrusted input: anything but a single-frame
- * JSON object with a known type is reported as a protocol error.
+ * (see client.h). Replies are decoded by the wire module (protocol.h):
+ * anything but a valid OK or ERROR is reported as a protocol error.
  */
 #include "client.h"
 
 #include "protocol.h"
+
+#define CLI_REPLY_MAX ((size_t)1 << 30) /* replies may be large (EXPORT): 1 GiB */
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,47 +37,29 @@ static int no_answer(const char *endpoint, char *err, size_t errlen)
     return CLI_REQ_NET;
 }
 
-/* Wait for one single-frame message; returns its JSON text parsed, or NULL
- * with rc set. */
-static json_t *receive_reply(void *sock, const char *endpoint, int timeout_ms, int *rc, char *err,
-                             size_t errlen)
+/* Wait for one reply and decode it into *m. Returns 0, or a CLI_REQ_* code
+ * with err set. */
+static int receive_reply(void *sock, const char *endpoint, int timeout_ms, im_msg *m, char *err,
+                         size_t errlen)
 {
     double deadline = mono_ms() + timeout_ms;
     for (;;) {
         double left = deadline - mono_ms();
-        if (left <= 0) {
-            *rc = no_answer(endpoint, err, errlen);
-            return NULL;
-        }
+        if (left <= 0) return no_answer(endpoint, err, errlen);
         zmq_pollitem_t item = {.socket = sock, .fd = -1, .events = ZMQ_POLLIN};
         int n = zmq_poll(&item, 1, (long)left + 1);
         if (n < 0) {
             if (zmq_errno() == EINTR) continue;
             snprintf(err, errlen, "unable to wait for %s: %s", endpoint, zmq_strerror(zmq_errno()));
-            *rc = CLI_REQ_NET;
-            return NULL;
+            return CLI_REQ_NET;
         }
         if (n == 0) continue;
-        zmq_msg_t part;
-        zmq_msg_init(&part);
-        if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&part);
-            continue;
-        }
-        int more = zmq_msg_more(&part);
-        json_error_t jerr;
-        json_t *msg = more ? NULL : json_loadb(zmq_msg_data(&part), zmq_msg_size(&part), 0, &jerr);
-        zmq_msg_close(&part);
-        if (more || !json_is_object(msg)) {
-            snprintf(err, errlen, "malformed reply from %s: %s", endpoint,
-                     more  ? "several frames"
-                     : msg ? "not a JSON object"
-                           : jerr.text);
-            json_decref(msg);
-            *rc = CLI_REQ_PROTO;
-            return NULL;
-        }
-        return msg;
+        im_error e = {0};
+        int rc = im_wire_recv(sock, ZMQ_DONTWAIT, CLI_REPLY_MAX, NULL, m, &e);
+        if (rc == IM_WIRE_ETRANSPORT && errno == EAGAIN) continue;
+        if (rc == 0) return 0;
+        snprintf(err, errlen, "bad reply from %s: %s", endpoint, e.msg);
+        return rc == IM_WIRE_EMALFORMED ? CLI_REQ_PROTO : CLI_REQ_NET;
     }
 }
 
@@ -97,7 +81,7 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
     int linger = 0;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     int rc = 0;
-    json_t *msg = NULL;
+    im_msg m = {0};
     char *text = NULL;
     if (zmq_connect(sock, endpoint) != 0) {
         snprintf(err, errlen, "unable to connect to '%s': %s", endpoint, zmq_strerror(zmq_errno()));
@@ -121,24 +105,20 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
         rc = CLI_REQ_NET;
         goto done;
     }
-    msg = receive_reply(sock, endpoint, timeout_ms, &rc, err, errlen);
-    if (!msg) goto done;
-    const char *rtype = json_string_value(json_object_get(msg, "type"));
-    if (rtype && !strcmp(rtype, "OK")) {
-        *reply = msg;
-        msg = NULL;
-    } else if (rtype && !strcmp(rtype, "ERROR")) {
-        const char *m = json_string_value(json_object_get(msg, "message"));
-        snprintf(err, errlen, "%s", m ? m : "the coordinator refused the request");
+    rc = receive_reply(sock, endpoint, timeout_ms, &m, err, errlen);
+    if (rc) goto done;
+    if (m.type == IM_MSG_OK) {
+        *reply = json_incref(m.body);
+    } else if (m.type == IM_MSG_ERROR) {
+        snprintf(err, errlen, "%s", m.error.message);
         rc = CLI_REQ_REFUSED;
     } else {
-        snprintf(err, errlen, "unexpected reply '%s' from %s", rtype ? rtype : "(no type)",
-                 endpoint);
+        snprintf(err, errlen, "unexpected reply %s from %s", im_msg_type_name(m.type), endpoint);
         rc = CLI_REQ_PROTO;
     }
 done:
     free(text);
-    json_decref(msg);
+    im_msg_release(&m);
     zmq_close(sock);
     zmq_ctx_term(ctx);
     return rc;

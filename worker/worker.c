@@ -1,27 +1,29 @@
 /*
  * worker.c: infomorph-worker, the program that pulls trials from the
  * coordinator, trains them and reports back (the ZeroMQ guide's "Paranoid
- * Pirate" worker, adapted to request/reply messages).
+ * Pirate" worker, adapted to the request/reply messages of protocol.h).
  *
  * Threads: the main thread owns the DEALER socket and runs one zmq_poll loop
  * whose timeout is the earliest deadline on the monotonic clock (next READY,
  * next HEARTBEAT, reply due, reconnect, shutdown). A training thread runs one
  * trial at a time through the backend; it never touches the socket: epoch
  * figures and the final RESULT body go through a mutex-protected queue, and a
- * byte on a pipe wakes the poll. Signals only write a byte to a self-pipe.
+ * byte on a pipe wakes the poll. Signal handlers only write a byte to a
+ * self-pipe.
  *
  * Invariants:
  * - every message sent expects exactly one reply; the kinds of the requests
  *   in flight are kept in order, so each reply is matched to its request;
- * - at most one trial is held; a new READY is sent only when no trial is
- *   held, no result is unacknowledged and no request is in flight;
+ * - at most one trial is held; READY is sent only when no trial is held, no
+ *   result is unacknowledged and no request is in flight;
  * - a finished result is kept until the coordinator ACKs it and is sent
- *   again after every reconnect;
+ *   again after every reconnect (the coordinator accepts a result once);
  * - silence (no reply for WK_REPLY_IVL_MS * WK_LIVENESS while one is due)
- *   closes the socket and opens a new one after an exponential back-off
- *   of 0.5 s .. 30 s (reset by any message from the coordinator).
+ *   closes the socket and opens a new one after an exponential back-off of
+ *   0.5 s .. 30 s, reset by any message from the coordinator.
  *
- * Network input is never trusted: malformed messages are logged and ignored.
+ * All decoding goes through protocol.h; malformed messages are logged and
+ * dropped, never trusted.
  */
 #include "backend.h"
 #include "im.h"
@@ -49,9 +51,8 @@
 void openblas_set_num_threads(int num_threads);
 #endif
 
-#define WK_MAX_MSG         (16 * 1024 * 1024) /* bytes, as the coordinator */
-#define WK_REPLY_IVL_MS    1500               /* one liveness step while a reply is due */
-#define WK_LIVENESS        4                  /* steps of silence before reconnecting */
+#define WK_REPLY_IVL_MS    1500 /* one liveness step while a reply is due */
+#define WK_LIVENESS        4    /* steps of silence before reconnecting */
 #define WK_BACKOFF_MIN_MS  500
 #define WK_BACKOFF_MAX_MS  30000
 #define WK_SHUTDOWN_ACK_MS 3000  /* how long a stopping worker waits for its ACK */
@@ -59,14 +60,15 @@ void openblas_set_num_threads(int num_threads);
 #define WK_MAX_INFLIGHT    16
 #define WK_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
 
-typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT } req_kind;
-static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT"};
+typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT, REQ_BYE } req_kind;
+static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT", "BYE"};
 
 /* An event from the training thread: an epoch's figures or the result body. */
 typedef struct wk_event {
     struct wk_event *next;
     int is_result;
-    json_t *body; /* owned */
+    im_wire_epoch epoch; /* !is_result */
+    json_t *body;        /* is_result: the backend's RESULT body, owned */
 } wk_event;
 
 typedef struct wk_job {
@@ -79,15 +81,16 @@ typedef struct wk_job {
     int thread_running; /* started and not yet joined */
     atomic_int stop;    /* set to stop training at the next batch */
     int interrupted;    /* stopped because this worker is shutting down */
-    char stop_reason[32];
+    int discard;        /* STOP "lost" or "unknown": the coordinator wants no RESULT */
+    char stop_reason[IM_WIRE_NAME_MAX + 1];
 } wk_job;
 
 typedef struct wk {
     /* options */
     const char *endpoint;
     const char *data_dir;
-    char name[128];
-    char host[128];
+    char name[IM_WIRE_NAME_MAX + 1];
+    char host[IM_WIRE_NAME_MAX + 1];
     int threads;
     int threads_set; /* --threads given: it overrides the spec's "threads" */
     long max_trials;
@@ -97,12 +100,12 @@ typedef struct wk {
     pthread_mutex_t mu;
     wk_event *head, *tail; /* guarded by mu */
 
-    req_kind inflight[WK_MAX_INFLIGHT]; /* kinds of the requests awaiting a reply, oldest first */
+    req_kind inflight[WK_MAX_INFLIGHT]; /* requests awaiting a reply, oldest first */
     int n_inflight;
-    double wait_start; /* when the oldest outstanding reply started to be due */
+    double wait_start; /* since when the oldest outstanding reply is due */
     int result_inflight;
 
-    double backoff_ms, reconnect_at; /* reconnect_at > 0: the socket is closed until then */
+    double backoff_ms, reconnect_at; /* no socket: reconnect at reconnect_at */
     double next_ready_at;
     double last_job_send; /* last PROGRESS or HEARTBEAT of the held trial */
 
@@ -111,6 +114,7 @@ typedef struct wk {
     long trials_done;
 
     int shutting;
+    int bye; /* 0 not sent, 1 in flight, 2 answered */
     double shutdown_deadline, shutdown_hard;
 } wk;
 
@@ -157,11 +161,21 @@ static void drain_fd(int fd)
 
 /* ---------- the training thread ---------- */
 
-static void queue_push(wk *w, int is_result, json_t *body)
+/* Queue an epoch (s non-NULL) or the result body (s NULL; body stolen) and
+ * wake the main loop. Called from the training thread. */
+static void queue_push(wk *w, const im_epoch_stats *s, json_t *body)
 {
     wk_event *e = im_xcalloc(1, sizeof *e);
-    e->is_result = is_result;
+    e->is_result = s == NULL;
     e->body = body;
+    if (s)
+        e->epoch = (im_wire_epoch){.epoch = s->epoch,
+                                   .train_acc = s->train_acc,
+                                   .val_acc = s->val_acc,
+                                   .test_acc = s->test_acc,
+                                   .goal_hidden = s->goal_hidden,
+                                   .goal_out = s->goal_out,
+                                   .seconds = s->seconds};
     pthread_mutex_lock(&w->mu);
     if (w->tail)
         w->tail->next = e;
@@ -189,7 +203,7 @@ static wk_event *queue_pop(wk *w)
 static int on_epoch(const im_epoch_stats *s, void *user)
 {
     wk *w = user;
-    queue_push(w, 0, wk_epoch_to_json(s));
+    queue_push(w, s, NULL);
     return atomic_load(&w->job.stop) != 0;
 }
 
@@ -201,7 +215,7 @@ static void *train_thread(void *arg)
     json_t *body = wk_builtin_run(w->job.spec, &opt);
     json_decref(w->job.spec);
     w->job.spec = NULL;
-    queue_push(w, 1, body);
+    queue_push(w, NULL, body);
     return NULL;
 }
 
@@ -217,10 +231,10 @@ static json_t *list_datasets(const char *data_dir)
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
-        char path[PATH_MAX];
-        struct stat st;
         static const char *probes[] = {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"};
         for (int i = 0; i < 2; i++) {
+            char path[PATH_MAX];
+            struct stat st;
             snprintf(path, sizeof path, "%s/%s/%s", data_dir, de->d_name, probes[i]);
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
                 json_array_append_new(names, json_string(de->d_name));
@@ -242,7 +256,7 @@ static int sock_open(wk *w)
         return -1;
     }
     int linger = 0;
-    int64_t maxmsg = WK_MAX_MSG;
+    int64_t maxmsg = IM_MSG_MAX_BYTES;
     zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (zmq_connect(w->sock, w->endpoint) != 0) {
@@ -265,19 +279,20 @@ static void sock_reconnect_later(wk *w, double now, const char *why)
     w->sock = NULL;
     w->n_inflight = 0;
     w->result_inflight = 0;
+    if (w->bye == 1) w->bye = 0;
     w->reconnect_at = now + w->backoff_ms;
     w->backoff_ms = w->backoff_ms * 2 > WK_BACKOFF_MAX_MS ? WK_BACKOFF_MAX_MS : w->backoff_ms * 2;
 }
 
-/* Send msg (borrowed) as a request of the given kind. Returns 0, or -1 when it
- * could not be queued (no socket, too many in flight, or a send error). */
-static int send_request(wk *w, req_kind kind, json_t *msg)
+/* Send the JSON message msg (borrowed) as a request of the given kind.
+ * Returns 0, or -1 when it could not be queued (no socket, too many in
+ * flight, or a send error). Never blocks. */
+static int send_json(wk *w, req_kind kind, const json_t *msg)
 {
     if (!w->sock || w->n_inflight >= WK_MAX_INFLIGHT) return -1;
     char *text = json_dumps(msg, JSON_COMPACT);
     if (!text) return -1;
-    size_t len = strlen(text);
-    int rc = zmq_send(w->sock, text, len, ZMQ_DONTWAIT);
+    int rc = zmq_send(w->sock, text, strlen(text), ZMQ_DONTWAIT);
     free(text);
     if (rc < 0) {
         im_log(IM_LOG_DEBUG, "%s not sent: %s", req_names[kind], zmq_strerror(zmq_errno()));
@@ -288,44 +303,65 @@ static int send_request(wk *w, req_kind kind, json_t *msg)
     return 0;
 }
 
-static json_t *msg_new(const char *type)
+/* Encode m (protocol.h) and send it as a request; returns as send_json. */
+static int send_request(wk *w, req_kind kind, const im_msg *m)
 {
-    json_t *m = json_object();
-    json_object_set_new(m, "type", json_string(type));
-    json_object_set_new(m, "v", json_integer(IM_PROTOCOL_VERSION));
-    return m;
+    im_error err = {0};
+    json_t *o = im_msg_to_json(m, &err);
+    if (!o) {
+        im_log(IM_LOG_ERROR, "unable to encode %s: %s", req_names[kind], err.msg);
+        return -1;
+    }
+    int rc = send_json(w, kind, o);
+    json_decref(o);
+    return rc;
 }
 
 static void send_ready(wk *w)
 {
-    json_t *m = msg_new("READY");
-    json_object_set_new(m, "worker", json_string(w->name));
-    json_object_set_new(m, "host", json_string(w->host));
-    json_object_set_new(m, "pid", json_integer((json_int_t)getpid()));
-    json_t *backends = json_array();
+    im_msg m = {.type = IM_MSG_READY};
+    json_t *backends = json_array(), *datasets = list_datasets(w->data_dir);
     json_array_append_new(backends, json_string("builtin"));
-    json_object_set_new(m, "backends", backends);
-    json_object_set_new(m, "threads", json_integer(w->threads));
-    json_object_set_new(m, "version", json_string(IM_VERSION));
-    json_object_set_new(m, "datasets", list_datasets(w->data_dir));
-    if (send_request(w, REQ_READY, m) == 0) im_log(IM_LOG_DEBUG, "READY sent");
-    json_decref(m);
+    m.ready.worker = w->name;
+    m.ready.host = w->host;
+    m.ready.version = IM_VERSION;
+    m.ready.pid = (int64_t)getpid();
+    m.ready.threads = w->threads;
+    m.ready.backends = backends;
+    m.ready.datasets = datasets;
+    if (send_request(w, REQ_READY, &m) == 0) im_log(IM_LOG_DEBUG, "READY sent");
+    json_decref(backends);
+    json_decref(datasets);
 }
 
-static void send_job_message(wk *w, req_kind kind, json_t *fields)
+static void send_progress(wk *w, const im_wire_epoch *e)
 {
-    json_t *m = msg_new(kind == REQ_PROGRESS ? "PROGRESS" : "HEARTBEAT");
-    json_object_set_new(m, "trial", json_integer(w->job.trial));
-    json_object_set_new(m, "attempt", json_integer(w->job.attempt));
-    if (fields) json_object_update(m, fields);
-    if (send_request(w, kind, m) == 0) w->last_job_send = now_ms();
-    json_decref(m);
+    im_msg m = {.type = IM_MSG_PROGRESS};
+    m.progress.trial = w->job.trial;
+    m.progress.attempt = w->job.attempt;
+    m.progress.e = *e;
+    if (send_request(w, REQ_PROGRESS, &m) == 0) w->last_job_send = now_ms();
+}
+
+static void send_heartbeat(wk *w)
+{
+    im_msg m = {.type = IM_MSG_HEARTBEAT};
+    m.heartbeat.trial = w->job.trial;
+    m.heartbeat.attempt = w->job.attempt;
+    if (send_request(w, REQ_HEARTBEAT, &m) == 0) w->last_job_send = now_ms();
+}
+
+static void send_bye(wk *w)
+{
+    im_msg m = {.type = IM_MSG_BYE};
+    m.bye.worker = w->name;
+    if (send_request(w, REQ_BYE, &m) == 0) w->bye = 1;
 }
 
 static void send_pending_result(wk *w, double now)
 {
     if (!w->pending || w->result_inflight || !w->sock) return;
-    if (send_request(w, REQ_RESULT, w->pending) == 0) {
+    if (send_json(w, REQ_RESULT, w->pending) == 0) {
         w->result_inflight = 1;
         if (w->shutting && w->shutdown_deadline < now + WK_SHUTDOWN_ACK_MS)
             w->shutdown_deadline = now + WK_SHUTDOWN_ACK_MS;
@@ -334,25 +370,58 @@ static void send_pending_result(wk *w, double now)
 
 /* ---------- trials ---------- */
 
-/* Build the RESULT message of the held trial from a backend body (stolen). */
+static double body_num(const json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Build the RESULT message of the held trial from a backend body (stolen)
+ * and keep it until it is acknowledged (unless the coordinator wants none). */
 static void finish_job(wk *w, json_t *body)
 {
-    json_t *m = msg_new("RESULT");
-    json_object_set_new(m, "trial", json_integer(w->job.trial));
-    json_object_set_new(m, "attempt", json_integer(w->job.attempt));
-    json_object_update(m, body);
-    json_decref(body);
-    if (w->job.interrupted) json_object_set_new(m, "status", json_string("interrupted"));
-    const char *status = json_string_value(json_object_get(m, "status"));
-    const char *error = json_string_value(json_object_get(m, "error"));
-    json_t *val = json_object_get(m, "val_acc");
-    im_log(error ? IM_LOG_WARN : IM_LOG_INFO, "trial %" PRId64 " attempt %d: %s, val_acc %.4f%s%s",
-           w->job.trial, w->job.attempt, status ? status : "?",
-           json_is_number(val) ? json_number_value(val) : NAN, error ? ": " : "",
-           error ? error : "");
-    json_decref(w->pending);
-    w->pending = m;
+    im_msg m = {.type = IM_MSG_RESULT};
+    const char *status = json_string_value(json_object_get(body, "status"));
+    m.result.trial = w->job.trial;
+    m.result.attempt = w->job.attempt;
+    m.result.status = !status                      ? IM_RESULT_FAILED
+                      : !strcmp(status, "done")    ? IM_RESULT_DONE
+                      : !strcmp(status, "stopped") ? IM_RESULT_STOPPED
+                                                   : IM_RESULT_FAILED;
+    if (w->job.interrupted) m.result.status = IM_RESULT_INTERRUPTED;
+    m.result.val_acc = body_num(body, "val_acc");
+    m.result.test_acc = body_num(body, "test_acc");
+    m.result.wall_s = body_num(body, "wall_s");
+    m.result.error = json_string_value(json_object_get(body, "error"));
+    /* curve and atoms travel as the backend built them */
+    json_t *extra = json_object();
+    if (json_object_get(body, "curve"))
+        json_object_set(extra, "curve", json_object_get(body, "curve"));
+    if (json_object_get(body, "atoms"))
+        json_object_set(extra, "atoms", json_object_get(body, "atoms"));
+    m.body = extra;
+    im_error err = {0};
+    json_t *msg = im_msg_to_json(&m, &err);
+    im_log(m.result.error ? IM_LOG_WARN : IM_LOG_INFO,
+           "trial %" PRId64 " attempt %d: %s, val_acc %.4f%s%s", w->job.trial, w->job.attempt,
+           im_result_status_name(m.result.status), m.result.val_acc, m.result.error ? ": " : "",
+           m.result.error ? m.result.error : "");
+    json_decref(extra);
+    json_decref(body); /* m.result.error pointed into it: not used below */
     w->job.active = 0;
+    w->next_ready_at = now_ms();
+    if (w->job.discard) {
+        im_log(IM_LOG_INFO, "trial %" PRId64 ": result not sent (the attempt is %s)", w->job.trial,
+               w->job.stop_reason);
+        json_decref(msg);
+        return;
+    }
+    if (!msg) {
+        im_log(IM_LOG_ERROR, "unable to encode the result: %s", err.msg);
+        return;
+    }
+    json_decref(w->pending);
+    w->pending = msg;
 }
 
 /* A failed RESULT body for a trial that never started. */
@@ -360,39 +429,25 @@ static json_t *early_failure(const char *message)
 {
     json_t *b = json_object();
     json_object_set_new(b, "status", json_string("failed"));
-    json_object_set_new(b, "val_acc", json_null());
-    json_object_set_new(b, "test_acc", json_null());
-    json_object_set_new(b, "curve", json_array());
-    json_object_set_new(b, "atoms", json_object());
     json_object_set_new(b, "wall_s", json_real(0));
     json_object_set_new(b, "error", json_string(message));
     return b;
 }
 
-static void start_job(wk *w, const json_t *msg)
+static void start_job(wk *w, const im_msg *msg)
 {
-    json_t *trial = json_object_get(msg, "trial"), *attempt = json_object_get(msg, "attempt");
-    json_t *lease = json_object_get(msg, "lease_s"), *spec = json_object_get(msg, "spec");
-    if (!json_is_integer(trial) || !json_is_integer(attempt)) {
-        im_log(IM_LOG_ERROR, "JOB without an integer trial and attempt; ignored");
-        return;
-    }
+    const json_t *spec = msg->job.spec;
     memset(&w->job, 0, sizeof w->job);
     w->job.active = 1;
-    w->job.trial = json_integer_value(trial);
-    w->job.attempt = (int)json_integer_value(attempt);
-    w->job.lease_s =
-        json_is_number(lease) && json_number_value(lease) > 0 ? json_number_value(lease) : 60;
+    w->job.trial = msg->job.trial;
+    w->job.attempt = msg->job.attempt;
+    w->job.lease_s = msg->job.lease_s > 0 ? msg->job.lease_s : 60;
     atomic_store(&w->job.stop, 0);
     w->last_job_send = now_ms();
 
-    if (w->shutting) {
+    if (w->shutting) { /* a JOB that crossed our shutdown: hand it back at once */
         w->job.interrupted = 1;
         finish_job(w, early_failure("the worker is shutting down"));
-        return;
-    }
-    if (!json_is_object(spec)) {
-        finish_job(w, early_failure("the JOB carries no trial spec object"));
         return;
     }
     /* A dataset this worker lacks is a clear failure, never a hang. */
@@ -400,19 +455,16 @@ static void start_job(wk *w, const json_t *msg)
     const char *dataset = json_is_string(ds) ? json_string_value(ds) : ds ? NULL : "mnist10k";
     if (dataset) {
         json_t *have = list_datasets(w->data_dir);
-        int found = 0;
-        size_t i;
-        json_t *v;
-        json_array_foreach(have, i, v) found |= !strcmp(json_string_value(v), dataset);
-        if (!found) {
+        if (!im_wire_list_has(have, dataset)) {
             char *list = json_dumps(have, JSON_COMPACT);
-            char msg_text[1024];
-            snprintf(msg_text, sizeof msg_text,
-                     "dataset '%s' not found in the data directory '%s' of worker %s (it has %s)",
+            char text[1024];
+            snprintf(text, sizeof text,
+                     "dataset '%.64s' not found in the data directory '%.512s' of worker %s "
+                     "(it has %.200s)",
                      dataset, w->data_dir, w->name, list ? list : "[]");
             free(list);
             json_decref(have);
-            finish_job(w, early_failure(msg_text));
+            finish_job(w, early_failure(text));
             return;
         }
         json_decref(have);
@@ -441,15 +493,10 @@ static void drain_events(wk *w)
             w->job.thread_running = 0;
             finish_job(w, e->body);
         } else {
-            json_t *ep = json_object_get(e->body, "epoch");
-            im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %" JSON_INTEGER_FORMAT ": val_acc %.4f",
-                   w->job.trial, json_integer_value(ep),
-                   json_is_number(json_object_get(e->body, "val_acc"))
-                       ? json_number_value(json_object_get(e->body, "val_acc"))
-                       : NAN);
+            im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %d: val_acc %.4f", w->job.trial,
+                   e->epoch.epoch, e->epoch.val_acc);
             /* While disconnected, figures are dropped: the RESULT carries the curve. */
-            if (w->job.active) send_job_message(w, REQ_PROGRESS, e->body);
-            json_decref(e->body);
+            if (w->job.active && !atomic_load(&w->job.stop)) send_progress(w, &e->epoch);
         }
         free(e);
     }
@@ -457,16 +504,11 @@ static void drain_events(wk *w)
 
 /* ---------- replies ---------- */
 
-static void handle_reply(wk *w, const json_t *msg, double now)
+static void handle_reply(wk *w, const im_msg *m, double now)
 {
-    const char *type = json_string_value(json_object_get(msg, "type"));
-    json_t *v = json_object_get(msg, "v");
-    if (!type) {
-        im_log(IM_LOG_WARN, "message without a type ignored");
-        return;
-    }
     if (w->n_inflight == 0) {
-        im_log(IM_LOG_WARN, "unexpected %s (no request in flight) ignored", type);
+        im_log(IM_LOG_WARN, "unexpected %s (no request in flight) ignored",
+               im_msg_type_name(m->type));
         return;
     }
     req_kind kind = w->inflight[0];
@@ -474,14 +516,12 @@ static void handle_reply(wk *w, const json_t *msg, double now)
     w->n_inflight--;
     w->wait_start = now;
     if (kind == REQ_RESULT) w->result_inflight = 0;
-    if (!json_is_integer(v) || json_integer_value(v) != IM_PROTOCOL_VERSION)
-        im_log(IM_LOG_WARN, "%s with protocol version %" JSON_INTEGER_FORMAT " (this worker: %d)",
-               type, json_is_integer(v) ? json_integer_value(v) : -1, IM_PROTOCOL_VERSION);
+    if (kind == REQ_BYE) w->bye = 2;
 
-    if (!strcmp(type, "ERROR")) {
-        const char *text = json_string_value(json_object_get(msg, "message"));
-        im_log(IM_LOG_ERROR, "coordinator refused %s: %s", req_names[kind], text ? text : "?");
-        if (kind == REQ_RESULT) {
+    switch (m->type) {
+    case IM_MSG_ERROR:
+        im_log(IM_LOG_ERROR, "the coordinator refused %s: %s", req_names[kind], m->error.message);
+        if (kind == REQ_RESULT) { /* it will be refused again: give it up */
             im_log(IM_LOG_ERROR, "dropping the refused result");
             json_decref(w->pending);
             w->pending = NULL;
@@ -490,81 +530,79 @@ static void handle_reply(wk *w, const json_t *msg, double now)
             w->next_ready_at = now + 5000;
         }
         return;
-    }
-    if (kind == REQ_READY && !strcmp(type, "JOB")) {
-        start_job(w, msg);
-    } else if (kind == REQ_READY && !strcmp(type, "NOJOB")) {
-        json_t *r = json_object_get(msg, "retry_ms");
-        double retry = json_is_number(r) ? json_number_value(r) : 1000;
-        if (!(retry >= 50)) retry = 50;
-        if (retry > 30000) retry = 30000;
-        w->next_ready_at = now + retry;
-    } else if ((kind == REQ_PROGRESS || kind == REQ_HEARTBEAT) && !strcmp(type, "CONTINUE")) {
-        /* the lease goes on */
-    } else if ((kind == REQ_PROGRESS || kind == REQ_HEARTBEAT) && !strcmp(type, "STOP")) {
-        const char *reason = json_string_value(json_object_get(msg, "reason"));
-        json_t *t = json_object_get(msg, "trial");
-        if (w->job.active && (!json_is_integer(t) || json_integer_value(t) == w->job.trial)) {
-            snprintf(w->job.stop_reason, sizeof w->job.stop_reason, "%s", reason ? reason : "?");
+    case IM_MSG_JOB:
+        if (kind != REQ_READY || w->job.active) break;
+        start_job(w, m);
+        return;
+    case IM_MSG_NOJOB:
+        if (kind != REQ_READY) break;
+        w->next_ready_at = now + (m->nojob.retry_ms < 50      ? 50
+                                  : m->nojob.retry_ms > 30000 ? 30000
+                                                              : m->nojob.retry_ms);
+        return;
+    case IM_MSG_CONTINUE:
+        if (kind != REQ_PROGRESS && kind != REQ_HEARTBEAT) break;
+        return;
+    case IM_MSG_STOP:
+        if (kind != REQ_PROGRESS && kind != REQ_HEARTBEAT) break;
+        if (w->job.active && m->stop.trial == w->job.trial && m->stop.attempt == w->job.attempt &&
+            !atomic_load(&w->job.stop)) {
+            snprintf(w->job.stop_reason, sizeof w->job.stop_reason, "%s", m->stop.reason);
+            w->job.discard = !strcmp(m->stop.reason, "lost") || !strcmp(m->stop.reason, "unknown");
             im_log(IM_LOG_INFO, "trial %" PRId64 ": told to stop (%s)", w->job.trial,
                    w->job.stop_reason);
             atomic_store(&w->job.stop, 1);
         }
-    } else if (kind == REQ_RESULT && !strcmp(type, "ACK")) {
-        json_t *t = json_object_get(msg, "trial"), *a = json_object_get(msg, "attempt");
-        json_t *pt = w->pending ? json_object_get(w->pending, "trial") : NULL;
-        json_t *pa = w->pending ? json_object_get(w->pending, "attempt") : NULL;
-        if (w->pending && (!t || json_equal(t, pt)) && (!a || json_equal(a, pa))) {
-            im_log(IM_LOG_DEBUG, "result of trial %" JSON_INTEGER_FORMAT " acknowledged",
-                   json_integer_value(pt));
+        return;
+    case IM_MSG_ACK:
+        if (kind == REQ_BYE) return;
+        if (kind != REQ_RESULT) break;
+        if (w->pending &&
+            m->ack.trial == json_integer_value(json_object_get(w->pending, "trial")) &&
+            m->ack.attempt == json_integer_value(json_object_get(w->pending, "attempt"))) {
+            im_log(IM_LOG_DEBUG, "result of trial %" PRId64 " acknowledged (%s)", m->ack.trial,
+                   m->ack.note ? m->ack.note : "-");
             json_decref(w->pending);
             w->pending = NULL;
             w->trials_done++;
             w->next_ready_at = now;
         } else {
-            im_log(IM_LOG_WARN, "ACK for another trial ignored");
+            im_log(IM_LOG_WARN, "ACK for trial %" PRId64 " (not the result held) ignored",
+                   m->ack.trial);
         }
-    } else {
-        im_log(IM_LOG_WARN, "unexpected %s in reply to %s ignored", type, req_names[kind]);
+        return;
+    default: break;
     }
+    im_log(IM_LOG_WARN, "unexpected %s in reply to %s ignored", im_msg_type_name(m->type),
+           req_names[kind]);
+    if (kind == REQ_READY) w->next_ready_at = now + 1000;
 }
 
 static void read_socket(wk *w)
 {
     while (w->sock) {
-        zmq_msg_t part;
-        zmq_msg_init(&part);
-        int n = zmq_msg_recv(&part, w->sock, ZMQ_DONTWAIT);
-        if (n < 0) {
-            zmq_msg_close(&part);
-            return;
-        }
-        int more = zmq_msg_more(&part);
-        json_error_t jerr;
-        json_t *msg = more ? NULL : json_loadb(zmq_msg_data(&part), zmq_msg_size(&part), 0, &jerr);
-        zmq_msg_close(&part);
-        if (more) { /* multi-part messages are not ours: skip all their frames */
-            im_log(IM_LOG_WARN, "multi-part message ignored");
-            int again;
-            do {
-                zmq_msg_init(&part);
-                if (zmq_msg_recv(&part, w->sock, ZMQ_DONTWAIT) < 0) {
-                    zmq_msg_close(&part);
-                    break;
-                }
-                again = zmq_msg_more(&part);
-                zmq_msg_close(&part);
-            } while (again);
-            continue;
-        }
+        im_msg m;
+        im_error err = {0};
+        int rc = im_wire_recv(w->sock, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, NULL, &m, &err);
+        if (rc == IM_WIRE_ETRANSPORT) return; /* nothing more to read */
+        double now = now_ms();
         w->backoff_ms = WK_BACKOFF_MIN_MS;
-        if (!json_is_object(msg)) {
-            im_log(IM_LOG_WARN, "malformed message ignored: %s", msg ? "not an object" : jerr.text);
-            json_decref(msg);
+        if (rc == IM_WIRE_EMALFORMED) {
+            /* It still answers our oldest request: count it, keep what we hold. */
+            im_log(IM_LOG_WARN, "malformed reply ignored: %s", err.msg);
+            if (w->n_inflight > 0) {
+                req_kind kind = w->inflight[0];
+                memmove(w->inflight, w->inflight + 1,
+                        (size_t)(w->n_inflight - 1) * sizeof w->inflight[0]);
+                w->n_inflight--;
+                if (kind == REQ_RESULT) w->result_inflight = 0;
+                if (kind == REQ_READY) w->next_ready_at = now + 1000;
+            }
+            w->wait_start = now;
             continue;
         }
-        handle_reply(w, msg, now_ms());
-        json_decref(msg);
+        handle_reply(w, &m, now);
+        im_msg_release(&m);
     }
 }
 
@@ -575,37 +613,44 @@ static double min_d(double a, double b)
     return a < b ? a : b;
 }
 
+/* Begin a clean stop after SIGTERM or SIGINT. */
+static void begin_shutdown(wk *w, double now)
+{
+    w->shutting = 1;
+    w->shutdown_deadline = now + WK_SHUTDOWN_ACK_MS;
+    w->shutdown_hard = now + WK_SHUTDOWN_MAX_MS;
+    if (w->job.active) {
+        im_log(IM_LOG_INFO, "stopping: interrupting trial %" PRId64, w->job.trial);
+        w->job.interrupted = 1;
+        atomic_store(&w->job.stop, 1);
+    } else {
+        im_log(IM_LOG_INFO, "stopping");
+    }
+}
+
 static int run(wk *w)
 {
     w->backoff_ms = WK_BACKOFF_MIN_MS;
     if (sock_open(w) != 0) return 1;
-    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s, %d BLAS threads)", w->name,
-           w->endpoint, w->data_dir, w->threads);
+    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s)", w->name, w->endpoint, w->data_dir);
     w->next_ready_at = 0;
 
     for (;;) {
         double now = now_ms();
+        if (g_signals && !w->shutting) begin_shutdown(w, now);
+        drain_events(w);
+        now = now_ms();
 
-        /* signals */
-        if (g_signals && !w->shutting) {
-            w->shutting = 1;
-            w->shutdown_deadline = now + WK_SHUTDOWN_ACK_MS;
-            w->shutdown_hard = now + WK_SHUTDOWN_MAX_MS;
-            if (w->job.active) {
-                im_log(IM_LOG_INFO, "stopping: interrupting trial %" PRId64, w->job.trial);
-                w->job.interrupted = 1;
-                atomic_store(&w->job.stop, 1);
-            } else {
-                im_log(IM_LOG_INFO, "stopping");
-            }
-        }
+        /* done? */
         if (w->shutting) {
-            int busy = w->job.active || (w->pending && now < w->shutdown_deadline) ||
-                       (w->n_inflight > 0 && now < w->shutdown_deadline);
-            if (!busy || g_signals > 1 || now > w->shutdown_hard) break;
-        }
-        if (!w->shutting && w->max_trials > 0 && w->trials_done >= w->max_trials &&
-            !w->job.active && !w->pending && w->n_inflight == 0) {
+            if (g_signals > 1 || now > w->shutdown_hard) break;
+            if (!w->job.active) {
+                int settled = (!w->pending && w->n_inflight == 0) || now > w->shutdown_deadline;
+                if (settled && (w->bye == 2 || !w->sock || now > w->shutdown_deadline)) break;
+                if (settled && w->bye == 0 && w->n_inflight == 0) send_bye(w);
+            }
+        } else if (w->max_trials > 0 && w->trials_done >= w->max_trials && !w->job.active &&
+                   !w->pending && w->n_inflight == 0) {
             im_log(IM_LOG_INFO, "%ld trials done; exiting", w->trials_done);
             break;
         }
@@ -621,16 +666,13 @@ static int run(wk *w)
             }
         }
 
-        drain_events(w);
-        now = now_ms();
-
         /* what to send */
         if (w->sock) {
             send_pending_result(w, now);
             double hb_ms = w->job.lease_s * 1e3 / 3;
             if (w->job.active && w->job.thread_running && now >= w->last_job_send + hb_ms &&
                 w->n_inflight < WK_MAX_INFLIGHT / 2)
-                send_job_message(w, REQ_HEARTBEAT, NULL);
+                send_heartbeat(w);
             if (!w->shutting && !w->job.active && !w->pending && w->n_inflight == 0 &&
                 now >= w->next_ready_at && (w->max_trials <= 0 || w->trials_done < w->max_trials))
                 send_ready(w);
@@ -676,7 +718,7 @@ static int run(wk *w)
     if (w->pending)
         im_log(IM_LOG_WARN,
                "exiting with the result of trial %" JSON_INTEGER_FORMAT
-               " unacknowledged (it is re-queued when its lease runs out)",
+               " unacknowledged (the coordinator re-queues it when its lease runs out)",
                json_integer_value(json_object_get(w->pending, "trial")));
     return 0;
 }

@@ -15,6 +15,7 @@ typedef struct cli_verb {
 
 static const cli_verb verbs[] = {
     {"pid", cli_pid_main, "compute the PID atoms of a joint distribution given as JSON"},
+    {"train", cli_train_main, "train one network from a trial spec on this machine"},
     {"submit", cli_submit_main, "queue a campaign from a JSON file"},
     {"status", cli_status_main, "progress of a campaign (or all); --watch to follow it"},
     {"ls", cli_ls_main, "list the campaigns"},

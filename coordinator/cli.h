@@ -11,6 +11,7 @@
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 int cli_pid_main(int argc, char **argv);
+int cli_train_main(int argc, char **argv);
 
 /* cli_client.c: the verbs that talk to a running coordinator */
 int cli_submit_main(int argc, char **argv);

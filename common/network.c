@@ -213,11 +213,11 @@ static int forward(im_network *net, int n, const double *x, const double *label_
             im_layer_sample(net->out, rng);
             memcpy(net->feedback_in, im_layer_output(net->out),
                    (size_t)n * (size_t)net->n_cls * sizeof(double));
-            in[net->ctx_src] = net->feedback_in;
+            if ((rc = im_layer_forward_source(net->hid, net->ctx_src, net->feedback_in, err)))
+                return rc;
         }
-        /* step 2: sees step 1's samples */
-        in[net->lat_src] = net->lateral_in;
-        if ((rc = im_layer_forward(net->hid, n, in, err))) return rc;
+        /* step 2: sees step 1's samples; the feedforward product is kept */
+        if ((rc = im_layer_forward_source(net->hid, net->lat_src, net->lateral_in, err))) return rc;
         im_layer_sample(net->hid, rng);
     }
     out_in[0] = im_layer_output(net->hid);

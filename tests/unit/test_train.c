@@ -1,0 +1,327 @@
+/*
+ * test_train.c: whole training runs (common/train.c, common/network.c) on a
+ * slice of mnist10k ($IM_DATA_DIR, fetched by tests/run.sh): learning clearly
+ * beats chance, two runs with the same seed agree bit for bit, the stop flag
+ * and the callback stop a run, every setup trains, bad input is refused, and
+ * the JSON result has its keys.
+ *
+ * Without mnist10k the same checks run on a synthetic dataset written to a
+ * temporary directory (ten noisy class prototypes), so the test never passes
+ * by skipping. The whole test takes a few seconds, also in a sanitizer build.
+ */
+#include "synth_data.h"
+#include "test.h"
+
+#include "network.h"
+#include "spec.h"
+#include "train.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static char data_dir[4096];
+static const char *dataset = "mnist10k";
+
+static void setup_data(void)
+{
+    const char *root = getenv("IM_DATA_DIR");
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/mnist10k/train-images-idx3-ubyte", root ? root : "data");
+    if (root && stat(path, &st) == 0) {
+        snprintf(data_dir, sizeof data_dir, "%s", root);
+        return;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(data_dir, sizeof data_dir, "%s/im-test-train-XXXXXX", tmp ? tmp : "/tmp");
+    int rc = mkdtemp(data_dir) ? synth_write_dataset(data_dir, "synthetic", 3000, 600) : -1;
+    CHECK_MSG(rc == 0, "unable to write the synthetic dataset under %s", data_dir);
+    dataset = "synthetic";
+    fprintf(stderr, "NOTICE: mnist10k is absent (%s); training on a synthetic dataset in %s\n",
+            root ? root : "IM_DATA_DIR unset", data_dir);
+}
+
+static void cleanup_data(void)
+{
+    if (!strcmp(dataset, "synthetic")) synth_remove_dataset(data_dir, "synthetic");
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static im_train_spec small_spec(im_setup setup, int hidden, int train_limit, int eval_limit,
+                                int epochs)
+{
+    im_train_spec s;
+    im_train_spec_default(&s);
+    snprintf(s.dataset, sizeof s.dataset, "%s", dataset);
+    s.setup = setup;
+    int k = im_setup_sources(setup);
+    s.n_gamma = k == 2 ? 5 : 19;
+    CHECK_INT(im_gamma_preset("paper-heuristic", k, s.gamma), 0);
+    if (setup == IM_SETUP_TRIVARIATE_SPARSE) s.max_lateral = hidden / 3;
+    s.hidden = hidden;
+    /* small batches and a faster output layer: tiny slices learn in few epochs */
+    s.batch = 128;
+    s.lr_out = 0.01;
+    s.epochs = epochs;
+    s.train_limit = train_limit;
+    s.eval_limit = eval_limit;
+    return s;
+}
+
+static int all_finite(const im_train_result *r)
+{
+    for (int e = 0; e < r->n_epochs; e++) {
+        const im_epoch_stats *st = &r->curve[e];
+        if (!isfinite(st->val_acc) || !isfinite(st->test_acc) || !isfinite(st->goal_hidden) ||
+            !isfinite(st->goal_out))
+            return 0;
+        if (e > 0 && !isfinite(st->train_acc)) return 0;
+        for (int i = 0; i < st->n_terms_hidden; i++)
+            if (!isfinite(st->atoms_hidden[i])) return 0;
+        for (int i = 0; i < 5; i++)
+            if (!isfinite(st->atoms_out[i])) return 0;
+    }
+    return 1;
+}
+
+/* Everything but the wall times must agree bit for bit. */
+static int same_curve(const im_train_result *a, const im_train_result *b)
+{
+    if (a->n_epochs != b->n_epochs) return 0;
+    for (int e = 0; e < a->n_epochs; e++) {
+        im_epoch_stats x = a->curve[e], y = b->curve[e];
+        x.seconds = y.seconds = 0;
+        /* NaN != NaN under ==; compare the bytes (train_acc is NaN at epoch 0) */
+        if (memcmp(&x, &y, sizeof x)) return 0;
+    }
+    return 1;
+}
+
+/* ---- the checks ------------------------------------------------------------ */
+
+static int epochs_seen;
+
+static int count_epochs(const im_epoch_stats *st, void *user)
+{
+    (void)user;
+    CHECK_INT(st->epoch, epochs_seen);
+    epochs_seen++;
+    return 0;
+}
+
+/* Learning beats chance clearly, and the same seed gives the same run. */
+static void test_learns_and_is_deterministic(void)
+{
+    im_train_spec s = small_spec(IM_SETUP_TRIVARIATE, 40, 3000, 1500, 3);
+    im_train_options opt = {.data_dir = data_dir, .on_epoch = count_epochs};
+    im_train_result a, b;
+    im_error err = {0};
+    epochs_seen = 0;
+    int rc = im_train_run(&s, &opt, &a, &err);
+    CHECK_MSG(rc == 0, "train: %d %s", rc, err.msg);
+    CHECK_INT(a.n_epochs, s.epochs + 1);
+    CHECK_INT(epochs_seen, s.epochs + 1);
+    CHECK(all_finite(&a));
+    if (a.n_epochs == s.epochs + 1) {
+        const im_epoch_stats *first = &a.curve[0], *last = &a.curve[s.epochs];
+        fprintf(stderr, "trivariate %d hidden: val %.4f -> %.4f, test %.4f -> %.4f\n", s.hidden,
+                first->val_acc, last->val_acc, first->test_acc, last->test_acc);
+        CHECK(isnan(first->train_acc));
+        CHECK_MSG(last->val_acc > 0.5, "val acc %.4f after %d epochs", last->val_acc, s.epochs);
+        CHECK_MSG(last->test_acc > 0.5, "test acc %.4f", last->test_acc);
+        CHECK_MSG(last->train_acc > 0.4, "train acc %.4f", last->train_acc);
+        CHECK(last->val_acc > first->val_acc + 0.2);
+        CHECK(a.val_acc == last->val_acc);
+        CHECK(a.test_acc == last->test_acc);
+        CHECK_INT(last->n_terms_hidden, 19);
+        /* atoms plus H_res add up to H(T) <= 1 bit */
+        double h = 0;
+        for (int i = 0; i < 19; i++) h += last->atoms_hidden[i];
+        CHECK(h > 0 && h <= 1.0 + 1e-9);
+        CHECK(a.gemm_s > 0 && a.pid_s > 0 && a.wall_s >= a.gemm_s + a.pid_s);
+    }
+
+    opt.on_epoch = NULL;
+    rc = im_train_run(&s, &opt, &b, &err);
+    CHECK_MSG(rc == 0, "train again: %d %s", rc, err.msg);
+    CHECK_MSG(same_curve(&a, &b), "two runs with seed %llu differ", (unsigned long long)s.seed);
+    im_train_result_release(&b);
+
+    /* another seed: another trajectory */
+    s.seed = 2;
+    rc = im_train_run(&s, &opt, &b, &err);
+    CHECK_MSG(rc == 0, "train seed 2: %d %s", rc, err.msg);
+    CHECK(!same_curve(&a, &b));
+    im_train_result_release(&b);
+    im_train_result_release(&a);
+}
+
+static atomic_int stop_flag;
+
+static int stop_after_epoch_1(const im_epoch_stats *st, void *user)
+{
+    (void)user;
+    if (st->epoch == 1) atomic_store(&stop_flag, 1);
+    return 0;
+}
+
+static int refuse_after_epoch_0(const im_epoch_stats *st, void *user)
+{
+    (void)user;
+    return st->epoch == 0 ? 1 : 0;
+}
+
+static void test_stop(void)
+{
+    im_train_spec s = small_spec(IM_SETUP_TRIVARIATE, 10, 1024, 256, 5);
+    im_train_options opt = {
+        .data_dir = data_dir, .on_epoch = stop_after_epoch_1, .stop = &stop_flag};
+    im_train_result r;
+    im_error err = {0};
+
+    atomic_store(&stop_flag, 0);
+    int rc = im_train_run(&s, &opt, &r, &err);
+    CHECK_INT(rc, IM_ESTOPPED);
+    CHECK_INT(r.n_epochs, 2); /* epochs 0 and 1; epoch 2 stopped at its first batch */
+    CHECK(r.n_epochs == 2 && r.val_acc == r.curve[1].val_acc);
+    CHECK_CONTAINS(err.msg, "stopped");
+    json_t *j = im_train_result_to_json(&s, &r);
+    CHECK(j && json_integer_value(json_object_get(j, "epochs_done")) == 1);
+    CHECK(j && json_is_false(json_object_get(j, "complete")));
+    json_decref(j);
+    im_train_result_release(&r);
+
+    /* flag already set: nothing is done */
+    atomic_store(&stop_flag, 1);
+    opt.on_epoch = NULL;
+    rc = im_train_run(&s, &opt, &r, &err);
+    CHECK_INT(rc, IM_ESTOPPED);
+    CHECK_INT(r.n_epochs, 0);
+    CHECK(isnan(r.val_acc));
+    im_train_result_release(&r);
+
+    /* the callback stops the run */
+    atomic_store(&stop_flag, 0);
+    opt.on_epoch = refuse_after_epoch_0;
+    rc = im_train_run(&s, &opt, &r, &err);
+    CHECK_INT(rc, IM_ESTOPPED);
+    CHECK_INT(r.n_epochs, 1);
+    im_train_result_release(&r);
+}
+
+/* Every setup trains without error on a tiny slice and beats chance. */
+static void test_setups(void)
+{
+    static const im_setup setups[] = {IM_SETUP_BIVARIATE_CONTEXT,   IM_SETUP_BIVARIATE_LATERAL,
+                                      IM_SETUP_TRIVARIATE,          IM_SETUP_TRIVARIATE_SPARSE,
+                                      IM_SETUP_TRIVARIATE_FEEDBACK, IM_SETUP_BACKPROP};
+    for (size_t i = 0; i < sizeof setups / sizeof setups[0]; i++) {
+        im_train_spec s = small_spec(setups[i], 20, 3000, 400, 3);
+        im_train_options opt = {.data_dir = data_dir};
+        im_train_result r;
+        im_error err = {0};
+        int rc = im_train_run(&s, &opt, &r, &err);
+        CHECK_MSG(rc == 0, "%s: %d %s", im_setup_name(setups[i]), rc, err.msg);
+        CHECK_INT(r.n_epochs, 4);
+        CHECK_MSG(all_finite(&r), "%s: non-finite numbers", im_setup_name(setups[i]));
+        fprintf(stderr, "%-20s val %.4f test %.4f  goal hidden %+.4f out %+.4f\n",
+                im_setup_name(setups[i]), r.val_acc, r.test_acc,
+                r.n_epochs ? r.curve[r.n_epochs - 1].goal_hidden : NAN,
+                r.n_epochs ? r.curve[r.n_epochs - 1].goal_out : NAN);
+        /* chance is 0.1; every setup's output layer is supervised */
+        CHECK_MSG(r.val_acc > 0.2, "%s: val acc %.4f", im_setup_name(setups[i]), r.val_acc);
+        CHECK_INT(r.n_epochs ? r.curve[0].n_terms_hidden : 0,
+                  im_setup_sources(setups[i]) == 3 ? 19 : 5);
+        im_train_result_release(&r);
+    }
+}
+
+static void test_refused(void)
+{
+    im_train_spec s = small_spec(IM_SETUP_TRIVARIATE, 10, 512, 128, 1);
+    im_train_result r;
+    im_error err = {0};
+    im_train_options opt = {.data_dir = data_dir};
+
+    snprintf(s.dataset, sizeof s.dataset, "no-such-dataset");
+    CHECK_INT(im_train_run(&s, &opt, &r, &err), IM_ENOTFOUND);
+    CHECK_CONTAINS(err.msg, "no-such-dataset");
+    CHECK_INT(r.n_epochs, 0);
+    im_train_result_release(&r);
+
+    s = small_spec(IM_SETUP_TRIVARIATE, 10, 512, 128, 1);
+    opt.data_dir = NULL;
+    CHECK_INT(im_train_run(&s, &opt, &r, &err), IM_EINVAL);
+    im_train_result_release(&r);
+
+    opt.data_dir = data_dir;
+    s.batch = 0;
+    CHECK_INT(im_train_run(&s, &opt, &r, &err), IM_EINVAL);
+    im_train_result_release(&r);
+
+    im_error nerr = {0};
+    s = small_spec(IM_SETUP_TRIVARIATE, 10, 512, 128, 1);
+    CHECK(im_network_new(&s, 784, 1, &nerr) == NULL);
+    CHECK_INT(nerr.code, IM_EINVAL);
+    im_network *net = im_network_new(&s, 784, 10, &nerr);
+    CHECK(net != NULL);
+    if (net) {
+        double x[784] = {0}, theta[10];
+        uint8_t bad_label = 10;
+        CHECK_INT(im_network_train_batch(net, 1, x, &bad_label, 1, theta, NULL, &nerr), IM_EINVAL);
+        CHECK_INT(im_network_eval_batch(net, 0, x, theta, &nerr), IM_EINVAL);
+        CHECK_INT(im_network_eval_batch(net, 1, x, theta, &nerr), 0);
+        for (int j = 0; j < 10; j++) CHECK(theta[j] > 0 && theta[j] < 1);
+    }
+    im_network_free(&net);
+    CHECK(net == NULL);
+}
+
+static void test_json(void)
+{
+    im_train_spec s = small_spec(IM_SETUP_BIVARIATE_CONTEXT, 8, 512, 128, 1);
+    im_train_options opt = {.data_dir = data_dir};
+    im_train_result r;
+    im_error err = {0};
+    int rc = im_train_run(&s, &opt, &r, &err);
+    CHECK_MSG(rc == 0, "train: %d %s", rc, err.msg);
+    json_t *j = im_train_result_to_json(&s, &r);
+    CHECK(j != NULL);
+    if (j) {
+        CHECK(json_is_object(json_object_get(j, "spec")));
+        CHECK(json_real_value(json_object_get(j, "val_acc")) == r.val_acc);
+        CHECK(json_real_value(json_object_get(j, "test_acc")) == r.test_acc);
+        json_t *curve = json_object_get(j, "curve");
+        CHECK_INT(json_array_size(curve), 2);
+        CHECK(json_is_null(json_object_get(json_array_get(curve, 0), "train_acc")));
+        CHECK(json_is_real(json_object_get(json_array_get(curve, 1), "train_acc")));
+        json_t *hidden = json_object_get(json_object_get(j, "atoms"), "hidden");
+        CHECK_INT(json_object_size(hidden), 5);
+        CHECK(json_is_real(json_object_get(hidden, "f_c")));
+        CHECK_INT(json_object_size(json_object_get(json_object_get(j, "atoms"), "output")), 5);
+        json_t *t = json_object_get(j, "timings");
+        CHECK(json_is_real(json_object_get(t, "gemm_s")) &&
+              json_is_real(json_object_get(t, "pid_s")));
+        CHECK(json_is_true(json_object_get(j, "complete")));
+        char *text = json_dumps(j, JSON_COMPACT);
+        CHECK(text != NULL);
+        free(text);
+        json_decref(j);
+    }
+    im_train_result_release(&r);
+}
+
+int main(void)
+{
+    setup_data();
+    test_learns_and_is_deterministic();
+    test_stop();
+    test_setups();
+    test_refused();
+    test_json();
+    cleanup_data();
+    return TEST_END();
+}

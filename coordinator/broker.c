@@ -1,0 +1,974 @@
+/*
+ * broker.c: the zmq_poll loop, one handler per message type, leases and
+ * worker liveness, the replies of a pass sent after its commit.
+ *
+ * Workload: a few messages per trial (READY -> JOB, PROGRESS -> CONTINUE
+ * per epoch, RESULT -> ACK); each handler does O(1) work in memory plus a
+ * few prepared-statement writes, so a pass over many messages costs one
+ * commit. Lease expiry scans the running trials (at most one per worker).
+ */
+#include "broker.h"
+
+#include "campaign.h"
+#include "log.h"
+#include "protocol.h"
+#include "store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define BATCH_WORKER_MSGS 512 /* messages read from the workers' socket per pass */
+#define BATCH_CLIENT_MSGS 16  /* and from the clients' socket */
+#define MAX_POLL_MS       1000
+#define TOUCH_EVERY_S     10.0 /* write a worker's last_seen at most this often */
+
+/* A worker known in this run: by name (READY) and routing identity. */
+typedef struct worker_rec {
+    char name[IM_WIRE_NAME_MAX + 1];
+    unsigned char id[256]; /* the ROUTER identity of its latest connection */
+    size_t id_len;
+    double last_seen;  /* monotonic */
+    double last_touch; /* monotonic time of the last write of last_seen */
+} worker_rec;
+
+/* A reply waiting for the pass's commit. */
+typedef struct outmsg {
+    void *sock;
+    im_envelope env;
+    char *data; /* encoded JSON, owned */
+    size_t len;
+} outmsg;
+
+struct broker {
+    broker_options opt; /* strings borrowed from the caller, used in broker_new only */
+    store *st;
+    void *ctx, *workers, *clients;
+    campaign_set cs;
+    worker_rec *wk;
+    size_t n_wk, cap_wk;
+    outmsg *out;
+    size_t n_out, cap_out;
+    double now;
+    int retry_ms;
+    double liveness_s;
+    int fatal; /* a database failure in this pass */
+    im_error fatal_err;
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- replies ---- */
+
+static void reply(broker *b, void *sock, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    size_t len;
+    char *data = im_msg_encode(m, &len, &err);
+    if (!data) {
+        /* NEVER: every reply built here has its required fields */
+        im_log(IM_LOG_ERROR, "cannot encode a %s reply: %s", im_msg_type_name(m->type), err.msg);
+        return;
+    }
+    if (b->n_out == b->cap_out) {
+        b->cap_out = b->cap_out ? b->cap_out * 2 : 256;
+        b->out = im_xrealloc(b->out, b->cap_out * sizeof *b->out);
+    }
+    outmsg *o = &b->out[b->n_out++];
+    o->sock = sock;
+    o->env = *env;
+    o->data = data;
+    o->len = len;
+}
+
+static void reply_error(broker *b, void *sock, const im_envelope *env, const char *re,
+                        const char *message)
+{
+    im_msg m = {.type = IM_MSG_ERROR};
+    m.error.re = re;
+    m.error.message = message;
+    reply(b, sock, env, &m);
+}
+
+static void reply_ok(broker *b, const im_envelope *env, const char *re, json_t *payload)
+{
+    im_msg m = {.type = IM_MSG_OK};
+    m.ok.re = re;
+    m.body = payload;
+    reply(b, b->clients, env, &m);
+    json_decref(payload);
+}
+
+static void flush_replies(broker *b)
+{
+    for (size_t i = 0; i < b->n_out; i++) {
+        outmsg *o = &b->out[i];
+        int ok = 1;
+        for (int f = 0; ok && f < o->env.n; f++)
+            ok = zmq_send(o->sock, o->env.frame[f], o->env.len[f], ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
+        if (ok) ok = zmq_send(o->sock, o->data, o->len, ZMQ_DONTWAIT) >= 0;
+        if (!ok && errno != EHOSTUNREACH)
+            im_log(IM_LOG_WARN, "a reply was not sent: %s", zmq_strerror(errno));
+        free(o->data);
+    }
+    b->n_out = 0;
+}
+
+static void drop_replies(broker *b)
+{
+    for (size_t i = 0; i < b->n_out; i++) free(b->out[i].data);
+    b->n_out = 0;
+}
+
+/* Record a database failure: the pass is rolled back and the loop ends. */
+static void set_fatal(broker *b, const im_error *err)
+{
+    if (!b->fatal) {
+        b->fatal = 1;
+        b->fatal_err = *err;
+    }
+}
+
+/* Returns 1 (and marks the pass fatal) for IM_EDB. */
+static int db_failed(broker *b, int rc, const im_error *err)
+{
+    if (rc == IM_EDB) {
+        set_fatal(b, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- workers ---- */
+
+static worker_rec *worker_by_name(broker *b, const char *name)
+{
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (strcmp(b->wk[i].name, name) == 0) return &b->wk[i];
+    return NULL;
+}
+
+static worker_rec *worker_by_id(broker *b, const im_envelope *env)
+{
+    if (env->n < 1) return NULL;
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (b->wk[i].id_len == env->len[0] && memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
+            return &b->wk[i];
+    return NULL;
+}
+
+static void worker_remove(broker *b, worker_rec *w)
+{
+    size_t i = (size_t)(w - b->wk);
+    b->wk[i] = b->wk[--b->n_wk];
+}
+
+/* A message came from a known worker: it is alive. */
+static void worker_heard(broker *b, worker_rec *w)
+{
+    if (!w) return;
+    w->last_seen = b->now;
+    if (b->now - w->last_touch >= TOUCH_EVERY_S) {
+        im_error err = {0};
+        int rc = store_worker_touch(b->st, w->name, &err);
+        if (db_failed(b, rc, &err)) return;
+        w->last_touch = b->now;
+    }
+}
+
+/* ---- worker messages ---- */
+
+static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    worker_rec *w = worker_by_name(b, m->ready.worker);
+    if (!w) {
+        if (b->n_wk == b->cap_wk) {
+            b->cap_wk = b->cap_wk ? b->cap_wk * 2 : 64;
+            b->wk = im_xrealloc(b->wk, b->cap_wk * sizeof *b->wk);
+        }
+        w = &b->wk[b->n_wk++];
+        memset(w, 0, sizeof *w);
+        snprintf(w->name, sizeof w->name, "%s", m->ready.worker);
+        char backends[512] = "";
+        size_t i;
+        const json_t *x;
+        json_array_foreach(m->ready.backends, i, x)
+        {
+            size_t used = strlen(backends);
+            snprintf(backends + used, sizeof backends - used, "%s%s", used ? "," : "",
+                     json_string_value(x));
+        }
+        store_worker_info info = {.name = w->name,
+                                  .host = m->ready.host,
+                                  .pid = m->ready.pid,
+                                  .threads = m->ready.threads,
+                                  .backends = backends[0] ? backends : NULL};
+        int rc = store_worker_seen(b->st, &info, &err);
+        if (db_failed(b, rc, &err)) return;
+        w->last_touch = b->now;
+        im_log(IM_LOG_INFO, "worker %s: ready (host %s, pid %lld, %d threads, version %s)", w->name,
+               m->ready.host ? m->ready.host : "?", (long long)m->ready.pid, m->ready.threads,
+               m->ready.version ? m->ready.version : "?");
+    }
+    /* one connection speaks for one worker: the latest name it gave */
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (&b->wk[i] != w && b->wk[i].id_len == env->len[0] &&
+            memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
+            b->wk[i].id_len = 0;
+    memcpy(w->id, env->frame[0], env->len[0]);
+    w->id_len = env->len[0];
+    worker_heard(b, w);
+    if (b->fatal) return;
+
+    trial *t = NULL;
+    int rc = campaign_hand_out(&b->cs, b->st, w->name, m->ready.datasets, b->now, b->opt.lease_s,
+                               &t, &err);
+    if (rc) {
+        set_fatal(b, &err);
+        return;
+    }
+    if (!t) {
+        im_msg r = {.type = IM_MSG_NOJOB};
+        r.nojob.retry_ms = b->retry_ms;
+        reply(b, b->workers, env, &r);
+        return;
+    }
+    im_msg r = {.type = IM_MSG_JOB};
+    r.job.trial = t->id;
+    r.job.attempt = t->attempt;
+    r.job.lease_s = b->opt.lease_s;
+    r.job.campaign = t->c->name;
+    r.job.number = t->number;
+    r.job.spec = t->spec;
+    r.job.user = t->c->spec.user;
+    reply(b, b->workers, env, &r);
+    im_log(IM_LOG_DEBUG, "trial %lld (campaign %s, number %d): attempt %d to worker %s",
+           (long long)t->id, t->c->name, t->number, t->attempt, w->name);
+}
+
+/* The running trial a PROGRESS/HEARTBEAT/RESULT refers to, or NULL and the
+ * STOP reason for the sender. */
+static trial *current_trial(broker *b, int64_t id, int attempt, const char **why)
+{
+    trial *t = campaign_set_trial(&b->cs, id);
+    if (!t) {
+        *why = "unknown";
+        return NULL;
+    }
+    if (t->state != TRIAL_RUNNING || t->attempt != attempt) {
+        *why = "lost";
+        return NULL;
+    }
+    return t;
+}
+
+static void reply_continue_or_stop(broker *b, const im_envelope *env, int64_t id, int attempt,
+                                   const char *stop)
+{
+    im_msg r = {.type = stop ? IM_MSG_STOP : IM_MSG_CONTINUE};
+    if (stop) {
+        r.stop.trial = id;
+        r.stop.attempt = attempt;
+        r.stop.reason = stop;
+    } else {
+        r.cont.trial = id;
+        r.cont.attempt = attempt;
+    }
+    reply(b, b->workers, env, &r);
+}
+
+static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
+{
+    const char *why = NULL;
+    worker_heard(b, worker_by_id(b, env));
+    trial *t = current_trial(b, m->progress.trial, m->progress.attempt, &why);
+    if (!t) {
+        reply_continue_or_stop(b, env, m->progress.trial, m->progress.attempt, why);
+        return;
+    }
+    t->deadline = b->now + b->opt.lease_s;
+    const im_wire_epoch *e = &m->progress.e;
+    store_epoch se = {.epoch = e->epoch,
+                      .train_acc = e->train_acc,
+                      .val_acc = e->val_acc,
+                      .test_acc = e->test_acc,
+                      .goal_hidden = e->goal_hidden,
+                      .goal_out = e->goal_out,
+                      .seconds = e->seconds};
+    im_error err = {0};
+    int rc = store_epochs_insert(b->st, t->id, &se, 1, &err);
+    if (db_failed(b, rc, &err)) return;
+    reply_continue_or_stop(b, env, t->id, t->attempt, t->stop_reason);
+}
+
+static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
+{
+    worker_heard(b, worker_by_id(b, env));
+    if (m->heartbeat.trial == 0) {
+        reply_continue_or_stop(b, env, 0, 0, NULL);
+        return;
+    }
+    const char *why = NULL;
+    trial *t = current_trial(b, m->heartbeat.trial, m->heartbeat.attempt, &why);
+    if (!t) {
+        reply_continue_or_stop(b, env, m->heartbeat.trial, m->heartbeat.attempt, why);
+        return;
+    }
+    t->deadline = b->now + b->opt.lease_s;
+    reply_continue_or_stop(b, env, t->id, t->attempt, t->stop_reason);
+}
+
+static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt, int accepted,
+                const char *note)
+{
+    im_msg r = {.type = IM_MSG_ACK};
+    r.ack.trial = trial_id;
+    r.ack.attempt = attempt;
+    r.ack.accepted = accepted;
+    r.ack.note = note;
+    reply(b, b->workers, env, &r);
+}
+
+/* Epochs and atoms of a result, for its running attempt. */
+static int store_curve_and_atoms(broker *b, trial *t, const im_msg *m, im_error *err)
+{
+    int rc = 0;
+    if (m->result.n_curve) {
+        store_epoch *e = im_xmalloc_array(m->result.n_curve, sizeof *e);
+        for (size_t i = 0; i < m->result.n_curve; i++) {
+            const im_wire_epoch *w = &m->result.curve[i];
+            e[i] = (store_epoch){w->epoch,       w->train_acc, w->val_acc, w->test_acc,
+                                 w->goal_hidden, w->goal_out,  w->seconds};
+        }
+        rc = store_epochs_insert(b->st, t->id, e, m->result.n_curve, err);
+        free(e);
+        if (rc) return rc;
+    }
+    if (m->result.n_atoms) {
+        store_atom *a = im_xmalloc_array(m->result.n_atoms, sizeof *a);
+        for (size_t i = 0; i < m->result.n_atoms; i++)
+            a[i] = (store_atom){m->result.atoms[i].layer, m->result.atoms[i].name,
+                                m->result.atoms[i].value};
+        rc = store_atoms_insert(b->st, t->id, a, m->result.n_atoms, err);
+        free(a);
+    }
+    return rc;
+}
+
+static void on_result(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    int64_t id = m->result.trial;
+    int attempt = m->result.attempt;
+    worker_rec *w = worker_by_id(b, env);
+    worker_heard(b, w);
+    trial *t = campaign_set_trial(&b->cs, id);
+    if (!t) {
+        /* ended already (a duplicate: nothing is written) or never existed */
+        store_trial_result probe = {
+            .status = STORE_TRIAL_DONE, .val_acc = NAN, .test_acc = NAN, .wall_s = NAN};
+        int rc = store_trial_finish(b->st, id, attempt, &probe, &err);
+        if (rc == 0) {
+            /* NEVER: memory says the trial is not running */
+            err = (im_error){IM_EDB, "trial store and memory disagree about a running trial"};
+            set_fatal(b, &err);
+            return;
+        }
+        if (db_failed(b, rc, &err)) return;
+        if (rc == IM_ENOTFOUND) {
+            im_log(IM_LOG_WARN, "trial %lld: result for an unknown trial (worker %s)",
+                   (long long)id, w ? w->name : "?");
+            rc = store_event(b->st, "result_unknown", 0, id, w ? w->name : NULL, NULL, &err);
+            if (db_failed(b, rc, &err)) return;
+            ack(b, env, id, attempt, 0, "unknown");
+        } else {
+            im_log(IM_LOG_DEBUG, "trial %lld attempt %d: duplicate result ignored", (long long)id,
+                   attempt);
+            ack(b, env, id, attempt, 0, "duplicate");
+        }
+        return;
+    }
+    if (t->state != TRIAL_RUNNING || t->attempt != attempt) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "result of attempt %d (status %s); current attempt %d %s",
+                 attempt, im_result_status_name(m->result.status), t->attempt,
+                 t->state == TRIAL_RUNNING ? "running" : "queued");
+        im_log(IM_LOG_INFO, "trial %lld: superseded result ignored: %s", (long long)id, detail);
+        int rc =
+            store_event(b->st, "result_superseded", t->c->id, id, w ? w->name : NULL, detail, &err);
+        if (db_failed(b, rc, &err)) return;
+        ack(b, env, id, attempt, 0, "superseded");
+        return;
+    }
+
+    int rc = 0;
+    store_trial_result r = {.val_acc = m->result.val_acc,
+                            .test_acc = m->result.test_acc,
+                            .wall_s = m->result.wall_s,
+                            .error = m->result.error};
+    const char *worker = t->worker[0] ? t->worker : "?";
+    switch (m->result.status) {
+    case IM_RESULT_DONE:
+    case IM_RESULT_FAILED:
+    case IM_RESULT_STOPPED:
+        if (m->result.status == IM_RESULT_DONE) {
+            r.status = STORE_TRIAL_DONE;
+        } else if (m->result.status == IM_RESULT_FAILED) {
+            r.status = STORE_TRIAL_FAILED;
+            if (!r.error) r.error = "the worker reported a failure without a message";
+        } else if (t->stop_reason && strcmp(t->stop_reason, "pruned") == 0) {
+            r.status = STORE_TRIAL_PRUNED;
+        } else if (t->c->status == STORE_CAMPAIGN_CANCELLED) {
+            r.status = STORE_TRIAL_CANCELLED;
+        } else {
+            /* stopped without being asked: as an interruption */
+            rc = campaign_trial_lost(&b->cs, b->st, t, "stopped by the worker unasked", 0, &err);
+            if (db_failed(b, rc, &err)) return;
+            ack(b, env, id, attempt, 1, "accepted");
+            return;
+        }
+        rc = store_curve_and_atoms(b, t, m, &err);
+        if (db_failed(b, rc, &err)) return;
+        if (rc) {
+            im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);
+            /* the result itself still counts */
+        }
+        if (m->result.status == IM_RESULT_FAILED)
+            im_log(IM_LOG_WARN, "trial %lld (worker %s): failed: %s", (long long)id, worker,
+                   r.error);
+        else
+            im_log(IM_LOG_DEBUG, "trial %lld (worker %s): %s, val_acc %.4f", (long long)id, worker,
+                   store_trial_status_name(r.status), r.val_acc);
+        rc = campaign_trial_finish(&b->cs, b->st, t, &r, &err);
+        if (rc) {
+            set_fatal(b, &err);
+            return;
+        }
+        break;
+    case IM_RESULT_INTERRUPTED:
+        im_log(IM_LOG_INFO, "trial %lld (worker %s): interrupted, queued again", (long long)id,
+               worker);
+        rc = campaign_trial_lost(&b->cs, b->st, t, "interrupted: the worker shut down", 0, &err);
+        if (rc) {
+            set_fatal(b, &err);
+            return;
+        }
+        break;
+    }
+    ack(b, env, id, attempt, 1, "accepted");
+}
+
+static void on_bye(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    worker_rec *w = worker_by_name(b, m->bye.worker);
+    /* its running trials are given up at once rather than at lease expiry */
+    for (size_t i = b->cs.n_running; i-- > 0;) {
+        trial *t = b->cs.running[i];
+        if (strcmp(t->worker, m->bye.worker) != 0) continue;
+        int rc = campaign_trial_lost(&b->cs, b->st, t, "the worker shut down", 0, &err);
+        if (rc) {
+            set_fatal(b, &err);
+            return;
+        }
+    }
+    if (w) {
+        int rc = store_worker_set_status(b->st, w->name, "gone", &err);
+        if (db_failed(b, rc, &err)) return;
+        im_log(IM_LOG_INFO, "worker %s: gone", w->name);
+        worker_remove(b, w);
+    }
+    ack(b, env, 0, 0, 1, "accepted");
+}
+
+static void handle_worker_msg(broker *b, const im_envelope *env, const im_msg *m)
+{
+    switch (m->type) {
+    case IM_MSG_READY: on_ready(b, env, m); return;
+    case IM_MSG_PROGRESS: on_progress(b, env, m); return;
+    case IM_MSG_HEARTBEAT: on_heartbeat(b, env, m); return;
+    case IM_MSG_RESULT: on_result(b, env, m); return;
+    case IM_MSG_BYE: on_bye(b, env, m); return;
+    default: break;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s is not a message a worker sends to the coordinator",
+             im_msg_type_name(m->type));
+    reply_error(b, b->workers, env, im_msg_type_name(m->type), msg);
+}
+
+/* ---- client messages ---- */
+
+/* Find a campaign by name or id in the store. Returns 0, IM_ENOTFOUND (err
+ * says "no campaign 'x'"), IM_EDB. */
+static int resolve(broker *b, const im_wire_campaign_ref *ref, store_campaign *out, im_error *err)
+{
+    int rc = ref->name ? store_campaign_find(b->st, ref->name, out, err)
+                       : store_campaign_get(b->st, ref->id, out, err);
+    if (rc == IM_ENOTFOUND) {
+        if (ref->name)
+            im_error_set(err, IM_ENOTFOUND, "no campaign '%s'", ref->name);
+        else
+            im_error_set(err, IM_ENOTFOUND, "no campaign with id %lld", (long long)ref->id);
+    }
+    return rc;
+}
+
+static void client_fail(broker *b, const im_envelope *env, const char *re, int rc,
+                        const im_error *err)
+{
+    if (db_failed(b, rc, err)) return;
+    reply_error(b, b->clients, env, re, err->msg[0] ? err->msg : im_strerror(rc));
+}
+
+static void on_submit(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    campaign *c = NULL;
+    int rc = campaign_submit(&b->cs, b->st, m->submit.campaign, &c, &err);
+    if (rc) {
+        im_log(IM_LOG_INFO, "submission refused: %s", err.msg);
+        client_fail(b, env, "SUBMIT", rc, &err);
+        return;
+    }
+    rc = store_event(b->st, "campaign_submitted", c->id, 0, NULL, c->name, &err);
+    if (db_failed(b, rc, &err)) return;
+    im_log(IM_LOG_INFO, "campaign %s: submitted (id %lld, %s, %lld trials planned, priority %d)",
+           c->name, (long long)c->id, im_campaign_kind_name(c->spec.kind),
+           (long long)campaign_planned(c), c->spec.priority);
+    reply_ok(b, env, "SUBMIT",
+             json_pack("{s:I,s:s,s:I}", "campaign_id", (json_int_t)c->id, "name", c->name,
+                       "planned", (json_int_t)campaign_planned(c)));
+}
+
+static void on_list(broker *b, const im_envelope *env)
+{
+    im_error err = {0};
+    json_t *v = store_progress_json(b->st, 0, &err);
+    if (!v) {
+        client_fail(b, env, "LIST", IM_EDB, &err);
+        return;
+    }
+    reply_ok(b, env, "LIST", json_pack("{s:o}", "campaigns", v));
+}
+
+/* The WORKERS list: the store's rows plus this run's view of each. */
+static json_t *workers_json(broker *b, im_error *err)
+{
+    json_t *v = store_workers_json(b->st, err);
+    if (!v) return NULL;
+    size_t i;
+    json_t *o;
+    json_array_foreach(v, i, o)
+    {
+        const char *name = json_string_value(json_object_get(o, "name"));
+        worker_rec *w = name ? worker_by_name(b, name) : NULL;
+        trial *busy = NULL;
+        for (size_t k = 0; w && k < b->cs.n_running; k++)
+            if (strcmp(b->cs.running[k]->worker, name) == 0) busy = b->cs.running[k];
+        json_object_set_new(o, "state", json_string(!w ? "away" : busy ? "busy" : "idle"));
+        json_object_set_new(o, "trial", busy ? json_integer(busy->id) : json_null());
+        json_object_set_new(o, "last_seen_s_ago",
+                            w ? json_real(b->now - w->last_seen) : json_null());
+    }
+    return v;
+}
+
+static void on_status(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    int64_t id = 0;
+    if (m->query.campaign.name || m->query.campaign.id) {
+        store_campaign sc;
+        int rc = resolve(b, &m->query.campaign, &sc, &err);
+        if (rc) {
+            client_fail(b, env, "STATUS", rc, &err);
+            return;
+        }
+        id = sc.id;
+        store_campaign_release(&sc);
+    }
+    json_t *v = store_progress_json(b->st, id, &err);
+    json_t *workers = v ? workers_json(b, &err) : NULL;
+    if (!v || !workers) {
+        json_decref(v);
+        client_fail(b, env, "STATUS", IM_EDB, &err);
+        return;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(v, i, o)
+    {
+        int64_t cid = json_integer_value(json_object_get(o, "id"));
+        int64_t trials = json_integer_value(json_object_get(o, "trials"));
+        int64_t ended = 0;
+        static const char *const end_keys[] = {"done", "failed", "pruned", "cancelled"};
+        for (int k = 0; k < 4; k++) ended += json_integer_value(json_object_get(o, end_keys[k]));
+        campaign *c = campaign_set_find(&b->cs, NULL, cid);
+        int64_t planned = c ? campaign_planned(c) : trials;
+        json_object_set_new(o, "planned", json_integer(planned));
+        json_t *best = store_best_json(b->st, cid, 1, &err);
+        if (!best) {
+            json_decref(v);
+            json_decref(workers);
+            client_fail(b, env, "STATUS", IM_EDB, &err);
+            return;
+        }
+        json_t *first = json_array_get(best, 0);
+        json_object_set(o, "best", first ? first : json_null());
+        json_decref(best);
+        double rate = 0; /* per second */
+        if (c && c->first_handout > 0 && c->ended_this_run > 0 && b->now > c->first_handout)
+            rate = c->ended_this_run / (b->now - c->first_handout);
+        json_object_set_new(o, "trials_per_hour", rate > 0 ? json_real(rate * 3600) : json_null());
+        json_object_set_new(
+            o, "eta_s", rate > 0 && c ? json_real((double)(planned - ended) / rate) : json_null());
+    }
+    reply_ok(b, env, "STATUS", json_pack("{s:o,s:o}", "campaigns", v, "workers", workers));
+}
+
+/* BEST, TRIALS, EXPORT: store reads for one campaign (BEST: or all). */
+static void on_read(broker *b, const im_envelope *env, const im_msg *m)
+{
+    const char *re = im_msg_type_name(m->type);
+    im_error err = {0};
+    int64_t id = 0;
+    if (m->query.campaign.name || m->query.campaign.id) {
+        store_campaign sc;
+        int rc = resolve(b, &m->query.campaign, &sc, &err);
+        if (rc) {
+            client_fail(b, env, re, rc, &err);
+            return;
+        }
+        id = sc.id;
+        store_campaign_release(&sc);
+    }
+    json_t *payload = NULL;
+    if (m->type == IM_MSG_BEST) {
+        json_t *v = store_best_json(b->st, id, m->query.n, &err);
+        if (v) payload = json_pack("{s:o}", "trials", v);
+    } else if (m->type == IM_MSG_TRIALS) {
+        json_t *v = store_trials_json(b->st, id, &err);
+        if (v) payload = json_pack("{s:o}", "trials", v);
+    } else {
+        json_t *p = store_progress_json(b->st, id, &err);
+        json_t *v = p ? store_export_json(b->st, id, &err) : NULL;
+        if (v) {
+            json_t *first = json_array_get(p, 0);
+            payload = json_pack("{s:O,s:o}", "campaign", first ? first : json_null(), "trials", v);
+        }
+        json_decref(p);
+    }
+    if (!payload) {
+        client_fail(b, env, re, IM_EDB, &err);
+        return;
+    }
+    reply_ok(b, env, re, payload);
+}
+
+static void on_cancel(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    store_campaign sc;
+    int rc = resolve(b, &m->query.campaign, &sc, &err);
+    if (rc) {
+        client_fail(b, env, "CANCEL", rc, &err);
+        return;
+    }
+    campaign *c = campaign_set_find(&b->cs, NULL, sc.id);
+    if (!c || (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "campaign '%s' is already %s", sc.name,
+                 store_campaign_status_name(c ? c->status : sc.status));
+        store_campaign_release(&sc);
+        reply_error(b, b->clients, env, "CANCEL", msg);
+        return;
+    }
+    store_campaign_release(&sc);
+    int64_t n = 0;
+    char name[IM_CAMPAIGN_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s", c->name);
+    rc = campaign_cancel(&b->cs, b->st, c, &n, &err); /* may free c */
+    if (rc) {
+        set_fatal(b, &err);
+        return;
+    }
+    reply_ok(b, env, "CANCEL",
+             json_pack("{s:s,s:I}", "campaign", name, "cancelled", (json_int_t)n));
+}
+
+static void on_workers(broker *b, const im_envelope *env)
+{
+    im_error err = {0};
+    json_t *v = workers_json(b, &err);
+    if (!v) {
+        client_fail(b, env, "WORKERS", IM_EDB, &err);
+        return;
+    }
+    reply_ok(b, env, "WORKERS", json_pack("{s:o}", "workers", v));
+}
+
+static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m)
+{
+    switch (m->type) {
+    case IM_MSG_SUBMIT: on_submit(b, env, m); return;
+    case IM_MSG_LIST: on_list(b, env); return;
+    case IM_MSG_STATUS: on_status(b, env, m); return;
+    case IM_MSG_BEST:
+    case IM_MSG_TRIALS:
+    case IM_MSG_EXPORT: on_read(b, env, m); return;
+    case IM_MSG_CANCEL: on_cancel(b, env, m); return;
+    case IM_MSG_WORKERS: on_workers(b, env); return;
+    default: break;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s is not a client request", im_msg_type_name(m->type));
+    reply_error(b, b->clients, env, im_msg_type_name(m->type), msg);
+}
+
+/* ---- the loop ---- */
+
+/* Read up to max messages from sock without waiting; handle each. */
+static void drain(broker *b, void *sock, int max, int is_workers)
+{
+    for (int k = 0; k < max && !b->fatal; k++) {
+        im_envelope env;
+        im_msg m;
+        im_error err = {0};
+        int rc = im_wire_recv(sock, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err);
+        if (rc == IM_WIRE_ETRANSPORT) {
+            if (errno != EAGAIN && errno != EINTR)
+                im_log(IM_LOG_WARN, "receive on the %s socket: %s",
+                       is_workers ? "workers'" : "clients'", zmq_strerror(errno));
+            return;
+        }
+        if (rc == IM_WIRE_EMALFORMED) {
+            worker_rec *w = is_workers && env.n > 0 ? worker_by_id(b, &env) : NULL;
+            im_log(IM_LOG_WARN, "%s %s: refused: %s", is_workers ? "worker" : "client",
+                   w ? w->name : "?", err.msg);
+            if (env.n >= 1) reply_error(b, sock, &env, NULL, err.msg);
+            continue;
+        }
+        if (env.n < 1) { /* NEVER on a ROUTER */
+            im_msg_release(&m);
+            continue;
+        }
+        if (is_workers)
+            handle_worker_msg(b, &env, &m);
+        else
+            handle_client_msg(b, &env, &m);
+        im_msg_release(&m);
+    }
+}
+
+static void expire(broker *b)
+{
+    im_error err = {0};
+    for (size_t i = b->cs.n_running; i-- > 0 && !b->fatal;) {
+        trial *t = b->cs.running[i];
+        if (t->deadline > b->now) continue;
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "lease expired: no progress or heartbeat for %g s from worker %s", b->opt.lease_s,
+                 t->worker);
+        im_log(IM_LOG_WARN, "trial %lld attempt %d (campaign %s): %s", (long long)t->id, t->attempt,
+               t->c->name, reason);
+        int rc = campaign_trial_lost(&b->cs, b->st, t, reason, 1, &err);
+        if (rc) set_fatal(b, &err);
+    }
+    for (size_t i = b->n_wk; i-- > 0 && !b->fatal;) {
+        worker_rec *w = &b->wk[i];
+        if (w->last_seen + b->liveness_s > b->now) continue;
+        int rc = store_worker_set_status(b->st, w->name, "lost", &err);
+        if (db_failed(b, rc, &err)) return;
+        im_log(IM_LOG_WARN, "worker %s: silent for %.0f s, forgotten", w->name,
+               b->now - w->last_seen);
+        worker_remove(b, w);
+    }
+}
+
+/* Milliseconds until the earliest deadline, within [0, MAX_POLL_MS]. */
+static long poll_timeout_ms(broker *b)
+{
+    double next = b->now + MAX_POLL_MS / 1000.0;
+    for (size_t i = 0; i < b->cs.n_running; i++)
+        if (b->cs.running[i]->deadline < next) next = b->cs.running[i]->deadline;
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (b->wk[i].last_seen + b->liveness_s < next) next = b->wk[i].last_seen + b->liveness_s;
+    double ms = ceil((next - b->now) * 1000.0);
+    return ms < 0 ? 0 : ms > MAX_POLL_MS ? MAX_POLL_MS : (long)ms;
+}
+
+int broker_run(broker *b, int stop_fd, im_error *err)
+{
+    int stopping = 0;
+    while (!stopping) {
+        b->now = mono_now();
+        zmq_pollitem_t items[3] = {{b->workers, 0, ZMQ_POLLIN, 0},
+                                   {b->clients, 0, ZMQ_POLLIN, 0},
+                                   {NULL, stop_fd, ZMQ_POLLIN, 0}};
+        int n_items = stop_fd >= 0 ? 3 : 2;
+        if (zmq_poll(items, n_items, poll_timeout_ms(b)) < 0) {
+            if (errno == EINTR) continue; /* a signal: the pipe says whether to stop */
+            return im_error_set(err, IM_ENET, "zmq_poll failed: %s", zmq_strerror(errno));
+        }
+        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
+            char buf[64];
+            while (read(stop_fd, buf, sizeof buf) > 0) {
+            }
+            stopping = 1;
+        }
+        b->now = mono_now();
+        int rc = store_begin(b->st, err);
+        if (rc) return rc;
+        if (items[0].revents & ZMQ_POLLIN) drain(b, b->workers, BATCH_WORKER_MSGS, 1);
+        if (!b->fatal && (items[1].revents & ZMQ_POLLIN))
+            drain(b, b->clients, BATCH_CLIENT_MSGS, 0);
+        if (!b->fatal) expire(b);
+        if (!b->fatal && store_commit(b->st, &b->fatal_err) != 0) b->fatal = 1;
+        if (b->fatal) {
+            store_rollback(b->st);
+            drop_replies(b);
+            *err = b->fatal_err;
+            im_log(IM_LOG_ERROR, "database failure, stopping (a restart resumes): %s",
+                   b->fatal_err.msg);
+            return IM_EDB;
+        }
+        flush_replies(b);
+    }
+    im_log(IM_LOG_INFO,
+           "stopping: %zu trials running stay recorded and are queued again at the "
+           "next start",
+           b->cs.n_running);
+    return 0;
+}
+
+/* ---- set-up ---- */
+
+int broker_endpoint_is_loopback(const char *ep)
+{
+    if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9)) return 1;
+    if (strncmp(ep, "tcp://", 6) != 0) return 0;
+    const char *h = ep + 6;
+    if (!strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6)) return 1;
+    if (strncmp(h, "127.", 4) != 0) return 0;
+    /* 127.a.b.c: digits and dots up to the port */
+    int dots = 0;
+    for (h += 4; *h && *h != ':'; h++) {
+        if (*h == '.')
+            dots++;
+        else if (*h < '0' || *h > '9')
+            return 0;
+    }
+    return *h == ':' && dots == 2;
+}
+
+static int bind_socket(broker *b, void **sock, const char *ep, char *bound, size_t bound_len,
+                       im_error *err)
+{
+    *sock = zmq_socket(b->ctx, ZMQ_ROUTER);
+    if (!*sock)
+        return im_error_set(err, IM_ENET, "cannot create a socket: %s", zmq_strerror(errno));
+    int linger = 1000;
+    int64_t maxmsg = (int64_t)IM_MSG_MAX_BYTES * 4; /* beyond: disconnect, below: ERROR */
+    int hwm = 100000;
+    zmq_setsockopt(*sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(*sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(*sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(*sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_bind(*sock, ep) != 0)
+        return im_error_set(err, IM_ENET, "unable to bind '%s': %s", ep, zmq_strerror(errno));
+    size_t len = bound_len;
+    if (zmq_getsockopt(*sock, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
+        snprintf(bound, bound_len, "%s", ep);
+    return 0;
+}
+
+static int write_endpoints(const char *path, const char *w, const char *c, im_error *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return im_error_set(err, IM_EIO, "unable to write '%s': %s", tmp, strerror(errno));
+    fprintf(f, "workers %s\nclients %s\n", w, c);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return im_error_set(err, IM_EIO, "unable to write '%s': %s", path, strerror(errno));
+    return 0;
+}
+
+int broker_new(broker **out, const broker_options *opt, im_error *err)
+{
+    *out = NULL;
+    if (!opt->db_path || !opt->workers_endpoint || !opt->clients_endpoint || !(opt->lease_s > 0) ||
+        !isfinite(opt->lease_s))
+        return im_error_set(err, IM_EINVAL, "broker: a database, two endpoints and a lease > 0");
+    broker *b = im_xcalloc(1, sizeof *b);
+    b->opt = *opt;
+    b->retry_ms = opt->retry_ms > 0 ? opt->retry_ms
+                                    : (int)fmin(1000.0, fmax(10.0, opt->lease_s * 1000.0 / 3));
+    b->liveness_s = fmax(3 * opt->lease_s, 3.0);
+    campaign_set_init(&b->cs);
+    b->now = mono_now();
+
+    store_options so = {.sync = opt->sync_full ? STORE_SYNC_FULL : STORE_SYNC_NORMAL};
+    int rc = store_open(&b->st, opt->db_path, &so, err);
+    if (rc) goto fail;
+    int64_t n_requeued = 0;
+    if ((rc = store_begin(b->st, err))) goto fail;
+    rc = campaign_set_resume(&b->cs, b->st, &n_requeued, err);
+    if (rc == 0 && n_requeued > 0)
+        rc = store_event(b->st, "coordinator_restarted", 0, 0, NULL,
+                         "running attempts marked interrupted and their trials queued again", err);
+    if (rc == 0) rc = store_commit(b->st, err);
+    if (rc) {
+        store_rollback(b->st);
+        goto fail;
+    }
+    if (n_requeued)
+        im_log(IM_LOG_INFO, "resume: %lld trials that were running are queued again",
+               (long long)n_requeued);
+
+    b->ctx = zmq_ctx_new();
+    if (!b->ctx) {
+        rc = im_error_set(err, IM_ENET, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    char wb[512], cb[512];
+    if ((rc = bind_socket(b, &b->workers, opt->workers_endpoint, wb, sizeof wb, err))) goto fail;
+    if ((rc = bind_socket(b, &b->clients, opt->clients_endpoint, cb, sizeof cb, err))) goto fail;
+    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s)", wb, cb,
+           opt->db_path, opt->lease_s);
+    if (opt->endpoints_file && (rc = write_endpoints(opt->endpoints_file, wb, cb, err))) goto fail;
+    *out = b;
+    return 0;
+fail:
+    broker_free(&b);
+    return rc;
+}
+
+void broker_free(broker **bp)
+{
+    if (!bp || !*bp) return;
+    broker *b = *bp;
+    drop_replies(b);
+    free(b->out);
+    if (b->workers) zmq_close(b->workers);
+    if (b->clients) zmq_close(b->clients);
+    if (b->ctx) zmq_ctx_term(b->ctx);
+    campaign_set_release(&b->cs);
+    store_close(&b->st);
+    free(b->wk);
+    free(b);
+    *bp = NULL;
+}

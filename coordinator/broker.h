@@ -1,0 +1,60 @@
+/*
+ * broker.h: the coordinator's event loop (ARCHITECTURE.md, "The wire").
+ *
+ * One thread around zmq_poll on three things: the workers' ROUTER, the
+ * clients' ROUTER and the read end of a self-pipe that the signal handlers
+ * write to. The poll timeout is the time to the earliest deadline (a lease
+ * running out, a silent worker to forget) on the monotonic clock, at most a
+ * second. Each pass of the loop reads every waiting message (up to a batch
+ * limit), handles each with the handler of its type, expires leases, and
+ * commits all the store's writes of the pass in one transaction; only then
+ * are the replies sent. So a JOB leaves only after its trial and hand-out
+ * are durable, and an ACK only after its result is.
+ *
+ * A database failure is fatal: the pass is rolled back, no reply of it is
+ * sent, and broker_run returns IM_EDB (a restart resumes from the database).
+ * Anything a peer sends is checked by protocol.c; a bad message gets an
+ * ERROR reply and a log line.
+ *
+ * Not thread-safe: one broker per thread; the broker owns its ZeroMQ
+ * context, sockets and store.
+ */
+#ifndef IM_BROKER_H
+#define IM_BROKER_H
+
+#include "im.h"
+
+typedef struct broker broker;
+
+typedef struct broker_options {
+    const char *db_path;          /* required */
+    const char *workers_endpoint; /* required, e.g. "tcp://127.0.0.1:5555" */
+    const char *clients_endpoint; /* required, e.g. "tcp://127.0.0.1:5556" */
+    double lease_s;               /* > 0: a trial's lease */
+    int retry_ms;                 /* NOJOB's retry; 0 = min(1000, lease_s * 1000 / 3) */
+    const char *endpoints_file;   /* NULL, or a file to write the bound endpoints to:
+                                     "workers ENDPOINT\nclients ENDPOINT\n" (written
+                                     once the broker serves; useful with port "*") */
+    int sync_full;                /* non-zero: fsync every commit (STORE_SYNC_FULL) */
+} broker_options;
+
+/* Open the store (migrating it), resume every campaign, bind both sockets.
+ * On success *out is a new broker owned by the caller (broker_free). Returns
+ * 0, IM_EDB / IM_EPROTO / IM_EFORMAT (the database), IM_ENET (a bind
+ * failed: the message names the endpoint), IM_EINVAL (bad options). */
+int broker_new(broker **out, const broker_options *opt, im_error *err);
+
+/* Serve until stop_fd (the read end of the self-pipe; -1 for none) becomes
+ * readable, then commit, and return 0. Returns IM_EDB after a database
+ * failure, IM_ENET if polling fails. */
+int broker_run(broker *b, int stop_fd, im_error *err);
+
+/* Close the sockets and the store; *b becomes NULL. NULL-safe. */
+void broker_free(broker **b);
+
+/* 1 if a ZeroMQ endpoint only reaches this machine: tcp://127.0.0.1 (any
+ * 127.x.y.z), tcp://localhost, tcp://[::1], ipc:// and inproc://. Anything
+ * else (a wildcard "*" host, tcp://0.0.0.0, an interface or a public address) is 0. */
+int broker_endpoint_is_loopback(const char *endpoint);
+
+#endif /* IM_BROKER_H */

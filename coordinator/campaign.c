@@ -1,0 +1,623 @@
+/*
+ * campaign.c: campaigns and trials in memory, kept in step with the store.
+ * Workload: one hand-out and one result per trial, each O(1) apart from the
+ * scan over active campaigns (a handful) and one point creation per
+ * seeds_per_point trials. Nothing here reads the whole history: the
+ * database is read at resume only.
+ */
+#include "campaign.h"
+
+#include "log.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the trial map: open addressing, linear probing, backward-shift delete ---- */
+
+static size_t slot_of(int64_t id, size_t cap)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 17) & (cap - 1);
+}
+
+static void map_put(campaign_set *cs, trial *t);
+
+static void map_grow(campaign_set *cs)
+{
+    trial **old = cs->map;
+    size_t old_cap = cs->map_cap;
+    cs->map_cap = old_cap ? old_cap * 2 : 1024;
+    cs->map = im_xcalloc(cs->map_cap, sizeof *cs->map);
+    cs->map_n = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i]) map_put(cs, old[i]);
+    free(old);
+}
+
+static void map_put(campaign_set *cs, trial *t)
+{
+    if ((cs->map_n + 1) * 2 > cs->map_cap) map_grow(cs);
+    size_t i = slot_of(t->id, cs->map_cap);
+    while (cs->map[i]) i = (i + 1) & (cs->map_cap - 1);
+    cs->map[i] = t;
+    cs->map_n++;
+}
+
+trial *campaign_set_trial(const campaign_set *cs, int64_t id)
+{
+    if (!cs->map_cap) return NULL;
+    for (size_t i = slot_of(id, cs->map_cap); cs->map[i]; i = (i + 1) & (cs->map_cap - 1))
+        if (cs->map[i]->id == id) return cs->map[i];
+    return NULL;
+}
+
+static void map_del(campaign_set *cs, int64_t id)
+{
+    if (!cs->map_cap) return;
+    size_t mask = cs->map_cap - 1, i = slot_of(id, cs->map_cap);
+    while (cs->map[i] && cs->map[i]->id != id) i = (i + 1) & mask;
+    if (!cs->map[i]) return;
+    cs->map[i] = NULL;
+    cs->map_n--;
+    /* shift back the entries of the cluster that follows */
+    for (size_t j = (i + 1) & mask; cs->map[j]; j = (j + 1) & mask) {
+        size_t home = slot_of(cs->map[j]->id, cs->map_cap);
+        /* move j to i if home is not cyclically in (i, j] */
+        int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!between) {
+            cs->map[i] = cs->map[j];
+            cs->map[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/* ---- queues and the running list ---- */
+
+static void queue_grow(campaign *c)
+{
+    size_t cap = c->q_cap ? c->q_cap * 2 : 64;
+    trial **q = im_xmalloc_array(cap, sizeof *q);
+    for (size_t i = 0; i < c->q_len; i++) q[i] = c->queue[(c->q_head + i) % c->q_cap];
+    free(c->queue);
+    c->queue = q;
+    c->q_cap = cap;
+    c->q_head = 0;
+}
+
+static void queue_push_back(campaign *c, trial *t)
+{
+    if (c->q_len == c->q_cap) queue_grow(c);
+    c->queue[(c->q_head + c->q_len) % c->q_cap] = t;
+    c->q_len++;
+}
+
+static void queue_push_front(campaign *c, trial *t)
+{
+    if (c->q_len == c->q_cap) queue_grow(c);
+    c->q_head = (c->q_head + c->q_cap - 1) % c->q_cap;
+    c->queue[c->q_head] = t;
+    c->q_len++;
+}
+
+static trial *queue_pop_front(campaign *c)
+{
+    if (!c->q_len) return NULL;
+    trial *t = c->queue[c->q_head];
+    c->q_head = (c->q_head + 1) % c->q_cap;
+    c->q_len--;
+    return t;
+}
+
+static void running_add(campaign_set *cs, trial *t)
+{
+    if (cs->n_running == cs->running_cap) {
+        cs->running_cap = cs->running_cap ? cs->running_cap * 2 : 64;
+        cs->running = im_xrealloc(cs->running, cs->running_cap * sizeof *cs->running);
+    }
+    t->slot = cs->n_running;
+    cs->running[cs->n_running++] = t;
+    t->state = TRIAL_RUNNING;
+    t->c->n_running++;
+}
+
+static void running_remove(campaign_set *cs, trial *t)
+{
+    size_t i = t->slot;
+    if (i >= cs->n_running || cs->running[i] != t) return; /* NEVER: not running */
+    cs->running[i] = cs->running[--cs->n_running];
+    cs->running[i]->slot = i;
+    t->c->n_running--;
+    t->state = TRIAL_QUEUED;
+    t->worker[0] = '\0';
+    t->stop_reason = NULL;
+}
+
+static void trial_free(trial *t)
+{
+    if (!t) return;
+    json_decref(t->spec);
+    free(t);
+}
+
+/* ---- campaigns ---- */
+
+static void campaign_free(campaign *c)
+{
+    if (!c) return;
+    while (c->q_len) trial_free(queue_pop_front(c));
+    free(c->queue);
+    free(c->points);
+    sampler_free(&c->smp);
+    im_campaign_spec_release(&c->spec);
+    free(c);
+}
+
+void campaign_set_init(campaign_set *cs)
+{
+    memset(cs, 0, sizeof *cs);
+}
+
+void campaign_set_release(campaign_set *cs)
+{
+    for (size_t i = 0; i < cs->n_running; i++) trial_free(cs->running[i]);
+    for (size_t i = 0; i < cs->n; i++) campaign_free(cs->v[i]);
+    free(cs->v);
+    free(cs->map);
+    free(cs->running);
+    memset(cs, 0, sizeof *cs);
+}
+
+campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        campaign *c = cs->v[i];
+        if ((name && strcmp(c->name, name) == 0) || (!name && id == c->id)) return c;
+    }
+    return NULL;
+}
+
+int64_t campaign_planned(const campaign *c)
+{
+    return (int64_t)c->n_points * c->spec.seeds_per_point;
+}
+
+/* Insert c in hand-out order: priority descending, then id ascending. */
+static void set_add(campaign_set *cs, campaign *c)
+{
+    if (cs->n == cs->cap) {
+        cs->cap = cs->cap ? cs->cap * 2 : 16;
+        cs->v = im_xrealloc(cs->v, cs->cap * sizeof *cs->v);
+    }
+    size_t i = cs->n;
+    while (i > 0 &&
+           (cs->v[i - 1]->spec.priority < c->spec.priority ||
+            (cs->v[i - 1]->spec.priority == c->spec.priority && cs->v[i - 1]->id > c->id))) {
+        cs->v[i] = cs->v[i - 1];
+        i--;
+    }
+    cs->v[i] = c;
+    cs->n++;
+}
+
+static void set_remove(campaign_set *cs, campaign *c)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        if (cs->v[i] == c) {
+            memmove(&cs->v[i], &cs->v[i + 1], (cs->n - i - 1) * sizeof *cs->v);
+            cs->n--;
+            campaign_free(c);
+            return;
+        }
+}
+
+/* Build the in-memory campaign from a parsed spec (takes ownership of spec's
+ * allocations on success and on failure). */
+static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
+{
+    *out = NULL;
+    campaign *c = im_xcalloc(1, sizeof *c);
+    c->spec = *spec;
+    memset(spec, 0, sizeof *spec);
+    snprintf(c->name, sizeof c->name, "%s", c->spec.name);
+    int k = c->spec.n_terms == 5 ? 2 : 3;
+    int rc = im_lattice_init(&c->lat, k, err);
+    if (rc) goto fail;
+    if (c->lat.n + 1 != c->spec.n_terms) {
+        rc = im_error_set(err, IM_EINVAL, "campaign: %d gamma terms do not match %d sources",
+                          c->spec.n_terms, k);
+        goto fail;
+    }
+    switch (c->spec.kind) {
+    case IM_CAMPAIGN_SEARCH:
+        if (c->spec.sampler != IM_SAMPLER_RANDOM) {
+            rc = im_error_set(err, IM_EINVAL,
+                              "campaign: 'sampler' \"%s\" is not supported by this coordinator "
+                              "yet (use \"random\")",
+                              im_sampler_name(c->spec.sampler));
+            goto fail;
+        }
+        rc = sampler_random_new(&c->smp, &c->spec, err);
+        if (rc) goto fail;
+        c->n_points = c->spec.budget;
+        break;
+    case IM_CAMPAIGN_FIXED: {
+        int n = 0;
+        rc = im_campaign_spec_fixed_gammas(&c->spec, &c->points, &n, err);
+        if (rc) goto fail;
+        c->n_points = n;
+        break;
+    }
+    case IM_CAMPAIGN_ABLATION:
+        rc = im_error_set(err, IM_EINVAL,
+                          "campaign: 'kind' \"ablation\" is not supported by this coordinator yet "
+                          "(submit the points as a \"fixed\" campaign)");
+        goto fail;
+    }
+    if (c->n_points < 1 || c->spec.seeds_per_point < 1) {
+        rc = im_error_set(err, IM_EINVAL, "campaign: nothing to run (%d points, %d seeds each)",
+                          c->n_points, c->spec.seeds_per_point);
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:
+    campaign_free(c);
+    return rc ? rc : IM_EINVAL;
+}
+
+int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err)
+{
+    *out = NULL;
+    im_campaign_spec spec;
+    int rc = im_campaign_spec_from_json(&spec, obj, err);
+    if (rc) {
+        im_campaign_spec_release(&spec);
+        return rc;
+    }
+    campaign *c;
+    rc = campaign_build(&c, &spec, err);
+    if (rc) return rc;
+
+    json_t *canon = im_campaign_spec_to_json(&c->spec);
+    char *text = canon ? json_dumps(canon, JSON_COMPACT) : NULL;
+    json_decref(canon);
+    if (!text) {
+        campaign_free(c);
+        return im_error_set(err, IM_EINVAL, "campaign: cannot serialise the spec");
+    }
+    store_campaign_new nc = {
+        .name = c->name,
+        .kind = im_campaign_kind_name(c->spec.kind),
+        .spec_json = text,
+        .sampler = c->spec.kind == IM_CAMPAIGN_SEARCH ? im_sampler_name(c->spec.sampler) : NULL,
+        .priority = c->spec.priority,
+        .budget = c->spec.kind == IM_CAMPAIGN_SEARCH ? c->spec.budget : c->n_points,
+        .seeds_per_point = c->spec.seeds_per_point,
+        .seed = c->spec.seed,
+    };
+    rc = store_campaign_insert(st, &nc, &c->id, err);
+    free(text);
+    if (rc) {
+        campaign_free(c);
+        return rc;
+    }
+    c->status = STORE_CAMPAIGN_QUEUED;
+    set_add(cs, c);
+    *out = c;
+    return 0;
+}
+
+/* The gamma of point p of c. */
+static int point_gamma(campaign *c, int p, double *gamma, im_error *err)
+{
+    if (c->spec.kind == IM_CAMPAIGN_SEARCH) return sampler_suggest(c->smp, p, gamma, err);
+    if (!c->points || p < 0 || p >= c->n_points)
+        return im_error_set(err, IM_EINVAL, "campaign '%s': no point %d", c->name, p);
+    memcpy(gamma, c->points + (size_t)p * c->spec.n_terms, c->spec.n_terms * sizeof *gamma);
+    return 0;
+}
+
+/* Create the next point's seeds_per_point trials in the store and queue them. */
+static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
+{
+    double gamma[IM_MAX_TERMS];
+    int p = c->next_point;
+    int rc = point_gamma(c, p, gamma, err);
+    if (rc) return rc;
+    store_param params[IM_MAX_TERMS];
+    for (int i = 0; i < c->spec.n_terms; i++) {
+        snprintf(params[i].name, sizeof params[i].name, "%s", c->lat.short_name[i]);
+        params[i].value = gamma[i];
+    }
+    for (int r = 1; r <= c->spec.seeds_per_point; r++) {
+        im_train_spec ts;
+        rc = im_campaign_trial_spec(&c->spec, gamma, (uint64_t)r, &ts, err);
+        if (rc) return rc;
+        json_t *spec = im_train_spec_to_json(&ts);
+        char *text = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+        if (!text) {
+            json_decref(spec);
+            return im_error_set(err, IM_EINVAL, "campaign '%s': cannot serialise a trial spec",
+                                c->name);
+        }
+        store_trial_new tn = {.campaign_id = c->id,
+                              .number = c->next_number,
+                              .point = p,
+                              .seed = (uint64_t)r,
+                              .spec_json = text,
+                              .label = NULL,
+                              .params = params,
+                              .n_params = (size_t)c->spec.n_terms};
+        int64_t id = 0;
+        rc = store_trial_insert(st, &tn, &id, err);
+        free(text);
+        if (rc) {
+            json_decref(spec);
+            return rc;
+        }
+        trial *t = im_xcalloc(1, sizeof *t);
+        t->id = id;
+        t->c = c;
+        t->number = c->next_number++;
+        t->point = p;
+        t->seed = (uint64_t)r;
+        t->spec = spec;
+        memcpy(t->gamma, gamma, sizeof gamma);
+        queue_push_back(c, t);
+        map_put(cs, t);
+    }
+    c->next_point++;
+    return 0;
+}
+
+static int dataset_ok(const campaign *c, const json_t *datasets)
+{
+    return !datasets || im_wire_list_has(datasets, c->spec.train.dataset);
+}
+
+int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *datasets,
+                      double now, double lease_s, trial **out, im_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < cs->n; i++) {
+        campaign *c = cs->v[i];
+        if (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING) continue;
+        if (!dataset_ok(c, datasets)) continue;
+        if (!c->q_len && c->next_point < c->n_points) {
+            int rc = create_point(cs, st, c, err);
+            if (rc == IM_EDB) return rc;
+            if (rc) {
+                /* a point that cannot be made (NEVER for valid specs): skip it */
+                im_log(IM_LOG_ERROR, "campaign %s: point %d skipped: %s", c->name, c->next_point,
+                       err ? err->msg : "");
+                c->next_point++;
+                continue;
+            }
+        }
+        if (!c->q_len) continue;
+        trial *t = c->queue[c->q_head];
+        int attempt = 0;
+        int rc = store_trial_start(st, t->id, worker, &attempt, err);
+        if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
+        if (c->status == STORE_CAMPAIGN_QUEUED) {
+            rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_RUNNING, err);
+            if (rc) return rc;
+            c->status = STORE_CAMPAIGN_RUNNING;
+            im_log(IM_LOG_INFO, "campaign %s: running", c->name);
+        }
+        queue_pop_front(c);
+        t->attempt = attempt;
+        snprintf(t->worker, sizeof t->worker, "%s", worker);
+        t->deadline = now + lease_s;
+        t->stop_reason = NULL;
+        running_add(cs, t);
+        if (c->first_handout == 0) c->first_handout = now;
+        *out = t;
+        return 0;
+    }
+    return 0;
+}
+
+/* After a trial of c ended: finish c when nothing is left, drop a terminal
+ * campaign from memory once it has no running trial. */
+static int campaign_after_end(campaign_set *cs, store *st, campaign *c, im_error *err)
+{
+    c->ended_this_run++;
+    if ((c->status == STORE_CAMPAIGN_RUNNING || c->status == STORE_CAMPAIGN_QUEUED) &&
+        c->q_len == 0 && c->n_running == 0 && c->next_point >= c->n_points) {
+        int rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_DONE, err);
+        if (rc) return rc;
+        rc = store_event(st, "campaign_done", c->id, 0, NULL, NULL, err);
+        if (rc) return rc;
+        im_log(IM_LOG_INFO, "campaign %s: done", c->name);
+        c->status = STORE_CAMPAIGN_DONE;
+    }
+    if (c->status != STORE_CAMPAIGN_RUNNING && c->status != STORE_CAMPAIGN_QUEUED &&
+        c->n_running == 0)
+        set_remove(cs, c);
+    return 0;
+}
+
+int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
+                          im_error *err)
+{
+    if (t->state != TRIAL_RUNNING)
+        return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
+    int rc = store_trial_finish(st, t->id, t->attempt, r, err);
+    if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
+    campaign *c = t->c;
+    if (c->smp)
+        sampler_observe(c->smp, t->point, t->gamma,
+                        r->status == STORE_TRIAL_DONE ? r->val_acc : (double)NAN);
+    running_remove(cs, t);
+    map_del(cs, t->id);
+    trial_free(t);
+    return campaign_after_end(cs, st, c, err);
+}
+
+int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
+                        int count_against_limit, im_error *err)
+{
+    if (t->state != TRIAL_RUNNING)
+        return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
+    campaign *c = t->c;
+    int cancelled = c->status == STORE_CAMPAIGN_CANCELLED;
+    int give_up = count_against_limit && t->attempt >= CAMPAIGN_MAX_ATTEMPTS;
+    int rc = store_trial_lost(st, t->id, t->attempt, reason, !give_up, err);
+    if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc;
+    running_remove(cs, t);
+    if (give_up || cancelled) {
+        if (cancelled && !give_up) {
+            /* queued again by store_trial_lost: cancel it with the campaign */
+            rc = store_campaign_cancel_queued(st, c->id, NULL, err);
+            if (rc) return rc;
+        } else {
+            im_log(IM_LOG_WARN, "trial %lld (campaign %s): failed after %d attempts",
+                   (long long)t->id, c->name, t->attempt);
+        }
+        map_del(cs, t->id);
+        trial_free(t);
+        return campaign_after_end(cs, st, c, err);
+    }
+    queue_push_front(c, t);
+    return 0;
+}
+
+int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, im_error *err)
+{
+    int64_t n = 0;
+    int rc = store_campaign_cancel_queued(st, c->id, &n, err);
+    if (rc) return rc;
+    rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_CANCELLED, err);
+    if (rc) return rc;
+    rc = store_event(st, "campaign_cancelled", c->id, 0, NULL, NULL, err);
+    if (rc) return rc;
+    while (c->q_len) {
+        trial *t = queue_pop_front(c);
+        map_del(cs, t->id);
+        trial_free(t);
+    }
+    c->status = STORE_CAMPAIGN_CANCELLED;
+    c->next_point = c->n_points;
+    for (size_t i = 0; i < cs->n_running; i++)
+        if (cs->running[i]->c == c) cs->running[i]->stop_reason = "cancelled";
+    if (n_cancelled) *n_cancelled = n;
+    im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
+    if (c->n_running == 0) set_remove(cs, c);
+    return 0;
+}
+
+/* ---- resume ---- */
+
+static void gamma_from_params(const campaign *c, const store_trial *tr, double *gamma)
+{
+    for (int i = 0; i < c->spec.n_terms; i++) gamma[i] = 0;
+    for (size_t i = 0; i < tr->n_params; i++) {
+        int k = im_lattice_find(&c->lat, tr->params[i].name);
+        if (k >= 0 && k < c->spec.n_terms) gamma[k] = tr->params[i].value;
+    }
+}
+
+static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, im_error *err)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(sc->spec_json, 0, &jerr);
+    im_campaign_spec spec;
+    memset(&spec, 0, sizeof spec);
+    im_error perr = {0};
+    if (!obj) im_error_set(&perr, IM_EFORMAT, "stored spec is not JSON: %s", jerr.text);
+    int rc = obj ? im_campaign_spec_from_json(&spec, obj, &perr) : IM_EFORMAT;
+    json_decref(obj);
+    campaign *c = NULL;
+    if (rc == 0)
+        rc = campaign_build(&c, &spec, &perr);
+    else
+        im_campaign_spec_release(&spec);
+    if (rc) {
+        im_log(IM_LOG_ERROR, "campaign %s: cannot be resumed, left as it is: %s", sc->name,
+               perr.msg);
+        return 0;
+    }
+    c->id = sc->id;
+    c->status = sc->status;
+
+    store_counts counts;
+    rc = store_campaign_counts(st, c->id, &counts, err);
+    if (rc) goto fail;
+    c->next_number = counts.next_number;
+    c->next_point = counts.next_point;
+
+    /* queued trials (including those just re-queued), in number order */
+    store_trial *tr = NULL;
+    size_t n = 0;
+    rc = store_trial_list(st, c->id, STORE_MASK(STORE_TRIAL_QUEUED),
+                          STORE_WITH_SPEC | STORE_WITH_PARAMS, &tr, &n, err);
+    if (rc) goto fail;
+    for (size_t i = 0; i < n; i++) {
+        json_t *spec_obj = tr[i].spec_json ? json_loads(tr[i].spec_json, 0, NULL) : NULL;
+        if (!json_is_object(spec_obj)) {
+            json_decref(spec_obj);
+            im_log(IM_LOG_ERROR, "trial %lld (campaign %s): stored spec is not JSON; skipped",
+                   (long long)tr[i].id, c->name);
+            continue;
+        }
+        trial *t = im_xcalloc(1, sizeof *t);
+        t->id = tr[i].id;
+        t->c = c;
+        t->number = tr[i].number;
+        t->point = tr[i].point;
+        t->seed = tr[i].seed;
+        t->attempt = tr[i].attempt;
+        t->spec = spec_obj;
+        gamma_from_params(c, &tr[i], t->gamma);
+        queue_push_back(c, t);
+        map_put(cs, t);
+    }
+    store_trials_free(&tr, n);
+
+    /* the sampler's history */
+    if (c->smp && sampler_wants_history(c->smp)) {
+        rc = store_trial_list(st, c->id,
+                              STORE_MASK(STORE_TRIAL_DONE) | STORE_MASK(STORE_TRIAL_FAILED) |
+                                  STORE_MASK(STORE_TRIAL_PRUNED),
+                              STORE_WITH_PARAMS, &tr, &n, err);
+        if (rc) goto fail;
+        for (size_t i = 0; i < n; i++) {
+            double g[IM_MAX_TERMS];
+            gamma_from_params(c, &tr[i], g);
+            sampler_observe(c->smp, tr[i].point, g,
+                            tr[i].status == STORE_TRIAL_DONE ? tr[i].val_acc : (double)NAN);
+        }
+        store_trials_free(&tr, n);
+    }
+    set_add(cs, c);
+    im_log(IM_LOG_INFO, "campaign %s: resumed (%s, %zu trials queued, next point %d of %d)",
+           c->name, store_campaign_status_name(c->status), c->q_len, c->next_point, c->n_points);
+    /* a campaign whose last trials ended just before a crash */
+    if (c->q_len == 0 && c->next_point >= c->n_points) {
+        c->ended_this_run--; /* campaign_after_end counts one */
+        return campaign_after_end(cs, st, c, err);
+    }
+    return 0;
+fail:
+    campaign_free(c);
+    return rc;
+}
+
+int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_error *err)
+{
+    int64_t n_re = 0;
+    int rc = store_requeue_running(st, &n_re, err);
+    if (rc) return rc;
+    if (n_requeued) *n_requeued = n_re;
+    store_campaign *v = NULL;
+    size_t n = 0;
+    rc = store_campaign_list(
+        st, STORE_MASK(STORE_CAMPAIGN_QUEUED) | STORE_MASK(STORE_CAMPAIGN_RUNNING), &v, &n, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) rc = load_campaign(cs, st, &v[i], err);
+    store_campaigns_free(&v, n);
+    return rc;
+}

@@ -1,0 +1,154 @@
+/*
+ * campaign.h: the campaigns of the coordinator and their life cycle, in
+ * memory, mirrored in the trial store (ARCHITECTURE.md, "Campaigns").
+ *
+ * Kinds: `search` (points proposed by a sampler, `budget` of them) and
+ * `fixed` (the listed points). Every point runs seeds_per_point trials with
+ * training seeds 1..R. `ablation` is refused at submission for now.
+ *
+ * Life cycle: a campaign is "queued" when submitted, "running" from its
+ * first hand-out, "done" when every planned trial has ended, or "cancelled".
+ * A trial is created in the database (status "queued") before it is handed
+ * out; the points of a campaign are created lazily, one point (its R trials)
+ * at a time, when a worker asks for work and no created trial is queued.
+ * Point N of a search is the sampler's proposal N, which depends only on the
+ * campaign seed, N and the history, so a restart continues the same
+ * sequence. Hand-out order: campaigns by priority (higher first), then by
+ * submission (id); within a campaign, trials queued again after a lost
+ * attempt first, then by number.
+ *
+ * Invariants (between loop passes, after a commit):
+ *  - the set holds every campaign that is queued or running, plus cancelled
+ *    ones while they still have running trials; finished campaigns are only
+ *    in the database;
+ *  - every trial that is queued or running in the database is in the set's
+ *    map, in its campaign's queue (queued) or in `running` (running), and
+ *    nowhere else; ended trials are freed.
+ * Errors: functions return 0 or an IM_E* code with err set. IM_EDB means the
+ * database failed and memory may no longer match it: the caller must roll
+ * back and stop (a restart resumes from the database).
+ * Not thread-safe: the coordinator's loop is the only user.
+ */
+#ifndef IM_CAMPAIGN_H
+#define IM_CAMPAIGN_H
+
+#include "im.h"
+#include "lattice.h"
+#include "protocol.h"
+#include "sampler.h"
+#include "spec.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A trial whose lease runs out on attempt CAMPAIGN_MAX_ATTEMPTS (or later)
+ * fails instead of being queued again. */
+#define CAMPAIGN_MAX_ATTEMPTS 3
+
+typedef struct campaign campaign;
+
+typedef enum { TRIAL_QUEUED = 0, TRIAL_RUNNING } trial_state;
+
+typedef struct trial {
+    int64_t id; /* trials.id */
+    campaign *c;
+    int number, point;
+    uint64_t seed;
+    int attempt; /* the current (last) attempt; 0 = never handed out */
+    trial_state state;
+    json_t *spec;               /* the trial spec object sent in JOB, owned */
+    double gamma[IM_MAX_TERMS]; /* [c->spec.n_terms] */
+    /* while running */
+    char worker[IM_WIRE_NAME_MAX + 1];
+    double deadline;         /* monotonic seconds at which the lease runs out */
+    const char *stop_reason; /* NULL, or the STOP reason for the next PROGRESS/HEARTBEAT */
+    size_t slot;             /* index in the set's running array */
+} trial;
+
+struct campaign {
+    int64_t id;
+    char name[IM_CAMPAIGN_NAME_MAX + 1];
+    im_campaign_spec spec; /* owned */
+    im_lattice lat;        /* for the gamma components' short names */
+    store_campaign_status status;
+    int n_points;    /* points planned */
+    int next_point;  /* the next point to create */
+    int next_number; /* the next trial number */
+    double *points;  /* fixed: [n_points][spec.n_terms], owned; NULL for search */
+    sampler *smp;    /* search: owned; NULL otherwise */
+    trial **queue;   /* ring of queued trials */
+    size_t q_head, q_len, q_cap;
+    int64_t n_running;
+    /* for STATUS: progress during this run of the coordinator */
+    double first_handout; /* monotonic seconds, 0 = none yet */
+    int64_t ended_this_run;
+};
+
+typedef struct campaign_set {
+    campaign **v; /* active campaigns, by priority (higher first), then id */
+    size_t n, cap;
+    trial **map; /* open addressing by trial id, map_cap a power of two */
+    size_t map_n, map_cap;
+    trial **running; /* trials out on workers, any order */
+    size_t n_running, running_cap;
+} campaign_set;
+
+void campaign_set_init(campaign_set *cs);
+
+/* Free every campaign and trial in memory (the database is not touched). */
+void campaign_set_release(campaign_set *cs);
+
+/* Resume after a start: mark every running attempt interrupted (its trial
+ * queued again), then load every queued or running campaign, its queued
+ * trials and (for samplers that learn) its history. *n_requeued (may be
+ * NULL) gets the number of trials that were running. A campaign whose
+ * stored spec no longer parses is logged and left alone. Returns 0, IM_EDB. */
+int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_error *err);
+
+/* Validate and insert a new campaign from a campaign file's JSON object.
+ * Returns 0 and *out (owned by the set), IM_EFORMAT / IM_ERANGE / IM_EINVAL
+ * with err naming the field or saying the name is taken, IM_EDB. */
+int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err);
+
+/* Trials the campaign runs in all (points x seeds_per_point). */
+int64_t campaign_planned(const campaign *c);
+
+/* Hand one trial to worker `worker`: the first campaign (in hand-out order)
+ * that is queued or running, whose dataset is in `datasets` (NULL = any),
+ * and that has a queued trial or a point left to create. The trial is
+ * started in the store (attempt + 1) and moved to `running` with deadline
+ * now + lease_s. Returns 0 with *out the trial, or 0 with *out NULL when
+ * nothing can be handed out; IM_EDB. */
+int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *datasets,
+                      double now, double lease_s, trial **out, im_error *err);
+
+/* The running or queued trial with this id, or NULL. */
+trial *campaign_set_trial(const campaign_set *cs, int64_t id);
+
+/* The active campaign with this name / id, or NULL. */
+campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id);
+
+/* The running attempt of t ended with a result: record it (store_trial_finish
+ * with r), tell the sampler, free t and finish the campaign when nothing is
+ * left. t is freed in every case but IM_EDB. Returns 0, IM_EINVAL (t is not
+ * running), IM_EDB. */
+int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
+                          im_error *err);
+
+/* The running attempt of t was lost (lease expiry, a worker that shut down):
+ * the attempt is recorded as lost with `reason`. The trial is queued again
+ * (ahead of the others), except that it fails when its lease ran out on
+ * attempt CAMPAIGN_MAX_ATTEMPTS or later (count_against_limit non-zero) and
+ * is cancelled when its campaign is. Returns 0, IM_EINVAL, IM_EDB. */
+int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
+                        int count_against_limit, im_error *err);
+
+/* Cancel c: its queued trials are cancelled in the store and freed, the
+ * campaign becomes "cancelled", its running trials get stop_reason
+ * "cancelled". *n_cancelled (may be NULL) gets the number of queued trials
+ * cancelled. Returns 0, IM_EDB. */
+int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, im_error *err);
+
+#endif /* IM_CAMPAIGN_H */

@@ -1,0 +1,177 @@
+/*
+ * coordinator.c: `infomorph-coordinator`, the daemon: options, logging,
+ * signals (SIGTERM and SIGINT write to a self-pipe that the loop polls), then
+ * broker_run until told to stop. Exit status: 0 after a clean stop, 1 on a
+ * failure (database, network), 2 for bad options.
+ */
+#include "broker.h"
+#include "log.h"
+#include "protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int g_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (write(g_pipe[1], "x", 1) < 0) {
+        /* the pipe is full: a stop is already pending */
+    }
+    errno = saved;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: infomorph-coordinator [options]\n"
+        "\n"
+        "Keeps every campaign and trial in an SQLite database and hands trials to\n"
+        "workers (infomorph-worker) that pull them over ZeroMQ. Stop it with SIGTERM\n"
+        "or SIGINT; a restart on the same database resumes every campaign.\n"
+        "\n"
+        "options:\n"
+        "  --db FILE                 the trial database (default ./infomorph.db)\n"
+        "  --workers-endpoint EP     where workers connect (default tcp://127.0.0.1:5555)\n"
+        "  --clients-endpoint EP     where `infomorph` connects (default tcp://127.0.0.1:5556)\n"
+        "  --lease SECONDS           a trial's lease: a worker silent that long loses it\n"
+        "                            and the trial is queued again (default 60)\n"
+        "  --log-level LEVEL         debug, info, warn or error (default info)\n"
+        "  --insecure                allow binding to non-loopback addresses without\n"
+        "                            authentication (only on a trusted network)\n"
+        "  --endpoints-file FILE     write the bound endpoints to FILE once serving\n"
+        "                            (\"workers EP\" and \"clients EP\" lines; handy with\n"
+        "                            port *, which picks a free port)\n"
+        "  --sync-full               fsync every commit (survives power loss; slower)\n"
+        "  --help                    this text\n"
+        "\n"
+        "Wire protocol version %d.\n",
+        IM_PROTOCOL_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    enum {
+        OPT_DB = 1,
+        OPT_WEP,
+        OPT_CEP,
+        OPT_LEASE,
+        OPT_LOG,
+        OPT_INSECURE,
+        OPT_EPFILE,
+        OPT_SYNC,
+        OPT_HELP
+    };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"workers-endpoint", required_argument, NULL, OPT_WEP},
+        {"clients-endpoint", required_argument, NULL, OPT_CEP},
+        {"lease", required_argument, NULL, OPT_LEASE},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"endpoints-file", required_argument, NULL, OPT_EPFILE},
+        {"sync-full", no_argument, NULL, OPT_SYNC},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0}};
+    broker_options opt = {.db_path = "infomorph.db",
+                          .workers_endpoint = "tcp://127.0.0.1:5555",
+                          .clients_endpoint = "tcp://127.0.0.1:5556",
+                          .lease_s = 60};
+    im_log_level level = IM_LOG_INFO;
+    int insecure = 0, c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB: opt.db_path = optarg; break;
+        case OPT_WEP: opt.workers_endpoint = optarg; break;
+        case OPT_CEP: opt.clients_endpoint = optarg; break;
+        case OPT_LEASE: {
+            char *end;
+            errno = 0;
+            opt.lease_s = strtod(optarg, &end);
+            if (errno || *end || !(opt.lease_s >= 0.1 && opt.lease_s <= 86400 * 7)) {
+                fprintf(stderr,
+                        "infomorph-coordinator: --lease must be a number of seconds in "
+                        "[0.1, 604800], not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
+        case OPT_LOG:
+            if (im_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr,
+                        "infomorph-coordinator: --log-level must be debug, info, warn or error, "
+                        "not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case OPT_INSECURE: insecure = 1; break;
+        case OPT_EPFILE: opt.endpoints_file = optarg; break;
+        case OPT_SYNC: opt.sync_full = 1; break;
+        case OPT_HELP:
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "infomorph-coordinator: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    const char *eps[2] = {opt.workers_endpoint, opt.clients_endpoint};
+    for (int i = 0; i < 2; i++)
+        if (!insecure && !broker_endpoint_is_loopback(eps[i])) {
+            fprintf(stderr,
+                    "infomorph-coordinator: refusing to bind '%s': it is not a loopback "
+                    "address, and authenticating peers with CurveZMQ keys is not implemented "
+                    "yet. Pass --insecure to bind anyway, on a trusted network only.\n",
+                    eps[i]);
+            return 2;
+        }
+    im_log_setup(level, "coordinator");
+    if (insecure)
+        im_log(IM_LOG_WARN, "--insecure: peers are not authenticated; anyone who reaches the "
+                            "endpoints can submit campaigns and report results");
+
+    if (pipe(g_pipe) != 0) {
+        im_log(IM_LOG_ERROR, "cannot create the signal pipe: %s", strerror(errno));
+        return 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(g_pipe[i], F_SETFL, fcntl(g_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(g_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    im_error err = {0};
+    broker *b = NULL;
+    int rc = broker_new(&b, &opt, &err);
+    if (rc) {
+        im_log(IM_LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
+    rc = broker_run(b, g_pipe[0], &err);
+    broker_free(&b);
+    if (rc) {
+        im_log(IM_LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
+    im_log(IM_LOG_INFO, "stopped cleanly");
+    return 0;
+}

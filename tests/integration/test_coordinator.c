@@ -1,0 +1,683 @@
+/*
+ * test_coordinator: the real infomorph-coordinator program on loopback
+ * (ports picked by the system), driven by this test as a client and as a
+ * fake worker over DEALER sockets, with its SQLite file checked directly:
+ *  - submissions: a fixed campaign is accepted, a bad one refused naming
+ *    the field, a duplicate name refused; priorities order the hand-out;
+ *  - a trial's life: JOB, PROGRESS -> CONTINUE, RESULT -> ACK, rows in the
+ *    database; a duplicate RESULT is acked and changes nothing;
+ *  - malformed messages get ERROR and the coordinator keeps serving;
+ *  - leases (--lease 1): an expired attempt is recorded as lost, the trial
+ *    queued again, a late result is "superseded", the third loss fails it;
+ *  - cancel: queued trials cancelled, the running one told STOP;
+ *  - kill -9 mid-campaign and restart on the same database: the campaign
+ *    completes with every trial exactly once, and a search campaign proposes
+ *    the same points as an identical campaign that ran without a crash;
+ *  - SIGTERM stops it cleanly (exit 0).
+ * The program's path comes from IM_COORDINATOR (set by ctest).
+ */
+#include "protocol.h"
+#include "test.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static void *g_ctx;
+static char g_dir[512];
+
+typedef struct coord {
+    pid_t pid;
+    char wep[256], cep[256];
+} coord;
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Start the coordinator on db with the given lease; wait for its endpoints. */
+static int coord_start(coord *c, const char *db, const char *lease)
+{
+    const char *prog = getenv("IM_COORDINATOR");
+    if (!prog) {
+        fprintf(stderr, "IM_COORDINATOR is not set\n");
+        return -1;
+    }
+    char epfile[600];
+    snprintf(epfile, sizeof epfile, "%s/endpoints", g_dir);
+    unlink(epfile);
+    c->pid = fork();
+    if (c->pid < 0) return -1;
+    if (c->pid == 0) {
+        execl(prog, prog, "--db", db, "--workers-endpoint", "tcp://127.0.0.1:*",
+              "--clients-endpoint", "tcp://127.0.0.1:*", "--endpoints-file", epfile, "--lease",
+              lease, "--log-level", "warn", (char *)NULL);
+        perror("exec");
+        _exit(127);
+    }
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(epfile, "r");
+        if (f) {
+            int n = fscanf(f, "workers %255s clients %255s", c->wep, c->cep);
+            fclose(f);
+            if (n == 2) return 0;
+        }
+        int status;
+        if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+            fprintf(stderr, "the coordinator exited early (status %d)\n", status);
+            c->pid = -1;
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    return -1;
+}
+
+/* Send sig and wait for the exit; returns the wait status. */
+static int coord_stop(coord *c, int sig)
+{
+    int status = -1;
+    if (c->pid <= 0) return -1;
+    kill(c->pid, sig);
+    waitpid(c->pid, &status, 0);
+    c->pid = -1;
+    return status;
+}
+
+static void *dealer(const char *ep)
+{
+    void *s = zmq_socket(g_ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(s, ep);
+    return s;
+}
+
+static int send_text(void *s, const char *text)
+{
+    return zmq_send(s, text, strlen(text), 0) < 0 ? -1 : 0;
+}
+
+/* Wait up to 5 s for one message and decode it into *m. */
+static int recv_msg(void *s, im_msg *m)
+{
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 5000) != 1) {
+        fprintf(stderr, "no reply within 5 s\n");
+        return -1;
+    }
+    im_error err = {0};
+    int rc = im_wire_recv(s, 0, 1u << 30, NULL, m, &err);
+    if (rc) fprintf(stderr, "bad reply: %s\n", err.msg);
+    return rc;
+}
+
+/* Send a JSON text, receive the reply. */
+static int request(void *s, const char *text, im_msg *reply)
+{
+    if (send_text(s, text)) return -1;
+    return recv_msg(s, reply);
+}
+
+static long long q_int(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 5000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        else
+            fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(h));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return v;
+}
+
+static char *q_text(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    char *v = NULL;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 5000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            v = strdup((const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return v;
+}
+
+/* The text of a one-value query equals want. */
+#define CHECK_Q(args, want)                                                                        \
+    do {                                                                                           \
+        char *q_ = q_text args;                                                                    \
+        CHECK_STR(q_, want);                                                                       \
+        free(q_);                                                                                  \
+    } while (0)
+
+/* A fingerprint of everything a result can change. */
+static char *db_fingerprint(const char *db)
+{
+    return q_text(db,
+                  "SELECT (SELECT group_concat(id || status || attempt || "
+                  "coalesce(val_acc, '-') || coalesce(finished_at, '-'), ';') FROM trials) || '|' "
+                  "|| (SELECT count(*) FROM trial_attempts) || '|' || "
+                  "(SELECT group_concat(status, ',') FROM trial_attempts) || '|' || "
+                  "(SELECT count(*) FROM trial_epochs) || '|' || "
+                  "(SELECT count(*) FROM trial_atoms) || '|' || (SELECT count(*) FROM events)");
+}
+
+static const char *ready_text(const char *name)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"READY\",\"v\":1,\"worker\":\"%s\",\"host\":\"test\",\"pid\":1,"
+             "\"backends\":[\"builtin\"],\"threads\":1,\"version\":\"test\","
+             "\"datasets\":[\"mnist10k\"]}",
+             name);
+    return buf;
+}
+
+/* READY -> JOB; returns 0 and the trial/attempt, 1 for NOJOB, -1 otherwise. */
+static int take_job(void *w, const char *name, int64_t *trial, int *attempt, json_t **spec)
+{
+    im_msg m;
+    if (request(w, ready_text(name), &m)) return -1;
+    int rc = -1;
+    if (m.type == IM_MSG_JOB) {
+        *trial = m.job.trial;
+        *attempt = m.job.attempt;
+        if (spec) *spec = json_incref((json_t *)m.job.spec);
+        rc = 0;
+    } else if (m.type == IM_MSG_NOJOB) {
+        rc = 1;
+    } else {
+        fprintf(stderr, "READY got %s\n", im_msg_type_name(m.type));
+    }
+    im_msg_release(&m);
+    return rc;
+}
+
+static int send_result(void *w, int64_t trial, int attempt, const char *status, double val,
+                       im_msg *ack)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"RESULT\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"status\":\"%s\","
+             "\"val_acc\":%.6f,\"test_acc\":%.6f,\"wall_s\":1.5,\"error\":null,"
+             "\"curve\":[{\"epoch\":0,\"val_acc\":0.1},{\"epoch\":1,\"val_acc\":%.6f,"
+             "\"train_acc\":0.5}],"
+             "\"atoms\":{\"hidden\":{\"f_c\":0.25,\"h_res\":1.0},\"output\":{\"fc\":0.5}}}",
+             (long long)trial, attempt, status, val, val - 0.01, val);
+    return request(w, buf, ack);
+}
+
+/* Take and complete one job; returns 0, 1 if NOJOB, -1 on error. */
+static int complete_one(void *w, const char *name, double val)
+{
+    int64_t trial;
+    int attempt;
+    int rc = take_job(w, name, &trial, &attempt, NULL);
+    if (rc) return rc;
+    im_msg ack;
+    if (send_result(w, trial, attempt, "done", val, &ack)) return -1;
+    rc = ack.type == IM_MSG_ACK && ack.ack.accepted ? 0 : -1;
+    im_msg_release(&ack);
+    return rc;
+}
+
+static const char *fixed_campaign(const char *name, int priority, int seeds)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"%s\",\"kind\":\"fixed\","
+             "\"train\":{\"dataset\":\"mnist10k\",\"epochs\":1},"
+             "\"points\":[\"paper-heuristic\",\"paper-optimized\"],\"seeds_per_point\":%d,"
+             "\"priority\":%d}}",
+             name, seeds, priority);
+    return buf;
+}
+
+static void test_service(void)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/service.db", g_dir);
+    coord c;
+    CHECK_INT(coord_start(&c, db, "1"), 0);
+    if (c.pid <= 0) return;
+    void *cl = dealer(c.cep);
+    void *w = dealer(c.wep);
+    im_msg m;
+
+    /* submissions */
+    CHECK_INT(request(cl, fixed_campaign("alpha", 0, 2), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    CHECK_STR(m.ok.re, "SUBMIT");
+    CHECK_INT(json_integer_value(json_object_get(m.body, "planned")), 4);
+    im_msg_release(&m);
+    CHECK_INT(request(cl, fixed_campaign("alpha", 0, 1), &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "alpha");
+    im_msg_release(&m);
+    CHECK_INT(request(cl,
+                      "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"bad\","
+                      "\"kind\":\"fixed\",\"points\":[\"paper-heuristic\"],\"budget\":-3}}",
+                      &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "budget");
+    im_msg_release(&m);
+    CHECK_INT(request(cl,
+                      "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl\","
+                      "\"kind\":\"ablation\",\"base\":\"paper-optimized\"}}",
+                      &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "not supported");
+    im_msg_release(&m);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM campaigns"), 1);
+
+    /* a worker without the dataset gets nothing */
+    CHECK_INT(request(w,
+                      "{\"type\":\"READY\",\"v\":1,\"worker\":\"w-nodata\","
+                      "\"datasets\":[\"other\"]}",
+                      &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_NOJOB);
+    im_msg_release(&m);
+
+    /* one trial's life */
+    int64_t trial;
+    int attempt;
+    json_t *spec = NULL;
+    CHECK_INT(take_job(w, "w1", &trial, &attempt, &spec), 0);
+    CHECK_INT(attempt, 1);
+    CHECK_INT(json_integer_value(json_object_get(spec, "seed")), 1);
+    CHECK_INT(json_array_size(json_object_get(spec, "gamma")), 19);
+    CHECK_STR(json_string_value(json_object_get(spec, "dataset")), "mnist10k");
+    json_decref(spec);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    char *st = q_text(db, sql);
+    CHECK_STR(st, "running");
+    free(st);
+    CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'alpha'"), "running");
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":0,"
+             "\"val_acc\":0.11}",
+             (long long)trial);
+    CHECK_INT(request(w, buf, &m), 0);
+    CHECK_INT(m.type, IM_MSG_CONTINUE);
+    im_msg_release(&m);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 1);
+    CHECK_INT(send_result(w, trial, 1, "done", 0.9, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 1);
+    im_msg_release(&m);
+    snprintf(sql, sizeof sql,
+             "SELECT status || ' ' || printf('%%.2f', val_acc) || ' ' || attempt FROM trials "
+             "WHERE id = %lld",
+             (long long)trial);
+    st = q_text(db, sql);
+    CHECK_STR(st, "done 0.90 1");
+    free(st);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 2);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_atoms WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 3);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trial_attempts WHERE trial_id = %lld AND status = 'done'",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 1);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params WHERE trial_id = "
+                        "(SELECT min(id) FROM trials)"),
+              19);
+
+    /* a duplicate result: acked, nothing changes */
+    char *before = db_fingerprint(db);
+    CHECK_INT(send_result(w, trial, 1, "done", 0.5, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 0);
+    CHECK_STR(m.ack.note, "duplicate");
+    im_msg_release(&m);
+    char *after = db_fingerprint(db);
+    CHECK(before && after);
+    CHECK_STR(after, before);
+    free(before);
+    free(after);
+
+    /* malformed messages: ERROR, and the coordinator keeps serving */
+    CHECK_INT(request(w, "this is not json", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "not JSON");
+    im_msg_release(&m);
+    CHECK_INT(request(w, "{\"type\":\"RESULT\",\"v\":1,\"trial\":-5}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "'trial'");
+    im_msg_release(&m);
+    CHECK_INT(request(w, "{\"type\":\"READY\",\"v\":99,\"worker\":\"x\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "protocol version 99");
+    im_msg_release(&m);
+    CHECK_INT(request(w, "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{}}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "not a message a worker sends");
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "[]", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    im_msg_release(&m);
+    /* a multi-frame message with too many routing frames: dropped, no crash */
+    for (int i = 0; i < 8; i++) zmq_send(w, "x", 1, ZMQ_SNDMORE);
+    zmq_send(w, "{}", 2, 0);
+    /* a result for a trial that does not exist */
+    CHECK_INT(send_result(w, 999999, 1, "done", 0.5, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 0);
+    CHECK_STR(m.ack.note, "unknown");
+    im_msg_release(&m);
+
+    /* leases: take a job and go silent for longer than the lease */
+    CHECK_INT(take_job(w, "w1", &trial, &attempt, NULL), 0);
+    CHECK_INT(attempt, 1);
+    /* a heartbeat renews the lease */
+    for (int i = 0; i < 4; i++) {
+        sleep_ms(400);
+        snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":1}",
+                 (long long)trial);
+        CHECK_INT(request(w, buf, &m), 0);
+        CHECK_INT(m.type, IM_MSG_CONTINUE);
+        im_msg_release(&m);
+    }
+    sleep_ms(1600);
+    snprintf(sql, sizeof sql,
+             "SELECT status FROM trial_attempts WHERE trial_id = %lld AND attempt = 1",
+             (long long)trial);
+    st = q_text(db, sql);
+    CHECK_STR(st, "lost");
+    free(st);
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    st = q_text(db, sql);
+    CHECK_STR(st, "queued");
+    free(st);
+    /* the late worker is told its attempt is lost */
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":1}",
+             (long long)trial);
+    CHECK_INT(request(w, buf, &m), 0);
+    CHECK_INT(m.type, IM_MSG_STOP);
+    CHECK_STR(m.stop.reason, "lost");
+    im_msg_release(&m);
+    /* the lost trial is handed out first, as attempt 2 */
+    int64_t again;
+    CHECK_INT(take_job(w, "w2", &again, &attempt, NULL), 0);
+    CHECK_INT(again, trial);
+    CHECK_INT(attempt, 2);
+    /* the late result of attempt 1 is superseded and recorded as such */
+    CHECK_INT(send_result(w, trial, 1, "done", 0.7, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 0);
+    CHECK_STR(m.ack.note, "superseded");
+    im_msg_release(&m);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'result_superseded'"), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE id = %lld AND val_acc IS NULL",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 1);
+    /* attempts 2 and 3 are lost too: the trial fails */
+    sleep_ms(1600);
+    CHECK_INT(take_job(w, "w2", &again, &attempt, NULL), 0);
+    CHECK_INT(again, trial);
+    CHECK_INT(attempt, 3);
+    sleep_ms(1600);
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    st = q_text(db, sql);
+    CHECK_STR(st, "failed");
+    free(st);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM trial_attempts WHERE trial_id = %lld AND status = 'lost'",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 3);
+
+    /* priorities: a later campaign with a higher priority goes first */
+    CHECK_INT(request(cl, fixed_campaign("urgent", 5, 1), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    int64_t urgent_id = json_integer_value(json_object_get(m.body, "campaign_id"));
+    im_msg_release(&m);
+    CHECK_INT(take_job(w, "w1", &trial, &attempt, NULL), 0);
+    snprintf(sql, sizeof sql, "SELECT campaign_id FROM trials WHERE id = %lld", (long long)trial);
+    CHECK_INT(q_int(db, sql), urgent_id);
+
+    /* cancel "urgent": its other trial is cancelled, the running one stopped */
+    CHECK_INT(request(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"urgent\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    CHECK_INT(json_integer_value(json_object_get(m.body, "cancelled")), 0); /* not created yet */
+    im_msg_release(&m);
+    CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'urgent'"), "cancelled");
+    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":%d}",
+             (long long)trial, attempt);
+    CHECK_INT(request(w, buf, &m), 0);
+    CHECK_INT(m.type, IM_MSG_STOP);
+    CHECK_STR(m.stop.reason, "cancelled");
+    im_msg_release(&m);
+    CHECK_INT(send_result(w, trial, attempt, "stopped", 0.2, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 1);
+    im_msg_release(&m);
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    st = q_text(db, sql);
+    CHECK_STR(st, "cancelled");
+    free(st);
+    CHECK_INT(request(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"urgent\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "already cancelled");
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"nope\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "no campaign 'nope'");
+    im_msg_release(&m);
+
+    /* finish alpha: 4 trials, one failed above, two more to do */
+    int done = 0, rc;
+    while ((rc = complete_one(w, "w1", 0.8)) == 0) done++;
+    CHECK_INT(rc, 1);
+    CHECK_INT(done, 2);
+    CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'alpha'"), "done");
+
+    /* client verbs */
+    CHECK_INT(request(cl, "{\"type\":\"LIST\",\"v\":1}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    CHECK_INT(json_array_size(json_object_get(m.body, "campaigns")), 2);
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "{\"type\":\"STATUS\",\"v\":1,\"campaign\":\"alpha\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    json_t *camp = json_array_get(json_object_get(m.body, "campaigns"), 0);
+    CHECK_STR(json_string_value(json_object_get(camp, "status")), "done");
+    CHECK_INT(json_integer_value(json_object_get(camp, "done")), 3);
+    CHECK_INT(json_integer_value(json_object_get(camp, "failed")), 1);
+    CHECK(json_is_object(json_object_get(camp, "best")));
+    CHECK(json_is_array(json_object_get(m.body, "workers")));
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "{\"type\":\"BEST\",\"v\":1,\"campaign\":\"alpha\",\"n\":2}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    json_t *best = json_object_get(m.body, "trials");
+    CHECK_INT(json_array_size(best), 2);
+    CHECK_NEAR(json_real_value(json_object_get(json_array_get(best, 0), "val_acc")), 0.9, 1e-9);
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "{\"type\":\"TRIALS\",\"v\":1,\"campaign\":\"alpha\"}", &m), 0);
+    CHECK_INT(json_array_size(json_object_get(m.body, "trials")), 4);
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "{\"type\":\"EXPORT\",\"v\":1,\"campaign\":\"alpha\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    CHECK_INT(json_array_size(json_object_get(m.body, "trials")), 4);
+    im_msg_release(&m);
+    CHECK_INT(request(cl, "{\"type\":\"WORKERS\",\"v\":1}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    CHECK(json_array_size(json_object_get(m.body, "workers")) >= 2);
+    im_msg_release(&m);
+    CHECK_INT(request(w, "{\"type\":\"BYE\",\"v\":1,\"worker\":\"w1\"}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    im_msg_release(&m);
+    CHECK_Q((db, "SELECT status FROM workers WHERE name = 'w1'"), "gone");
+
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGTERM);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
+}
+
+static const char *search_campaign(const char *name)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"%s\",\"kind\":\"search\","
+             "\"train\":{\"epochs\":1},\"space\":{\"h_res\":0,\"f_c\":[-0.5,0.5]},"
+             "\"sampler\":{\"name\":\"random\"},\"budget\":12,\"seeds_per_point\":2,"
+             "\"seed\":77}}",
+             name);
+    return buf;
+}
+
+static void test_kill9_resume(void)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/crash.db", g_dir);
+    coord c;
+    CHECK_INT(coord_start(&c, db, "30"), 0);
+    if (c.pid <= 0) return;
+    void *cl = dealer(c.cep);
+    void *w = dealer(c.wep);
+    im_msg m;
+    CHECK_INT(request(cl, search_campaign("crashy"), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    im_msg_release(&m);
+    for (int i = 0; i < 7; i++) CHECK_INT(complete_one(w, "w1", 0.5 + 0.01 * i), 0);
+    /* two trials out when the coordinator dies */
+    int64_t t1, t2;
+    int a1, a2;
+    CHECK_INT(take_job(w, "w1", &t1, &a1, NULL), 0);
+    CHECK_INT(take_job(w, "w2", &t2, &a2, NULL), 0);
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGKILL);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    CHECK_INT(coord_start(&c, db, "30"), 0);
+    if (c.pid <= 0) return;
+    cl = dealer(c.cep);
+    w = dealer(c.wep);
+    /* the result of an attempt from before the crash is superseded */
+    CHECK_INT(send_result(w, t1, a1, "done", 0.99, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 0);
+    CHECK_STR(m.ack.note, "superseded");
+    im_msg_release(&m);
+    int done = 0, rc;
+    while ((rc = complete_one(w, "w3", 0.6)) == 0) done++;
+    CHECK_INT(rc, 1);
+    CHECK_INT(done, 24 - 7);
+    CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'crashy'"), "done");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials"), 24);
+    CHECK_INT(q_int(db, "SELECT count(DISTINCT number) FROM trials"), 24);
+    CHECK_INT(q_int(db, "SELECT max(number) FROM trials"), 23);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE status = 'done'"), 24);
+    CHECK_INT(q_int(db, "SELECT count(DISTINCT point) FROM trials"), 12);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_attempts WHERE status = 'interrupted'"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT point FROM trials GROUP BY point "
+                        "HAVING count(*) = 2 AND min(seed) = 1 AND max(seed) = 2)"),
+              12);
+    /* fixed components stay fixed, ranges are respected */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params WHERE name = 'h_res' AND value != 0"),
+              0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params WHERE name = 'f_c' AND "
+                        "(value < -0.5 OR value > 0.5)"),
+              0);
+    CHECK_INT(q_int(db, "SELECT count(DISTINCT value) FROM trial_params WHERE name = 'f_c'"), 12);
+
+    /* the same campaign without a crash proposes the same points */
+    CHECK_INT(request(cl, search_campaign("calm"), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    im_msg_release(&m);
+    while (complete_one(w, "w3", 0.6) == 0) {
+    }
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id "
+                        "WHERE c.name = 'calm' AND t.status = 'done'"),
+              24);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params p1 JOIN trials t1 ON t1.id = "
+                        "p1.trial_id JOIN campaigns c1 ON c1.id = t1.campaign_id AND c1.name = "
+                        "'crashy' JOIN trials t2 ON t2.number = t1.number JOIN campaigns c2 ON "
+                        "c2.id = t2.campaign_id AND c2.name = 'calm' JOIN trial_params p2 ON "
+                        "p2.trial_id = t2.id AND p2.name = p1.name AND p2.value = p1.value"),
+              24 * 19);
+    zmq_close(cl);
+    zmq_close(w);
+    status = coord_stop(&c, SIGINT);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGINT: exit status %d", status);
+}
+
+static void test_refusals(void)
+{
+    const char *prog = getenv("IM_COORDINATOR");
+    if (!prog) return;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s --workers-endpoint tcp://0.0.0.0:5999 --db %s/x.db 2>%s/err",
+             prog, g_dir, g_dir);
+    int status = system(cmd);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    char path[600];
+    snprintf(path, sizeof path, "%s/err", g_dir);
+    FILE *f = fopen(path, "r");
+    char line[1024] = "";
+    if (f) {
+        if (!fgets(line, sizeof line, f)) line[0] = '\0';
+        fclose(f);
+    }
+    CHECK_CONTAINS(line, "not a loopback address");
+    CHECK_CONTAINS(line, "--insecure");
+    snprintf(cmd, sizeof cmd, "%s --lease zero 2>/dev/null", prog);
+    status = system(cmd);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/im-coord-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    g_ctx = zmq_ctx_new();
+    test_refusals();
+    test_service();
+    test_kill9_resume();
+    zmq_ctx_term(g_ctx);
+    int rc = TEST_END();
+    if (rc == 0) {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+    } else {
+        fprintf(stderr, "files kept in %s\n", g_dir);
+    }
+    return rc;
+}

@@ -4,25 +4,25 @@
  *
  * Algorithm, per neuron and batch (all O(n), independent of the bin counts):
  *
- *  1. Grouping. For every non-empty source subset B (masks 1..7 for k = 3,
- *     1..3 for k = 2) each sample gets the index of its marginal cell s_B
- *     among the distinct cells of this batch (gid[B]), and per marginal cell
- *     we accumulate the mass with T = +1 (qp), with T = -1 (qm) and in total
- *     (cnt). Single sources are keyed by their bin; a composite subset
- *     B = lo | hi by (group of lo, group of hi), so its key range is bounded
- *     by the numbers of groups, not of bins. Keys map to groups through a
- *     direct-address table (allocated once, all -1, and reset after use by
- *     walking the groups just made) or, when the key range would be too large
- *     for that, through an open-addressing hash table with the same reset.
- *     The groups of the full set are the occupied joint cells.
+ *  1. Grouping. The samples are grouped into the occupied joint cells, and the
+ *     joint cells into the occupied marginal cells of every proper source
+ *     subset B (masks 1..6 for k = 3, 1..2 for k = 2); per group we keep the
+ *     mass with T = +1 (qp), with T = -1 (qm) and in total (cnt). Joint cells
+ *     are keyed by their bins, a single source by its bin, a composite subset
+ *     B = lo | hi by (group of lo, group of hi), so that its key range is
+ *     bounded by numbers of groups, not of bins. Keys map to groups through a
+ *     direct-address table (allocated once, all -1, reset after use by walking
+ *     the groups just made) or, when the key range is too large for that, an
+ *     open-addressing hash table with the same reset.
  *
  *  2. Forward. With W the total mass and logs in base 2,
  *        I_sx(alpha) = H(T) + (1/W) sum_{cells s} sum_t p(s,t) [log u_alpha(s,t) - log v_alpha(s)]
  *     where u = sum_B coef_B qp/qm_B(s_B) and v = sum_B coef_B cnt_B(s_B) are the
  *     inclusion-exclusion sums of the antichain (coefficients of equal unions
- *     merged). For an antichain of one collection {B}, u and v are constant on
- *     the marginal cells of B, so its sum runs over those groups instead of
- *     the joint cells (the top {FCL} is the case B = all, over the cells).
+ *     merged). u and v depend on s only through s_U, U the union of the
+ *     antichain's collections, so the sum runs over the groups of U with the
+ *     group's mass for p: {F}{C} over the (F, C) cells, {F} over the F bins,
+ *     and only the antichains with U = all sources over the joint cells.
  *     Atoms Pi = M I, H_res = H(T) - I_sx(top). 0 log 0 = 0.
  *
  *  3. Backward (section 4). c = M^T gamma, c_top -= gamma_res. Per cell,
@@ -30,15 +30,14 @@
  *             + (1/ln 2) sum_B A_B(s_B)
  *             - (sum_alpha c_alpha + gamma_res) [log P_T(+) - log P_T(-)]
  *     with the adjoint A_B(s_B) = sum_alpha c_alpha coef_B sum_{s in s_B} (R(s,+) - R(s,-)),
- *     R = p / u. For a one-collection antichain {B} the inner sum is 1 - 1 = 0
- *     (it is +-1 only where one of its masses is 0, and then the log ratio is
- *     already infinite), so only the multi-collection antichains are visited
- *     per cell. dG/dtheta_j = D(s_j) / N; it is infinite where theta = 0 or 1
- *     leaves a needed mass at 0.
+ *     R = p / u, again summed per group of U. Each group of each subset B
+ *     collects its share of D (dg[B]); D(s) adds them up over the subsets of
+ *     s. dG/dtheta_j = D(s_j) / N; it is infinite where theta = 0 or 1 leaves
+ *     a needed mass at 0.
  *
  * For unit sample weights (im_pid_neuron) every count and every v is an
  * integer, so their logs come from a table of log2(0..n_max); only the u's
- * need log2() calls (2 per cell and multi-collection antichain).
+ * need log2() calls (2 per antichain and group).
  */
 #include "pid.h"
 
@@ -49,34 +48,47 @@
 #define SUB_MAX    8                   /* source subsets are the masks 1..7 */
 #define DIRECT_MAX ((uint64_t)1 << 20) /* largest direct-address table, entries */
 #define LN2        0.69314718055994530942
+#define CHUNK      64 /* groups per chunk in eval_union */
+
+/* One antichain, evaluated on the groups of the union U of its collections. */
+typedef struct pid_plan {
+    int a;                /* antichain index */
+    int n_terms;          /* inclusion-exclusion terms, equal unions merged */
+    uint8_t sub[SUB_MAX]; /* [n_terms] union B(beta), a submask of U */
+    double coef[SUB_MAX]; /* [n_terms] sum of (-1)^(|beta|+1) over the betas with that union */
+} pid_plan;
 
 struct im_pid {
     im_lattice lat;
     int k, full, n_max; /* full = the mask of all sources */
     int bins[IM_MAX_SOURCES];
 
-    /* inclusion-exclusion plans of the antichains with two or more collections */
-    int n_multi;
-    int multi[IM_MAX_ANTICHAINS];                 /* their antichain indices */
-    int n_terms[IM_MAX_ANTICHAINS];               /* [n_multi] */
-    uint8_t term_sub[IM_MAX_ANTICHAINS][SUB_MAX]; /* [n_multi][n_terms] union mask */
-    double term_coef[IM_MAX_ANTICHAINS][SUB_MAX]; /* [n_multi][n_terms] merged sign */
-    int single[SUB_MAX];                          /* antichain {B} of subset B */
+    /* the antichains by union U, and the same terms transposed: for a
+     * submask B of U, the plans (tr_plan) that have a term on B (tr_coef) */
+    int n_plan[SUB_MAX];
+    pid_plan plan[SUB_MAX][IM_MAX_ANTICHAINS];
+    int n_subof[SUB_MAX];
+    uint8_t subof[SUB_MAX][SUB_MAX]; /* non-empty submasks of U */
+    int n_tr[SUB_MAX][SUB_MAX];
+    uint8_t tr_plan[SUB_MAX][SUB_MAX][IM_MAX_ANTICHAINS];
+    double tr_coef[SUB_MAX][SUB_MAX][IM_MAX_ANTICHAINS];
 
     /* grouping, per subset mask B */
     int lo[SUB_MAX], hi[SUB_MAX]; /* composite B = lo | hi, hi a single source */
     int hbits[SUB_MAX];           /* 0: direct table; else log2 of the hash size */
     int32_t *table[SUB_MAX];      /* direct [key range] or hash values [1 << hbits]; -1 = empty */
     uint64_t *hkey[SUB_MAX];      /* hash keys [1 << hbits], NULL for direct */
-    int32_t *gid[SUB_MAX];        /* [n_max] group of each sample */
     int m[SUB_MAX];               /* number of groups in the current call */
+    int32_t *gcell[SUB_MAX];      /* [n_max] group of B of each joint cell */
+    int32_t *repc[SUB_MAX];       /* [n_max] first joint cell of each group */
     double *cnt[SUB_MAX], *qp[SUB_MAX], *qm[SUB_MAX]; /* [n_max] mass per group */
-    double *lqp[SUB_MAX], *lqm[SUB_MAX];              /* [n_max] log2 qp, log2 qm */
     double *dg[SUB_MAX];                              /* [n_max] D contribution per group */
+    int32_t *cell;                                    /* [n_max] joint cell of each sample */
+    uint16_t *cbin;                                   /* [k][n_max] bins of each joint cell */
     uint64_t *slot;                                   /* [n_max] table slot of each group */
-    int32_t *rep;                                     /* [n_max] first sample of each cell */
-    double *dcell;                                    /* [n_max] D per cell */
+    double *dcell;                                    /* [n_max] D per joint cell */
     double *lg;                                       /* [n_max + 1] log2 of 0..n_max */
+    double *buf; /* [5 * CHUNK * IM_MAX_ANTICHAINS] u's, their logs, log v's */
 };
 
 static int popcount(unsigned m)
@@ -101,6 +113,23 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
+}
+
+/* A direct table of range entries, or a hash table for 2 * n_max keys. */
+static void alloc_table(im_pid *w, int B, uint64_t range)
+{
+    size_t size;
+    if (range <= DIRECT_MAX) {
+        size = (size_t)range;
+    } else {
+        int hb = 4;
+        while ((1ull << hb) < 2 * (uint64_t)w->n_max) hb++;
+        w->hbits[B] = hb;
+        size = (size_t)1 << hb;
+        w->hkey[B] = im_xmalloc_array(size, sizeof(uint64_t));
+    }
+    w->table[B] = im_xmalloc_array(size, sizeof(int32_t));
+    memset(w->table[B], 0xff, size * sizeof(int32_t));
 }
 
 im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
@@ -137,68 +166,69 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
      * each antichain, (-1)^(|beta|+1), merged by the union B(beta) */
     const im_lattice *lat = &w->lat;
     for (int a = 0; a < lat->n; a++) {
-        int mc = lat->n_coll[a];
-        if (mc == 1) {
-            w->single[lat->coll[a][0]] = a;
-            continue;
-        }
+        const int mc = lat->n_coll[a];
         double coef[SUB_MAX] = {0};
+        unsigned all = 0;
         for (unsigned beta = 1; beta < (1u << mc); beta++) {
             unsigned u = 0;
             for (int j = 0; j < mc; j++)
                 if (beta & (1u << j)) u |= lat->coll[a][j];
             coef[u] += popcount(beta) % 2 ? 1.0 : -1.0;
+            all |= u;
         }
-        int i = w->n_multi++, t = 0;
-        w->multi[i] = a;
+        pid_plan *p = &w->plan[all][w->n_plan[all]++];
+        p->a = a;
         for (int B = 1; B <= w->full; B++)
             if (coef[B] != 0.0) {
-                w->term_sub[i][t] = (uint8_t)B;
-                w->term_coef[i][t] = coef[B];
-                t++;
+                p->sub[p->n_terms] = (uint8_t)B;
+                p->coef[p->n_terms] = coef[B];
+                p->n_terms++;
             }
-        w->n_terms[i] = t;
+    }
+    for (int U = 1; U <= w->full; U++) {
+        for (int B = 1; B <= U; B++)
+            if ((B & U) == B) w->subof[U][w->n_subof[U]++] = (uint8_t)B;
+        for (int i = 0; i < w->n_plan[U]; i++)
+            for (int t = 0; t < w->plan[U][i].n_terms; t++) {
+                int B = w->plan[U][i].sub[t], j = w->n_tr[U][B]++;
+                w->tr_plan[U][B][j] = (uint8_t)i;
+                w->tr_coef[U][B][j] = w->plan[U][i].coef[t];
+            }
     }
 
-    /* grouping tables: the number of groups of B is at most
-     * mmax[B] = min(n_max, prod bins of B) */
-    uint64_t mmax[SUB_MAX] = {0};
+    /* grouping tables. The joint cells are keyed by the bins; a proper subset
+     * by its bin (one source) or by the groups of lo and hi, so at most
+     * mmax[B] = min(n_max, prod bins of B) groups each */
+    uint64_t mmax[SUB_MAX] = {0}, prod = 1;
     size_t nm = (size_t)n_max;
+    for (int i = 0; i < k; i++) prod = sat_mul(prod, (uint64_t)bins[i]);
     for (int B = 1; B <= w->full; B++) {
         uint64_t range;
-        if (popcount((unsigned)B) == 1) {
+        if (B == w->full) {
+            range = prod;
+        } else if (popcount((unsigned)B) == 1) {
             range = (uint64_t)bins[lowest_bit((unsigned)B)];
-            mmax[B] = min_u64(range, (uint64_t)n_max);
         } else {
             int hi = 31 - __builtin_clz((unsigned)B);
             w->hi[B] = 1 << hi;
             w->lo[B] = B & ~(1 << hi);
             range = sat_mul(mmax[w->lo[B]], mmax[w->hi[B]]);
-            mmax[B] = min_u64(range, (uint64_t)n_max);
         }
-        if (range <= DIRECT_MAX) {
-            w->table[B] = im_xmalloc_array((size_t)range, sizeof(int32_t));
-            memset(w->table[B], 0xff, (size_t)range * sizeof(int32_t));
-        } else {
-            int hb = 4;
-            while ((1ull << hb) < 2 * (uint64_t)n_max) hb++;
-            w->hbits[B] = hb;
-            w->table[B] = im_xmalloc_array((size_t)1 << hb, sizeof(int32_t));
-            memset(w->table[B], 0xff, ((size_t)1 << hb) * sizeof(int32_t));
-            w->hkey[B] = im_xmalloc_array((size_t)1 << hb, sizeof(uint64_t));
-        }
-        w->gid[B] = im_xmalloc_array(nm, sizeof(int32_t));
+        mmax[B] = min_u64(range, (uint64_t)n_max);
+        alloc_table(w, B, range);
+        w->gcell[B] = im_xmalloc_array(nm, sizeof(int32_t));
+        w->repc[B] = im_xmalloc_array(nm, sizeof(int32_t));
         w->cnt[B] = im_xmalloc_array(nm, sizeof(double));
         w->qp[B] = im_xmalloc_array(nm, sizeof(double));
         w->qm[B] = im_xmalloc_array(nm, sizeof(double));
-        w->lqp[B] = im_xmalloc_array(nm, sizeof(double));
-        w->lqm[B] = im_xmalloc_array(nm, sizeof(double));
         w->dg[B] = im_xmalloc_array(nm, sizeof(double));
     }
+    w->cell = im_xmalloc_array(nm, sizeof(int32_t));
+    w->cbin = im_xmalloc_array(nm * (size_t)k, sizeof(uint16_t));
     w->slot = im_xmalloc_array(nm, sizeof(uint64_t));
-    w->rep = im_xmalloc_array(nm, sizeof(int32_t));
     w->dcell = im_xmalloc_array(nm, sizeof(double));
     w->lg = im_xmalloc_array(nm + 1, sizeof(double));
+    w->buf = im_xmalloc_array(5 * CHUNK * IM_MAX_ANTICHAINS, sizeof(double));
     w->lg[0] = 0.0; /* only ever multiplied by a zero mass */
     for (size_t i = 1; i <= nm; i++) w->lg[i] = log2((double)i);
     return w;
@@ -211,18 +241,19 @@ void im_pid_free(im_pid **pw)
     for (int B = 1; B < SUB_MAX; B++) {
         free(w->table[B]);
         free(w->hkey[B]);
-        free(w->gid[B]);
+        free(w->gcell[B]);
+        free(w->repc[B]);
         free(w->cnt[B]);
         free(w->qp[B]);
         free(w->qm[B]);
-        free(w->lqp[B]);
-        free(w->lqm[B]);
         free(w->dg[B]);
     }
+    free(w->cell);
+    free(w->cbin);
     free(w->slot);
-    free(w->rep);
     free(w->dcell);
     free(w->lg);
+    free(w->buf);
     free(w);
     *pw = NULL;
 }
@@ -232,10 +263,12 @@ const im_lattice *im_pid_lattice(const im_pid *w)
     return &w->lat;
 }
 
-/* Table slot of key in subset B's hash table, inserting the key if absent. */
-static inline uint64_t hash_slot(const im_pid *w, int B, uint64_t key)
+/* Slot of key in subset B's table (direct, or hashed with linear probing;
+ * a hashed key is stored in its slot). */
+static inline uint64_t table_slot(const im_pid *w, int B, uint64_t key)
 {
     const int hb = w->hbits[B];
+    if (!hb) return key;
     const uint64_t mask = (1ull << hb) - 1;
     uint64_t s = (key * 0x9E3779B97F4A7C15ull) >> (64 - hb);
     while (w->table[B][s] >= 0 && w->hkey[B][s] != key) s = (s + 1) & mask;
@@ -244,35 +277,39 @@ static inline uint64_t hash_slot(const im_pid *w, int B, uint64_t key)
 }
 
 /*
- * Step 1 for subset B: gid[B][j], m[B] and the masses per group. Unit weights
- * when tm is NULL (tp = theta, mass of T = -1 is 1 - theta); otherwise the
- * masses of sample j are tp[j] (T = +1) and tm[j] (T = -1).
+ * Step 1a: the samples into joint cells (the groups of the full set), with
+ * their masses. Unit weights when tm is NULL (tp = theta, mass of T = -1 is
+ * 1 - theta); otherwise sample j has masses tp[j] (T = +1) and tm[j] (T = -1).
  */
-static void group_subset(im_pid *w, int B, int n, const uint16_t *bins, const double *tp,
-                         const double *tm)
+static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *tp,
+                          const double *tm)
 {
-    int32_t *restrict gid = w->gid[B], *restrict tab = w->table[B];
+    const int B = w->full, k = w->k;
+    int32_t *restrict tab = w->table[B], *restrict cell = w->cell;
+    int32_t *restrict gc = w->gcell[B], *restrict rc = w->repc[B];
     double *restrict cnt = w->cnt[B], *restrict qp = w->qp[B], *restrict qm = w->qm[B];
     double *restrict dg = w->dg[B];
-    const int single = popcount((unsigned)B) == 1, hashed = w->hbits[B] != 0;
-    const uint16_t *b = single ? bins + (size_t)lowest_bit((unsigned)B) * (size_t)n : NULL;
-    const int32_t *glo = single ? NULL : w->gid[w->lo[B]];
-    const int32_t *ghi = single ? NULL : w->gid[w->hi[B]];
-    const uint64_t mhi = single ? 0 : (uint64_t)w->m[w->hi[B]];
-    const int is_full = B == w->full;
+    const uint16_t *b0 = bins, *b1 = bins + n, *b2 = k == 3 ? bins + 2 * (size_t)n : NULL;
+    const uint64_t n1 = (uint64_t)w->bins[1], n2 = k == 3 ? (uint64_t)w->bins[2] : 1;
+    const size_t nm = (size_t)w->n_max;
+    /* Branch-free insertion: about half of the samples open a new cell, at
+     * random, so a branch there would mispredict; the writes at index m are
+     * overwritten by the next new group when the sample's group exists. */
+    memset(cnt, 0, (size_t)n * sizeof(double));
+    memset(qp, 0, (size_t)n * sizeof(double));
+    memset(qm, 0, (size_t)n * sizeof(double));
     int m = 0;
     for (int j = 0; j < n; j++) {
-        uint64_t key = single ? b[j] : (uint64_t)glo[j] * mhi + (uint64_t)ghi[j];
-        uint64_t s = hashed ? hash_slot(w, B, key) : key;
+        uint64_t key = ((uint64_t)b0[j] * n1 + b1[j]) * n2 + (b2 ? b2[j] : 0);
+        uint64_t s = table_slot(w, B, key);
         int32_t g = tab[s];
-        if (g < 0) {
-            g = m++;
-            tab[s] = g;
-            w->slot[g] = s;
-            cnt[g] = qp[g] = qm[g] = dg[g] = 0.0;
-            if (is_full) w->rep[g] = j;
-        }
-        gid[j] = g;
+        const int fresh = g < 0;
+        g = fresh ? m : g;
+        tab[s] = g;
+        w->slot[m] = s;
+        for (int i = 0; i < k; i++) w->cbin[(size_t)i * nm + (size_t)m] = bins[(size_t)i * n + j];
+        m += fresh;
+        cell[j] = g;
         if (tm) {
             cnt[g] += tp[j] + tm[j];
             qp[g] += tp[j];
@@ -282,6 +319,49 @@ static void group_subset(im_pid *w, int B, int n, const uint16_t *bins, const do
             qp[g] += tp[j];
             qm[g] += 1.0 - tp[j];
         }
+    }
+    for (int g = 0; g < m; g++) {
+        gc[g] = rc[g] = g;
+        dg[g] = 0.0;
+    }
+    for (int g = 0; g < m; g++) tab[w->slot[g]] = -1;
+    w->m[B] = m;
+}
+
+/* Step 1b: the joint cells into the groups of a proper subset B, with masses. */
+static void group_cells(im_pid *w, int B)
+{
+    const int F = w->full, mc = w->m[F];
+    int32_t *restrict tab = w->table[B], *restrict gc = w->gcell[B], *restrict rc = w->repc[B];
+    double *restrict cnt = w->cnt[B], *restrict qp = w->qp[B], *restrict qm = w->qm[B];
+    double *restrict dg = w->dg[B];
+    const double *ccnt = w->cnt[F], *cqp = w->qp[F], *cqm = w->qm[F];
+    const int single = popcount((unsigned)B) == 1;
+    const uint16_t *cb =
+        single ? w->cbin + (size_t)lowest_bit((unsigned)B) * (size_t)w->n_max : NULL;
+    const int32_t *glo = single ? NULL : w->gcell[w->lo[B]];
+    const int32_t *ghi = single ? NULL : w->gcell[w->hi[B]];
+    const uint64_t mhi = single ? 0 : (uint64_t)w->m[w->hi[B]];
+    /* branch-free insertion, as in group_samples */
+    memset(cnt, 0, (size_t)mc * sizeof(double));
+    memset(qp, 0, (size_t)mc * sizeof(double));
+    memset(qm, 0, (size_t)mc * sizeof(double));
+    memset(dg, 0, (size_t)mc * sizeof(double));
+    int m = 0;
+    for (int c = 0; c < mc; c++) {
+        uint64_t key = single ? cb[c] : (uint64_t)glo[c] * mhi + (uint64_t)ghi[c];
+        uint64_t s = table_slot(w, B, key);
+        int32_t g = tab[s];
+        const int fresh = g < 0;
+        g = fresh ? m : g;
+        tab[s] = g;
+        w->slot[m] = s;
+        rc[m] = c;
+        m += fresh;
+        gc[c] = g;
+        cnt[g] += ccnt[c];
+        qp[g] += cqp[c];
+        qm[g] += cqm[c];
     }
     for (int g = 0; g < m; g++) tab[w->slot[g]] = -1;
     w->m[B] = m;
@@ -294,18 +374,104 @@ static inline double xlx(double x, double lx)
 }
 
 /*
- * Steps 2 and 3 on the samples (bins [k][n], masses as in group_subset).
- * terms [n_terms] and goal may be NULL; goal and the gradient need gamma.
- * With want_grad, dcell[c] ends up holding D for each joint cell c (the
- * groups of the full set). Returns 0 or IM_ENUMERIC.
+ * Steps 2 and 3 for the antichains whose collections unite to U, over the
+ * groups of U: adds sum p (log u - log v) to acc[a], and with c non-NULL the
+ * D contributions (log ratio and adjoint) to dg of U and of its submasks.
+ * Works in chunks of CHUNK groups: the u's first, then all their logs in one
+ * tight loop (log2 is the dominant cost; nothing is live across the calls),
+ * then the sums.
+ */
+static void eval_union(im_pid *w, int U, int weighted, const double *c, double *acc)
+{
+    const int np = w->n_plan[U], ns = w->n_subof[U], mu = w->m[U];
+    const pid_plan *plan = w->plan[U];
+    const uint8_t *subs = w->subof[U];
+    const int32_t *rep = w->repc[U];
+    const double *qpu = w->qp[U], *qmu = w->qm[U];
+    double *restrict ub = w->buf, *restrict lb = w->buf + 2 * CHUNK * IM_MAX_ANTICHAINS;
+    double *restrict lvb = w->buf + 4 * CHUNK * IM_MAX_ANTICHAINS;
+    double cp[IM_MAX_ANTICHAINS], cr[IM_MAX_ANTICHAINS], accl[IM_MAX_ANTICHAINS] = {0};
+    for (int i = 0; i < np; i++) {
+        cp[i] = c ? c[plan[i].a] : 0.0;
+        cr[i] = cp[i] / LN2;
+    }
+    for (int g0 = 0; g0 < mu; g0 += CHUNK) {
+        const int gn = mu - g0 < CHUNK ? mu - g0 : CHUNK;
+        /* u(+), u(-) interleaved in ub, log2 v in lvb: [gn][np] */
+        for (int g = 0; g < gn; g++) {
+            const int rc = rep[g0 + g];
+            double xp[SUB_MAX], xm[SUB_MAX], xc[SUB_MAX];
+            for (int b = 0; b < ns; b++) {
+                const int B = subs[b];
+                const int32_t h = w->gcell[B][rc];
+                xp[B] = w->qp[B][h];
+                xm[B] = w->qm[B][h];
+                xc[B] = w->cnt[B][h];
+            }
+            for (int i = 0; i < np; i++) {
+                const pid_plan *p = &plan[i];
+                double up = 0.0, um = 0.0, v = 0.0;
+                for (int t = 0; t < p->n_terms; t++) {
+                    up += p->coef[t] * xp[p->sub[t]];
+                    um += p->coef[t] * xm[p->sub[t]];
+                    v += p->coef[t] * xc[p->sub[t]];
+                }
+                ub[2 * (g * np + i)] = up;
+                ub[2 * (g * np + i) + 1] = um;
+                lvb[g * np + i] = weighted ? log2(v) : w->lg[(size_t)v];
+            }
+        }
+        for (int q = 0; q < 2 * gn * np; q++) lb[q] = log2(ub[q]);
+        for (int g = 0; g < gn; g++) {
+            const double pp = qpu[g0 + g], pm = qmu[g0 + g];
+            for (int i = 0; i < np; i++) {
+                const int q = g * np + i;
+                accl[i] += xlx(pp, lb[2 * q]) + xlx(pm, lb[2 * q + 1]) - (pp + pm) * lvb[q];
+            }
+        }
+        if (!c) continue;
+        for (int g = 0; g < gn; g++) {
+            const double pp = qpu[g0 + g], pm = qmu[g0 + g];
+            double direct = 0.0, dr[IM_MAX_ANTICHAINS];
+            for (int i = 0; i < np; i++) {
+                const int q = g * np + i;
+                dr[i] = 0.0;
+                if (cp[i] != 0.0) {
+                    direct += cp[i] * (lb[2 * q] - lb[2 * q + 1]);
+                    const double up = ub[2 * q], um = ub[2 * q + 1];
+                    /* pp/up - pm/um with one division */
+                    dr[i] = cr[i] * (pp > 0.0 && pm > 0.0
+                                         ? (pp * um - pm * up) / (up * um)
+                                         : (pp > 0.0 ? pp / up : 0.0) - (pm > 0.0 ? pm / um : 0.0));
+                }
+            }
+            w->dg[U][g0 + g] += direct;
+            const int rc = rep[g0 + g];
+            for (int b = 0; b < ns; b++) {
+                const int B = subs[b];
+                double sum = 0.0;
+                for (int j = 0; j < w->n_tr[U][B]; j++)
+                    sum += w->tr_coef[U][B][j] * dr[w->tr_plan[U][B][j]];
+                w->dg[B][w->gcell[B][rc]] += sum;
+            }
+        }
+    }
+    for (int i = 0; i < np; i++) acc[plan[i].a] += accl[i];
+}
+
+/*
+ * The whole evaluation on the samples (bins [k][n], masses as in
+ * group_samples). terms [n_terms] and goal may be NULL; goal and the gradient
+ * need gamma. With want_grad, dcell[c] ends up holding D for each joint cell.
+ * Returns 0 or IM_ENUMERIC.
  */
 static int pid_eval(im_pid *w, int n, const uint16_t *bins, const double *tp, const double *tm,
                     const double *gamma, double *terms, double *goal, int want_grad, im_error *err)
 {
     const im_lattice *lat = &w->lat;
     const int full = w->full, na = lat->n, top = na - 1;
-    const int weighted = tm != NULL;
-    for (int B = 1; B <= full; B++) group_subset(w, B, n, bins, tp, tm);
+    group_samples(w, n, bins, tp, tm);
+    for (int B = 1; B < full; B++) group_cells(w, B);
 
     /* c = M^T gamma, with -gamma_res * I(T;S) folded into the top */
     double c[IM_MAX_ANTICHAINS] = {0}, gres = 0.0;
@@ -327,63 +493,7 @@ static int pid_eval(im_pid *w, int n, const uint16_t *bins, const double *tp, co
     const double h_t = log2(wt) - (xlx(ptp, lptp) + xlx(ptm, lptm)) / wt;
 
     double acc[IM_MAX_ANTICHAINS] = {0}; /* sum p (log u - log v), per antichain */
-
-    /* one-collection antichains {B}: sums over the groups of B */
-    for (int B = 1; B <= full; B++) {
-        const int m = w->m[B];
-        const double *qp = w->qp[B], *qm = w->qm[B], *cnt = w->cnt[B];
-        double *lqp = w->lqp[B], *lqm = w->lqm[B];
-        double s = 0.0;
-        for (int g = 0; g < m; g++) {
-            lqp[g] = log2(qp[g]);
-            lqm[g] = log2(qm[g]);
-            double lc = weighted ? log2(cnt[g]) : w->lg[(size_t)cnt[g]];
-            s += xlx(qp[g], lqp[g]) + xlx(qm[g], lqm[g]) - (qp[g] + qm[g]) * lc;
-        }
-        acc[w->single[B]] = s;
-    }
-
-    /* multi-collection antichains: per joint cell */
-    const int mc = w->m[full];
-    double cm[IM_MAX_ANTICHAINS];
-    for (int i = 0; i < w->n_multi; i++) cm[i] = c[w->multi[i]] / LN2;
-    for (int cell = 0; cell < mc; cell++) {
-        const int r = w->rep[cell];
-        double xp[SUB_MAX], xm[SUB_MAX], xc[SUB_MAX];
-        int32_t gr[SUB_MAX];
-        for (int B = 1; B <= full; B++) {
-            int32_t g = w->gid[B][r];
-            gr[B] = g;
-            xp[B] = w->qp[B][g];
-            xm[B] = w->qm[B][g];
-            xc[B] = w->cnt[B][g];
-        }
-        const double pp = xp[full], pm = xm[full];
-        double direct = 0.0, adj[SUB_MAX] = {0};
-        for (int i = 0; i < w->n_multi; i++) {
-            const int nt = w->n_terms[i];
-            const uint8_t *sub = w->term_sub[i];
-            const double *coef = w->term_coef[i];
-            double up = 0.0, um = 0.0, v = 0.0;
-            for (int t = 0; t < nt; t++) {
-                up += coef[t] * xp[sub[t]];
-                um += coef[t] * xm[sub[t]];
-                v += coef[t] * xc[sub[t]];
-            }
-            const double lup = log2(up), lum = log2(um);
-            const double lv = weighted ? log2(v) : w->lg[(size_t)v];
-            acc[w->multi[i]] += xlx(pp, lup) + xlx(pm, lum) - (pp + pm) * lv;
-            if (want_grad && cm[i] != 0.0) {
-                direct += c[w->multi[i]] * (lup - lum);
-                const double dr = cm[i] * ((pp > 0.0 ? pp / up : 0.0) - (pm > 0.0 ? pm / um : 0.0));
-                for (int t = 0; t < nt; t++) adj[sub[t]] += coef[t] * dr;
-            }
-        }
-        if (want_grad) {
-            w->dcell[cell] = direct;
-            for (int B = 1; B <= full; B++) w->dg[B][gr[B]] += adj[B];
-        }
-    }
+    for (int U = 1; U <= full; U++) eval_union(w, U, tm != NULL, want_grad ? c : NULL, acc);
 
     double isx[IM_MAX_ANTICHAINS] = {0};
     for (int a = 0; a < na; a++) isx[a] = h_t + acc[a] / wt;
@@ -405,22 +515,13 @@ static int pid_eval(im_pid *w, int n, const uint16_t *bins, const double *tp, co
     }
     if (!want_grad) return 0;
 
-    /* per group: the one-collection antichain's log ratio (its adjoint is
-     * 1 - 1 = 0, or +-1 next to an infinite log ratio when a mass is 0) */
-    for (int B = 1; B <= full; B++) {
-        const double cb = c[w->single[B]];
-        const double *lqp = w->lqp[B], *lqm = w->lqm[B];
-        double *dg = w->dg[B];
-        if (cb != 0.0)
-            for (int g = 0; g < w->m[B]; g++) dg[g] += cb * (lqp[g] - lqm[g]);
-    }
     double csum = gres;
     for (int a = 0; a < na; a++) csum += c[a];
     const double kconst = -csum * (lptp - lptm);
+    const int mc = w->m[full];
     for (int cell = 0; cell < mc; cell++) {
-        const int r = w->rep[cell];
-        double d = w->dcell[cell] + kconst;
-        for (int B = 1; B <= full; B++) d += w->dg[B][w->gid[B][r]];
+        double d = kconst + w->dg[full][cell];
+        for (int B = 1; B < full; B++) d += w->dg[B][w->gcell[B][cell]];
         w->dcell[cell] = d;
     }
     return 0;
@@ -453,7 +554,7 @@ int im_pid_neuron(im_pid *w, int n, const uint16_t *bins, const double *theta, c
                                 theta[j]);
     int rc = pid_eval(w, n, bins, theta, NULL, gamma, terms, goal, dtheta != NULL, err);
     if (rc != 0 || !dtheta) return rc;
-    const int32_t *cell = w->gid[w->full];
+    const int32_t *cell = w->cell;
     const double inv_n = 1.0 / n;
     for (int j = 0; j < n; j++) dtheta[j] = w->dcell[cell[j]] * inv_n;
     return 0;
@@ -506,7 +607,7 @@ int im_pid_table(int k, const int *shape, const double *p, const double *gamma, 
     int rc = pid_eval(w, (int)occupied, bins, tp, tm, gamma, terms, goal, dcell != NULL, err);
     if (rc == 0 && dcell) {
         memset(dcell, 0, ncell * sizeof(double));
-        for (j = 0; j < occupied; j++) dcell[where[j]] = w->dcell[w->gid[w->full][j]];
+        for (j = 0; j < occupied; j++) dcell[where[j]] = w->dcell[w->cell[j]];
     }
     free(bins);
     free(tp);

@@ -4,8 +4,9 @@
  * Epoch 0 measures the untrained network: a pass over the training batches
  * without updates (goals and atoms; its training accuracy is reported as NaN,
  * as the contract says) and the evaluation. Every later epoch shuffles the
- * training samples with the trial's shuffle stream, trains batch by batch
- * (checking the stop flag before each), then evaluates.
+ * training samples with the trial's shuffle stream, trains batch by batch,
+ * then evaluates. The stop flag is checked before every batch, training or
+ * evaluation; an epoch cut short is not reported.
  *
  * Accuracy (INFOMORPHIC.md, section 6): the output layer's theta of every
  * sample of a set is kept; a class neuron whose mean theta over the whole set
@@ -77,6 +78,7 @@ static int evaluate(run *r, im_split split, double *acc, im_error *err)
 {
     uint32_t n = r->n_eval[split], b = (uint32_t)r->spec->batch;
     for (uint32_t s = 0; s < n; s += b) {
+        if (stopped(r)) return IM_ESTOPPED;
         uint32_t nb = n - s < b ? n - s : b;
         /* the first n samples of the part, in file order */
         for (uint32_t t = 0; t < nb; t++) r->eval_idx[t] = s + t;
@@ -190,10 +192,6 @@ int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_trai
         for (uint32_t t = 0; t < r.n_train; t++) r.order[t] = t;
         if (e > 0) im_rng_shuffle(&shuffle, r.order, r.n_train);
         if ((rc = train_pass(&r, e > 0, &st, err))) break;
-        if (stopped(&r)) {
-            rc = IM_ESTOPPED;
-            break;
-        }
         if ((rc = evaluate(&r, IM_SPLIT_VAL, &st.val_acc, err)) ||
             (rc = evaluate(&r, IM_SPLIT_TEST, &st.test_acc, err)))
             break;

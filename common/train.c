@@ -30,11 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Accuracy with the inversion rule: theta [n][c], labels [n]. */
-static double accuracy(const double *theta, const uint8_t *labels, uint32_t n, int c,
-                       double *mean /* [c] scratch */)
+double im_train_accuracy(const double *theta, const uint8_t *labels, uint32_t n, int c,
+                         double *mean)
 {
-    if (n == 0) return NAN;
+    if (n == 0 || c < 1) return NAN;
     for (int j = 0; j < c; j++) mean[j] = 0;
     for (uint32_t t = 0; t < n; t++)
         for (int j = 0; j < c; j++) mean[j] += theta[(size_t)t * c + j];
@@ -86,7 +85,7 @@ static int evaluate(run *r, im_split split, double *acc, im_error *err)
         int rc = im_network_eval_batch(r->net, (int)nb, r->x, r->theta + (size_t)s * r->n_cls, err);
         if (rc) return rc;
     }
-    *acc = accuracy(r->theta, r->labels, n, r->n_cls, r->mean);
+    *acc = im_train_accuracy(r->theta, r->labels, n, r->n_cls, r->mean);
     return 0;
 }
 
@@ -115,7 +114,7 @@ static int train_pass(run *r, int update, im_epoch_stats *st, im_error *err)
         for (int i = 0; i < nt; i++) st->atoms_hidden[i] /= batches;
         for (int i = 0; i < 5; i++) st->atoms_out[i] /= batches;
     }
-    st->train_acc = update ? accuracy(r->theta, r->labels, n, r->n_cls, r->mean) : NAN;
+    st->train_acc = update ? im_train_accuracy(r->theta, r->labels, n, r->n_cls, r->mean) : NAN;
     return 0;
 }
 

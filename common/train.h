@@ -17,6 +17,7 @@
 #include "spec.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 typedef struct im_epoch_stats {
     int epoch;        /* 0 = before training */
@@ -56,6 +57,15 @@ int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_trai
                  im_error *err);
 
 void im_train_result_release(im_train_result *result);
+
+/* The accuracy rule of evaluation (INFOMORPHIC.md, section 6) on n samples:
+ * theta [n][c] the output layer's P(Y = +1) per class, labels [n]. A class
+ * whose mean theta over the n samples is >= 0.5 is inverted (theta := 1 -
+ * theta); the prediction is the argmax (the first on ties); each sample
+ * counts once. mean [c] is scratch (gets the per-class means). Returns the
+ * fraction correct, NaN if n = 0. Thread-safe. */
+double im_train_accuracy(const double *theta, const uint8_t *labels, uint32_t n, int c,
+                         double *mean);
 
 /* The result as JSON: {"spec": ..., "val_acc", "test_acc", "curve": [...],
  * "atoms": {"hidden": {short: bits}, "output": {...}}, "timings": {...}}.

@@ -239,6 +239,32 @@ static void test_setups(void)
     }
 }
 
+/* The evaluation's accuracy rule on hand-made thetas. */
+static void test_accuracy_rule(void)
+{
+    double mean[3];
+    /* 4 samples, 3 classes. Class 1's mean is 0.75 >= 0.5: inverted, so a
+     * low theta of class 1 is a vote for it; classes 0 and 2 are kept. */
+    const double theta[4][3] = {
+        {0.9, 0.9, 0.1}, /* 0: 0.9 vs 1-0.9 = 0.1 vs 0.1 -> class 0 */
+        {0.1, 0.0, 0.2}, /* 1: 0.1 vs 1.0 vs 0.2       -> class 1 */
+        {0.2, 1.0, 0.6}, /* 2: 0.2 vs 0.0 vs 0.6       -> class 2 */
+        {0.1, 1.0, 0.1}, /* 3: 0.1 vs 0.0 vs 0.1 tie  -> class 0 (first) */
+    };
+    const uint8_t right[4] = {0, 1, 2, 0}, wrong[4] = {1, 0, 0, 2};
+    CHECK_NEAR(im_train_accuracy(&theta[0][0], right, 4, 3, mean), 1.0, 0);
+    CHECK_NEAR(mean[0], 0.325, 1e-15);
+    CHECK_NEAR(mean[1], 0.725, 1e-15);
+    CHECK_NEAR(mean[2], 0.25, 1e-15);
+    CHECK_NEAR(im_train_accuracy(&theta[0][0], wrong, 4, 3, mean), 0.0, 0);
+    /* a mean of exactly 0.5 is inverted too */
+    const double half[2][2] = {{0.5, 0.25}, {0.5, 0.75}};
+    const uint8_t lab[2] = {1, 0};
+    /* class 0 (mean 0.5) inverted: 0.5, 0.5; class 1 (mean 0.5) inverted: 0.75, 0.25 */
+    CHECK_NEAR(im_train_accuracy(&half[0][0], lab, 2, 2, mean), 1.0, 0);
+    CHECK(isnan(im_train_accuracy(&half[0][0], lab, 0, 2, mean)));
+}
+
 static void test_refused(void)
 {
     im_train_spec s = small_spec(IM_SETUP_TRIVARIATE, 10, 512, 128, 1);
@@ -320,6 +346,7 @@ int main(void)
     test_learns_and_is_deterministic();
     test_stop();
     test_setups();
+    test_accuracy_rule();
     test_refused();
     test_json();
     cleanup_data();

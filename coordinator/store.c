@@ -166,25 +166,25 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TRIAL_INSERT] = "INSERT INTO trials (campaign_id, number, point, seed, label, spec, "
                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_PARAM_INSERT] = "INSERT INTO trial_params (trial_id, name, value) VALUES (?1, ?2, ?3)",
-    [ST_TRIAL_STATE] = "SELECT status, attempt FROM trials WHERE id = ?1",
+    [ST_TRIAL_STATE] = "SELECT status, attempt, worker FROM trials WHERE id = ?1",
     [ST_TRIAL_START] =
-        "UPDATE trials SET status = 'running', attempt = attempt + 1, worker = ?2, "
+        "UPDATE trials SET status = 'running', attempt = ?4, worker = ?2, "
         "started_at = ?3, finished_at = NULL, val_acc = NULL, test_acc = NULL, wall_s = NULL, "
-        "error = NULL WHERE id = ?1 AND status = 'queued' RETURNING attempt",
+        "error = NULL WHERE id = ?1",
     [ST_ATTEMPT_INSERT] = "INSERT INTO trial_attempts (trial_id, attempt, worker, status, "
                           "started_at) VALUES (?1, ?2, ?3, 'running', ?4)",
     [ST_EPOCHS_CLEAR] = "DELETE FROM trial_epochs WHERE trial_id = ?1",
     [ST_ATOMS_CLEAR] = "DELETE FROM trial_atoms WHERE trial_id = ?1",
     [ST_TRIAL_FINISH] = "UPDATE trials SET status = ?3, val_acc = ?4, test_acc = ?5, wall_s = ?6, "
                         "error = ?7, finished_at = ?8 "
-                        "WHERE id = ?1 AND attempt = ?2 AND status = 'running' RETURNING worker",
+                        "WHERE id = ?1 AND attempt = ?2",
     [ST_ATTEMPT_END] = "UPDATE trial_attempts SET status = ?3, ended_at = ?4, error = ?5 "
                        "WHERE trial_id = ?1 AND attempt = ?2",
     [ST_WORKER_COUNT_DONE] = "UPDATE workers SET trials_done = trials_done + 1 WHERE name = ?1",
     [ST_TRIAL_LOST] = "UPDATE trials SET status = CASE WHEN ?3 THEN 'queued' ELSE 'failed' END, "
                       "error = CASE WHEN ?3 THEN error ELSE ?4 END, "
                       "finished_at = CASE WHEN ?3 THEN NULL ELSE ?5 END "
-                      "WHERE id = ?1 AND attempt = ?2 AND status = 'running'",
+                      "WHERE id = ?1 AND attempt = ?2",
     [ST_REQUEUE_ATTEMPTS] = "UPDATE trial_attempts SET status = 'interrupted', ended_at = ?1, "
                             "error = 'the coordinator restarted' WHERE status = 'running'",
     [ST_REQUEUE_TRIALS] = "UPDATE trials SET status = 'queued' WHERE status = 'running'",
@@ -816,43 +816,67 @@ int store_trial_insert(store *s, const store_trial_new *t, int64_t *id_out, im_e
     return rc;
 }
 
-/* Explain why a trial is not in the state a call needs: IM_ENOTFOUND when
- * it does not exist, else IM_EINVAL naming its status and attempt. */
-static int trial_state_error(store *s, int64_t trial_id, const char *need, im_error *err)
+/* The state of a trial, read before changing it. The checks are made here
+ * rather than in the UPDATE's WHERE clause with RETURNING: a RETURNING
+ * statement inside a transaction opens a statement journal (a 64 KiB
+ * allocation each time, which made the allocator shrink and grow the heap
+ * around every call), and the state read gives the precise error for free. */
+typedef struct trial_state {
+    store_trial_status status;
+    int attempt;
+    char worker[256]; /* "" if none */
+} trial_state;
+
+/* Returns 0, IM_ENOTFOUND, IM_EDB. */
+static int trial_state_get(store *s, int64_t trial_id, trial_state *ts, im_error *err)
 {
     sqlite3_stmt *st = stmt(s, ST_TRIAL_STATE);
     sqlite3_bind_int64(st, 1, trial_id);
-    int step = sqlite3_step(st), rc;
-    if (step == SQLITE_ROW)
-        rc = im_error_set(err, IM_EINVAL, "trial %lld is %s (attempt %d), not %s",
-                          (long long)trial_id, (const char *)sqlite3_column_text(st, 0),
-                          sqlite3_column_int(st, 1), need);
-    else if (step == SQLITE_DONE)
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 0);
+        if (store_trial_status_parse(status, &ts->status) != 0)
+            rc = im_error_set(err, IM_EDB, "'%s': trial %lld has an unknown status '%s'", s->path,
+                              (long long)trial_id, status ? status : "");
+        ts->attempt = sqlite3_column_int(st, 1);
+        col_copy(st, 2, ts->worker, sizeof ts->worker);
+    } else if (step == SQLITE_DONE) {
         rc = im_error_set(err, IM_ENOTFOUND, "no trial %lld", (long long)trial_id);
-    else
+    } else {
         rc = db_error(s, step, err, "unable to read trial %lld", (long long)trial_id);
+    }
     sqlite3_reset(st);
     return rc;
+}
+
+/* IM_EINVAL unless the trial's running attempt is `attempt`. */
+static int check_running(int64_t trial_id, const trial_state *ts, int attempt, im_error *err)
+{
+    if (ts->status == STORE_TRIAL_RUNNING && ts->attempt == attempt) return 0;
+    return im_error_set(err, IM_EINVAL, "trial %lld is %s (attempt %d), not running attempt %d",
+                        (long long)trial_id, store_trial_status_name(ts->status), ts->attempt,
+                        attempt);
 }
 
 int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attempt_out,
                       im_error *err)
 {
+    trial_state ts;
+    int rc = trial_state_get(s, trial_id, &ts, err);
+    if (rc) return rc;
+    if (ts.status != STORE_TRIAL_QUEUED)
+        return im_error_set(err, IM_EINVAL, "trial %lld is %s (attempt %d), not queued",
+                            (long long)trial_id, store_trial_status_name(ts.status), ts.attempt);
+    int attempt = ts.attempt + 1;
     char now[TIME_MAX];
     now_iso(now);
-    int rc = op_begin(s, err);
-    if (rc) return rc;
+    if ((rc = op_begin(s, err))) return rc;
     sqlite3_stmt *st = stmt(s, ST_TRIAL_START);
     sqlite3_bind_int64(st, 1, trial_id);
     bind_text(st, 2, worker);
     bind_text(st, 3, now);
-    int attempt = 0, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) attempt = sqlite3_column_int(st, 0);
-    if (step != SQLITE_DONE)
-        rc = db_error(s, step, err, "unable to start trial %lld", (long long)trial_id);
-    sqlite3_reset(st);
-    if (rc == 0 && attempt == 0) rc = trial_state_error(s, trial_id, "queued", err);
-
+    sqlite3_bind_int(st, 4, attempt);
+    rc = exec_stmt(s, st, err, "unable to start a trial");
     if (rc == 0) {
         st = stmt(s, ST_ATTEMPT_INSERT);
         sqlite3_bind_int64(st, 1, trial_id);
@@ -903,10 +927,13 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
         return im_error_set(err, IM_EINVAL,
                             "a trial result must be done, failed, pruned or cancelled");
     }
+    trial_state ts;
+    int rc = trial_state_get(s, trial_id, &ts, err);
+    if (rc == 0) rc = check_running(trial_id, &ts, attempt, err);
+    if (rc) return rc;
     char now[TIME_MAX];
     now_iso(now);
-    int rc = op_begin(s, err);
-    if (rc) return rc;
+    if ((rc = op_begin(s, err))) return rc;
     sqlite3_stmt *st = stmt(s, ST_TRIAL_FINISH);
     sqlite3_bind_int64(st, 1, trial_id);
     sqlite3_bind_int(st, 2, attempt);
@@ -916,24 +943,11 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
     bind_real(st, 6, r->wall_s);
     bind_text(st, 7, r->error);
     bind_text(st, 8, now);
-    int found = 0, step;
-    char worker[256] = "";
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        found = 1;
-        col_copy(st, 0, worker, sizeof worker);
-    }
-    if (step != SQLITE_DONE)
-        rc = db_error(s, step, err, "unable to finish trial %lld", (long long)trial_id);
-    sqlite3_reset(st);
-    if (rc == 0 && !found) {
-        char need[64];
-        snprintf(need, sizeof need, "running attempt %d", attempt);
-        rc = trial_state_error(s, trial_id, need, err);
-    }
+    rc = exec_stmt(s, st, err, "unable to finish a trial");
     if (rc == 0) rc = attempt_end(s, trial_id, attempt, as, now, r->error, err);
-    if (rc == 0 && r->status == STORE_TRIAL_DONE && worker[0]) {
+    if (rc == 0 && r->status == STORE_TRIAL_DONE && ts.worker[0]) {
         st = stmt(s, ST_WORKER_COUNT_DONE);
-        bind_text(st, 1, worker);
+        bind_text(st, 1, ts.worker);
         rc = exec_stmt(s, st, err, "unable to count a worker's trial");
     }
     return op_end(s, rc, err);
@@ -942,10 +956,13 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
 int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason, int requeue,
                      im_error *err)
 {
+    trial_state ts;
+    int rc = trial_state_get(s, trial_id, &ts, err);
+    if (rc == 0) rc = check_running(trial_id, &ts, attempt, err);
+    if (rc) return rc;
     char now[TIME_MAX];
     now_iso(now);
-    int rc = op_begin(s, err);
-    if (rc) return rc;
+    if ((rc = op_begin(s, err))) return rc;
     sqlite3_stmt *st = stmt(s, ST_TRIAL_LOST);
     sqlite3_bind_int64(st, 1, trial_id);
     sqlite3_bind_int(st, 2, attempt);
@@ -953,11 +970,6 @@ int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason
     bind_text(st, 4, reason);
     bind_text(st, 5, now);
     rc = exec_stmt(s, st, err, "unable to mark a trial lost");
-    if (rc == 0 && sqlite3_changes(s->db) == 0) {
-        char need[64];
-        snprintf(need, sizeof need, "running attempt %d", attempt);
-        rc = trial_state_error(s, trial_id, need, err);
-    }
     if (rc == 0) rc = attempt_end(s, trial_id, attempt, STORE_ATTEMPT_LOST, now, reason, err);
     return op_end(s, rc, err);
 }

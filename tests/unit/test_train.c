@@ -239,6 +239,46 @@ static void test_setups(void)
     }
 }
 
+/* A measurement pass (update = 0) leaves the network as it was, an update
+ * changes it, and evaluation draws from its own stream: two networks of the
+ * same seed evaluate a batch identically after a measurement pass of one. */
+static void test_network_update(void)
+{
+    static const im_setup setups[] = {IM_SETUP_TRIVARIATE_FEEDBACK, IM_SETUP_BACKPROP,
+                                      IM_SETUP_BIVARIATE_LATERAL};
+    enum { N = 32, D = 784, C = 10 };
+    static double x[N * D];
+    uint8_t y[N];
+    double ta[N * C], tb[N * C];
+    for (int i = 0; i < N * D; i++) x[i] = sin(0.37 * i) * 1.5;
+    for (int t = 0; t < N; t++) y[t] = (uint8_t)(t % C);
+    for (size_t k = 0; k < sizeof setups / sizeof setups[0]; k++) {
+        im_train_spec s = small_spec(setups[k], 12, 0, 0, 1);
+        im_error err = {0};
+        im_network *a = im_network_new(&s, D, C, &err), *b = im_network_new(&s, D, C, &err);
+        CHECK(a && b);
+        if (!a || !b) {
+            im_network_free(&a);
+            im_network_free(&b);
+            continue;
+        }
+        im_batch_stats st;
+        CHECK_INT(im_network_train_batch(b, N, x, y, 0, tb, &st, &err), 0);
+        CHECK_INT(im_network_eval_batch(a, N, x, ta, &err), 0);
+        CHECK_INT(im_network_eval_batch(b, N, x, tb, &err), 0);
+        CHECK_MSG(!memcmp(ta, tb, sizeof ta), "%s: a measurement pass changed the network",
+                  im_setup_name(setups[k]));
+        CHECK_INT(im_network_train_batch(a, N, x, y, 0, ta, &st, &err), 0);
+        CHECK_INT(im_network_train_batch(b, N, x, y, 1, tb, &st, &err), 0);
+        CHECK_INT(im_network_eval_batch(a, N, x, ta, &err), 0);
+        CHECK_INT(im_network_eval_batch(b, N, x, tb, &err), 0);
+        CHECK_MSG(memcmp(ta, tb, sizeof ta) != 0, "%s: an update changed nothing",
+                  im_setup_name(setups[k]));
+        im_network_free(&a);
+        im_network_free(&b);
+    }
+}
+
 /* The evaluation's accuracy rule on hand-made thetas. */
 static void test_accuracy_rule(void)
 {
@@ -346,6 +386,7 @@ int main(void)
     test_learns_and_is_deterministic();
     test_stop();
     test_setups();
+    test_network_update();
     test_accuracy_rule();
     test_refused();
     test_json();

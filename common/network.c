@@ -238,13 +238,26 @@ static int layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
     return im_layer_goal(l, terms, goal, err);
 }
 
+/* dtheta [hidden][n] = 2 * dy [n][hidden]: the straight-through estimate of
+ * the sampling (E[Y] = 2 theta - 1), transposed to neuron-major. */
+static void straight_through(const double *dy, double *dtheta, int n, int hidden)
+{
+    for (int t = 0; t < n; t++) {
+        const double *row = dy + (size_t)t * hidden;
+        for (int j = 0; j < hidden; j++) dtheta[(size_t)j * n + t] = 2.0 * row[j];
+    }
+}
+
 /*
  * Backprop baseline: gradients of the mean binary cross-entropy of the output
  * layer's theta through the output layer, the straight-through sampling and
- * the hidden layer's last step (see network.h). Overwrites the gradients left
- * by the goals.
+ * both recurrent steps of the hidden layer (see network.h). Overwrites the
+ * gradients left by the goals. Step 1 is reached through step 2's lateral
+ * input; to differentiate it, the hidden layer is put back into its step-1
+ * state (lateral input 0: forward_source recomputes x_L = b_L and theta with
+ * the kept F and C products) and the step-1 gradients are added.
  */
-static void backprop(im_network *net, int n, const uint8_t *labels)
+static int backprop(im_network *net, int n, const uint8_t *labels, im_error *err)
 {
     const double *theta = im_layer_theta(net->out); /* [n_cls][n] */
     double inv_n = 1.0 / n;
@@ -260,13 +273,15 @@ static void backprop(im_network *net, int n, const uint8_t *labels)
         }
     }
     im_layer_backward(net->out, net->dtheta_out, 0);
-    im_layer_input_grad(net->out, 0, net->dy_hid); /* dLoss/dY [n][hidden] */
-    /* straight-through: dY/dtheta := 2; to neuron-major [hidden][n] */
-    for (int t = 0; t < n; t++) {
-        const double *dy = net->dy_hid + (size_t)t * net->hidden;
-        for (int j = 0; j < net->hidden; j++) net->dtheta_hid[(size_t)j * n + t] = 2.0 * dy[j];
-    }
+    im_layer_input_grad(net->out, 0, net->dy_hid); /* dLoss/dY2 [n][hidden] */
+    straight_through(net->dy_hid, net->dtheta_hid, n, net->hidden);
     im_layer_backward(net->hid, net->dtheta_hid, 0);
+    im_layer_input_grad(net->hid, net->lat_src, net->dy_hid); /* dLoss/dY1 */
+    straight_through(net->dy_hid, net->dtheta_hid, n, net->hidden);
+    int rc = im_layer_forward_source(net->hid, net->lat_src, NULL, err);
+    if (rc) return rc;
+    im_layer_backward(net->hid, net->dtheta_hid, 1);
+    return 0;
 }
 
 int im_network_train_batch(im_network *net, int n, const double *x, const uint8_t *labels,
@@ -295,7 +310,7 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
         return im_error_set(err, IM_ENUMERIC, "network: non-finite goal (hidden %g, output %g)",
                             st->goal_hidden, st->goal_out);
     if (!update) return 0;
-    if (net->setup == IM_SETUP_BACKPROP) backprop(net, n, labels);
+    if (net->setup == IM_SETUP_BACKPROP && (rc = backprop(net, n, labels, err))) return rc;
     im_layer_step(net->hid);
     im_layer_step(net->out);
     return 0;

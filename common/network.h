@@ -36,10 +36,10 @@
  * logits float freely). The gradient reaches the hidden layer through the
  * sampling by the straight-through estimate of the mean, dY/dtheta := 2
  * (E[Y] = 2 theta - 1), and from there through the activation into the
- * hidden layer's F, C and L weights. It goes through the last recurrent step
- * only: step 1's outputs, the lateral input of step 2, are constants. Each
- * layer keeps its own Adam (lr/wd of the spec). The PID atoms of both layers
- * are still measured for the report.
+ * hidden layer's F, C and L weights, through both recurrent steps (step 1's
+ * samples reach the loss through step 2's lateral weights, with the same
+ * straight-through estimate). Each layer keeps its own Adam (lr/wd of the
+ * spec). The PID atoms of both layers are still measured for the report.
  *
  * Randomness: the weights come from the stream "init" of spec->seed (hidden
  * layer first, then output layer), the training samples from the stream

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static char program[4200], tmp_dir[4096], data_dir[4096], out_path[4300], err_path[4300];
+static const char *in_path; /* standard input of the next start(), NULL: inherited */
 static const char *dataset = "mnist10k";
 static int synthetic;
 
@@ -31,6 +32,7 @@ static pid_t start(char *const *argv)
     if (pid != 0) return pid;
     FILE *o = freopen(out_path, "w", stdout), *e = freopen(err_path, "w", stderr);
     if (!o || !e) _exit(127);
+    if (in_path && !freopen(in_path, "r", stdin)) _exit(127);
     execv(program, argv);
     _exit(127);
 }
@@ -130,6 +132,16 @@ static void test_spec_file(void)
     CHECK_STR(json_string_value(json_object_get(spec, "setup")), "bivariate-context");
     CHECK_INT(json_integer_value(json_object_get(spec, "seed")), 5);
     CHECK_INT(json_object_size(json_object_get(json_object_get(j, "atoms"), "hidden")), 5);
+    json_decref(j);
+
+    /* the same spec from standard input */
+    in_path = spec_path;
+    CHECK_INT(run(ARGS("-", "--data-dir", data_dir, "--json")), 0);
+    in_path = NULL;
+    j = json_loads(slurp(out_path), 0, NULL);
+    CHECK(j != NULL);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "spec"), "setup")),
+              "bivariate-context");
     json_decref(j);
 
     /* refused specs: exit 2 and a message naming the problem */

@@ -7,7 +7,7 @@
  *  1. Grouping. The samples are grouped into the occupied joint cells, and the
  *     joint cells into the occupied marginal cells of every proper source
  *     subset B (masks 1..6 for k = 3, 1..2 for k = 2); per group we keep the
- *     mass with T = +1 (qp), with T = -1 (qm) and in total (cnt). Joint cells
+ *     mass with T = +1 and with T = -1 (q, interleaved). Joint cells
  *     are keyed by their bins, a single source by its bin, a composite subset
  *     B = lo | hi by (group of lo, group of hi), so that its key range is
  *     bounded by numbers of groups, not of bins. Keys map to groups through a
@@ -17,13 +17,12 @@
  *
  *  2. Forward. With W the total mass and logs in base 2,
  *        I_sx(alpha) = H(T) + (1/W) sum_{cells s} sum_t p(s,t) [log u_alpha(s,t) - log v_alpha(s)]
- *     where u = sum_B coef_B qp/qm_B(s_B) and v = sum_B coef_B cnt_B(s_B) are the
- *     inclusion-exclusion sums of the antichain (coefficients of equal unions
- *     merged). u and v depend on s only through s_U, U the union of the
- *     antichain's collections, so the sum runs over the groups of U with the
- *     group's mass for p: {F}{C} over the (F, C) cells, {F} over the F bins,
- *     and only the antichains with U = all sources over the joint cells.
- *     Atoms Pi = M I, H_res = H(T) - I_sx(top). 0 log 0 = 0.
+ *     where u = sum_B coef_B q_B(s_B, t) are the inclusion-exclusion sums of
+ *     the antichain (coefficients of equal unions merged) and v = u(+) + u(-). u and v depend on s
+ * only through s_U, U the union of the antichain's collections, so the sum runs over the groups of
+ * U with the group's mass for p: {F}{C} over the (F, C) cells, {F} over the F bins, and only the
+ * antichains with U = all sources over the joint cells. Atoms Pi = M I, H_res = H(T) - I_sx(top). 0
+ * log 0 = 0.
  *
  *  3. Backward (section 4). c = M^T gamma, c_top -= gamma_res. Per cell,
  *        D(s) = sum_alpha c_alpha [log u(s,+) - log u(s,-)]
@@ -35,9 +34,9 @@
  *     s. dG/dtheta_j = D(s_j) / N; it is infinite where theta = 0 or 1 leaves
  *     a needed mass at 0.
  *
- * For unit sample weights (im_pid_neuron) every count and every v is an
- * integer, so their logs come from a table of log2(0..n_max); only the u's
- * need log2() calls (2 per antichain and group).
+ * For unit sample weights (im_pid_neuron) every v is a count, so its log
+ * comes from a table of log2(0..n_max); only the u's need log2() calls (2 per
+ * antichain and group).
  */
 #include "pid.h"
 
@@ -81,14 +80,14 @@ struct im_pid {
     int m[SUB_MAX];               /* number of groups in the current call */
     int32_t *gcell[SUB_MAX];      /* [n_max] group of B of each joint cell */
     int32_t *repc[SUB_MAX];       /* [n_max] first joint cell of each group */
-    double *cnt[SUB_MAX], *qp[SUB_MAX], *qm[SUB_MAX]; /* [n_max] mass per group */
-    double *dg[SUB_MAX];                              /* [n_max] D contribution per group */
-    int32_t *cell;                                    /* [n_max] joint cell of each sample */
-    uint16_t *cbin;                                   /* [k][n_max] bins of each joint cell */
-    uint64_t *slot;                                   /* [n_max] table slot of each group */
-    double *dcell;                                    /* [n_max] D per joint cell */
-    double *lg;                                       /* [n_max + 1] log2 of 0..n_max */
-    double *buf; /* [5 * CHUNK * IM_MAX_ANTICHAINS] u's, their logs, log v's */
+    double *q[SUB_MAX];           /* [n_max][2] mass per group with T = +1, T = -1 */
+    double *dg[SUB_MAX];          /* [n_max] D contribution per group */
+    int32_t *cell;                /* [n_max] joint cell of each sample */
+    uint16_t *cbin;               /* [k][n_max] bins of each joint cell */
+    uint64_t *slot;               /* [n_max] table slot of each group */
+    double *dcell;                /* [n_max] D per joint cell */
+    double *lg;                   /* [n_max + 1] log2 of 0..n_max */
+    double *buf;                  /* [5 * CHUNK * IM_MAX_ANTICHAINS] u's, their logs, log v's */
 };
 
 static int popcount(unsigned m)
@@ -218,9 +217,7 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
         alloc_table(w, B, range);
         w->gcell[B] = im_xmalloc_array(nm, sizeof(int32_t));
         w->repc[B] = im_xmalloc_array(nm, sizeof(int32_t));
-        w->cnt[B] = im_xmalloc_array(nm, sizeof(double));
-        w->qp[B] = im_xmalloc_array(nm, sizeof(double));
-        w->qm[B] = im_xmalloc_array(nm, sizeof(double));
+        w->q[B] = im_xmalloc_array(2 * nm, sizeof(double));
         w->dg[B] = im_xmalloc_array(nm, sizeof(double));
     }
     w->cell = im_xmalloc_array(nm, sizeof(int32_t));
@@ -243,9 +240,7 @@ void im_pid_free(im_pid **pw)
         free(w->hkey[B]);
         free(w->gcell[B]);
         free(w->repc[B]);
-        free(w->cnt[B]);
-        free(w->qp[B]);
-        free(w->qm[B]);
+        free(w->q[B]);
         free(w->dg[B]);
     }
     free(w->cell);
@@ -287,7 +282,7 @@ static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *
     const int B = w->full, k = w->k;
     int32_t *restrict tab = w->table[B], *restrict cell = w->cell;
     int32_t *restrict gc = w->gcell[B], *restrict rc = w->repc[B];
-    double *restrict cnt = w->cnt[B], *restrict qp = w->qp[B], *restrict qm = w->qm[B];
+    double *restrict q = w->q[B];
     double *restrict dg = w->dg[B];
     const uint16_t *b0 = bins, *b1 = bins + n, *b2 = k == 3 ? bins + 2 * (size_t)n : NULL;
     const uint64_t n1 = (uint64_t)w->bins[1], n2 = k == 3 ? (uint64_t)w->bins[2] : 1;
@@ -295,9 +290,7 @@ static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *
     /* Branch-free insertion: about half of the samples open a new cell, at
      * random, so a branch there would mispredict; the writes at index m are
      * overwritten by the next new group when the sample's group exists. */
-    memset(cnt, 0, (size_t)n * sizeof(double));
-    memset(qp, 0, (size_t)n * sizeof(double));
-    memset(qm, 0, (size_t)n * sizeof(double));
+    memset(q, 0, 2 * (size_t)n * sizeof(double));
     int m = 0;
     for (int j = 0; j < n; j++) {
         uint64_t key = ((uint64_t)b0[j] * n1 + b1[j]) * n2 + (b2 ? b2[j] : 0);
@@ -311,13 +304,11 @@ static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *
         m += fresh;
         cell[j] = g;
         if (tm) {
-            cnt[g] += tp[j] + tm[j];
-            qp[g] += tp[j];
-            qm[g] += tm[j];
+            q[2 * g] += tp[j];
+            q[2 * g + 1] += tm[j];
         } else {
-            cnt[g] += 1.0;
-            qp[g] += tp[j];
-            qm[g] += 1.0 - tp[j];
+            q[2 * g] += tp[j];
+            q[2 * g + 1] += 1.0 - tp[j];
         }
     }
     for (int g = 0; g < m; g++) {
@@ -333,9 +324,9 @@ static void group_cells(im_pid *w, int B)
 {
     const int F = w->full, mc = w->m[F];
     int32_t *restrict tab = w->table[B], *restrict gc = w->gcell[B], *restrict rc = w->repc[B];
-    double *restrict cnt = w->cnt[B], *restrict qp = w->qp[B], *restrict qm = w->qm[B];
+    double *restrict q = w->q[B];
     double *restrict dg = w->dg[B];
-    const double *ccnt = w->cnt[F], *cqp = w->qp[F], *cqm = w->qm[F];
+    const double *cq = w->q[F];
     const int single = popcount((unsigned)B) == 1;
     const uint16_t *cb =
         single ? w->cbin + (size_t)lowest_bit((unsigned)B) * (size_t)w->n_max : NULL;
@@ -343,9 +334,7 @@ static void group_cells(im_pid *w, int B)
     const int32_t *ghi = single ? NULL : w->gcell[w->hi[B]];
     const uint64_t mhi = single ? 0 : (uint64_t)w->m[w->hi[B]];
     /* branch-free insertion, as in group_samples */
-    memset(cnt, 0, (size_t)mc * sizeof(double));
-    memset(qp, 0, (size_t)mc * sizeof(double));
-    memset(qm, 0, (size_t)mc * sizeof(double));
+    memset(q, 0, 2 * (size_t)mc * sizeof(double));
     memset(dg, 0, (size_t)mc * sizeof(double));
     int m = 0;
     for (int c = 0; c < mc; c++) {
@@ -359,9 +348,8 @@ static void group_cells(im_pid *w, int B)
         rc[m] = c;
         m += fresh;
         gc[c] = g;
-        cnt[g] += ccnt[c];
-        qp[g] += cqp[c];
-        qm[g] += cqm[c];
+        q[2 * g] += cq[2 * c];
+        q[2 * g + 1] += cq[2 * c + 1];
     }
     for (int g = 0; g < m; g++) tab[w->slot[g]] = -1;
     w->m[B] = m;
@@ -387,7 +375,7 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
     const pid_plan *plan = w->plan[U];
     const uint8_t *subs = w->subof[U];
     const int32_t *rep = w->repc[U];
-    const double *qpu = w->qp[U], *qmu = w->qm[U];
+    const double *qu = w->q[U];
     double *restrict ub = w->buf, *restrict lb = w->buf + 2 * CHUNK * IM_MAX_ANTICHAINS;
     double *restrict lvb = w->buf + 4 * CHUNK * IM_MAX_ANTICHAINS;
     double cp[IM_MAX_ANTICHAINS], cr[IM_MAX_ANTICHAINS], accl[IM_MAX_ANTICHAINS] = {0};
@@ -400,30 +388,30 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
         /* u(+), u(-) interleaved in ub, log2 v in lvb: [gn][np] */
         for (int g = 0; g < gn; g++) {
             const int rc = rep[g0 + g];
-            double xp[SUB_MAX], xm[SUB_MAX], xc[SUB_MAX];
+            double x[SUB_MAX][2];
             for (int b = 0; b < ns; b++) {
                 const int B = subs[b];
                 const int32_t h = w->gcell[B][rc];
-                xp[B] = w->qp[B][h];
-                xm[B] = w->qm[B][h];
-                xc[B] = w->cnt[B][h];
+                x[B][0] = w->q[B][2 * h];
+                x[B][1] = w->q[B][2 * h + 1];
             }
             for (int i = 0; i < np; i++) {
                 const pid_plan *p = &plan[i];
-                double up = 0.0, um = 0.0, v = 0.0;
+                double up = 0.0, um = 0.0;
                 for (int t = 0; t < p->n_terms; t++) {
-                    up += p->coef[t] * xp[p->sub[t]];
-                    um += p->coef[t] * xm[p->sub[t]];
-                    v += p->coef[t] * xc[p->sub[t]];
+                    up += p->coef[t] * x[p->sub[t]][0];
+                    um += p->coef[t] * x[p->sub[t]][1];
                 }
                 ub[2 * (g * np + i)] = up;
                 ub[2 * (g * np + i) + 1] = um;
-                lvb[g * np + i] = weighted ? log2(v) : w->lg[(size_t)v];
+                /* v = up + um; with unit weights it is a count (rounding
+                 * error far below 1/2), so its log comes from the table */
+                lvb[g * np + i] = weighted ? log2(up + um) : w->lg[(int)(up + um + 0.5)];
             }
         }
         for (int q = 0; q < 2 * gn * np; q++) lb[q] = log2(ub[q]);
         for (int g = 0; g < gn; g++) {
-            const double pp = qpu[g0 + g], pm = qmu[g0 + g];
+            const double pp = qu[2 * (g0 + g)], pm = qu[2 * (g0 + g) + 1];
             for (int i = 0; i < np; i++) {
                 const int q = g * np + i;
                 accl[i] += xlx(pp, lb[2 * q]) + xlx(pm, lb[2 * q + 1]) - (pp + pm) * lvb[q];
@@ -431,7 +419,7 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
         }
         if (!c) continue;
         for (int g = 0; g < gn; g++) {
-            const double pp = qpu[g0 + g], pm = qmu[g0 + g];
+            const double pp = qu[2 * (g0 + g)], pm = qu[2 * (g0 + g) + 1];
             double direct = 0.0, dr[IM_MAX_ANTICHAINS];
             for (int i = 0; i < np; i++) {
                 const int q = g * np + i;
@@ -485,8 +473,8 @@ static int pid_eval(im_pid *w, int n, const uint16_t *bins, const double *tp, co
     /* P_T and H(T), from the groups of source F */
     double ptp = 0.0, ptm = 0.0;
     for (int g = 0; g < w->m[1]; g++) {
-        ptp += w->qp[1][g];
-        ptm += w->qm[1][g];
+        ptp += w->q[1][2 * g];
+        ptm += w->q[1][2 * g + 1];
     }
     const double wt = ptp + ptm;
     const double lptp = log2(ptp), lptm = log2(ptm);

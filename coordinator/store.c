@@ -130,6 +130,7 @@ enum {
     ST_EVENT_INSERT,
     ST_TRIAL_LIST,
     ST_TRIAL_PARAMS,
+    ST_LIST_PARAMS,
     ST_COUNTS,
     ST_BEST_OF_CAMPAIGN,
     ST_PROGRESS,
@@ -209,6 +210,10 @@ static const char *const statement_sql[ST_COUNT] = {
                       "test_acc, wall_s, label, worker, spec FROM trials "
                       "WHERE ?1 = 0 OR campaign_id = ?1 ORDER BY campaign_id, number",
     [ST_TRIAL_PARAMS] = "SELECT name, value FROM trial_params WHERE trial_id = ?1 ORDER BY name",
+    [ST_LIST_PARAMS] = "SELECT t.campaign_id, t.number, p.trial_id, p.name, p.value "
+                       "FROM trials AS t JOIN trial_params AS p ON p.trial_id = t.id "
+                       "WHERE ?1 = 0 OR t.campaign_id = ?1 "
+                       "ORDER BY t.campaign_id, t.number, p.name",
     [ST_COUNTS] = "SELECT status, count(*), max(number), max(point) FROM trials "
                   "WHERE campaign_id = ?1 GROUP BY status",
     [ST_BEST_OF_CAMPAIGN] = "SELECT id, val_acc FROM trials WHERE campaign_id = ?1 AND "
@@ -1081,25 +1086,43 @@ void store_trials_free(store_trial **arr, size_t n)
     *arr = NULL;
 }
 
-/* The params of one trial, sorted by name, into t->params. */
-static int trial_params(store *s, store_trial *t, im_error *err)
+/* Append a param to a trial read back. */
+static void trial_add_param(store_trial *t, size_t *cap, const char *name, double value)
 {
-    sqlite3_stmt *st = stmt(s, ST_TRIAL_PARAMS);
-    sqlite3_bind_int64(st, 1, t->id);
-    size_t cap = 0;
+    if (t->n_params == *cap) {
+        *cap = *cap ? 2 * *cap : 24;
+        t->params = im_xrealloc(t->params, *cap * sizeof *t->params);
+    }
+    store_param *p = &t->params[t->n_params++];
+    snprintf(p->name, sizeof p->name, "%s", name ? name : "");
+    p->value = value;
+}
+
+/* The params of the trials of a list in one pass: the join comes in the
+ * list's order (campaign, number; the unique index, no sort), so a merge
+ * walk attaches each row to its trial. One query instead of one per trial:
+ * this is the history load of a coordinator's start. */
+static int list_params(store *s, int64_t campaign_id, store_trial *list, size_t n, im_error *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_LIST_PARAMS);
+    sqlite3_bind_int64(st, 1, campaign_id);
+    size_t i = 0, cap = 0;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t->n_params == cap) {
-            cap = cap ? 2 * cap : 24;
-            t->params = im_xrealloc(t->params, cap * sizeof *t->params);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && i < n) {
+        int64_t c = sqlite3_column_int64(st, 0), id = sqlite3_column_int64(st, 2);
+        int number = sqlite3_column_int(st, 1);
+        while (i < n &&
+               (list[i].campaign_id < c || (list[i].campaign_id == c && list[i].number < number))) {
+            i++;
+            cap = 0;
         }
-        store_param *p = &t->params[t->n_params++];
-        col_copy(st, 0, p->name, sizeof p->name);
-        p->value = sqlite3_column_double(st, 1);
+        if (i < n && list[i].id == id)
+            trial_add_param(&list[i], &cap, (const char *)sqlite3_column_text(st, 3),
+                            sqlite3_column_double(st, 4));
     }
     int rc = 0;
-    if (step != SQLITE_DONE)
-        rc = db_error(s, step, err, "unable to read the params of trial %lld", (long long)t->id);
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_error(s, step, err, "unable to read trial params");
     sqlite3_reset(st);
     return rc;
 }
@@ -1145,9 +1168,7 @@ int store_trial_list(store *s, int64_t campaign_id, unsigned status_mask, int fl
     }
     if (rc == 0 && step != SQLITE_DONE) rc = db_error(s, step, err, "unable to list trials");
     sqlite3_reset(st);
-    /* params after the list statement is reset: one short indexed query each */
-    for (size_t i = 0; rc == 0 && (flags & STORE_WITH_PARAMS) && i < *n; i++)
-        rc = trial_params(s, &(*out)[i], err);
+    if (rc == 0 && (flags & STORE_WITH_PARAMS)) rc = list_params(s, campaign_id, *out, *n, err);
     if (rc) store_trials_free(out, *n), *n = 0;
     return rc;
 }

@@ -5,13 +5,15 @@
  * 24 atoms and the result (about 56 rows). Measured with one transaction per
  * trial and with several trials per transaction (the coordinator groups one
  * pass of its loop), with synchronous=NORMAL (the default) and FULL.
- * The broker's target is >= 2,000 completed trials/s.
+ * The broker's target is >= 2,000 completed trials/s. Then the reads of
+ * resume and of the client verbs, and the views, on 10,000 completed trials.
  *
  *   bench_store [trials] [dir]      defaults: 5000 trials, the current directory
  */
 #include "store.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +74,9 @@ static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
     return store_trial_finish(s, id, attempt, &r, err);
 }
 
-/* Record n trials, `batch` per transaction; returns trials per second or -1. */
-static double run(const char *dir, int n, int batch, store_sync sync)
+/* Record n trials, `batch` per transaction; returns trials per second or -1.
+ * With keep set, the database stays for the read measurements. */
+static double run(const char *dir, int n, int batch, store_sync sync, int keep)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/bench_store.db", dir);
@@ -108,8 +111,78 @@ static double run(const char *dir, int n, int batch, store_sync sync)
     }
     double dt = now_s() - t0;
     store_close(&s);
-    remove_db(path);
+    if (!keep) remove_db(path);
     return n / dt;
+}
+
+/* Seconds of one read query of the client verbs or of resume. */
+static double time_json(store *s, json_t *(*query)(store *, int64_t, im_error *), int64_t id)
+{
+    im_error err = {0};
+    double t0 = now_s();
+    json_t *j = query(s, id, &err);
+    double dt = now_s() - t0;
+    if (!j) fprintf(stderr, "bench_store: %s\n", err.msg);
+    json_decref(j);
+    return dt;
+}
+
+static json_t *best10(store *s, int64_t id, im_error *err)
+{
+    return store_best_json(s, id, 10, err);
+}
+
+/* Seconds to run a view query to its end with a plain connection. */
+static double time_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    double t0 = now_s();
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_store: %s\n", sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NAN;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return now_s() - t0;
+}
+
+/* The reads on the database of n completed trials that run() kept. */
+static int reads(const char *dir, int n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bench_store.db", dir);
+    store *s = NULL;
+    im_error err = {0};
+    if (store_open(&s, path, NULL, &err)) {
+        fprintf(stderr, "bench_store: %s\n", err.msg);
+        return 1;
+    }
+    printf("reads on %d completed trials (milliseconds):\n", n);
+    store_trial *t = NULL;
+    size_t nt = 0;
+    double t0 = now_s();
+    int rc = store_trial_list(s, 1, STORE_MASK(STORE_TRIAL_DONE), STORE_WITH_PARAMS, &t, &nt, &err);
+    printf("  resume: history with params   %8.1f\n", 1e3 * (now_s() - t0));
+    store_trials_free(&t, nt);
+    if (rc) fprintf(stderr, "bench_store: %s\n", err.msg);
+    printf("  status (store_progress_json)  %8.1f\n", 1e3 * time_json(s, store_progress_json, 1));
+    printf("  best 10 (store_best_json)     %8.1f\n", 1e3 * time_json(s, best10, 1));
+    printf("  ls trials (store_trials_json) %8.1f\n", 1e3 * time_json(s, store_trials_json, 1));
+    printf("  export (store_export_json)    %8.1f\n", 1e3 * time_json(s, store_export_json, 1));
+    store_close(&s);
+    printf("  view best_trials, top 10      %8.1f\n",
+           1e3 * time_sql(path, "SELECT * FROM best_trials WHERE rank <= 10"));
+    printf("  view trial_gamma_wide, all    %8.1f\n",
+           1e3 * time_sql(path, "SELECT * FROM trial_gamma_wide"));
+    printf("  view campaign_progress        %8.1f\n",
+           1e3 * time_sql(path, "SELECT * FROM campaign_progress"));
+    remove_db(path);
+    return rc != 0;
 }
 
 int main(int argc, char **argv)
@@ -135,7 +208,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         /* FULL with one trial per transaction is fsync-bound: fewer trials */
         int m = cases[i].sync == STORE_SYNC_FULL && cases[i].batch == 1 && n > 1000 ? 1000 : n;
-        double rate = run(dir, m, cases[i].batch, cases[i].sync);
+        double rate = run(dir, m, cases[i].batch, cases[i].sync, 0);
         if (rate < 0) {
             status = 1;
             continue;
@@ -143,5 +216,8 @@ int main(int argc, char **argv)
         printf("  synchronous=%-6s %3d trial(s)/transaction: %9.0f trials/s (%d trials)\n",
                cases[i].name, cases[i].batch, rate, m);
     }
+    /* a database of 10,000 completed trials (or n, if larger) for the reads */
+    int nr = n > 10000 ? n : 10000;
+    if (run(dir, nr, 256, STORE_SYNC_NORMAL, 1) < 0 || reads(dir, nr)) status = 1;
     return status;
 }

@@ -560,6 +560,28 @@ static void test_writes_attempts_and_errors(store *s)
     CHECK_NEAR(cnt.best_val_acc, 0.875, 0);
     CHECK_INT(store_campaign_counts(s, 999, &cnt, &e), IM_ENOTFOUND);
 
+    /* params of a list: a trial without any between trials with 19 */
+    store_trial_new bare = {.campaign_id = c, .number = 9, .point = 9, .spec_json = "{}"};
+    int64_t bare_id = 0;
+    CHECK(store_trial_insert(s, &bare, &bare_id, &e) == 0);
+    add_trial(s, c, 10, 10, 11, NULL, 1.1, "f_c");
+    CHECK(store_trial_list(s, c, 0, STORE_WITH_PARAMS, &list, &n, &e) == 0);
+    CHECK_INT(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].id == bare_id) {
+            CHECK_INT(list[i].n_params, 0);
+            CHECK(list[i].params == NULL);
+            continue;
+        }
+        CHECK_INT(list[i].n_params, 19);
+        if (list[i].n_params != 19) continue;
+        /* sorted by name: "c" (index 8 of the canonical order) first, "l_fc" last */
+        CHECK_STR(list[i].params[0].name, "c");
+        CHECK_NEAR(list[i].params[0].value, 0.1 * (list[i].number + 1) + 0.08, 1e-12);
+        CHECK_STR(list[i].params[18].name, "l_fc");
+    }
+    store_trials_free(&list, n);
+
     /* workers and events */
     store_worker_info w = {"wx", "hostx", 42, 2, "builtin"};
     CHECK(store_worker_seen(s, &w, &e) == 0);

@@ -373,6 +373,9 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
 {
     const int np = w->n_plan[U], ns = w->n_subof[U], mu = w->m[U];
     const pid_plan *plan = w->plan[U];
+    int self = -1; /* the plan of the antichain {U} */
+    for (int i = 0; i < np; i++)
+        if (plan[i].n_terms == 1 && plan[i].sub[0] == U) self = i;
     const uint8_t *subs = w->subof[U];
     const int32_t *rep = w->repc[U];
     const double *qu = w->q[U];
@@ -424,13 +427,14 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
             for (int i = 0; i < np; i++) {
                 const int q = g * np + i;
                 dr[i] = 0.0;
-                if (cp[i] != 0.0) {
-                    direct += cp[i] * (lb[2 * q] - lb[2 * q + 1]);
-                    const double up = ub[2 * q], um = ub[2 * q + 1];
-                    /* pp/up - pm/um with one division */
-                    dr[i] = cr[i] * (pp > 0.0 && pm > 0.0
-                                         ? (pp * um - pm * up) / (up * um)
-                                         : (pp > 0.0 ? pp / up : 0.0) - (pm > 0.0 ? pm / um : 0.0));
+                if (cp[i] == 0.0) continue;
+                direct += cp[i] * (lb[2 * q] - lb[2 * q + 1]);
+                const double up = ub[2 * q], um = ub[2 * q + 1];
+                if (pp > 0.0 && pm > 0.0) {
+                    /* pp/up - pm/um with one division; 0 for {U} itself (u = p) */
+                    if (i != self) dr[i] = cr[i] * (pp * um - pm * up) / (up * um);
+                } else {
+                    dr[i] = cr[i] * ((pp > 0.0 ? pp / up : 0.0) - (pm > 0.0 ? pm / um : 0.0));
                 }
             }
             w->dg[U][g0 + g] += direct;
@@ -536,10 +540,13 @@ int im_pid_neuron(im_pid *w, int n, const uint16_t *bins, const double *theta, c
                         "pid: sample %d: bin %d of source %d out of range (%d bins)", j, b[j], i,
                         w->bins[i]);
     }
-    for (int j = 0; j < n; j++)
-        if (!(theta[j] >= 0.0 && theta[j] <= 1.0))
-            return im_error_set(err, IM_ERANGE, "pid: sample %d: theta %g outside [0, 1]", j,
-                                theta[j]);
+    int bad_theta = 0; /* a flag first: this loop vectorises, the search below does not */
+    for (int j = 0; j < n; j++) bad_theta |= !(theta[j] >= 0.0 && theta[j] <= 1.0);
+    if (bad_theta)
+        for (int j = 0; j < n; j++)
+            if (!(theta[j] >= 0.0 && theta[j] <= 1.0))
+                return im_error_set(err, IM_ERANGE, "pid: sample %d: theta %g outside [0, 1]", j,
+                                    theta[j]);
     int rc = pid_eval(w, n, bins, theta, NULL, gamma, terms, goal, dtheta != NULL, err);
     if (rc != 0 || !dtheta) return rc;
     const int32_t *cell = w->cell;

@@ -310,10 +310,15 @@ static void print_status(const json_t *c)
     } else {
         printf("  best:    none yet\n");
     }
-    double rate = num(c, "trials_per_hour");
-    printf("  rate:    %s trials/hour", fmt_num(b3, sizeof b3, rate, 1));
-    if (campaign_active(c))
-        printf(", about %s left\n", fmt_duration(b1, sizeof b1, num(c, "eta_s")));
+    double rate = num(c, "trials_per_hour"), eta = num(c, "eta_s");
+    if (isnan(rate))
+        printf("  rate:    not known yet");
+    else
+        printf("  rate:    %s trials/hour", fmt_num(b3, sizeof b3, rate, 1));
+    if (campaign_active(c) && !isnan(eta))
+        printf(", about %s left\n", fmt_duration(b1, sizeof b1, eta));
+    else if (campaign_active(c))
+        printf(", time left not known yet\n");
     else
         printf("\n");
 }
@@ -567,7 +572,7 @@ static void csv_value(FILE *f, const json_t *v)
     if (json_is_integer(v))
         fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     else if (json_is_real(v))
-        fprintf(f, "%.17g", json_real_value(v));
+        fprintf(f, "%.12g", json_real_value(v));
     else if (json_is_string(v))
         csv_string(f, json_string_value(v));
     /* null and anything else: an empty field */

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The verbs of the infomorph command against a real coordinator and worker:
+# submit (and refusals with exit status 2 naming the field), ls, status
+# (also --watch until the campaign ends), best, trials, export csv and json
+# (parsed back), cancel, workers, --help on every verb, and a clear error
+# with exit status 1 when no coordinator answers.
+# Usage: it_cli.sh COORDINATOR WORKER CLI
+source "$(dirname "$0")/lib.sh"
+it_init "$@"
+
+# run_cli EXPECTED_STATUS NAME ARGS...: run the command, keep its output in
+# $T/NAME.out and .err, check the exit status.
+run_cli() {
+    local want=$1 name=$2 rc=0
+    shift 2
+    "$CLI" "$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
+    [ "$rc" = "$want" ] || fail "infomorph $*: exit status $rc, expected $want: $(cat "$T/$name.err")"
+    it_log "ok: infomorph $* -> $rc"
+}
+has() { grep -q -- "$2" "$T/$1" || fail "$1 lacks '$2': $(head -c 2000 "$T/$1")"; }
+
+pick_endpoints
+# no coordinator yet: a clear error, status 1
+run_cli 1 down ls
+has down.err "no coordinator answering at $CEND"
+has down.err "is infomorph-coordinator running"
+
+for verb in submit status ls best trials cancel export workers; do
+    run_cli 0 "help-$verb" "$verb" --help
+    has "help-$verb.out" "usage: infomorph $verb"
+done
+run_cli 2 usage-best best
+run_cli 2 usage-export export some --format xml
+run_cli 2 usage-option ls --frobnicate
+
+start_coordinator --lease 30
+start_worker w1
+
+# refusals: not JSON, a bad value, an unknown key
+printf '{"name": "x", ' >"$T/notjson.json"
+run_cli 2 bad-json submit "$T/notjson.json"
+has bad-json.err "notjson.json"
+printf '{"name": "bad-budget", "kind": "search", "budget": 0}' >"$T/bad1.json"
+run_cli 2 bad-budget submit "$T/bad1.json"
+has bad-budget.err "budget"
+printf '{"name": "bad-key", "kind": "search", "budget": 2, "budgett": 3}' >"$T/bad2.json"
+run_cli 2 bad-key submit "$T/bad2.json"
+has bad-key.err "budgett"
+run_cli 1 missing-file submit "$T/no-such-file.json"
+expect_eq "campaigns after the refusals" 0 "$(sql "SELECT count(*) FROM campaigns")"
+
+BUDGET=4
+write_campaign "$T/c.json" it-cli $BUDGET
+run_cli 0 submit submit "$T/c.json"
+has submit.out "it-cli"
+run_cli 2 submit-again submit "$T/c.json"   # the name is taken
+
+run_cli 0 ls ls
+has ls.out "it-cli"
+run_cli 0 watch status it-cli --watch 0.5
+has watch.out "campaign it-cli"
+has watch.out "$BUDGET done"
+campaign_is it-cli done || fail "status --watch returned before the campaign ended"
+run_cli 0 status status it-cli
+has status.out "best:"
+has status.out "rate:"
+run_cli 0 status-all status
+has status-all.out "it-cli"
+
+run_cli 0 best best it-cli -n 3
+has best.out "RANK"
+has best.out "f_c"
+expect_eq "rows of best -n 3" 3 "$(($(wc -l <"$T/best.out") - 1))"
+BEST_DB=$(sql "SELECT id FROM trials WHERE status = 'done' ORDER BY val_acc DESC, id LIMIT 1")
+BEST_VAL=$(sql "SELECT max(val_acc) FROM trials")
+BEST_CLI=$(awk 'NR == 2 {print $3}' "$T/best.out")
+awk -v a="$BEST_CLI" -v b="$BEST_VAL" 'BEGIN { exit !(a - b < 1e-4 && b - a < 1e-4) }' ||
+    fail "best val $BEST_CLI, database $BEST_VAL"
+awk 'NR > 1 { if (NR > 2 && $3 > prev + 1e-12) exit 1; prev = $3 }' "$T/best.out" ||
+    fail "best is not sorted by val: $(cat "$T/best.out")"
+it_log "ok: best trial $BEST_DB val $BEST_CLI"
+
+run_cli 0 trials trials it-cli
+expect_eq "rows of trials" $BUDGET "$(grep -c ' done ' "$T/trials.out")"
+
+run_cli 0 csv export it-cli --format csv -o "$T/x.csv"
+expect_eq "csv lines" $((BUDGET + 1)) "$(wc -l <"$T/x.csv")"
+head -1 "$T/x.csv" | grep -q '^trial,number,status,seed,val_acc,test_acc,wall_s' || fail "csv header: $(head -1 "$T/x.csv")"
+head -1 "$T/x.csv" | grep -q ',f_c,' || fail "csv header lacks the gamma columns"
+expect_eq "csv fields per line (all equal)" 1 "$(awk -F, '{print NF}' "$T/x.csv" | sort -u | wc -l)"
+# the csv loads into SQLite and agrees with the database
+CSVSUM=$(sqlite3 :memory: -cmd ".mode csv" -cmd ".import $T/x.csv x" "SELECT count(*), round(sum(val_acc), 6) FROM x WHERE status = 'done'")
+expect_eq "csv rows and val_acc sum" "$BUDGET,$(sql "SELECT round(sum(val_acc), 6) FROM trials")" "$CSVSUM"
+
+run_cli 0 json export it-cli --format json -o "$T/x.json"
+J="readfile('$T/x.json')"
+expect_eq "json is valid" 1 "$(sqlite3 :memory: "SELECT json_valid($J)")"
+expect_eq "json trials" $BUDGET "$(sqlite3 :memory: "SELECT json_array_length($J, '\$.trials')")"
+expect_eq "json campaign name" it-cli "$(sqlite3 :memory: "SELECT json_extract($J, '\$.campaign.name')")"
+expect_eq "json epochs of the first trial" 2 "$(sqlite3 :memory: "SELECT json_array_length($J, '\$.trials[0].epochs')")"
+expect_ge "json hidden atoms of the first trial" 5 \
+    "$(sqlite3 :memory: "SELECT count(*) FROM json_each(json_extract($J, '\$.trials[0].atoms.hidden'))")"
+run_cli 0 json-stdout export it-cli --format json
+has json-stdout.out '"trials"'
+
+run_cli 0 workers workers
+has workers.out "w1"
+run_cli 1 unknown best no-such-campaign
+has unknown.err "no-such-campaign"
+
+# cancel: a big campaign, cancelled at once
+write_campaign "$T/big.json" it-cancel 500
+run_cli 0 submit-big submit "$T/big.json"
+run_cli 0 cancel cancel it-cancel
+has cancel.out "it-cancel"
+wait_for 20 "the campaign is cancelled" campaign_is it-cancel cancelled
+settled() {
+    [ "$(sql "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id WHERE c.name = 'it-cancel' AND t.status IN ('queued', 'running')")" = 0 ]
+}
+wait_for 20 "no trial of the cancelled campaign is queued or running" settled
+N=$(sql "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id WHERE c.name = 'it-cancel' AND t.status = 'done'")
+[ "$N" -lt 500 ] || fail "the cancelled campaign ran all its trials"
+it_log "ok: $N of 500 trials ran before the cancel"
+run_cli 1 cancel-again cancel it-cancel
+echo "PASS"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# kill -9 of the coordinator in the middle of a campaign, then a restart on
+# the same database: the workers reconnect (keeping any finished result until
+# it is acknowledged), the campaign completes, and every trial is there
+# exactly once, done, with one curve and one set of gamma rows.
+# Usage: it_coordinator_kill.sh COORDINATOR WORKER CLI
+source "$(dirname "$0")/lib.sh"
+it_init "$@"
+
+BUDGET=6
+TRAIN='{"dataset": "mnist10k", "hidden": 8, "epochs": 3, "train_limit": 1000, "eval_limit": 300, "batch": 256}'
+start_coordinator --lease 6
+start_worker wa
+start_worker wb
+write_campaign "$T/c.json" it-coordinator-kill $BUDGET "$TRAIN"
+"$CLI" submit "$T/c.json" >/dev/null || fail "submit refused"
+
+some_done_some_running() {
+    [ "$(sql "SELECT sum(status = 'done') >= 1 AND sum(status = 'running') >= 1 FROM trials")" = 1 ]
+}
+wait_for 60 "a trial is done and another running" some_done_some_running
+it_log "killing the coordinator (pid $COORD_PID): $(sql "SELECT group_concat(status) FROM trials")"
+kill -9 "$COORD_PID"
+wait "$COORD_PID" 2>/dev/null || true
+sleep 1
+"$CLI" ls >/dev/null 2>&1 && fail "the killed coordinator still answers"
+start_coordinator --lease 6
+
+wait_for 120 "the campaign is done after the restart" campaign_is it-coordinator-kill done
+
+expect_eq "trials" $BUDGET "$(sql "SELECT count(*) FROM trials")"
+expect_eq "trials done" $BUDGET "$(sql "SELECT count(*) FROM trials WHERE status = 'done'")"
+expect_eq "distinct trial numbers 0..$((BUDGET - 1))" "$BUDGET|0|$((BUDGET - 1))" \
+    "$(sql "SELECT count(DISTINCT number), min(number), max(number) FROM trials")"
+expect_eq "one done attempt per trial" $BUDGET \
+    "$(sql "SELECT count(DISTINCT trial_id) FROM trial_attempts WHERE status = 'done'")"
+expect_eq "done attempts" $BUDGET "$(sql "SELECT count(*) FROM trial_attempts WHERE status = 'done'")"
+expect_eq "curve rows (epochs 0..3 per trial)" $((BUDGET * 4)) "$(sql "SELECT count(*) FROM trial_epochs")"
+expect_eq "gamma rows (19 per trial)" $((BUDGET * 19)) "$(sql "SELECT count(*) FROM trial_params")"
+expect_eq "trials with atoms" $BUDGET "$(sql "SELECT count(DISTINCT trial_id) FROM trial_atoms")"
+echo "PASS"

@@ -16,13 +16,14 @@
  *     open-addressing hash table with the same reset.
  *
  *  2. Forward. With W the total mass and logs in base 2,
- *        I_sx(alpha) = H(T) + (1/W) sum_{cells s} sum_t p(s,t) [log u_alpha(s,t) - log v_alpha(s)]
- *     where u = sum_B coef_B q_B(s_B, t) are the inclusion-exclusion sums of
- *     the antichain (coefficients of equal unions merged) and v = u(+) + u(-). u and v depend on s
- * only through s_U, U the union of the antichain's collections, so the sum runs over the groups of
- * U with the group's mass for p: {F}{C} over the (F, C) cells, {F} over the F bins, and only the
- * antichains with U = all sources over the joint cells. Atoms Pi = M I, H_res = H(T) - I_sx(top). 0
- * log 0 = 0.
+ *        I_sx(alpha) = H(T) + (1/W) sum_s sum_t p(s,t) [log u(s,t) - log v(s)]
+ *     where u = sum_B coef_B q_B(s_B, t) is the inclusion-exclusion sum of
+ *     the antichain (coefficients of equal unions merged) and v = u(+) + u(-).
+ *     u and v depend on s only through s_U, U the union of the antichain's
+ *     collections, so the sum runs over the groups of U with the group's mass
+ *     for p: {F}{C} over the (F, C) cells, {F} over the F bins, and only the
+ *     antichains with U = all sources over the joint cells.
+ *     Atoms Pi = M I, H_res = H(T) - I_sx(top), 0 log 0 = 0.
  *
  *  3. Backward (section 4). c = M^T gamma, c_top -= gamma_res. Per cell,
  *        D(s) = sum_alpha c_alpha [log u(s,+) - log u(s,-)]
@@ -36,7 +37,12 @@
  *
  * For unit sample weights (im_pid_neuron) every v is a count, so its log
  * comes from a table of log2(0..n_max); only the u's need log2() calls (2 per
- * antichain and group).
+ * antichain and group), and they dominate the cost.
+ *
+ * Workload: the hidden layer of the paper (k = 3, 20 bins, batch 1024) has a
+ * few hundred occupied joint cells per neuron; a neuron then takes about
+ * 0.1 ms with the gradient (tests/bench/bench_pid.c). Workspace memory is
+ * O(n_max) plus the direct tables (at most 4 MiB each).
  */
 #include "pid.h"
 
@@ -62,8 +68,9 @@ struct im_pid {
     int k, full, n_max; /* full = the mask of all sources */
     int bins[IM_MAX_SOURCES];
 
-    /* the antichains by union U, and the same terms transposed: for a
-     * submask B of U, the plans (tr_plan) that have a term on B (tr_coef) */
+    /* the antichains by the union U of their collections ("plans" of U), and
+     * the same terms transposed: for a submask B of U, the plans (tr_plan)
+     * that have a term on B, with its coefficient (tr_coef) */
     int n_plan[SUB_MAX];
     pid_plan plan[SUB_MAX][IM_MAX_ANTICHAINS];
     int n_subof[SUB_MAX];
@@ -87,7 +94,7 @@ struct im_pid {
     uint64_t *slot;               /* [n_max] table slot of each group */
     double *dcell;                /* [n_max] D per joint cell */
     double *lg;                   /* [n_max + 1] log2 of 0..n_max */
-    double *buf;                  /* [5 * CHUNK * IM_MAX_ANTICHAINS] u's, their logs, log v's */
+    double *buf; /* [5][CHUNK][IM_MAX_ANTICHAINS]: u(+-), their logs, log v (eval_union) */
 };
 
 static int popcount(unsigned m)

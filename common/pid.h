@@ -42,7 +42,8 @@ const im_lattice *im_pid_lattice(const im_pid *w);
  * Outputs (each may be NULL):
  *   terms  [n_terms] the atoms Pi in canonical order, then H_res (bits)
  *   goal   G = gamma . terms (bits)
- *   dtheta [n]     dG/dtheta_j for every sample (needs gamma)
+ *   dtheta [n]     dG/dtheta_j for every sample (needs gamma); infinite where a theta of
+ *                  exactly 0 or 1 leaves a probability the goal takes the log of at 0
  * Returns 0, or IM_ERANGE for a bin index out of range / theta outside [0, 1],
  * or IM_EINVAL for n out of range; err gets the detail.
  */

@@ -396,7 +396,7 @@ static void test_newer_and_foreign_refused(void)
     CHECK_INT(store_open(&s, "", NULL, &e), IM_EINVAL);
 }
 
-static void test_writes_attempts_and_errors(store *s)
+static void test_writes_attempts_and_errors(store *s, const char *store_path)
 {
     im_error e = {0};
     int64_t c = add_campaign(s, "api", "search", 3, 1);
@@ -581,6 +581,18 @@ static void test_writes_attempts_and_errors(store *s)
         CHECK_STR(list[i].params[18].name, "l_fc");
     }
     store_trials_free(&list, n);
+
+    /* WAL: a person reading in the middle of a transaction does not block the
+     * writer, and keeps seeing the snapshot the read started from */
+    sqlite3 *rd = reader(store_path);
+    CHECK(exec(rd, "BEGIN") == SQLITE_OK);
+    long long before = q_int(rd, "SELECT count(*) FROM trials");
+    CHECK(before > 0);
+    add_trial(s, c, 11, 11, 12, NULL, 0.1, NULL);
+    CHECK_INT(q_int(rd, "SELECT count(*) FROM trials"), before);
+    CHECK(exec(rd, "COMMIT") == SQLITE_OK);
+    CHECK_INT(q_int(rd, "SELECT count(*) FROM trials"), before + 1);
+    sqlite3_close(rd);
 
     /* workers and events */
     store_worker_info w = {"wx", "hostx", 42, 2, "builtin"};
@@ -1005,7 +1017,7 @@ int main(void)
     store *s = NULL;
     im_error e = {0};
     CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
-    if (s) test_writes_attempts_and_errors(s);
+    if (s) test_writes_attempts_and_errors(s, path);
     store_close(&s);
 
     db_path(path, sizeof path, "views.db");

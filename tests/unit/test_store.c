@@ -340,6 +340,26 @@ static void test_upgrade_from_each_version(void)
             CHECK_NEAR(q_real(db, "SELECT f_c FROM trial_gamma_wide WHERE trial = 1"), 1.0, 0);
         sqlite3_close(db);
     }
+    /* a migration that fails is rolled back whole: the file stays at the last
+     * version that applied (here 0002 meets a table named like its first view) */
+    char path_fail[400];
+    db_path(path_fail, sizeof path_fail, "fail.db");
+    remove_db(path_fail);
+    im_error ef = {0};
+    CHECK(store__create_at_version(path_fail, 1, &ef) == 0);
+    sqlite3 *w = writer(path_fail);
+    CHECK(exec(w, "CREATE TABLE best_trials (x)") == SQLITE_OK);
+    sqlite3_close(w);
+    store *sf = NULL;
+    CHECK_INT(store_open(&sf, path_fail, NULL, &ef), IM_EDB);
+    CHECK(sf == NULL);
+    CHECK_CONTAINS(ef.msg, "to schema version 2 (0002_views.sql)");
+    CHECK_CONTAINS(ef.msg, "best_trials");
+    w = reader(path_fail);
+    CHECK_INT(q_int(w, "PRAGMA user_version"), 1);
+    CHECK_INT(q_int(w, "SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), 0);
+    sqlite3_close(w);
+
     /* an out-of-range version for the helper */
     im_error e = {0};
     char path[400];
@@ -1025,8 +1045,9 @@ int main(void)
     test_readme_queries(path);
 
     /* clean up the temporary directory */
-    const char *names[] = {"fresh.db", "v0.db",   "v1.db",  "v2.db",    "v3.db",         "newer.db",
-                           "other.db", "text.db", "api.db", "views.db", "bad-version.db"};
+    const char *names[] = {"fresh.db", "v0.db",    "v1.db",          "v2.db",
+                           "v3.db",    "newer.db", "other.db",       "text.db",
+                           "api.db",   "views.db", "bad-version.db", "fail.db"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         db_path(path, sizeof path, names[i]);
         remove_db(path);

@@ -136,9 +136,10 @@ enum {
     ST_PROGRESS,
     ST_BEST,
     ST_TRIALS_OF_CAMPAIGN,
-    ST_EPOCHS_OF_TRIAL,
-    ST_ATOMS_OF_TRIAL,
-    ST_ATTEMPTS_OF_TRIAL,
+    ST_GAMMA_OF_CAMPAIGN,
+    ST_EPOCHS_OF_CAMPAIGN,
+    ST_ATOMS_OF_CAMPAIGN,
+    ST_ATTEMPTS_OF_CAMPAIGN,
     ST_WORKERS,
     ST_COUNT
 };
@@ -232,12 +233,23 @@ static const char *const statement_sql[ST_COUNT] = {
                 "AND (?1 = 0 OR t.campaign_id = ?1) ORDER BY rank LIMIT ?2",
     [ST_TRIALS_OF_CAMPAIGN] =
         "SELECT " TRIAL_JSON_COLS " FROM trials WHERE campaign_id = ?1 ORDER BY number",
-    [ST_EPOCHS_OF_TRIAL] = "SELECT epoch, train_acc, val_acc, test_acc, goal_hidden, goal_out, "
-                           "seconds FROM trial_epochs WHERE trial_id = ?1 ORDER BY epoch",
-    [ST_ATOMS_OF_TRIAL] =
-        "SELECT layer, name, value FROM trial_atoms WHERE trial_id = ?1 ORDER BY layer, name",
-    [ST_ATTEMPTS_OF_TRIAL] = "SELECT attempt, worker, status, started_at, ended_at, error "
-                             "FROM trial_attempts WHERE trial_id = ?1 ORDER BY attempt",
+    /* per campaign, in trial number order like ST_TRIALS_OF_CAMPAIGN (the
+     * unique index, no sort): number, trial id, then the data */
+    [ST_GAMMA_OF_CAMPAIGN] = "SELECT t.number, p.trial_id, p.name, p.value FROM trials AS t "
+                             "JOIN trial_params AS p ON p.trial_id = t.id "
+                             "WHERE t.campaign_id = ?1 ORDER BY t.number, p.name",
+    [ST_EPOCHS_OF_CAMPAIGN] =
+        "SELECT t.number, e.trial_id, e.epoch, e.train_acc, e.val_acc, e.test_acc, "
+        "e.goal_hidden, e.goal_out, e.seconds FROM trials AS t "
+        "JOIN trial_epochs AS e ON e.trial_id = t.id "
+        "WHERE t.campaign_id = ?1 ORDER BY t.number, e.epoch",
+    [ST_ATOMS_OF_CAMPAIGN] = "SELECT t.number, a.trial_id, a.layer, a.name, a.value "
+                             "FROM trials AS t JOIN trial_atoms AS a ON a.trial_id = t.id "
+                             "WHERE t.campaign_id = ?1 ORDER BY t.number, a.layer, a.name",
+    [ST_ATTEMPTS_OF_CAMPAIGN] =
+        "SELECT t.number, a.trial_id, a.attempt, a.worker, a.status, a.started_at, a.ended_at, "
+        "a.error FROM trials AS t JOIN trial_attempts AS a ON a.trial_id = t.id "
+        "WHERE t.campaign_id = ?1 ORDER BY t.number, a.attempt",
     [ST_WORKERS] = "SELECT name, host, pid, threads, backends, first_seen, last_seen, status, "
                    "trials_done FROM workers ORDER BY name",
 };
@@ -1292,43 +1304,71 @@ static json_t *col_json(sqlite3_stmt *st, int i)
     }
 }
 
-/* The first n columns of the current row as an object keyed by column name. */
-static json_t *row_json(sqlite3_stmt *st, int n)
+/* Columns from..to-1 of the current row as an object keyed by column name. */
+static json_t *row_json_range(sqlite3_stmt *st, int from, int to)
 {
     json_t *o = json_object();
-    for (int i = 0; i < n; i++) json_object_set_new(o, sqlite3_column_name(st, i), col_json(st, i));
+    for (int i = from; i < to; i++)
+        json_object_set_new(o, sqlite3_column_name(st, i), col_json(st, i));
     return o;
 }
 
-/* Run a per-trial query (bound to trial_id) and collect its rows as an array
- * of objects, or as {first column: {second: third}} when nested is set. */
-static int trial_rows_json(store *s, int which, int64_t trial_id, int nested, json_t **out,
-                           im_error *err)
+static json_t *row_json(sqlite3_stmt *st, int n)
 {
+    return row_json_range(st, 0, n);
+}
+
+enum {
+    MERGE_ARRAY, /* key: [{data columns}, ...] */
+    MERGE_MAP,   /* key: {col 2: col 3} */
+    MERGE_MAP2   /* key: {col 2: {col 3: col 4}} */
+};
+
+/* Attach the rows of a per-campaign join (columns: trial number, trial id,
+ * data; ordered by number) to the objects of arr (ordered by "number", with
+ * "trial" the id) under key, in one merge walk: one query for the whole
+ * campaign instead of one per trial. Every object gets key, empty if it has
+ * no rows. Returns 0 or IM_EDB. */
+static int merge_json(store *s, int which, int64_t campaign_id, json_t *arr, const char *key,
+                      int mode, im_error *err)
+{
+    size_t n = json_array_size(arr), i = 0;
+    for (size_t k = 0; k < n; k++)
+        json_object_set_new(json_array_get(arr, k), key,
+                            mode == MERGE_ARRAY ? json_array() : json_object());
     sqlite3_stmt *st = stmt(s, which);
-    sqlite3_bind_int64(st, 1, trial_id);
-    json_t *res = nested ? json_object() : json_array();
+    sqlite3_bind_int64(st, 1, campaign_id);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!nested) {
-            json_array_append_new(res, row_json(st, sqlite3_column_count(st)));
+        json_int_t number = sqlite3_column_int64(st, 0);
+        while (i < n &&
+               json_integer_value(json_object_get(json_array_get(arr, i), "number")) < number)
+            i++;
+        if (i == n) break;
+        json_t *o = json_array_get(arr, i);
+        if (json_integer_value(json_object_get(o, "trial")) != sqlite3_column_int64(st, 1))
             continue;
+        json_t *dst = json_object_get(o, key);
+        const char *k1 = (const char *)sqlite3_column_text(st, 2);
+        if (mode == MERGE_ARRAY) {
+            json_array_append_new(dst, row_json_range(st, 2, sqlite3_column_count(st)));
+        } else if (mode == MERGE_MAP) {
+            json_object_set_new(dst, k1 ? k1 : "", col_json(st, 3));
+        } else {
+            const char *k2 = (const char *)sqlite3_column_text(st, 3);
+            json_t *g = json_object_get(dst, k1 ? k1 : "");
+            if (!g) {
+                g = json_object();
+                json_object_set_new(dst, k1 ? k1 : "", g);
+            }
+            json_object_set_new(g, k2 ? k2 : "", col_json(st, 4));
         }
-        const char *group = (const char *)sqlite3_column_text(st, 0);
-        const char *key = (const char *)sqlite3_column_text(st, 1);
-        json_t *g = json_object_get(res, group ? group : "");
-        if (!g) {
-            g = json_object();
-            json_object_set_new(res, group ? group : "", g);
-        }
-        json_object_set_new(g, key ? key : "", col_json(st, 2));
     }
     int rc = 0;
-    if (step != SQLITE_DONE)
-        rc = db_error(s, step, err, "unable to read trial %lld", (long long)trial_id);
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_error(s, step, err, "unable to read the %s of campaign %lld", key,
+                      (long long)campaign_id);
     sqlite3_reset(st);
-    if (rc) json_decref(res), res = NULL;
-    *out = res;
     return rc;
 }
 
@@ -1406,7 +1446,8 @@ json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err)
     sqlite3_bind_int64(st, 1, campaign_id);
     /* all columns but the last (spec) */
     json_t *arr = rows_json(s, st, sqlite3_column_count(st) - 1, err, "trials");
-    if (arr && add_gamma(s, arr, err)) json_decref(arr), arr = NULL;
+    if (arr && merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, arr, "gamma", MERGE_MAP, err))
+        json_decref(arr), arr = NULL;
     return arr;
 }
 
@@ -1420,25 +1461,19 @@ json_t *store_export_json(store *s, int64_t campaign_id, im_error *err)
     json_t *o;
     json_array_foreach(arr, i, o)
     {
-        int64_t id = json_integer_value(json_object_get(o, "trial"));
         /* the spec as an object, not as text */
         const char *text = json_string_value(json_object_get(o, "spec"));
         json_t *spec = text ? json_loads(text, 0, NULL) : NULL;
         json_object_set_new(o, "spec", spec ? spec : json_null());
-        json_t *g, *epochs, *atoms, *attempts;
-        if (gamma_json(s, id, &g, err)) goto fail;
-        json_object_set_new(o, "gamma", g);
-        if (trial_rows_json(s, ST_EPOCHS_OF_TRIAL, id, 0, &epochs, err)) goto fail;
-        json_object_set_new(o, "epochs", epochs);
-        if (trial_rows_json(s, ST_ATOMS_OF_TRIAL, id, 1, &atoms, err)) goto fail;
-        json_object_set_new(o, "atoms", atoms);
-        if (trial_rows_json(s, ST_ATTEMPTS_OF_TRIAL, id, 0, &attempts, err)) goto fail;
-        json_object_set_new(o, "attempts", attempts);
+    }
+    if (merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, arr, "gamma", MERGE_MAP, err) ||
+        merge_json(s, ST_EPOCHS_OF_CAMPAIGN, campaign_id, arr, "epochs", MERGE_ARRAY, err) ||
+        merge_json(s, ST_ATOMS_OF_CAMPAIGN, campaign_id, arr, "atoms", MERGE_MAP2, err) ||
+        merge_json(s, ST_ATTEMPTS_OF_CAMPAIGN, campaign_id, arr, "attempts", MERGE_ARRAY, err)) {
+        json_decref(arr);
+        return NULL;
     }
     return arr;
-fail:
-    json_decref(arr);
-    return NULL;
 }
 
 json_t *store_workers_json(store *s, im_error *err)

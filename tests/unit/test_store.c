@@ -748,6 +748,11 @@ static void test_views_and_queries(const char *path)
     json_t *trials = store_trials_json(s, p.search, &e);
     CHECK_INT(json_array_size(trials), 8);
     CHECK(json_object_get(json_array_get(trials, 0), "spec") == NULL);
+    json_t *g2 = json_object_get(json_array_get(trials, 2), "gamma");
+    CHECK_INT(json_object_size(g2), 19);
+    CHECK_NEAR(json_real_value(json_object_get(g2, "f_c_l")), 0.2, 1e-12);
+    CHECK_NEAR(json_real_value(json_object_get(g2, "h_res")), 0.38, 1e-12);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(trials, 2), "number")), 2);
     CHECK_STR(json_string_value(json_object_get(json_array_get(trials, 7), "error")), "diverged");
     json_decref(trials);
 

@@ -11,6 +11,8 @@
  */
 #include "cli.h"
 #include "client.h"
+#include "im.h"
+#include "lattice.h"
 
 #include <errno.h>
 #include <math.h>
@@ -143,11 +145,30 @@ static const char *fmt_duration(char *buf, size_t n, double s)
     return buf;
 }
 
-/* The union of the gamma short names over trials, in the order first seen.
- * Returns a new array of strings. */
+/* Position of a gamma short name in the canonical order of three sources
+ * (f_c_l, f_c, ..., h_res; INFOMORPHIC.md), or a large number if unknown. */
+static int canonical_rank(const char *name)
+{
+    static im_lattice lat;
+    static int ready = -1;
+    if (ready < 0) ready = im_lattice_init(&lat, 3, NULL) == 0;
+    int i = ready ? im_lattice_find(&lat, name) : -1;
+    return i >= 0 ? i : 1000;
+}
+
+static int by_canonical_rank(const void *a, const void *b)
+{
+    const char *x = json_string_value(*(json_t *const *)a);
+    const char *y = json_string_value(*(json_t *const *)b);
+    int rx = canonical_rank(x), ry = canonical_rank(y);
+    return rx != ry ? (rx > ry) - (rx < ry) : strcmp(x, y);
+}
+
+/* The union of the gamma short names over trials (an array of {"gamma":
+ * {...}} objects), in canonical order. Returns a new array of strings. */
 static json_t *gamma_names(const json_t *trials)
 {
-    json_t *names = json_array(), *seen = json_object();
+    json_t *seen = json_object();
     size_t i;
     json_t *t;
     json_array_foreach(trials, i, t)
@@ -155,12 +176,17 @@ static json_t *gamma_names(const json_t *trials)
         const char *k;
         json_t *v;
         json_object_foreach(json_object_get(t, "gamma"), k, v)
-        {
-            if (json_object_get(seen, k)) continue;
             json_object_set_new(seen, k, json_true());
-            json_array_append_new(names, json_string(k));
-        }
     }
+    size_t n = json_object_size(seen), j = 0;
+    json_t **list = im_xmalloc_array(n ? n : 1, sizeof *list);
+    const char *k;
+    json_t *v;
+    json_object_foreach(seen, k, v) list[j++] = json_string(k);
+    qsort(list, n, sizeof *list, by_canonical_rank);
+    json_t *names = json_array();
+    for (j = 0; j < n; j++) json_array_append_new(names, list[j]);
+    free(list);
     json_decref(seen);
     return names;
 }
@@ -267,19 +293,24 @@ int cli_ls_main(int argc, char **argv)
 
 static void print_gamma(const json_t *gamma, const char *indent)
 {
-    const char *k;
-    json_t *v;
+    json_t *one = json_pack("[{s:O}]", "gamma", gamma);
+    json_t *names = gamma_names(one);
+    size_t i;
+    json_t *nm;
     int col = 0;
-    json_object_foreach((json_t *)gamma, k, v)
+    json_array_foreach(names, i, nm)
     {
         if (col == 6) {
             printf("\n%s", indent);
             col = 0;
         }
-        printf("%s%s=%+.3f", col ? "  " : "", k, json_is_number(v) ? json_number_value(v) : NAN);
+        printf("%s%s=%+.3f", col ? "  " : "", json_string_value(nm),
+               num(gamma, json_string_value(nm)));
         col++;
     }
     printf("\n");
+    json_decref(names);
+    json_decref(one);
 }
 
 static int campaign_active(const json_t *c)
@@ -311,6 +342,7 @@ static void print_status(const json_t *c)
         printf("  best:    none yet\n");
     }
     double rate = num(c, "trials_per_hour"), eta = num(c, "eta_s");
+    if (isnan(rate) && !campaign_active(c)) return;
     if (isnan(rate))
         printf("  rate:    not known yet");
     else

@@ -348,7 +348,10 @@ static void send_heartbeat(wk *w)
     im_msg m = {.type = IM_MSG_HEARTBEAT};
     m.heartbeat.trial = w->job.trial;
     m.heartbeat.attempt = w->job.attempt;
-    if (send_request(w, REQ_HEARTBEAT, &m) == 0) w->last_job_send = now_ms();
+    if (send_request(w, REQ_HEARTBEAT, &m) == 0) {
+        w->last_job_send = now_ms();
+        im_log(IM_LOG_DEBUG, "trial %" PRId64 ": HEARTBEAT sent", w->job.trial);
+    }
 }
 
 static void send_bye(wk *w)
@@ -471,7 +474,7 @@ static void start_job(wk *w, const im_msg *msg)
     }
     w->job.spec = json_deep_copy(spec);
     if (w->threads_set) json_object_set_new(w->job.spec, "threads", json_integer(w->threads));
-    im_log(IM_LOG_INFO, "trial %" PRId64 " attempt %d: training (lease %.0f s)", w->job.trial,
+    im_log(IM_LOG_INFO, "trial %" PRId64 " attempt %d: training (lease %g s)", w->job.trial,
            w->job.attempt, w->job.lease_s);
     if (pthread_create(&w->job.thread, NULL, train_thread, w) != 0) {
         json_decref(w->job.spec);

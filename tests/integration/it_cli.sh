@@ -63,7 +63,7 @@ has watch.out "$BUDGET done"
 campaign_is it-cli done || fail "status --watch returned before the campaign ended"
 run_cli 0 status status it-cli
 has status.out "best:"
-has status.out "rate:"
+has status.out "gamma:   f_c_l="
 run_cli 0 status-all status
 has status-all.out "it-cli"
 

@@ -69,15 +69,13 @@ struct im_pid {
     int bins[IM_MAX_SOURCES];
 
     /* the antichains by the union U of their collections ("plans" of U), and
-     * the same terms transposed: for a submask B of U, the plans (tr_plan)
-     * that have a term on B, with its coefficient (tr_coef) */
+     * the same terms as a dense matrix: ct[U][b][i] is the coefficient of
+     * plan i on the submask subof[U][b] (0 if none) */
     int n_plan[SUB_MAX];
     pid_plan plan[SUB_MAX][IM_MAX_ANTICHAINS];
     int n_subof[SUB_MAX];
-    uint8_t subof[SUB_MAX][SUB_MAX]; /* non-empty submasks of U */
-    int n_tr[SUB_MAX][SUB_MAX];
-    uint8_t tr_plan[SUB_MAX][SUB_MAX][IM_MAX_ANTICHAINS];
-    double tr_coef[SUB_MAX][SUB_MAX][IM_MAX_ANTICHAINS];
+    uint8_t subof[SUB_MAX][SUB_MAX];                /* non-empty submasks of U */
+    double ct[SUB_MAX][SUB_MAX][IM_MAX_ANTICHAINS]; /* [U][b][plan], b indexes subof[U] */
 
     /* grouping, per subset mask B */
     int lo[SUB_MAX], hi[SUB_MAX]; /* composite B = lo | hi, hi a single source */
@@ -195,11 +193,10 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
         for (int B = 1; B <= U; B++)
             if ((B & U) == B) w->subof[U][w->n_subof[U]++] = (uint8_t)B;
         for (int i = 0; i < w->n_plan[U]; i++)
-            for (int t = 0; t < w->plan[U][i].n_terms; t++) {
-                int B = w->plan[U][i].sub[t], j = w->n_tr[U][B]++;
-                w->tr_plan[U][B][j] = (uint8_t)i;
-                w->tr_coef[U][B][j] = w->plan[U][i].coef[t];
-            }
+            for (int t = 0; t < w->plan[U][i].n_terms; t++)
+                for (int b = 0; b < w->n_subof[U]; b++)
+                    if (w->subof[U][b] == w->plan[U][i].sub[t])
+                        w->ct[U][b][i] = w->plan[U][i].coef[t];
     }
 
     /* grouping tables. The joint cells are keyed by the bins; a proper subset
@@ -448,9 +445,9 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
             const int rc = rep[g0 + g];
             for (int b = 0; b < ns; b++) {
                 const int B = subs[b];
+                const double *ct = w->ct[U][b];
                 double sum = 0.0;
-                for (int j = 0; j < w->n_tr[U][B]; j++)
-                    sum += w->tr_coef[U][B][j] * dr[w->tr_plan[U][B][j]];
+                for (int i = 0; i < np; i++) sum += ct[i] * dr[i];
                 w->dg[B][w->gcell[B][rc]] += sum;
             }
         }

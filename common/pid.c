@@ -392,7 +392,7 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
     }
     for (int g0 = 0; g0 < mu; g0 += CHUNK) {
         const int gn = mu - g0 < CHUNK ? mu - g0 : CHUNK;
-        /* u(+), u(-) interleaved in ub, log2 v in lvb: [gn][np] */
+        /* u(+), u(-) interleaved in ub, v in lvb: [gn][np] */
         for (int g = 0; g < gn; g++) {
             const int rc = rep[g0 + g];
             double x[SUB_MAX][2];
@@ -411,12 +411,15 @@ static void eval_union(im_pid *w, int U, int weighted, const double *c, double *
                 }
                 ub[2 * (g * np + i)] = up;
                 ub[2 * (g * np + i) + 1] = um;
-                /* v = up + um; with unit weights it is a count (rounding
-                 * error far below 1/2), so its log comes from the table */
-                lvb[g * np + i] = weighted ? log2(up + um) : w->lg[(int)(up + um + 0.5)];
+                lvb[g * np + i] = up + um; /* v, its log below */
             }
         }
         for (int q = 0; q < 2 * gn * np; q++) lb[q] = log2(ub[q]);
+        /* with unit weights v is a count (up to rounding far below 1/2) */
+        if (weighted)
+            for (int q = 0; q < gn * np; q++) lvb[q] = log2(lvb[q]);
+        else
+            for (int q = 0; q < gn * np; q++) lvb[q] = w->lg[(int)(lvb[q] + 0.5)];
         for (int g = 0; g < gn; g++) {
             const double pp = qu[2 * (g0 + g)], pm = qu[2 * (g0 + g) + 1];
             for (int i = 0; i < np; i++) {

@@ -825,7 +825,8 @@ int broker_run(broker *b, int stop_fd, im_error *err)
         }
         if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
             char buf[64];
-            while (read(stop_fd, buf, sizeof buf) > 0) {
+            if (read(stop_fd, buf, sizeof buf) < 0 && errno != EAGAIN) {
+                /* readable but unreadable: stop all the same */
             }
             stopping = 1;
         }

@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +142,13 @@ int main(int argc, char **argv)
             return 2;
         }
     im_log_setup(level, "coordinator");
+#ifdef __GLIBC__
+    /* Each pass of the loop allocates and frees the JSON of hundreds of
+     * messages; with glibc's default trim threshold (128 KiB) every pass
+     * gave that memory back to the kernel and faulted it in again, which
+     * cost about a third of the throughput. Keep up to 64 MiB. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
     if (insecure)
         im_log(IM_LOG_WARN, "--insecure: peers are not authenticated; anyone who reaches the "
                             "endpoints can submit campaigns and report results");

@@ -9,7 +9,7 @@ it_init "$@"
 
 BUDGET=1
 # trials long enough (about a second or more) to be killed in the middle
-EPOCHS=20
+EPOCHS=14
 TRAIN='{"dataset": "mnist10k", "hidden": 32, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 256}'
 start_coordinator --lease 3
 start_worker victim

@@ -30,11 +30,27 @@ fail() {
     exit 1
 }
 
+# On exit: stop every program still running with SIGTERM (their clean
+# shutdown is part of the test: sanitizer builds check it for leaks), kill -9
+# what is left after 10 s, fail if any log holds a sanitizer report, remove
+# the directory.
 it_cleanup() {
-    local p
-    for p in "${IT_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    for p in "${IT_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    local rc=$? p end
+    trap - EXIT
+    for p in "${IT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    end=$((SECONDS + 10))
+    for p in "${IT_PIDS[@]}"; do
+        while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    if [ -n "${T:-}" ] && grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
+        echo "FAIL: a sanitizer reported an error (in the logs above)" >&2
+        grep -h -A30 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >&2 || true
+        rc=1
+    fi
     [ -n "${T:-}" ] && rm -rf "$T"
+    exit $rc
 }
 
 it_init() {

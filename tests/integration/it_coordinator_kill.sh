@@ -8,7 +8,10 @@ source "$(dirname "$0")/lib.sh"
 it_init "$@"
 
 BUDGET=6
-TRAIN='{"dataset": "mnist10k", "hidden": 8, "epochs": 3, "train_limit": 1000, "eval_limit": 300, "batch": 256}'
+# trials of about half a second (several seconds with sanitizers), so that
+# the coordinator dies with trials done, running and queued
+EPOCHS=6
+TRAIN='{"dataset": "mnist10k", "hidden": 32, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 256}'
 start_coordinator --lease 6
 start_worker wa
 start_worker wb
@@ -35,7 +38,7 @@ expect_eq "distinct trial numbers 0..$((BUDGET - 1))" "$BUDGET|0|$((BUDGET - 1))
 expect_eq "one done attempt per trial" $BUDGET \
     "$(sql "SELECT count(DISTINCT trial_id) FROM trial_attempts WHERE status = 'done'")"
 expect_eq "done attempts" $BUDGET "$(sql "SELECT count(*) FROM trial_attempts WHERE status = 'done'")"
-expect_eq "curve rows (epochs 0..3 per trial)" $((BUDGET * 4)) "$(sql "SELECT count(*) FROM trial_epochs")"
+expect_eq "curve rows (epochs 0..$EPOCHS per trial)" $((BUDGET * (EPOCHS + 1))) "$(sql "SELECT count(*) FROM trial_epochs")"
 expect_eq "gamma rows (19 per trial)" $((BUDGET * 19)) "$(sql "SELECT count(*) FROM trial_params")"
 expect_eq "trials with atoms" $BUDGET "$(sql "SELECT count(DISTINCT trial_id) FROM trial_atoms")"
 echo "PASS"

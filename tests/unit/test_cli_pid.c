@@ -24,7 +24,7 @@
 
 #define MAX_ARGS 8
 
-static char program[1024];
+static char program[1024], tmp_dir[1024]; /* the program; where its output is caught */
 
 static char *slurp(const char *path)
 {
@@ -46,7 +46,9 @@ static char *slurp(const char *path)
  * program did not exit normally. */
 static int run(char **args, int nargs, const char *in_path, char **out, char **errout)
 {
-    char out_path[] = "/tmp/test_cli_pid_outXXXXXX", err_path[] = "/tmp/test_cli_pid_errXXXXXX";
+    char out_path[1100], err_path[1100];
+    snprintf(out_path, sizeof out_path, "%s/test_cli_pid_outXXXXXX", tmp_dir);
+    snprintf(err_path, sizeof err_path, "%s/test_cli_pid_errXXXXXX", tmp_dir);
     int fo = mkstemp(out_path), fe = mkstemp(err_path);
     if (fo < 0 || fe < 0) return -1;
     pid_t pid = fork();
@@ -207,6 +209,7 @@ int main(void)
 {
     const char *bd = getenv("IM_BUILD_DIR");
     snprintf(program, sizeof program, "%s/infomorph", bd ? bd : ".");
+    snprintf(tmp_dir, sizeof tmp_dir, "%s", bd ? bd : ".");
     CHECK_MSG(access(program, X_OK) == 0, "no program %s", program);
 
     char dir[1024];

@@ -149,6 +149,7 @@ static void campaign_free(campaign *c)
     while (c->q_len) trial_free(queue_pop_front(c));
     free(c->queue);
     free(c->points);
+    free(c->labels);
     sampler_free(&c->smp);
     im_campaign_spec_release(&c->spec);
     free(c);
@@ -212,6 +213,27 @@ static void set_remove(campaign_set *cs, campaign *c)
         }
 }
 
+/* The first stage of an ablation: the base, then each non-zero component of
+ * the base set to 0, in canonical order. */
+static void ablation_points(campaign *c)
+{
+    int nt = c->spec.n_terms;
+    c->points = im_xmalloc_array((size_t)nt + 1, (size_t)nt * sizeof *c->points);
+    c->labels = im_xcalloc((size_t)nt + 1, sizeof *c->labels);
+    memcpy(c->points, c->spec.base, (size_t)nt * sizeof *c->points);
+    snprintf(c->labels[0], sizeof c->labels[0], "base");
+    int n = 1;
+    for (int i = 0; i < nt; i++) {
+        if (c->spec.base[i] == 0) continue; /* zeroing it would repeat the base */
+        double *g = c->points + (size_t)n * nt;
+        memcpy(g, c->spec.base, (size_t)nt * sizeof *g);
+        g[i] = 0;
+        snprintf(c->labels[n], sizeof c->labels[n], "%s", c->lat.short_name[i]);
+        n++;
+    }
+    c->n_points = n;
+}
+
 /* Build the in-memory campaign from a parsed spec (takes ownership of spec's
  * allocations on success and on failure). */
 static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
@@ -250,10 +272,13 @@ static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
         break;
     }
     case IM_CAMPAIGN_ABLATION:
-        rc = im_error_set(err, IM_EINVAL,
-                          "campaign: 'kind' \"ablation\" is not supported by this coordinator yet "
-                          "(submit the points as a \"fixed\" campaign)");
-        goto fail;
+        if (c->spec.base_trial > 0) { /* NEVER: resolved by campaign_submit */
+            rc = im_error_set(err, IM_EINVAL, "campaign: 'base' trial %lld was not resolved",
+                              (long long)c->spec.base_trial);
+            goto fail;
+        }
+        ablation_points(c);
+        break;
     }
     if (c->n_points < 1 || c->spec.seeds_per_point < 1) {
         rc = im_error_set(err, IM_EINVAL, "campaign: nothing to run (%d points, %d seeds each)",
@@ -267,6 +292,44 @@ fail:
     return rc ? rc : IM_EINVAL;
 }
 
+/* An ablation's base {"trial": ID}: that trial's gamma becomes spec->base
+ * (so the stored spec says what was used). Reads the done trials once, at
+ * submission. Returns 0, IM_ENOTFOUND / IM_EINVAL naming the trial, IM_EDB. */
+static int resolve_base_trial(store *st, im_campaign_spec *spec, im_error *err)
+{
+    store_trial *tr = NULL;
+    size_t n = 0;
+    int rc = store_trial_list(st, 0, STORE_MASK(STORE_TRIAL_DONE), STORE_WITH_PARAMS, &tr, &n, err);
+    if (rc) return rc;
+    const store_trial *found = NULL;
+    for (size_t i = 0; i < n && !found; i++)
+        if (tr[i].id == spec->base_trial) found = &tr[i];
+    im_lattice lat;
+    if (!found) {
+        rc = im_error_set(err, IM_ENOTFOUND, "campaign: 'base.trial' %lld is not a done trial",
+                          (long long)spec->base_trial);
+    } else if ((rc = im_lattice_init(&lat, spec->n_terms == 5 ? 2 : 3, err)) == 0) {
+        for (int i = 0; i < spec->n_terms; i++) spec->base[i] = 0;
+        size_t matched = 0;
+        for (size_t i = 0; i < found->n_params; i++) {
+            int k = im_lattice_find(&lat, found->params[i].name);
+            if (k >= 0 && k < spec->n_terms) {
+                spec->base[k] = found->params[i].value;
+                matched++;
+            }
+        }
+        if (matched != found->n_params || (int)matched != spec->n_terms)
+            rc = im_error_set(err, IM_EINVAL,
+                              "campaign: 'base.trial' %lld has %zu gamma components, this "
+                              "campaign's setup needs %d",
+                              (long long)spec->base_trial, found->n_params, spec->n_terms);
+        spec->base_trial = 0;
+        spec->base_preset[0] = '\0';
+    }
+    store_trials_free(&tr, n);
+    return rc;
+}
+
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err)
 {
     *out = NULL;
@@ -275,6 +338,13 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
     if (rc) {
         im_campaign_spec_release(&spec);
         return rc;
+    }
+    if (spec.kind == IM_CAMPAIGN_ABLATION && spec.base_trial > 0) {
+        rc = resolve_base_trial(st, &spec, err);
+        if (rc) {
+            im_campaign_spec_release(&spec);
+            return rc;
+        }
     }
     campaign *c;
     rc = campaign_build(&c, &spec, err);
@@ -305,6 +375,11 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
     }
     c->status = STORE_CAMPAIGN_QUEUED;
     set_add(cs, c);
+    if (c->spec.kind == IM_CAMPAIGN_ABLATION)
+        im_log(IM_LOG_INFO,
+               "campaign %s: ablation, first stage (%d points: the base and each non-zero "
+               "component set to 0); the successive stage is not generated yet",
+               c->name, c->n_points);
     *out = c;
     return 0;
 }
@@ -347,7 +422,7 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
                               .point = p,
                               .seed = (uint64_t)r,
                               .spec_json = text,
-                              .label = NULL,
+                              .label = c->labels ? c->labels[p] : NULL,
                               .params = params,
                               .n_params = (size_t)c->spec.n_terms};
         int64_t id = 0;
@@ -618,6 +693,13 @@ int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_err
         st, STORE_MASK(STORE_CAMPAIGN_QUEUED) | STORE_MASK(STORE_CAMPAIGN_RUNNING), &v, &n, err);
     if (rc) return rc;
     for (size_t i = 0; i < n && rc == 0; i++) rc = load_campaign(cs, st, &v[i], err);
+    store_campaigns_free(&v, n);
+    if (rc) return rc;
+    /* trials of cancelled campaigns that were running when the coordinator
+     * stopped were just queued again: they end as cancelled */
+    rc = store_campaign_list(st, STORE_MASK(STORE_CAMPAIGN_CANCELLED), &v, &n, err);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = store_campaign_cancel_queued(st, v[i].id, NULL, err);
     store_campaigns_free(&v, n);
     return rc;
 }

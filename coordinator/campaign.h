@@ -2,9 +2,14 @@
  * campaign.h: the campaigns of the coordinator and their life cycle, in
  * memory, mirrored in the trial store (ARCHITECTURE.md, "Campaigns").
  *
- * Kinds: `search` (points proposed by a sampler, `budget` of them) and
- * `fixed` (the listed points). Every point runs seeds_per_point trials with
- * training seeds 1..R. `ablation` is refused at submission for now.
+ * Kinds: `search` (points proposed by a sampler, `budget` of them),
+ * `fixed` (the listed points) and `ablation` (its first stage: the base
+ * point, labelled "base", then the base with each non-zero component set to
+ * 0 individually, labelled with that component's short name; the successive
+ * stage is not generated yet, so the campaign is done after the first).
+ * A base given as {"trial": ID} is resolved at submission and stored as the
+ * gamma it stands for. Every point runs seeds_per_point trials with
+ * training seeds 1..R.
  *
  * Life cycle: a campaign is "queued" when submitted, "running" from its
  * first hand-out, "done" when every planned trial has ended, or "cancelled".
@@ -76,9 +81,10 @@ struct campaign {
     int n_points;    /* points planned */
     int next_point;  /* the next point to create */
     int next_number; /* the next trial number */
-    double *points;  /* fixed: [n_points][spec.n_terms], owned; NULL for search */
-    sampler *smp;    /* search: owned; NULL otherwise */
-    trial **queue;   /* ring of queued trials */
+    double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
+    char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
+    sampler *smp;                   /* search: owned; NULL otherwise */
+    trial **queue;                  /* ring of queued trials */
     size_t q_head, q_len, q_cap;
     int64_t n_running;
     /* for STATUS: progress during this run of the coordinator */

@@ -10,6 +10,7 @@
  *  - leases (--lease 1): an expired attempt is recorded as lost, the trial
  *    queued again, a late result is "superseded", the third loss fails it;
  *  - cancel: queued trials cancelled, the running one told STOP;
+ *  - ablation (first stage) from a preset and from a done trial's gamma;
  *  - kill -9 mid-campaign and restart on the same database: the campaign
  *    completes with every trial exactly once, and a search campaign proposes
  *    the same points as an identical campaign that ran without a crash;
@@ -281,14 +282,6 @@ static void test_service(void)
               0);
     CHECK_INT(m.type, IM_MSG_ERROR);
     CHECK_CONTAINS(m.error.message, "budget");
-    im_msg_release(&m);
-    CHECK_INT(request(cl,
-                      "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl\","
-                      "\"kind\":\"ablation\",\"base\":\"paper-optimized\"}}",
-                      &m),
-              0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "not supported");
     im_msg_release(&m);
     CHECK_INT(q_int(db, "SELECT count(*) FROM campaigns"), 1);
 
@@ -633,6 +626,73 @@ static void test_kill9_resume(void)
     CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGINT: exit status %d", status);
 }
 
+/* Ablation, first stage: the base and each non-zero component zeroed, from a
+ * preset and from a done trial's gamma. */
+static void test_ablation(void)
+{
+    char db[600], sql[1024];
+    snprintf(db, sizeof db, "%s/ablation.db", g_dir);
+    coord c;
+    CHECK_INT(coord_start(&c, db, "30"), 0);
+    if (c.pid <= 0) return;
+    void *cl = dealer(c.cep);
+    void *w = dealer(c.wep);
+    im_msg m;
+    CHECK_INT(request(cl,
+                      "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl\","
+                      "\"kind\":\"ablation\",\"train\":{\"epochs\":1},"
+                      "\"base\":\"paper-optimized\",\"seeds_per_point\":2}}",
+                      &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    int64_t planned = json_integer_value(json_object_get(m.body, "planned"));
+    im_msg_release(&m);
+    int done = 0;
+    while (complete_one(w, "w1", 0.7) == 0) done++;
+    CHECK_INT(done, planned);
+    CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'abl'"), "done");
+    /* points: the base and one per non-zero component of the base */
+    const char *base_nonzero = "SELECT count(*) FROM trial_params p JOIN trials t ON t.id = "
+                               "p.trial_id WHERE t.label = 'base' AND t.seed = 1 AND p.value != 0";
+    long long nonzero = q_int(db, base_nonzero);
+    CHECK(nonzero >= 5);
+    CHECK_INT(planned, 2 * (1 + nonzero));
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE label = 'base'"), 2);
+    CHECK_INT(q_int(db, "SELECT count(DISTINCT label) FROM trials"), 1 + nonzero);
+    /* in the trial labelled X, X is 0 and every other component is the base's */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials t JOIN trial_params p ON p.trial_id = t.id "
+                        "JOIN trials b ON b.label = 'base' AND b.seed = t.seed AND "
+                        "b.campaign_id = t.campaign_id JOIN trial_params q ON q.trial_id = b.id "
+                        "AND q.name = p.name WHERE t.label != 'base' AND "
+                        "((p.name = t.label AND p.value != 0) OR "
+                        "(p.name != t.label AND p.value != q.value))"),
+              0);
+    /* the base from a done trial: the stored spec names its gamma */
+    long long base_id =
+        q_int(db, "SELECT id FROM trials WHERE label = 'f_c' AND seed = 1 ORDER BY id LIMIT 1");
+    snprintf(sql, sizeof sql,
+             "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl2\","
+             "\"kind\":\"ablation\",\"train\":{\"epochs\":1},\"base\":{\"trial\":%lld},"
+             "\"seeds_per_point\":1}}",
+             base_id);
+    CHECK_INT(request(cl, sql, &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    CHECK_INT(json_integer_value(json_object_get(m.body, "planned")), nonzero);
+    im_msg_release(&m);
+    CHECK_INT(request(cl,
+                      "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl3\","
+                      "\"kind\":\"ablation\",\"base\":{\"trial\":987654}}}",
+                      &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "987654");
+    im_msg_release(&m);
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGTERM);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
+}
+
 static void test_refusals(void)
 {
     const char *prog = getenv("IM_COORDINATOR");
@@ -670,6 +730,7 @@ int main(void)
     test_refusals();
     test_service();
     test_kill9_resume();
+    test_ablation();
     zmq_ctx_term(g_ctx);
     int rc = TEST_END();
     if (rc == 0) {

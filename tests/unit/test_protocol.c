@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <zmq.h>
 
 static int roundtrip(const im_msg *in, im_msg *out)
@@ -387,6 +388,64 @@ static void test_truncations(void)
     im_msg_release(&m);
 }
 
+/* Random mutations of valid messages (bytes flipped, inserted, cut) decode or
+ * are refused, never crash (run under the sanitizers by tests/run.sh). */
+static void test_mutations(void)
+{
+    static const char *const seeds[] = {
+        "{\"type\":\"RESULT\",\"v\":1,\"trial\":3,\"attempt\":1,\"status\":\"done\","
+        "\"val_acc\":0.5,\"curve\":[{\"epoch\":0,\"val_acc\":0.1},{\"epoch\":1}],"
+        "\"atoms\":{\"hidden\":{\"f\":1,\"h_res\":2},\"output\":{\"c\":0.5}},\"error\":null}",
+        "{\"type\":\"READY\",\"v\":1,\"worker\":\"w\",\"backends\":[\"builtin\"],"
+        "\"datasets\":[\"mnist10k\"],\"pid\":5,\"threads\":2}",
+        "{\"type\":\"JOB\",\"v\":1,\"trial\":1,\"attempt\":1,\"lease_s\":60,"
+        "\"spec\":{\"gamma\":[1,2]},\"user\":{}}",
+        "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"x\",\"points\":[1]}}",
+        "{\"type\":\"BEST\",\"v\":1,\"campaign\":\"x\",\"n\":3}",
+    };
+    static const char noise[] = "{}[]\",:0123456789.-eE\\u\x01\xff tnr";
+    uint64_t x = 88172645463325252ull;
+    int decoded = 0, refused = 0;
+    char buf[1024];
+    for (int it = 0; it < 20000; it++) {
+        const char *src = seeds[it % 5];
+        size_t n = strlen(src);
+        memcpy(buf, src, n);
+        int edits = 1 + it % 4;
+        for (int e = 0; e < edits; e++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t pos = (size_t)(x % (n + 1));
+            char c = noise[(x >> 20) % (sizeof noise - 1)];
+            switch ((x >> 40) % 3) {
+            case 0:
+                if (pos < n) buf[pos] = c;
+                break;
+            case 1:
+                if (n + 1 < sizeof buf) {
+                    memmove(buf + pos + 1, buf + pos, n - pos);
+                    buf[pos] = c;
+                    n++;
+                }
+                break;
+            default: n = pos; break;
+            }
+        }
+        im_msg m;
+        im_error err = {0};
+        if (im_msg_decode(&m, buf, n, &err) == 0) {
+            decoded++;
+            char *again = im_msg_encode(&m, NULL, NULL);
+            free(again);
+            im_msg_release(&m);
+        } else {
+            refused++;
+            if (!err.msg[0]) CHECK(!"a refusal without a message");
+        }
+    }
+    CHECK(refused > 1000);
+    CHECK_INT(decoded + refused, 20000);
+}
+
 static void test_transport(void)
 {
     void *ctx = zmq_ctx_new();
@@ -460,6 +519,7 @@ int main(void)
     test_roundtrips();
     test_bad_folder();
     test_truncations();
+    test_mutations();
     test_transport();
     return TEST_END();
 }

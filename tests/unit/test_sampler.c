@@ -1,0 +1,90 @@
+/*
+ * test_sampler: the random sampler stays in the space box, keeps fixed
+ * components fixed, is uniform enough, and proposes point N the same way
+ * whatever was proposed before (restart-proof); another seed gives other
+ * points. Only search campaigns get a sampler.
+ */
+#include "sampler.h"
+#include "spec.h"
+#include "test.h"
+
+static int load(im_campaign_spec *c, const char *text)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    im_error err = {0};
+    int rc = o ? im_campaign_spec_from_json(c, o, &err) : -1;
+    json_decref(o);
+    CHECK_MSG(rc == 0, "spec refused: %s", err.msg);
+    return rc;
+}
+
+int main(void)
+{
+    im_campaign_spec c;
+    if (load(&c, "{\"name\":\"s\",\"kind\":\"search\",\"budget\":10,\"seed\":5,"
+                 "\"space\":{\"f_c\":[-0.5,0.25],\"fl\":0.75,\"h_res\":0}}"))
+        return TEST_END();
+    im_lattice lat;
+    im_lattice_init(&lat, 3, NULL);
+    int i_fc = im_lattice_find(&lat, "f_c"), i_fl = im_lattice_find(&lat, "fl"),
+        i_hres = im_lattice_find(&lat, "h_res");
+    CHECK(i_fc >= 0 && i_fl >= 0 && i_hres >= 0);
+
+    sampler *s = NULL;
+    im_error err = {0};
+    CHECK_INT(sampler_random_new(&s, &c, &err), 0);
+    if (!s) return TEST_END();
+    CHECK_STR(s->ops->name, "random");
+    CHECK(!sampler_wants_history(s));
+
+    /* in the box, fixed components fixed, roughly uniform */
+    const int n = 4000;
+    double g[IM_MAX_TERMS], sum_fc = 0, lo_fc = 1, hi_fc = -1;
+    int in_box = 1, fixed_ok = 1;
+    for (int p = 0; p < n; p++) {
+        CHECK_INT(sampler_suggest(s, p, g, &err), 0);
+        for (int i = 0; i < c.n_terms; i++)
+            if (g[i] < c.space_low[i] || g[i] > c.space_high[i]) in_box = 0;
+        if (g[i_fl] != 0.75 || g[i_hres] != 0) fixed_ok = 0;
+        sum_fc += g[i_fc];
+        if (g[i_fc] < lo_fc) lo_fc = g[i_fc];
+        if (g[i_fc] > hi_fc) hi_fc = g[i_fc];
+    }
+    CHECK(in_box);
+    CHECK(fixed_ok);
+    CHECK_NEAR(sum_fc / n, -0.125, 0.01);
+    CHECK(lo_fc < -0.49 && hi_fc > 0.24);
+
+    /* point N does not depend on what came before */
+    double a[IM_MAX_TERMS], b[IM_MAX_TERMS];
+    sampler *fresh = NULL;
+    CHECK_INT(sampler_random_new(&fresh, &c, &err), 0);
+    CHECK_INT(sampler_suggest(fresh, 137, a, &err), 0);
+    CHECK_INT(sampler_suggest(s, 137, b, &err), 0);
+    CHECK(memcmp(a, b, sizeof(double) * (size_t)c.n_terms) == 0);
+    CHECK_INT(sampler_suggest(s, 138, b, &err), 0);
+    CHECK(memcmp(a, b, sizeof(double) * (size_t)c.n_terms) != 0);
+    CHECK(sampler_suggest(s, -1, b, &err) != 0);
+    sampler_free(&fresh);
+
+    /* another campaign seed, other points */
+    c.seed = 6;
+    CHECK_INT(sampler_random_new(&fresh, &c, &err), 0);
+    CHECK_INT(sampler_suggest(fresh, 137, b, &err), 0);
+    CHECK(b[i_fc] != a[i_fc]);
+    sampler_free(&fresh);
+    sampler_free(&s);
+    CHECK(s == NULL);
+    sampler_free(&s); /* NULL is a no-op */
+    im_campaign_spec_release(&c);
+
+    /* a fixed campaign has no sampler */
+    if (load(&c, "{\"name\":\"f\",\"kind\":\"fixed\",\"points\":[\"paper-optimized\"]}") == 0) {
+        CHECK(sampler_random_new(&s, &c, &err) != 0);
+        CHECK(s == NULL);
+        CHECK_CONTAINS(err.msg, "not a search");
+        im_campaign_spec_release(&c);
+    }
+    return TEST_END();
+}

@@ -67,8 +67,8 @@
  *     the same spec fails again; a worker that lacks a dataset must not
  *     list it in READY), "interrupted" (the worker was told to shut down:
  *     the trial is queued again at once), "stopped" (after STOP: recorded as
- *     pruned or cancelled). curve: list of per-epoch objects with the keys of
- *     PROGRESS (epoch required); atoms: {"hidden": {short name: bits},
+ *     pruned or cancelled; a trial stopped unasked is queued again). curve: list of per-epoch
+ * objects with the keys of PROGRESS (epoch required); atoms: {"hidden": {short name: bits},
  *     "output": {short name: bits}} at the end of training; wall_s: seconds
  *     of training; error: string or null. curve and atoms may be absent.
  *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
@@ -80,7 +80,9 @@
  *     RESULT until it is ACKed: that is safe.
  *
  * BYE {worker}
- *     The worker is shutting down (after reporting its trial, if any).
+ *     The worker is shutting down (after reporting its trial, if any); a
+ *     trial it still holds is queued again at once, without waiting for its
+ *     lease to run out.
  *   -> ACK {trial: 0, attempt: 0, accepted: true}
  *
  * ## Client (the `infomorph` command) -> coordinator
@@ -93,10 +95,8 @@
  * "seeds_per_point", "created_at", "started_at", "finished_at", "trials",
  * "queued", "running", "done", "failed", "pruned", "cancelled",
  * "best_val_acc", "best_trial", "done_fraction"} (trials = created so far;
- * null where unknown); a trial object is {"trial", "campaign", "number",
- * "point", "seed", "label", "status", "attempt", "worker", "val_acc",
- * "test_acc", "wall_s", "gamma": {short name: value}}, fields as in the
- * database's trials table.
+ * null where unknown). Trial fields are those of the database's trials
+ * table, "trial" being its id, plus "gamma": {short name: value}.
  *
  * SUBMIT {campaign: {the campaign file's object}}
  *   -> OK {campaign_id, name, planned}  planned: trials the campaign will run
@@ -105,13 +105,17 @@
  * LIST {} -> OK {campaigns: [campaign object, ...]}  in submission order
  * STATUS {campaign (optional)}
  *   -> OK {campaigns: [campaign object plus "planned", "best" (the best
- *      trial object or null), "trials_per_hour" (done since the coordinator
+ *      trial as in BEST, or null), "trials_per_hour" (done since the coordinator
  *      started, per hour of running; null if unknown), "eta_s" (null if
  *      unknown)], workers: [as WORKERS]}  all campaigns when none is named
  * BEST {campaign (optional: all campaigns), n (default 10, 1..1000)}
- *   -> OK {trials: [trial object plus "rank"]}  by val_acc, best first
- * TRIALS {campaign} -> OK {trials: [trial object plus "error", "created_at",
- *      "started_at", "finished_at"]}  every trial, by number
+ *   -> OK {trials: [{"rank", "trial", "campaign" (name), "campaign_id",
+ *      "number", "point", "seed", "label", "val_acc", "test_acc", "wall_s",
+ *      "worker", "gamma"}]}  done trials by val_acc, best first
+ * TRIALS {campaign} -> OK {trials: [{"trial", "number", "point", "seed",
+ *      "label", "status", "attempt", "worker", "val_acc", "test_acc",
+ *      "wall_s", "error", "created_at", "started_at", "finished_at",
+ *      "gamma"}]}  every trial, by number
  * CANCEL {campaign}
  *   -> OK {campaign, cancelled}  queued trials are cancelled at once
  *      (cancelled = how many); running ones get STOP "cancelled" at their

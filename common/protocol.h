@@ -55,10 +55,14 @@
  *   -> CONTINUE {trial, attempt}: go on.
  *   -> STOP {trial, attempt, reason}: stop this trial now. reason:
  *     "pruned" (the pruner stopped it), "cancelled" (its campaign was
- *     cancelled), "lost" (the lease ran out: the attempt was given up and
- *     the trial is handed out again), "unknown" (no such trial or attempt).
+ *     cancelled), "lost" (the lease ran out and the trial went to another
+ *     worker), "unknown" (no such trial or attempt, or it has ended).
  *     For "pruned" and "cancelled" send a RESULT with status "stopped" and
  *     the curve so far; for "lost" and "unknown" a RESULT is not needed.
+ *     An attempt that was given up (its lease ran out, or the coordinator
+ *     restarted) while no other worker took the trial is not wasted: its
+ *     next PROGRESS, HEARTBEAT or RESULT resumes the lease (the database
+ *     records a new attempt; the worker goes on using its attempt number).
  *
  * RESULT {trial, attempt, status, val_acc, test_acc, curve, atoms, wall_s,
  *         error}
@@ -74,9 +78,9 @@
  *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
  *     (or deliberately ignored); the worker may forget it. accepted: true
  *     the first time; false for a duplicate ("duplicate"), a result for an
- *     attempt that is no longer the running one ("superseded": recorded in
- *     the event log, the trial's data is not overwritten) or an unknown
- *     trial ("unknown"). A worker that lost the coordinator resends its
+ *     attempt replaced by another worker's ("superseded": recorded in the
+ *     event log, the trial's data is not overwritten) or an unknown trial
+ *     ("unknown"). A worker that lost the coordinator resends its
  *     RESULT until it is ACKed: that is safe.
  *
  * BYE {worker}

@@ -257,16 +257,35 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
            (long long)t->id, t->c->name, t->number, t->attempt, w->name);
 }
 
-/* The running trial a PROGRESS/HEARTBEAT/RESULT refers to, or NULL and the
- * STOP reason for the sender. */
-static trial *current_trial(broker *b, int64_t id, int attempt, const char **why)
+/* The running trial a PROGRESS/HEARTBEAT/RESULT of (id, attempt) refers
+ * to, or NULL and the STOP reason for the sender ("unknown", "lost"). An
+ * attempt that was given up (lease expiry, coordinator restart) while no one
+ * else took the trial is leased again to its sender rather than wasted. */
+static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int attempt,
+                            const char **why)
 {
     trial *t = campaign_set_trial(&b->cs, id);
     if (!t) {
         *why = "unknown";
         return NULL;
     }
-    if (t->state != TRIAL_RUNNING || t->attempt != attempt) {
+    if (t->state == TRIAL_RUNNING) {
+        if (t->wire_attempt == attempt) return t;
+        *why = "lost";
+        return NULL;
+    }
+    if (attempt < 1 || attempt > t->attempt) { /* not an attempt this trial had */
+        *why = "lost";
+        return NULL;
+    }
+    worker_rec *w = worker_by_id(b, env);
+    const char *name = w ? w->name : t->worker[0] ? t->worker : "unknown";
+    char who[IM_WIRE_NAME_MAX + 1];
+    snprintf(who, sizeof who, "%s", name); /* t->worker is overwritten */
+    im_error err = {0};
+    int rc = campaign_trial_relet(&b->cs, b->st, t, who, attempt, b->now, b->opt.lease_s, &err);
+    if (rc) {
+        if (rc == IM_EDB) set_fatal(b, &err);
         *why = "lost";
         return NULL;
     }
@@ -292,7 +311,8 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
 {
     const char *why = NULL;
     worker_heard(b, worker_by_id(b, env));
-    trial *t = current_trial(b, m->progress.trial, m->progress.attempt, &why);
+    trial *t = current_trial(b, env, m->progress.trial, m->progress.attempt, &why);
+    if (b->fatal) return;
     if (!t) {
         reply_continue_or_stop(b, env, m->progress.trial, m->progress.attempt, why);
         return;
@@ -309,7 +329,7 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
     im_error err = {0};
     int rc = store_epochs_insert(b->st, t->id, &se, 1, &err);
     if (db_failed(b, rc, &err)) return;
-    reply_continue_or_stop(b, env, t->id, t->attempt, t->stop_reason);
+    reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
 }
 
 static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
@@ -320,13 +340,14 @@ static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
         return;
     }
     const char *why = NULL;
-    trial *t = current_trial(b, m->heartbeat.trial, m->heartbeat.attempt, &why);
+    trial *t = current_trial(b, env, m->heartbeat.trial, m->heartbeat.attempt, &why);
+    if (b->fatal) return;
     if (!t) {
         reply_continue_or_stop(b, env, m->heartbeat.trial, m->heartbeat.attempt, why);
         return;
     }
     t->deadline = b->now + b->opt.lease_s;
-    reply_continue_or_stop(b, env, t->id, t->attempt, t->stop_reason);
+    reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
 }
 
 static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt, int accepted,
@@ -399,7 +420,15 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
         }
         return;
     }
-    if (t->state != TRIAL_RUNNING || t->attempt != attempt) {
+    if (t->state == TRIAL_QUEUED && attempt >= 1 && attempt <= t->attempt &&
+        (m->result.status == IM_RESULT_INTERRUPTED || m->result.status == IM_RESULT_STOPPED)) {
+        /* an attempt already given up, now given up by its worker too */
+        ack(b, env, id, attempt, 1, "accepted");
+        return;
+    }
+    const char *why = NULL;
+    if (!current_trial(b, env, id, attempt, &why)) {
+        if (b->fatal) return;
         char detail[160];
         snprintf(detail, sizeof detail, "result of attempt %d (status %s); current attempt %d %s",
                  attempt, im_result_status_name(m->result.status), t->attempt,

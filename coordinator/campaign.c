@@ -110,6 +110,19 @@ static trial *queue_pop_front(campaign *c)
     return t;
 }
 
+/* Take t out of the middle of c's queue: O(queue length), for re-leases only. */
+static int queue_remove(campaign *c, trial *t)
+{
+    for (size_t i = 0; i < c->q_len; i++) {
+        if (c->queue[(c->q_head + i) % c->q_cap] != t) continue;
+        for (size_t j = i; j + 1 < c->q_len; j++)
+            c->queue[(c->q_head + j) % c->q_cap] = c->queue[(c->q_head + j + 1) % c->q_cap];
+        c->q_len--;
+        return 0;
+    }
+    return -1;
+}
+
 static void running_add(campaign_set *cs, trial *t)
 {
     if (cs->n_running == cs->running_cap) {
@@ -130,7 +143,6 @@ static void running_remove(campaign_set *cs, trial *t)
     cs->running[i]->slot = i;
     t->c->n_running--;
     t->state = TRIAL_QUEUED;
-    t->worker[0] = '\0';
     t->stop_reason = NULL;
 }
 
@@ -484,6 +496,7 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
         }
         queue_pop_front(c);
         t->attempt = attempt;
+        t->wire_attempt = attempt;
         snprintf(t->worker, sizeof t->worker, "%s", worker);
         t->deadline = now + lease_s;
         t->stop_reason = NULL;
@@ -557,6 +570,41 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
         return campaign_after_end(cs, st, c, err);
     }
     queue_push_front(c, t);
+    return 0;
+}
+
+int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,
+                         int wire_attempt, double now, double lease_s, im_error *err)
+{
+    campaign *c = t->c;
+    if (t->state != TRIAL_QUEUED ||
+        (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING))
+        return im_error_set(err, IM_EINVAL, "trial %lld cannot be leased again", (long long)t->id);
+    int attempt = 0;
+    int rc = store_trial_start(st, t->id, worker, &attempt, err);
+    if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
+    if (c->status == STORE_CAMPAIGN_QUEUED) {
+        rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_RUNNING, err);
+        if (rc) return rc;
+        c->status = STORE_CAMPAIGN_RUNNING;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "attempt %d of the worker continues as attempt %d",
+             wire_attempt, attempt);
+    rc = store_event(st, "lease_resumed", c->id, t->id, worker, detail, err);
+    if (rc) return rc;
+    if (queue_remove(c, t) != 0) /* NEVER: a queued trial is in its queue */
+        return im_error_set(err, IM_EDB, "trial %lld is not in its campaign's queue",
+                            (long long)t->id);
+    t->attempt = attempt;
+    t->wire_attempt = wire_attempt;
+    snprintf(t->worker, sizeof t->worker, "%s", worker);
+    t->deadline = now + lease_s;
+    t->stop_reason = NULL;
+    running_add(cs, t);
+    if (c->first_handout == 0) c->first_handout = now;
+    im_log(IM_LOG_INFO, "trial %lld (campaign %s): lease resumed by worker %s (%s)",
+           (long long)t->id, c->name, worker, detail);
     return 0;
 }
 
@@ -645,6 +693,8 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
         t->point = tr[i].point;
         t->seed = tr[i].seed;
         t->attempt = tr[i].attempt;
+        t->wire_attempt = tr[i].attempt;
+        if (tr[i].worker) snprintf(t->worker, sizeof t->worker, "%s", tr[i].worker);
         t->spec = spec_obj;
         gamma_from_params(c, &tr[i], t->gamma);
         queue_push_back(c, t);

@@ -61,12 +61,13 @@ typedef struct trial {
     campaign *c;
     int number, point;
     uint64_t seed;
-    int attempt; /* the current (last) attempt; 0 = never handed out */
+    int attempt;      /* the current (last) attempt in the store; 0 = never handed out */
+    int wire_attempt; /* the attempt number the worker knows (differs after a re-lease) */
     trial_state state;
-    json_t *spec;               /* the trial spec object sent in JOB, owned */
-    double gamma[IM_MAX_TERMS]; /* [c->spec.n_terms] */
+    json_t *spec;                      /* the trial spec object sent in JOB, owned */
+    double gamma[IM_MAX_TERMS];        /* [c->spec.n_terms] */
+    char worker[IM_WIRE_NAME_MAX + 1]; /* the worker of the last attempt, "" if none */
     /* while running */
-    char worker[IM_WIRE_NAME_MAX + 1];
     double deadline;         /* monotonic seconds at which the lease runs out */
     const char *stop_reason; /* NULL, or the STOP reason for the next PROGRESS/HEARTBEAT */
     size_t slot;             /* index in the set's running array */
@@ -150,6 +151,15 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
  * is cancelled when its campaign is. Returns 0, IM_EINVAL, IM_EDB. */
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
                         int count_against_limit, im_error *err);
+
+/* Re-lease: a worker reports progress or a result for an attempt of t that
+ * was given up (its lease ran out, or the coordinator restarted), and no one
+ * else holds t: rather than waste that work, t is started again for
+ * `worker` (a new attempt in the store; the worker keeps using
+ * wire_attempt) and an event "lease_resumed" is recorded. Returns 0,
+ * IM_EINVAL (t is not queued, or its campaign is not active), IM_EDB. */
+int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,
+                         int wire_attempt, double now, double lease_s, im_error *err);
 
 /* Cancel c: its queued trials are cancelled in the store and freed, the
  * campaign becomes "cancelled", its running trials get stop_reason

@@ -7,12 +7,15 @@
  *  - a trial's life: JOB, PROGRESS -> CONTINUE, RESULT -> ACK, rows in the
  *    database; a duplicate RESULT is acked and changes nothing;
  *  - malformed messages get ERROR and the coordinator keeps serving;
- *  - leases (--lease 1): an expired attempt is recorded as lost, the trial
- *    queued again, a late result is "superseded", the third loss fails it;
+ *  - leases (--lease 1): an expired attempt is recorded as lost and the
+ *    trial queued again; its worker coming back in time resumes the lease,
+ *    after another worker took it gets STOP and its result is "superseded";
+ *    a lease running out on the third attempt fails the trial;
  *  - cancel: queued trials cancelled, the running one told STOP;
  *  - ablation (first stage) from a preset and from a done trial's gamma;
- *  - kill -9 mid-campaign and restart on the same database: the campaign
- *    completes with every trial exactly once, and a search campaign proposes
+ *  - kill -9 mid-campaign and restart on the same database: the work of the
+ *    trials that were out is kept (late result accepted, lease resumed), the
+ *    campaign completes with every trial exactly once, and a search campaign proposes
  *    the same points as an identical campaign that ran without a crash;
  *  - SIGTERM stops it cleanly (exit 0).
  * The program's path comes from IM_COORDINATOR (set by ctest).
@@ -412,20 +415,33 @@ static void test_service(void)
     st = q_text(db, sql);
     CHECK_STR(st, "queued");
     free(st);
-    /* the late worker is told its attempt is lost */
+    /* the silent worker comes back before anyone else took the trial: its
+     * lease is resumed (attempt 2 in the database) instead of wasting it */
     snprintf(buf, sizeof buf,
              "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":1}",
              (long long)trial);
     CHECK_INT(request(w, buf, &m), 0);
-    CHECK_INT(m.type, IM_MSG_STOP);
-    CHECK_STR(m.stop.reason, "lost");
+    CHECK_INT(m.type, IM_MSG_CONTINUE);
+    CHECK_INT(m.cont.attempt, 1);
     im_msg_release(&m);
-    /* the lost trial is handed out first, as attempt 2 */
+    snprintf(sql, sizeof sql, "SELECT attempt || ' ' || status FROM trials WHERE id = %lld",
+             (long long)trial);
+    st = q_text(db, sql);
+    CHECK_STR(st, "2 running");
+    free(st);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'lease_resumed'"), 1);
+    /* silent again: attempt 2 is lost, and this time another worker takes it */
+    sleep_ms(1600);
     int64_t again;
     CHECK_INT(take_job(w, "w2", &again, &attempt, NULL), 0);
     CHECK_INT(again, trial);
-    CHECK_INT(attempt, 2);
-    /* the late result of attempt 1 is superseded and recorded as such */
+    CHECK_INT(attempt, 3);
+    /* the first worker is now told its attempt is lost ... */
+    CHECK_INT(request(w, buf, &m), 0);
+    CHECK_INT(m.type, IM_MSG_STOP);
+    CHECK_STR(m.stop.reason, "lost");
+    im_msg_release(&m);
+    /* ... and its late result is superseded and recorded as such */
     CHECK_INT(send_result(w, trial, 1, "done", 0.7, &m), 0);
     CHECK_INT(m.type, IM_MSG_ACK);
     CHECK_INT(m.ack.accepted, 0);
@@ -435,21 +451,8 @@ static void test_service(void)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE id = %lld AND val_acc IS NULL",
              (long long)trial);
     CHECK_INT(q_int(db, sql), 1);
-    /* attempts 2 and 3 are lost too: the trial fails */
+    /* attempt 3 is lost too: the trial fails */
     sleep_ms(1600);
-    CHECK_INT(take_job(w, "w2", &again, &attempt, NULL), 0);
-    CHECK_INT(again, trial);
-    CHECK_INT(attempt, 3);
-    sleep_ms(1600);
-    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
-    st = q_text(db, sql);
-    CHECK_STR(st, "failed");
-    free(st);
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM trial_attempts WHERE trial_id = %lld AND status = 'lost'",
-             (long long)trial);
-    CHECK_INT(q_int(db, sql), 3);
-
     /* priorities: a later campaign with a higher priority goes first */
     CHECK_INT(request(cl, fixed_campaign("urgent", 5, 1), &m), 0);
     CHECK_INT(m.type, IM_MSG_OK);
@@ -577,16 +580,33 @@ static void test_kill9_resume(void)
     if (c.pid <= 0) return;
     cl = dealer(c.cep);
     w = dealer(c.wep);
-    /* the result of an attempt from before the crash is superseded */
+    /* work that went on during the crash is not wasted: the result of an
+     * attempt from before it is accepted, and progress resumes the lease */
     CHECK_INT(send_result(w, t1, a1, "done", 0.99, &m), 0);
     CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 1);
+    im_msg_release(&m);
+    char buf[256];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":0}",
+             (long long)t2, a2);
+    CHECK_INT(request(w, buf, &m), 0);
+    CHECK_INT(m.type, IM_MSG_CONTINUE);
+    im_msg_release(&m);
+    CHECK_INT(send_result(w, t2, a2, "done", 0.98, &m), 0);
+    CHECK_INT(m.type, IM_MSG_ACK);
+    CHECK_INT(m.ack.accepted, 1);
+    im_msg_release(&m);
+    /* a duplicate of it is still only acknowledged */
+    CHECK_INT(send_result(w, t2, a2, "done", 0.98, &m), 0);
     CHECK_INT(m.ack.accepted, 0);
-    CHECK_STR(m.ack.note, "superseded");
+    CHECK_STR(m.ack.note, "duplicate");
     im_msg_release(&m);
     int done = 0, rc;
     while ((rc = complete_one(w, "w3", 0.6)) == 0) done++;
     CHECK_INT(rc, 1);
-    CHECK_INT(done, 24 - 7);
+    CHECK_INT(done, 24 - 7 - 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE val_acc > 0.97"), 2);
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'crashy'"), "done");
     CHECK_INT(q_int(db, "SELECT count(*) FROM trials"), 24);
     CHECK_INT(q_int(db, "SELECT count(DISTINCT number) FROM trials"), 24);

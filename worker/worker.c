@@ -620,7 +620,9 @@ static double min_d(double a, double b)
 static void begin_shutdown(wk *w, double now)
 {
     w->shutting = 1;
-    w->shutdown_deadline = now + WK_SHUTDOWN_ACK_MS;
+    /* idle: wait only briefly for the reply to a READY (a JOB crossing the
+     * signal is handed back at once); a result gets WK_SHUTDOWN_ACK_MS */
+    w->shutdown_deadline = now + (w->job.active || w->pending ? WK_SHUTDOWN_ACK_MS : 1000);
     w->shutdown_hard = now + WK_SHUTDOWN_MAX_MS;
     if (w->job.active) {
         im_log(IM_LOG_INFO, "stopping: interrupting trial %" PRId64, w->job.trial);
@@ -635,7 +637,17 @@ static int run(wk *w)
 {
     w->backoff_ms = WK_BACKOFF_MIN_MS;
     if (sock_open(w) != 0) return 1;
-    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s)", w->name, w->endpoint, w->data_dir);
+    json_t *datasets = list_datasets(w->data_dir);
+    char *names = json_dumps(datasets, JSON_COMPACT);
+    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s: %s)", w->name, w->endpoint,
+           w->data_dir, names ? names : "?");
+    if (json_array_size(datasets) == 0)
+        im_log(IM_LOG_WARN,
+               "no dataset in the data directory '%s' (deploy/fetch-datasets.sh fetches them): "
+               "the coordinator hands this worker nothing until one appears",
+               w->data_dir);
+    free(names);
+    json_decref(datasets);
     w->next_ready_at = 0;
 
     for (;;) {

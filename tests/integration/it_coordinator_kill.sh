@@ -10,8 +10,8 @@ it_init "$@"
 BUDGET=6
 # trials of about half a second (several seconds with sanitizers), so that
 # the coordinator dies with trials done, running and queued
-EPOCHS=6
-TRAIN='{"dataset": "mnist10k", "hidden": 32, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 256}'
+EPOCHS=4
+TRAIN='{"dataset": "mnist10k", "hidden": 64, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 512}'
 start_coordinator --lease 6
 start_worker wa
 start_worker wb

@@ -8,9 +8,10 @@ source "$(dirname "$0")/lib.sh"
 it_init "$@"
 
 BUDGET=1
-# trials long enough (about a second or more) to be killed in the middle
-EPOCHS=14
-TRAIN='{"dataset": "mnist10k", "hidden": 32, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 256}'
+# a trial long enough (a second or two, longer with sanitizers) to be killed
+# in the middle
+EPOCHS=6
+TRAIN='{"dataset": "mnist10k", "hidden": 100, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 512}'
 start_coordinator --lease 3
 start_worker victim
 VICTIM=$WORKER_PID
@@ -18,7 +19,7 @@ write_campaign "$T/c.json" it-worker-kill $BUDGET "$TRAIN"
 "$CLI" submit "$T/c.json" >/dev/null || fail "submit refused"
 
 # the victim's log says when its first trial has begun its first epoch
-wait_for 30 "the victim trains" grep -q "epoch 1:" "$T/victim.log"
+wait_for 30 "the victim trains" grep -q "epoch 0:" "$T/victim.log"
 TRIAL=$(sed -n 's/.*trial \([0-9]*\) attempt 1: training.*/\1/p' "$T/victim.log" | head -1)
 it_log "killing the victim (pid $VICTIM) during trial $TRIAL"
 kill -9 "$VICTIM"

@@ -329,6 +329,7 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
     im_error err = {0};
     int rc = store_epochs_insert(b->st, t->id, &se, 1, &err);
     if (db_failed(b, rc, &err)) return;
+    campaign_trial_progress(t, e->epoch, e->val_acc);
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
 }
 
@@ -385,6 +386,23 @@ static int store_curve_and_atoms(broker *b, trial *t, const im_msg *m, im_error 
         free(a);
     }
     return rc;
+}
+
+/* A RESULT's curve as val_acc by epoch (NAN where missing), for the pruner;
+ * epochs beyond 10000 are left out. Caller frees; NULL when empty. */
+static double *curve_val_by_epoch(const im_msg *m, int *n_out)
+{
+    int n = 0;
+    for (size_t i = 0; i < m->result.n_curve; i++)
+        if (m->result.curve[i].epoch < 10000 && m->result.curve[i].epoch + 1 > n)
+            n = m->result.curve[i].epoch + 1;
+    *n_out = n;
+    if (!n) return NULL;
+    double *v = im_xmalloc_array((size_t)n, sizeof *v);
+    for (int e = 0; e < n; e++) v[e] = NAN;
+    for (size_t i = 0; i < m->result.n_curve; i++)
+        if (m->result.curve[i].epoch < n) v[m->result.curve[i].epoch] = m->result.curve[i].val_acc;
+    return v;
 }
 
 static void on_result(broker *b, const im_envelope *env, const im_msg *m)
@@ -479,7 +497,10 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
         else
             im_log(IM_LOG_DEBUG, "trial %lld (worker %s): %s, val_acc %.4f", (long long)id, worker,
                    store_trial_status_name(r.status), r.val_acc);
-        rc = campaign_trial_finish(&b->cs, b->st, t, &r, &err);
+        int n_ep = 0;
+        double *val_by_epoch = curve_val_by_epoch(m, &n_ep);
+        rc = campaign_trial_finish(&b->cs, b->st, t, &r, val_by_epoch, n_ep, &err);
+        free(val_by_epoch);
         if (rc) {
             set_fatal(b, &err);
             return;

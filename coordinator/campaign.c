@@ -163,6 +163,7 @@ static void campaign_free(campaign *c)
     free(c->points);
     free(c->labels);
     sampler_free(&c->smp);
+    pruner_free(&c->prn);
     im_campaign_spec_release(&c->spec);
     free(c);
 }
@@ -292,6 +293,7 @@ static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
         ablation_points(c);
         break;
     }
+    c->prn = pruner_new(&c->spec.pruner);
     if (c->n_points < 1 || c->spec.seeds_per_point < 1) {
         rc = im_error_set(err, IM_EINVAL, "campaign: nothing to run (%d points, %d seeds each)",
                           c->n_points, c->spec.seeds_per_point);
@@ -500,6 +502,7 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
         snprintf(t->worker, sizeof t->worker, "%s", worker);
         t->deadline = now + lease_s;
         t->stop_reason = NULL;
+        t->best_val = NAN;
         running_add(cs, t);
         if (c->first_handout == 0) c->first_handout = now;
         *out = t;
@@ -529,7 +532,7 @@ static int campaign_after_end(campaign_set *cs, store *st, campaign *c, im_error
 }
 
 int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
-                          im_error *err)
+                          const double *val_by_epoch, int n_epochs, im_error *err)
 {
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
@@ -539,6 +542,8 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
     if (c->smp)
         sampler_observe(c->smp, t->point, t->gamma,
                         r->status == STORE_TRIAL_DONE ? r->val_acc : (double)NAN);
+    if (c->prn && r->status == STORE_TRIAL_DONE && val_by_epoch)
+        pruner_add(c->prn, val_by_epoch, n_epochs);
     running_remove(cs, t);
     map_del(cs, t->id);
     trial_free(t);
@@ -551,6 +556,15 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
     campaign *c = t->c;
+    if (t->stop_reason && strcmp(t->stop_reason, "pruned") == 0) {
+        /* told to stop for the pruner: it ends pruned, whatever came after */
+        store_trial_result r = {.status = STORE_TRIAL_PRUNED,
+                                .val_acc = NAN,
+                                .test_acc = NAN,
+                                .wall_s = NAN,
+                                .error = reason};
+        return campaign_trial_finish(cs, st, t, &r, NULL, 0, err);
+    }
     int cancelled = c->status == STORE_CAMPAIGN_CANCELLED;
     int give_up = count_against_limit && t->attempt >= CAMPAIGN_MAX_ATTEMPTS;
     int rc = store_trial_lost(st, t->id, t->attempt, reason, !give_up, err);
@@ -571,6 +585,19 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
     }
     queue_push_front(c, t);
     return 0;
+}
+
+void campaign_trial_progress(trial *t, int epoch, double val_acc)
+{
+    if (!t->c->prn || !isfinite(val_acc)) return;
+    if (!(t->best_val >= val_acc)) t->best_val = val_acc; /* NAN best: first value */
+    if (t->stop_reason || !pruner_should_stop(t->c->prn, epoch, t->best_val)) return;
+    t->stop_reason = "pruned";
+    im_log(IM_LOG_INFO,
+           "trial %lld (campaign %s): pruned at epoch %d (best val_acc %.4f < median %.4f of %d "
+           "completed trials)",
+           (long long)t->id, t->c->name, epoch, t->best_val, pruner_median(t->c->prn, epoch),
+           pruner_completed(t->c->prn));
 }
 
 int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,
@@ -601,6 +628,7 @@ int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *work
     snprintf(t->worker, sizeof t->worker, "%s", worker);
     t->deadline = now + lease_s;
     t->stop_reason = NULL;
+    t->best_val = NAN;
     running_add(cs, t);
     if (c->first_handout == 0) c->first_handout = now;
     im_log(IM_LOG_INFO, "trial %lld (campaign %s): lease resumed by worker %s (%s)",
@@ -641,6 +669,40 @@ static void gamma_from_params(const campaign *c, const store_trial *tr, double *
         int k = im_lattice_find(&c->lat, tr->params[i].name);
         if (k >= 0 && k < c->spec.n_terms) gamma[k] = tr->params[i].value;
     }
+}
+
+static int load_pruner_history(store *st, campaign *c, im_error *err)
+{
+    json_t *v = store_export_json(st, c->id, err);
+    if (!v) return IM_EDB;
+    size_t i;
+    json_t *tr;
+    json_array_foreach(v, i, tr)
+    {
+        const char *status = json_string_value(json_object_get(tr, "status"));
+        if (!status || strcmp(status, "done") != 0) continue;
+        json_t *epochs = json_object_get(tr, "epochs");
+        int n = 0;
+        size_t k;
+        json_t *e;
+        json_array_foreach(epochs, k, e)
+        {
+            json_int_t ep = json_integer_value(json_object_get(e, "epoch"));
+            if (ep >= 0 && ep < 10000 && ep + 1 > n) n = (int)ep + 1;
+        }
+        double *vals = im_xmalloc_array((size_t)(n ? n : 1), sizeof *vals);
+        for (int j = 0; j < n; j++) vals[j] = NAN;
+        json_array_foreach(epochs, k, e)
+        {
+            json_int_t ep = json_integer_value(json_object_get(e, "epoch"));
+            json_t *x = json_object_get(e, "val_acc");
+            if (ep >= 0 && ep < n && json_is_number(x)) vals[ep] = json_number_value(x);
+        }
+        pruner_add(c->prn, vals, n);
+        free(vals);
+    }
+    json_decref(v);
+    return 0;
 }
 
 static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, im_error *err)
@@ -702,6 +764,11 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
     }
     store_trials_free(&tr, n);
 
+    /* the pruner's history: the curves of the done trials */
+    if (c->prn) {
+        rc = load_pruner_history(st, c, err);
+        if (rc) goto fail;
+    }
     /* the sampler's history */
     if (c->smp && sampler_wants_history(c->smp)) {
         rc = store_trial_list(st, c->id,

@@ -40,6 +40,7 @@
 #include "im.h"
 #include "lattice.h"
 #include "protocol.h"
+#include "pruner.h"
 #include "sampler.h"
 #include "spec.h"
 #include "store.h"
@@ -69,6 +70,7 @@ typedef struct trial {
     char worker[IM_WIRE_NAME_MAX + 1]; /* the worker of the last attempt, "" if none */
     /* while running */
     double deadline;         /* monotonic seconds at which the lease runs out */
+    double best_val;         /* best val_acc reported in PROGRESS, NAN if none */
     const char *stop_reason; /* NULL, or the STOP reason for the next PROGRESS/HEARTBEAT */
     size_t slot;             /* index in the set's running array */
 } trial;
@@ -85,6 +87,7 @@ struct campaign {
     double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
+    pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
     trial **queue;                  /* ring of queued trials */
     size_t q_head, q_len, q_cap;
     int64_t n_running;
@@ -138,17 +141,24 @@ trial *campaign_set_trial(const campaign_set *cs, int64_t id);
 campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id);
 
 /* The running attempt of t ended with a result: record it (store_trial_finish
- * with r), tell the sampler, free t and finish the campaign when nothing is
- * left. t is freed in every case but IM_EDB. Returns 0, IM_EINVAL (t is not
- * running), IM_EDB. */
+ * with r), tell the sampler and (a done trial, with its val_acc by epoch
+ * val_by_epoch[0..n_epochs), may be NULL) the pruner, free t and finish the
+ * campaign when nothing is left. t is freed in every case but IM_EDB.
+ * Returns 0, IM_EINVAL (t is not running), IM_EDB. */
 int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
-                          im_error *err);
+                          const double *val_by_epoch, int n_epochs, im_error *err);
+
+/* A PROGRESS of running t: keep its best accuracy and ask the campaign's
+ * pruner; when it says stop, t->stop_reason becomes "pruned" (sent as STOP
+ * in the reply). */
+void campaign_trial_progress(trial *t, int epoch, double val_acc);
 
 /* The running attempt of t was lost (lease expiry, a worker that shut down):
  * the attempt is recorded as lost with `reason`. The trial is queued again
  * (ahead of the others), except that it fails when its lease ran out on
- * attempt CAMPAIGN_MAX_ATTEMPTS or later (count_against_limit non-zero) and
- * is cancelled when its campaign is. Returns 0, IM_EINVAL, IM_EDB. */
+ * attempt CAMPAIGN_MAX_ATTEMPTS or later (count_against_limit non-zero), is
+ * cancelled when its campaign is, and ends as pruned when it was told to
+ * stop for that. Returns 0, IM_EINVAL, IM_EDB. */
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
                         int count_against_limit, im_error *err);
 

@@ -13,6 +13,7 @@
  *    a lease running out on the third attempt fails the trial;
  *  - cancel: queued trials cancelled, the running one told STOP;
  *  - ablation (first stage) from a preset and from a done trial's gamma;
+ *  - the median pruner stops a trial below the median, also after a restart;
  *  - kill -9 mid-campaign and restart on the same database: the work of the
  *    trials that were out is kept (late result accepted, lease resumed), the
  *    campaign completes with every trial exactly once, and a search campaign proposes
@@ -713,6 +714,98 @@ static void test_ablation(void)
     CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
 }
 
+static int progress(void *w, int64_t trial, int attempt, int epoch, double val, im_msg *reply)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf,
+             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":%d,"
+             "\"val_acc\":%.4f}",
+             (long long)trial, attempt, epoch, val);
+    return request(w, buf, reply);
+}
+
+/* The median pruner stops a trial below the completed trials' median, and
+ * still does after a restart (its history rebuilt from the database). */
+static void test_pruning(void)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/prune.db", g_dir);
+    coord c;
+    CHECK_INT(coord_start(&c, db, "30"), 0);
+    if (c.pid <= 0) return;
+    void *cl = dealer(c.cep);
+    void *w = dealer(c.wep);
+    im_msg m;
+    CHECK_INT(request(cl,
+                      "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"pr\","
+                      "\"kind\":\"fixed\",\"train\":{\"epochs\":1},"
+                      "\"points\":[\"paper-heuristic\",\"paper-optimized\"],"
+                      "\"seeds_per_point\":3,\"pruner\":{\"name\":\"median\","
+                      "\"n_startup_trials\":2,\"n_warmup_epochs\":1}}}",
+                      &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    im_msg_release(&m);
+    int64_t t;
+    int a;
+    /* start-up: two completed trials reach 0.8 at epoch 1; the first is
+     * never pruned, whatever it reports */
+    CHECK_INT(take_job(w, "w1", &t, &a, NULL), 0);
+    CHECK_INT(progress(w, t, a, 1, 0.01, &m), 0);
+    CHECK_INT(m.type, IM_MSG_CONTINUE);
+    im_msg_release(&m);
+    CHECK_INT(send_result(w, t, a, "done", 0.8, &m), 0);
+    im_msg_release(&m);
+    CHECK_INT(complete_one(w, "w1", 0.8), 0);
+    /* below the median at epoch 1: STOP pruned; epoch 0 never prunes */
+    CHECK_INT(take_job(w, "w1", &t, &a, NULL), 0);
+    CHECK_INT(progress(w, t, a, 0, 0.01, &m), 0);
+    CHECK_INT(m.type, IM_MSG_CONTINUE);
+    im_msg_release(&m);
+    CHECK_INT(progress(w, t, a, 1, 0.5, &m), 0);
+    CHECK_INT(m.type, IM_MSG_STOP);
+    CHECK_STR(m.stop.reason, "pruned");
+    im_msg_release(&m);
+    CHECK_INT(send_result(w, t, a, "stopped", 0.5, &m), 0);
+    CHECK_INT(m.ack.accepted, 1);
+    im_msg_release(&m);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)t);
+    CHECK_Q((db, sql), "pruned");
+    /* above it: goes on */
+    CHECK_INT(take_job(w, "w1", &t, &a, NULL), 0);
+    CHECK_INT(progress(w, t, a, 1, 0.9, &m), 0);
+    CHECK_INT(m.type, IM_MSG_CONTINUE);
+    im_msg_release(&m);
+    CHECK_INT(send_result(w, t, a, "done", 0.9, &m), 0);
+    im_msg_release(&m);
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGTERM);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* after a restart the pruner remembers (median of 0.8, 0.8, 0.9) */
+    CHECK_INT(coord_start(&c, db, "30"), 0);
+    if (c.pid <= 0) return;
+    w = dealer(c.wep);
+    CHECK_INT(take_job(w, "w1", &t, &a, NULL), 0);
+    CHECK_INT(progress(w, t, a, 1, 0.79, &m), 0);
+    CHECK_INT(m.type, IM_MSG_STOP);
+    CHECK_STR(m.stop.reason, "pruned");
+    im_msg_release(&m);
+    /* it reports the stop: the trial ends pruned */
+    CHECK_INT(send_result(w, t, a, "stopped", 0.79, &m), 0);
+    im_msg_release(&m);
+    CHECK_INT(complete_one(w, "w1", 0.85), 0);
+    CHECK_INT(complete_one(w, "w1", 0.85), 1); /* NOJOB: all six ended */
+    CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'pr'"), "done");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE status = 'pruned'"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE status = 'done'"), 4);
+    zmq_close(w);
+    status = coord_stop(&c, SIGTERM);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_refusals(void)
 {
     const char *prog = getenv("IM_COORDINATOR");
@@ -767,6 +860,7 @@ int main(void)
     test_service();
     test_kill9_resume();
     test_ablation();
+    test_pruning();
     zmq_ctx_term(g_ctx);
     int rc = TEST_END();
     if (rc == 0) {

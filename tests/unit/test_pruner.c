@@ -1,0 +1,94 @@
+/*
+ * test_pruner: the median pruner's running medians agree with the naive
+ * oracle (sort the values, take the middle) on random data, per epoch and
+ * with missing epochs; the rule honours n_startup_trials, n_warmup_epochs
+ * and never prunes at epoch 0; "none" gives no pruner.
+ */
+#include "pruner.h"
+#include "rng.h"
+#include "test.h"
+
+#include <math.h>
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The oracle: the median of v[0..n) (mean of the middle two for even n). */
+static double naive_median(const double *v, int n)
+{
+    if (n == 0) return NAN;
+    double *s = malloc((size_t)n * sizeof *s);
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp);
+    double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+    return m;
+}
+
+int main(void)
+{
+    im_pruner_spec none = {.kind = IM_PRUNER_NONE};
+    CHECK(pruner_new(&none) == NULL);
+    CHECK_INT(pruner_should_stop(NULL, 3, 0.0), 0);
+
+    im_pruner_spec spec = {.kind = IM_PRUNER_MEDIAN, .n_startup_trials = 3, .n_warmup_epochs = 2};
+    pruner *p = pruner_new(&spec);
+    CHECK(p != NULL);
+    if (!p) return TEST_END();
+
+    enum { EPOCHS = 6, TRIALS = 301 };
+    static double seen[EPOCHS][TRIALS];
+    int n_seen[EPOCHS] = {0};
+    im_rng r;
+    im_rng_seed(&r, 11, 0);
+    int agree = 1;
+    for (int t = 0; t < TRIALS; t++) {
+        double v[EPOCHS];
+        int n = 1 + (int)im_rng_below(&r, EPOCHS); /* curves of different lengths */
+        for (int e = 0; e < n; e++) {
+            /* some ties and some missing values */
+            v[e] = im_rng_below(&r, 10) == 0 ? NAN : floor(im_rng_uniform(&r) * 50) / 50;
+            if (!isnan(v[e])) seen[e][n_seen[e]++] = v[e];
+        }
+        if (t == 0) {
+            CHECK_INT(pruner_should_stop(p, 3, -1.0), 0); /* no completed trial yet */
+        }
+        pruner_add(p, v, n);
+        for (int e = 0; e < EPOCHS; e++) {
+            double want = naive_median(seen[e], n_seen[e]), got = pruner_median(p, e);
+            if (!((isnan(want) && isnan(got)) || want == got)) agree = 0;
+        }
+    }
+    CHECK(agree);
+    CHECK_INT(pruner_completed(p), TRIALS);
+    CHECK(isnan(pruner_median(p, EPOCHS)));
+    CHECK(isnan(pruner_median(p, -1)));
+
+    double med3 = pruner_median(p, 3);
+    CHECK_INT(pruner_should_stop(p, 3, med3 - 0.01), 1);
+    CHECK_INT(pruner_should_stop(p, 3, med3), 0); /* equal to the median: kept */
+    CHECK_INT(pruner_should_stop(p, 3, med3 + 0.01), 0);
+    CHECK_INT(pruner_should_stop(p, 1, -1.0), 0); /* warm-up */
+    CHECK_INT(pruner_should_stop(p, 3, NAN), 0);
+    CHECK_INT(pruner_should_stop(p, EPOCHS + 3, -1.0), 0); /* no completed trial got there */
+    pruner_free(&p);
+    CHECK(p == NULL);
+
+    /* start-up: fewer completed trials than n_startup_trials never prune;
+     * epoch 0 never prunes, even without warm-up */
+    spec.n_warmup_epochs = 0;
+    p = pruner_new(&spec);
+    double good[3] = {0.1, 0.8, 0.9};
+    pruner_add(p, good, 3);
+    pruner_add(p, good, 3);
+    CHECK_INT(pruner_should_stop(p, 1, 0.2), 0);
+    pruner_add(p, good, 3);
+    CHECK_INT(pruner_should_stop(p, 1, 0.2), 1);
+    CHECK_INT(pruner_should_stop(p, 0, 0.0), 0);
+    pruner_free(&p);
+    pruner_free(&p); /* NULL-safe */
+    return TEST_END();
+}

@@ -1,0 +1,291 @@
+/*
+ * test_worker_protocol.c: the real infomorph-worker against a scripted
+ * coordinator (a ROUTER socket in this test) that misbehaves on purpose:
+ * garbage, a wrong protocol version and multi-frame replies; a JOB for a
+ * dataset the worker lacks; STOP "pruned" and STOP "lost"; an ACK that never
+ * comes (the worker must reconnect and send its result again); SIGTERM while
+ * idle and while training. The worker must survive all of it, keep to the
+ * protocol (protocol.h) and exit 0 when told to stop.
+ *
+ * Usage: test_worker_protocol WORKER   (IM_DATA_DIR: the data with mnist10k)
+ */
+#include "protocol.h"
+#include "test.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static void *g_router;
+static const char *g_worker_path, *g_data_dir;
+static char g_endpoint[256];
+
+/* A tiny trial: a fraction of a second per epoch even with sanitizers. */
+static const char *TINY = "{\"dataset\": \"mnist10k\", \"hidden\": 8, \"epochs\": %d, "
+                          "\"train_limit\": 500, \"eval_limit\": 300, \"batch\": 256}";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Receive the next message within timeout_s: 0 with *m and *env filled, -1
+ * on timeout, -2 if it did not decode (err printed). */
+static int recv_msg(double timeout_s, im_envelope *env, im_msg *m)
+{
+    double end = now_s() + timeout_s;
+    for (;;) {
+        double left = end - now_s();
+        if (left <= 0) return -1;
+        zmq_pollitem_t it = {.socket = g_router, .fd = -1, .events = ZMQ_POLLIN};
+        if (zmq_poll(&it, 1, (long)(left * 1000) + 1) <= 0) continue;
+        im_error err = {0};
+        int rc = im_wire_recv(g_router, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, env, m, &err);
+        if (rc == IM_WIRE_ETRANSPORT) continue;
+        if (rc == IM_WIRE_EMALFORMED) {
+            fprintf(stderr, "test: the worker sent a malformed message: %s\n", err.msg);
+            return -2;
+        }
+        return 0;
+    }
+}
+
+/* Receive a message of the given type (others are answered as a coordinator
+ * would, so the worker keeps going: CONTINUE to PROGRESS and HEARTBEAT, ACK
+ * to BYE). Returns 0 with *m filled, or -1 (a check failed). */
+static int expect(im_msg_type type, double timeout_s, im_envelope *env, im_msg *m)
+{
+    double end = now_s() + timeout_s;
+    for (;;) {
+        int rc = recv_msg(end - now_s(), env, m);
+        if (rc != 0) {
+            CHECK_MSG(0, "expected %s within %.0f s: %s", im_msg_type_name(type), timeout_s,
+                      rc == -1 ? "nothing came" : "malformed");
+            return -1;
+        }
+        if (m->type == type) return 0;
+        im_msg reply = {.type = IM_MSG_CONTINUE};
+        if (m->type == IM_MSG_PROGRESS || m->type == IM_MSG_HEARTBEAT) {
+            reply.cont.trial = m->type == IM_MSG_PROGRESS ? m->progress.trial : m->heartbeat.trial;
+            reply.cont.attempt =
+                m->type == IM_MSG_PROGRESS ? m->progress.attempt : m->heartbeat.attempt;
+            im_wire_send(g_router, env, &reply, NULL);
+        } else if (m->type == IM_MSG_BYE) {
+            reply.type = IM_MSG_ACK;
+            reply.ack.accepted = 1;
+            im_wire_send(g_router, env, &reply, NULL);
+        } else {
+            CHECK_MSG(0, "expected %s, got %s", im_msg_type_name(type), im_msg_type_name(m->type));
+            im_msg_release(m);
+            return -1;
+        }
+        im_msg_release(m);
+    }
+}
+
+static void send_raw(const im_envelope *env, const char *text, int extra_frame)
+{
+    for (int i = 0; i < env->n; i++) zmq_send(g_router, env->frame[i], env->len[i], ZMQ_SNDMORE);
+    if (extra_frame) zmq_send(g_router, "x", 1, ZMQ_SNDMORE);
+    zmq_send(g_router, text, strlen(text), 0);
+}
+
+static void send_job(const im_envelope *env, int64_t trial, int attempt, const char *spec_text)
+{
+    json_t *spec = json_loads(spec_text, 0, NULL);
+    im_msg job = {.type = IM_MSG_JOB};
+    job.job.trial = trial;
+    job.job.attempt = attempt;
+    job.job.lease_s = 30;
+    job.job.number = 0;
+    job.job.spec = spec;
+    CHECK_INT(im_wire_send(g_router, env, &job, NULL), 0);
+    json_decref(spec);
+}
+
+static void send_ack(const im_envelope *env, int64_t trial, int attempt)
+{
+    im_msg ack = {.type = IM_MSG_ACK};
+    ack.ack.trial = trial;
+    ack.ack.attempt = attempt;
+    ack.ack.accepted = 1;
+    ack.ack.note = "accepted";
+    CHECK_INT(im_wire_send(g_router, env, &ack, NULL), 0);
+}
+
+static pid_t start_worker(const char *name)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(g_worker_path, g_worker_path, "--connect", g_endpoint, "--data-dir", g_data_dir,
+              "--name", name, "--threads", "1", "--log-level", "debug", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Wait up to timeout_s for the worker to exit; its exit status, or -1. */
+static int wait_exit(pid_t pid, double timeout_s)
+{
+    double end = now_s() + timeout_s;
+    while (now_s() < end) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(50 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_worker_protocol WORKER\n");
+        return 2;
+    }
+    g_worker_path = argv[1];
+    g_data_dir = getenv("IM_DATA_DIR") ? getenv("IM_DATA_DIR") : "data";
+    signal(SIGPIPE, SIG_IGN);
+    void *ctx = zmq_ctx_new();
+    g_router = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(g_router, ZMQ_LINGER, &linger, sizeof linger);
+    CHECK_INT(zmq_bind(g_router, "tcp://127.0.0.1:*"), 0);
+    size_t len = sizeof g_endpoint;
+    zmq_getsockopt(g_router, ZMQ_LAST_ENDPOINT, g_endpoint, &len);
+    char spec1[512], spec3[512], spec_long[512];
+    snprintf(spec1, sizeof spec1, TINY, 1);
+    snprintf(spec3, sizeof spec3, TINY, 3);
+    snprintf(spec_long, sizeof spec_long, TINY, 500);
+
+    pid_t pid = start_worker("wp");
+    im_envelope env;
+    im_msg m;
+
+    /* READY with what the worker is */
+    if (expect(IM_MSG_READY, 10, &env, &m) == 0) {
+        CHECK_STR(m.ready.worker, "wp");
+        CHECK(im_wire_list_has(m.ready.backends, "builtin"));
+        CHECK(im_wire_list_has(m.ready.datasets, "mnist10k"));
+        CHECK_INT(m.ready.threads, 1);
+        im_msg_release(&m);
+    }
+
+    /* garbage, a wrong version, two frames: each ignored, READY again */
+    static const char *bad[] = {"this is not JSON", "{\"type\": \"NOJOB\", \"v\": 2}",
+                                "{\"type\": \"NOJOB\", \"v\": 1, \"retry_ms\": 10}"};
+    for (int i = 0; i < 3; i++) {
+        send_raw(&env, bad[i], i == 2);
+        if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    }
+
+    /* a dataset the worker lacks: RESULT failed, naming it */
+    send_job(&env, 11, 1, "{\"dataset\": \"no-such-set\", \"hidden\": 8, \"epochs\": 1}");
+    if (expect(IM_MSG_RESULT, 10, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 11);
+        CHECK_INT(m.result.status, IM_RESULT_FAILED);
+        CHECK_CONTAINS(m.result.error, "no-such-set");
+        send_ack(&env, 11, 1);
+        im_msg_release(&m);
+    }
+
+    /* STOP "pruned" after the first PROGRESS: RESULT stopped with the curve so far */
+    if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    send_job(&env, 12, 2, spec_long);
+    if (expect(IM_MSG_PROGRESS, 30, &env, &m) == 0) {
+        CHECK_INT(m.progress.trial, 12);
+        CHECK_INT(m.progress.attempt, 2);
+        CHECK_INT(m.progress.e.epoch, 0);
+        im_msg stop = {.type = IM_MSG_STOP};
+        stop.stop.trial = 12;
+        stop.stop.attempt = 2;
+        stop.stop.reason = "pruned";
+        im_wire_send(g_router, &env, &stop, NULL);
+        im_msg_release(&m);
+    }
+    if (expect(IM_MSG_RESULT, 30, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 12);
+        CHECK_INT(m.result.status, IM_RESULT_STOPPED);
+        CHECK(m.result.n_curve >= 1 && m.result.n_curve < 500);
+        send_ack(&env, 12, 2);
+        im_msg_release(&m);
+    }
+
+    /* STOP "lost": no RESULT, the next message is READY */
+    if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    send_job(&env, 13, 1, spec_long);
+    if (expect(IM_MSG_PROGRESS, 30, &env, &m) == 0) {
+        im_msg stop = {.type = IM_MSG_STOP};
+        stop.stop.trial = 13;
+        stop.stop.attempt = 1;
+        stop.stop.reason = "lost";
+        im_wire_send(g_router, &env, &stop, NULL);
+        im_msg_release(&m);
+    }
+    if (expect(IM_MSG_READY, 30, &env, &m) == 0) im_msg_release(&m);
+
+    /* a RESULT never acknowledged: the worker reconnects (a new identity) and
+     * sends the same RESULT again */
+    send_job(&env, 14, 1, spec3);
+    if (expect(IM_MSG_RESULT, 30, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 14);
+        CHECK_INT(m.result.status, IM_RESULT_DONE);
+        CHECK_INT((long long)m.result.n_curve, 4);
+        CHECK(m.result.n_atoms >= 5);
+        CHECK(m.result.val_acc >= 0 && m.result.val_acc <= 1);
+        im_msg_release(&m);
+    }
+    im_envelope first = env;
+    double t0 = now_s();
+    if (expect(IM_MSG_RESULT, 20, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 14);
+        CHECK_INT(m.result.attempt, 1);
+        CHECK(now_s() - t0 >= 3); /* after the worker's reply timeout, not at once */
+        CHECK(env.n != first.n || env.len[0] != first.len[0] ||
+              memcmp(env.frame[0], first.frame[0], env.len[0]) != 0);
+        send_ack(&env, 14, 1);
+        im_msg_release(&m);
+    }
+
+    /* SIGTERM while training: RESULT interrupted, BYE, exit 0 */
+    if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    send_job(&env, 15, 1, spec_long);
+    if (expect(IM_MSG_PROGRESS, 30, &env, &m) == 0) {
+        im_msg cont = {.type = IM_MSG_CONTINUE};
+        cont.cont.trial = 15;
+        cont.cont.attempt = 1;
+        im_wire_send(g_router, &env, &cont, NULL);
+        im_msg_release(&m);
+    }
+    kill(pid, SIGTERM);
+    if (expect(IM_MSG_RESULT, 30, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 15);
+        CHECK_INT(m.result.status, IM_RESULT_INTERRUPTED);
+        send_ack(&env, 15, 1);
+        im_msg_release(&m);
+    }
+    if (expect(IM_MSG_BYE, 10, &env, &m) == 0) {
+        CHECK_STR(m.bye.worker, "wp");
+        send_ack(&env, 0, 0);
+        im_msg_release(&m);
+    }
+    CHECK_INT(wait_exit(pid, 10), 0);
+
+    /* SIGTERM while idle (its READY unanswered): exit 0 within a few seconds */
+    pid = start_worker("wq");
+    if (expect(IM_MSG_READY, 10, &env, &m) == 0) im_msg_release(&m);
+    double t1 = now_s();
+    kill(pid, SIGTERM);
+    CHECK_INT(wait_exit(pid, 10), 0);
+    CHECK(now_s() - t1 < 5);
+
+    zmq_close(g_router);
+    zmq_ctx_term(ctx);
+    return TEST_END();
+}

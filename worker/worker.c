@@ -51,8 +51,8 @@
 void openblas_set_num_threads(int num_threads);
 #endif
 
-#define WK_REPLY_IVL_MS    1500 /* one liveness step while a reply is due */
-#define WK_LIVENESS        4    /* steps of silence before reconnecting */
+#define WK_REPLY_IVL_MS    1500 /* one liveness step while a reply is due ... */
+#define WK_LIVENESS        4    /* ... and the steps of silence before reconnecting */
 #define WK_BACKOFF_MIN_MS  500
 #define WK_BACKOFF_MAX_MS  30000
 #define WK_SHUTDOWN_ACK_MS 3000  /* how long a stopping worker waits for its ACK */
@@ -616,6 +616,26 @@ static double min_d(double a, double b)
     return a < b ? a : b;
 }
 
+/* A READY may be sent now (when next_ready_at has come). */
+static int ready_may_go(const wk *w)
+{
+    return w->sock && !w->shutting && !w->job.active && !w->pending && w->n_inflight == 0 &&
+           (w->max_trials <= 0 || w->trials_done < w->max_trials);
+}
+
+/* A HEARTBEAT may be sent now (when heartbeat_due has come); it is held
+ * back while many requests are unanswered. */
+static int heartbeat_may_go(const wk *w)
+{
+    return w->sock && w->job.active && w->job.thread_running && w->n_inflight < WK_MAX_INFLIGHT / 2;
+}
+
+/* Every lease/3 of silence about the held trial. */
+static double heartbeat_due(const wk *w)
+{
+    return w->last_job_send + w->job.lease_s * 1e3 / 3;
+}
+
 /* Begin a clean stop after SIGTERM or SIGINT. */
 static void begin_shutdown(wk *w, double now)
 {
@@ -684,13 +704,8 @@ static int run(wk *w)
         /* what to send */
         if (w->sock) {
             send_pending_result(w, now);
-            double hb_ms = w->job.lease_s * 1e3 / 3;
-            if (w->job.active && w->job.thread_running && now >= w->last_job_send + hb_ms &&
-                w->n_inflight < WK_MAX_INFLIGHT / 2)
-                send_heartbeat(w);
-            if (!w->shutting && !w->job.active && !w->pending && w->n_inflight == 0 &&
-                now >= w->next_ready_at && (w->max_trials <= 0 || w->trials_done < w->max_trials))
-                send_ready(w);
+            if (heartbeat_may_go(w) && now >= heartbeat_due(w)) send_heartbeat(w);
+            if (ready_may_go(w) && now >= w->next_ready_at) send_ready(w);
         }
 
         /* silence */
@@ -703,13 +718,15 @@ static int run(wk *w)
         }
 
         /* sleep until the earliest deadline */
+        /* sleep until the earliest deadline of something that will happen
+         * then (a deadline of an action that cannot go now would spin) */
         double until = now + 1000;
         if (!w->sock) until = min_d(until, w->reconnect_at);
-        if (w->sock && w->n_inflight > 0) until = min_d(until, w->wait_start + WK_REPLY_IVL_MS);
-        if (w->sock && w->n_inflight == 0 && !w->job.active && !w->pending)
-            until = min_d(until, w->next_ready_at);
-        if (w->job.active) until = min_d(until, w->last_job_send + w->job.lease_s * 1e3 / 3);
-        if (w->shutting) until = min_d(until, w->shutdown_deadline);
+        if (w->sock && w->n_inflight > 0)
+            until = min_d(until, w->wait_start + (double)WK_REPLY_IVL_MS * WK_LIVENESS);
+        if (ready_may_go(w)) until = min_d(until, w->next_ready_at);
+        if (heartbeat_may_go(w)) until = min_d(until, heartbeat_due(w));
+        if (w->shutting && now < w->shutdown_deadline) until = min_d(until, w->shutdown_deadline);
         long timeout = (long)ceil(until - now);
         if (timeout < 0) timeout = 0;
 

@@ -128,6 +128,24 @@ static pid_t start_worker(const char *name)
     return pid;
 }
 
+/* User + system CPU seconds of a process so far, from /proc; -1 if unknown. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime, stime;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* Wait up to timeout_s for the worker to exit; its exit status, or -1. */
 static int wait_exit(pid_t pid, double timeout_s)
 {
@@ -277,9 +295,14 @@ int main(int argc, char **argv)
     }
     CHECK_INT(wait_exit(pid, 10), 0);
 
-    /* SIGTERM while idle (its READY unanswered): exit 0 within a few seconds */
+    /* waiting for a reply that does not come costs no CPU (no busy loop),
+     * then SIGTERM while idle (its READY unanswered): exit 0 within seconds */
     pid = start_worker("wq");
     if (expect(IM_MSG_READY, 10, &env, &m) == 0) im_msg_release(&m);
+    double cpu0 = cpu_seconds(pid);
+    usleep(4000 * 1000);
+    double cpu = cpu_seconds(pid) - cpu0;
+    CHECK_MSG(cpu >= 0 && cpu < 0.5, "an idle worker used %.2f s of CPU in 4 s", cpu);
     double t1 = now_s();
     kill(pid, SIGTERM);
     CHECK_INT(wait_exit(pid, 10), 0);

@@ -75,6 +75,10 @@ say "infomorph best $name -n 5"
 say "infomorph workers"
 "$bin/infomorph" workers
 
+say "infomorph export $name --format csv -o $run/$name.csv   (and --format json: curves, atoms)"
+"$bin/infomorph" export "$name" --format csv -o "$run/$name.csv"
+echo "$(($(wc -l <"$run/$name.csv") - 1)) trials written to $run/$name.csv"
+
 query="SELECT b.rank, b.trial, round(b.val_acc, 4) AS val, round(w.f_c, 3) AS f_c,
        round(w.f_c_l, 3) AS f_c_l, round(b.wall_s, 1) AS wall_s
 FROM best_trials b JOIN trial_gamma_wide w ON w.trial = b.trial

@@ -1,4 +1,4 @@
-# lib.sh: shared helpers of the integration tests (sourced by it_*.sh).
+# lib.sh: what the integration tests have in common (sourced by it_*.sh).
 #
 # Each test runs the real programs on loopback: one infomorph-coordinator on
 # two free ports with its SQLite file in a fresh temporary directory, real

@@ -35,6 +35,7 @@ typedef struct worker_rec {
     size_t id_len;
     double last_seen;  /* monotonic */
     double last_touch; /* monotonic time of the last write of last_seen */
+    int registered;    /* its READY was recorded in this run (store_worker_seen) */
 } worker_rec;
 
 /* A reply waiting for the pass's commit. */
@@ -167,6 +168,30 @@ static worker_rec *worker_by_id(broker *b, const im_envelope *env)
     return NULL;
 }
 
+static worker_rec *worker_add(broker *b, const char *name)
+{
+    if (b->n_wk == b->cap_wk) {
+        b->cap_wk = b->cap_wk ? b->cap_wk * 2 : 64;
+        b->wk = im_xrealloc(b->wk, b->cap_wk * sizeof *b->wk);
+    }
+    worker_rec *w = &b->wk[b->n_wk++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->name, sizeof w->name, "%s", name);
+    w->last_seen = w->last_touch = b->now;
+    return w;
+}
+
+/* The connection env now speaks for w (and for no other worker). */
+static void worker_bind(broker *b, worker_rec *w, const im_envelope *env)
+{
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (&b->wk[i] != w && b->wk[i].id_len == env->len[0] &&
+            memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
+            b->wk[i].id_len = 0;
+    memcpy(w->id, env->frame[0], env->len[0]);
+    w->id_len = env->len[0];
+}
+
 static void worker_remove(broker *b, worker_rec *w)
 {
     size_t i = (size_t)(w - b->wk);
@@ -192,14 +217,8 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
 {
     im_error err = {0};
     worker_rec *w = worker_by_name(b, m->ready.worker);
-    if (!w) {
-        if (b->n_wk == b->cap_wk) {
-            b->cap_wk = b->cap_wk ? b->cap_wk * 2 : 64;
-            b->wk = im_xrealloc(b->wk, b->cap_wk * sizeof *b->wk);
-        }
-        w = &b->wk[b->n_wk++];
-        memset(w, 0, sizeof *w);
-        snprintf(w->name, sizeof w->name, "%s", m->ready.worker);
+    if (!w) w = worker_add(b, m->ready.worker);
+    if (!w->registered) {
         char backends[512] = "";
         size_t i;
         const json_t *x;
@@ -217,17 +236,13 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
         int rc = store_worker_seen(b->st, &info, &err);
         if (db_failed(b, rc, &err)) return;
         w->last_touch = b->now;
+        w->registered = 1;
         im_log(IM_LOG_INFO, "worker %s: ready (host %s, pid %lld, %d threads, version %s)", w->name,
                m->ready.host ? m->ready.host : "?", (long long)m->ready.pid, m->ready.threads,
                m->ready.version ? m->ready.version : "?");
     }
     /* one connection speaks for one worker: the latest name it gave */
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (&b->wk[i] != w && b->wk[i].id_len == env->len[0] &&
-            memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
-            b->wk[i].id_len = 0;
-    memcpy(w->id, env->frame[0], env->len[0]);
-    w->id_len = env->len[0];
+    worker_bind(b, w, env);
     worker_heard(b, w);
     if (b->fatal) return;
 
@@ -279,6 +294,11 @@ static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int a
         return NULL;
     }
     worker_rec *w = worker_by_id(b, env);
+    if (!w && t->worker[0] && (w = worker_by_name(b, t->worker))) {
+        /* its worker, on a connection not seen in this run (a restart) */
+        worker_bind(b, w, env);
+        worker_heard(b, w);
+    }
     const char *name = w ? w->name : t->worker[0] ? t->worker : "unknown";
     char who[IM_WIRE_NAME_MAX + 1];
     snprintf(who, sizeof who, "%s", name); /* t->worker is overwritten */
@@ -627,7 +647,8 @@ static json_t *workers_json(broker *b, im_error *err)
         trial *busy = NULL;
         for (size_t k = 0; w && k < b->cs.n_running; k++)
             if (strcmp(b->cs.running[k]->worker, name) == 0) busy = b->cs.running[k];
-        json_object_set_new(o, "state", json_string(!w ? "away" : busy ? "busy" : "idle"));
+        const char *state = busy ? "busy" : !w || w->id_len == 0 ? "away" : "idle";
+        json_object_set_new(o, "state", json_string(state));
         json_object_set_new(o, "trial", busy ? json_integer(busy->id) : json_null());
         json_object_set_new(o, "last_seen_s_ago",
                             w ? json_real(b->now - w->last_seen) : json_null());
@@ -989,6 +1010,23 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
     if (n_requeued)
         im_log(IM_LOG_INFO, "resume: %lld trials that were running are queued again",
                (long long)n_requeued);
+    /* workers alive at the last run: known by name until they are silent for
+     * the liveness time, then recorded as lost */
+    json_t *ws = store_workers_json(b->st, err);
+    if (!ws) {
+        rc = IM_EDB;
+        goto fail;
+    }
+    size_t wi;
+    json_t *wo;
+    json_array_foreach(ws, wi, wo)
+    {
+        const char *status = json_string_value(json_object_get(wo, "status"));
+        const char *name = json_string_value(json_object_get(wo, "name"));
+        if (name && status && strcmp(status, "alive") == 0 && !worker_by_name(b, name))
+            worker_add(b, name);
+    }
+    json_decref(ws);
 
     b->ctx = zmq_ctx_new();
     if (!b->ctx) {

@@ -534,11 +534,22 @@ static void test_service(void)
     CHECK_INT(m.type, IM_MSG_ACK);
     im_msg_release(&m);
     CHECK_Q((db, "SELECT status FROM workers WHERE name = 'w1'"), "gone");
+    CHECK_INT(take_job(w, "w9", &trial, &attempt, NULL), 1); /* alive, idle */
 
     zmq_close(cl);
     zmq_close(w);
     int status = coord_stop(&c, SIGTERM);
     CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
+
+    /* a worker alive at the stop that never comes back is recorded as lost
+     * after the liveness time (3 leases, at least 3 s) */
+    CHECK_INT(coord_start(&c, db, "1"), 0);
+    if (c.pid <= 0) return;
+    CHECK_Q((db, "SELECT status FROM workers WHERE name = 'w9'"), "alive");
+    sleep_ms(3600);
+    CHECK_Q((db, "SELECT status FROM workers WHERE name = 'w9'"), "lost");
+    status = coord_stop(&c, SIGTERM);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static const char *search_campaign(const char *name)

@@ -25,7 +25,7 @@ expect_eq "trials of the early worker" "2" \
     "$(sql "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id WHERE c.name = 'it-early' AND t.worker = 'early' AND t.status = 'done'")"
 
 # 2. SIGTERM during a trial
-SLOW='{"dataset": "mnist10k", "hidden": 16, "epochs": 30, "train_limit": 2000, "eval_limit": 300, "batch": 256}'
+SLOW='{"dataset": "mnist10k", "hidden": 100, "epochs": 50, "eval_limit": 300, "batch": 512}'   # interrupted long before its end
 write_campaign "$T/b.json" it-sigterm 1 "$SLOW"
 "$CLI" submit "$T/b.json" >/dev/null || fail "submit refused"
 running() {

@@ -49,7 +49,11 @@ it_cleanup() {
         grep -h -A30 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >&2 || true
         rc=1
     fi
-    [ -n "${T:-}" ] && rm -rf "$T"
+    if [ -n "${IT_KEEP:-}" ] && [ -n "${T:-}" ]; then
+        echo "kept $T (IT_KEEP is set)" >&2
+    elif [ -n "${T:-}" ]; then
+        rm -rf "$T"
+    fi
     exit $rc
 }
 

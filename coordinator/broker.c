@@ -58,7 +58,8 @@ struct broker {
     double now;
     int retry_ms;
     double liveness_s;
-    int fatal; /* a database failure in this pass */
+    double next_hold; /* when trials held after a restart are released, or INFINITY */
+    int fatal;        /* a database failure in this pass */
     im_error fatal_err;
 };
 
@@ -846,6 +847,7 @@ static void drain(broker *b, void *sock, int max, int is_workers)
 static void expire(broker *b)
 {
     im_error err = {0};
+    b->next_hold = campaign_set_release_holds(&b->cs, b->now);
     for (size_t i = b->cs.n_running; i-- > 0 && !b->fatal;) {
         trial *t = b->cs.running[i];
         if (t->deadline > b->now) continue;
@@ -877,6 +879,7 @@ static long poll_timeout_ms(broker *b)
         if (b->cs.running[i]->deadline < next) next = b->cs.running[i]->deadline;
     for (size_t i = 0; i < b->n_wk; i++)
         if (b->wk[i].last_seen + b->liveness_s < next) next = b->wk[i].last_seen + b->liveness_s;
+    if (b->next_hold < next) next = b->next_hold;
     double ms = ceil((next - b->now) * 1000.0);
     return ms < 0 ? 0 : ms > MAX_POLL_MS ? MAX_POLL_MS : (long)ms;
 }
@@ -998,7 +1001,7 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
     if (rc) goto fail;
     int64_t n_requeued = 0;
     if ((rc = store_begin(b->st, err))) goto fail;
-    rc = campaign_set_resume(&b->cs, b->st, &n_requeued, err);
+    rc = campaign_set_resume(&b->cs, b->st, b->now, opt->lease_s, &n_requeued, err);
     if (rc == 0 && n_requeued > 0)
         rc = store_event(b->st, "coordinator_restarted", 0, 0, NULL,
                          "running attempts marked interrupted and their trials queued again", err);
@@ -1007,9 +1010,12 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
         store_rollback(b->st);
         goto fail;
     }
+    b->next_hold = campaign_set_release_holds(&b->cs, b->now);
     if (n_requeued)
-        im_log(IM_LOG_INFO, "resume: %lld trials that were running are queued again",
-               (long long)n_requeued);
+        im_log(IM_LOG_INFO,
+               "resume: %lld trials that were running are queued again, held %g s for their "
+               "workers to resume them",
+               (long long)n_requeued, opt->lease_s);
     /* workers alive at the last run: known by name until they are silent for
      * the liveness time, then recorded as lost */
     json_t *ws = store_workers_json(b->st, err);

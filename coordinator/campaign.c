@@ -110,9 +110,15 @@ static trial *queue_pop_front(campaign *c)
     return t;
 }
 
-/* Take t out of the middle of c's queue: O(queue length), for re-leases only. */
+/* Take t out of the middle of c's queue or held list: O(length), for
+ * re-leases only. */
 static int queue_remove(campaign *c, trial *t)
 {
+    for (size_t i = 0; i < c->n_held; i++)
+        if (c->held[i] == t) {
+            c->held[i] = c->held[--c->n_held];
+            return 0;
+        }
     for (size_t i = 0; i < c->q_len; i++) {
         if (c->queue[(c->q_head + i) % c->q_cap] != t) continue;
         for (size_t j = i; j + 1 < c->q_len; j++)
@@ -159,6 +165,8 @@ static void campaign_free(campaign *c)
 {
     if (!c) return;
     while (c->q_len) trial_free(queue_pop_front(c));
+    for (size_t i = 0; i < c->n_held; i++) trial_free(c->held[i]);
+    free(c->held);
     free(c->queue);
     free(c->points);
     free(c->labels);
@@ -517,7 +525,7 @@ static int campaign_after_end(campaign_set *cs, store *st, campaign *c, im_error
 {
     c->ended_this_run++;
     if ((c->status == STORE_CAMPAIGN_RUNNING || c->status == STORE_CAMPAIGN_QUEUED) &&
-        c->q_len == 0 && c->n_running == 0 && c->next_point >= c->n_points) {
+        c->q_len == 0 && c->n_held == 0 && c->n_running == 0 && c->next_point >= c->n_points) {
         int rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_DONE, err);
         if (rc) return rc;
         rc = store_event(st, "campaign_done", c->id, 0, NULL, NULL, err);
@@ -650,6 +658,11 @@ int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancell
         map_del(cs, t->id);
         trial_free(t);
     }
+    for (size_t i = 0; i < c->n_held; i++) {
+        map_del(cs, c->held[i]->id);
+        trial_free(c->held[i]);
+    }
+    c->n_held = 0;
     c->status = STORE_CAMPAIGN_CANCELLED;
     c->next_point = c->n_points;
     for (size_t i = 0; i < cs->n_running; i++)
@@ -705,7 +718,8 @@ static int load_pruner_history(store *st, campaign *c, im_error *err)
     return 0;
 }
 
-static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, im_error *err)
+static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, double now,
+                         double hold_s, im_error *err)
 {
     json_error_t jerr;
     json_t *obj = json_loads(sc->spec_json, 0, &jerr);
@@ -759,7 +773,13 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
         if (tr[i].worker) snprintf(t->worker, sizeof t->worker, "%s", tr[i].worker);
         t->spec = spec_obj;
         gamma_from_params(c, &tr[i], t->gamma);
-        queue_push_back(c, t);
+        if (t->attempt > 0 && hold_s > 0) { /* out before: its worker may still run it */
+            c->held = im_xrealloc(c->held, (c->n_held + 1) * sizeof *c->held);
+            c->held[c->n_held++] = t;
+            c->hold_until = now + hold_s;
+        } else {
+            queue_push_back(c, t);
+        }
         map_put(cs, t);
     }
     store_trials_free(&tr, n);
@@ -785,10 +805,13 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
         store_trials_free(&tr, n);
     }
     set_add(cs, c);
-    im_log(IM_LOG_INFO, "campaign %s: resumed (%s, %zu trials queued, next point %d of %d)",
-           c->name, store_campaign_status_name(c->status), c->q_len, c->next_point, c->n_points);
+    im_log(IM_LOG_INFO,
+           "campaign %s: resumed (%s, %zu trials queued, %zu held for their workers, next point "
+           "%d of %d)",
+           c->name, store_campaign_status_name(c->status), c->q_len, c->n_held, c->next_point,
+           c->n_points);
     /* a campaign whose last trials ended just before a crash */
-    if (c->q_len == 0 && c->next_point >= c->n_points) {
+    if (c->q_len == 0 && c->n_held == 0 && c->next_point >= c->n_points) {
         c->ended_this_run--; /* campaign_after_end counts one */
         return campaign_after_end(cs, st, c, err);
     }
@@ -798,7 +821,8 @@ fail:
     return rc;
 }
 
-int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_error *err)
+int campaign_set_resume(campaign_set *cs, store *st, double now, double hold_s, int64_t *n_requeued,
+                        im_error *err)
 {
     int64_t n_re = 0;
     int rc = store_requeue_running(st, &n_re, err);
@@ -809,7 +833,7 @@ int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_err
     rc = store_campaign_list(
         st, STORE_MASK(STORE_CAMPAIGN_QUEUED) | STORE_MASK(STORE_CAMPAIGN_RUNNING), &v, &n, err);
     if (rc) return rc;
-    for (size_t i = 0; i < n && rc == 0; i++) rc = load_campaign(cs, st, &v[i], err);
+    for (size_t i = 0; i < n && rc == 0; i++) rc = load_campaign(cs, st, &v[i], now, hold_s, err);
     store_campaigns_free(&v, n);
     if (rc) return rc;
     /* trials of cancelled campaigns that were running when the coordinator
@@ -819,4 +843,22 @@ int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_err
         rc = store_campaign_cancel_queued(st, v[i].id, NULL, err);
     store_campaigns_free(&v, n);
     return rc;
+}
+
+double campaign_set_release_holds(campaign_set *cs, double now)
+{
+    double next = INFINITY;
+    for (size_t i = 0; i < cs->n; i++) {
+        campaign *c = cs->v[i];
+        if (!c->n_held) continue;
+        if (c->hold_until > now) {
+            if (c->hold_until < next) next = c->hold_until;
+            continue;
+        }
+        im_log(IM_LOG_INFO, "campaign %s: %zu trials no worker came back for are queued", c->name,
+               c->n_held);
+        for (size_t k = c->n_held; k-- > 0;) queue_push_front(c, c->held[k]);
+        c->n_held = 0;
+    }
+    return next;
 }

@@ -90,6 +90,9 @@ struct campaign {
     pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
     trial **queue;                  /* ring of queued trials */
     size_t q_head, q_len, q_cap;
+    trial **held;      /* queued trials kept for their last worker after a restart */
+    size_t n_held;     /* (they join the queue's front at hold_until) */
+    double hold_until; /* monotonic seconds */
     int64_t n_running;
     /* for STATUS: progress during this run of the coordinator */
     double first_handout; /* monotonic seconds, 0 = none yet */
@@ -112,10 +115,18 @@ void campaign_set_release(campaign_set *cs);
 
 /* Resume after a start: mark every running attempt interrupted (its trial
  * queued again), then load every queued or running campaign, its queued
- * trials and (for samplers that learn) its history. *n_requeued (may be
- * NULL) gets the number of trials that were running. A campaign whose
- * stored spec no longer parses is logged and left alone. Returns 0, IM_EDB. */
-int campaign_set_resume(campaign_set *cs, store *st, int64_t *n_requeued, im_error *err);
+ * trials and (for samplers and pruners that learn) its history. Trials that
+ * were handed out before are held back until now + hold_s, so that the
+ * workers still running them can resume their leases (campaign_trial_relet)
+ * before anyone else gets them. *n_requeued (may be NULL) gets the number of
+ * trials that were running. A campaign whose stored spec no longer parses
+ * is logged and left alone. Returns 0, IM_EDB. */
+int campaign_set_resume(campaign_set *cs, store *st, double now, double hold_s, int64_t *n_requeued,
+                        im_error *err);
+
+/* Move held trials whose time has come to the front of their queues.
+ * Returns the earliest hold still pending (monotonic seconds), or INFINITY. */
+double campaign_set_release_holds(campaign_set *cs, double now);
 
 /* Validate and insert a new campaign from a campaign file's JSON object.
  * Returns 0 and *out (owned by the set), IM_EFORMAT / IM_ERANGE / IM_EINVAL

@@ -15,8 +15,9 @@
  *  - ablation (first stage) from a preset and from a done trial's gamma;
  *  - the median pruner stops a trial below the median, also after a restart;
  *  - kill -9 mid-campaign and restart on the same database: the work of the
- *    trials that were out is kept (late result accepted, lease resumed), the
- *    campaign completes with every trial exactly once, and a search campaign proposes
+ *    trials that were out is kept (late result accepted, lease resumed; the
+ *    trials are held back for their workers for a lease), the campaign
+ *    completes with every trial exactly once, and a search campaign proposes
  *    the same points as an identical campaign that ran without a crash;
  *  - SIGTERM stops it cleanly (exit 0).
  * The program's path comes from IM_COORDINATOR (set by ctest).
@@ -578,17 +579,20 @@ static void test_kill9_resume(void)
     CHECK_INT(m.type, IM_MSG_OK);
     im_msg_release(&m);
     for (int i = 0; i < 7; i++) CHECK_INT(complete_one(w, "w1", 0.5 + 0.01 * i), 0);
-    /* two trials out when the coordinator dies */
-    int64_t t1, t2;
-    int a1, a2;
+    /* three trials out when the coordinator dies */
+    int64_t t1, t2, t3;
+    int a1, a2, a3;
     CHECK_INT(take_job(w, "w1", &t1, &a1, NULL), 0);
     CHECK_INT(take_job(w, "w2", &t2, &a2, NULL), 0);
+    CHECK_INT(take_job(w, "w4", &t3, &a3, NULL), 0);
     zmq_close(cl);
     zmq_close(w);
     int status = coord_stop(&c, SIGKILL);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-    CHECK_INT(coord_start(&c, db, "30"), 0);
+    /* restarted with a lease of 2 s: the trials that were out are held 2 s
+     * for their workers */
+    CHECK_INT(coord_start(&c, db, "2"), 0);
     if (c.pid <= 0) return;
     cl = dealer(c.cep);
     w = dealer(c.wep);
@@ -614,10 +618,24 @@ static void test_kill9_resume(void)
     CHECK_INT(m.ack.accepted, 0);
     CHECK_STR(m.ack.note, "duplicate");
     im_msg_release(&m);
+    /* t3's worker does not come back: another worker gets it only once the
+     * hold is over, then first */
+    int64_t tx;
+    int ax;
+    CHECK_INT(take_job(w, "w3", &tx, &ax, NULL), 0);
+    CHECK(tx != t3);
+    CHECK_INT(send_result(w, tx, ax, "done", 0.6, &m), 0);
+    im_msg_release(&m);
+    sleep_ms(2300);
+    CHECK_INT(take_job(w, "w3", &tx, &ax, NULL), 0);
+    CHECK_INT(tx, t3);
+    CHECK_INT(ax, 2);
+    CHECK_INT(send_result(w, tx, ax, "done", 0.6, &m), 0);
+    im_msg_release(&m);
     int done = 0, rc;
     while ((rc = complete_one(w, "w3", 0.6)) == 0) done++;
     CHECK_INT(rc, 1);
-    CHECK_INT(done, 24 - 7 - 2);
+    CHECK_INT(done, 24 - 7 - 4);
     CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE val_acc > 0.97"), 2);
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'crashy'"), "done");
     CHECK_INT(q_int(db, "SELECT count(*) FROM trials"), 24);
@@ -625,7 +643,7 @@ static void test_kill9_resume(void)
     CHECK_INT(q_int(db, "SELECT max(number) FROM trials"), 23);
     CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE status = 'done'"), 24);
     CHECK_INT(q_int(db, "SELECT count(DISTINCT point) FROM trials"), 12);
-    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_attempts WHERE status = 'interrupted'"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_attempts WHERE status = 'interrupted'"), 3);
     CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT point FROM trials GROUP BY point "
                         "HAVING count(*) = 2 AND min(seed) = 1 AND max(seed) = 2)"),
               12);

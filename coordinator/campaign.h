@@ -20,15 +20,16 @@
  * campaign seed, N and the history, so a restart continues the same
  * sequence. Hand-out order: campaigns by priority (higher first), then by
  * submission (id); within a campaign, trials queued again after a lost
- * attempt first, then by number.
+ * attempt first, then by number; after a restart, the trials that were out
+ * are held for a lease (their workers may resume them) and then go first.
  *
  * Invariants (between loop passes, after a commit):
  *  - the set holds every campaign that is queued or running, plus cancelled
  *    ones while they still have running trials; finished campaigns are only
  *    in the database;
  *  - every trial that is queued or running in the database is in the set's
- *    map, in its campaign's queue (queued) or in `running` (running), and
- *    nowhere else; ended trials are freed.
+ *    map, and in its campaign's queue or held list (queued) or in `running`
+ *    (running), nowhere else; ended trials are freed.
  * Errors: functions return 0 or an IM_E* code with err set. IM_EDB means the
  * database failed and memory may no longer match it: the caller must roll
  * back and stop (a restart resumes from the database).

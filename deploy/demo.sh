@@ -52,8 +52,14 @@ for _ in $(seq 1 100); do
     kill -0 "${pids[0]}" 2>/dev/null || { cat "$run/coordinator.log" >&2; exit 1; }
     sleep 0.1
 done
-workers_ep=$(awk '$1 == "workers" {print $2}' "$run/endpoints")
-export INFOMORPH_CONNECT=$(awk '$1 == "clients" {print $2}' "$run/endpoints")
+workers_ep=$(awk '$1 == "workers" {print $2}' "$run/endpoints" 2>/dev/null || true)
+clients_ep=$(awk '$1 == "clients" {print $2}' "$run/endpoints" 2>/dev/null || true)
+if [ -z "$workers_ep" ] || [ -z "$clients_ep" ]; then
+    echo "demo: the coordinator did not start serving; its log:" >&2
+    cat "$run/coordinator.log" >&2
+    exit 1
+fi
+export INFOMORPH_CONNECT=$clients_ep
 echo "workers connect to $workers_ep; the infomorph command to $INFOMORPH_CONNECT"
 
 say "starting two workers (logs: $run/worker-1.log, $run/worker-2.log)"

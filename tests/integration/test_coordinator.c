@@ -384,6 +384,19 @@ static void test_service(void)
     CHECK_INT(request(cl, "[]", &m), 0);
     CHECK_INT(m.type, IM_MSG_ERROR);
     im_msg_release(&m);
+    /* oversized (17 MiB): refused with ERROR, not read as JSON */
+    size_t big_len = (size_t)17 << 20;
+    char *big = malloc(big_len + 1);
+    memset(big, 'x', big_len);
+    const char *head = "{\"type\":\"LIST\",\"v\":1,\"pad\":\"";
+    memcpy(big, head, strlen(head));
+    memcpy(big + big_len - 2, "\"}", 2);
+    big[big_len] = '\0';
+    CHECK_INT(request(cl, big, &m), 0);
+    free(big);
+    CHECK_INT(m.type, IM_MSG_ERROR);
+    CHECK_CONTAINS(m.error.message, "more than the limit");
+    im_msg_release(&m);
     /* a multi-frame message with too many routing frames: dropped, no crash */
     for (int i = 0; i < 8; i++) zmq_send(w, "x", 1, ZMQ_SNDMORE);
     zmq_send(w, "{}", 2, 0);

@@ -65,20 +65,4 @@ static inline int synth_write_dataset(const char *root, const char *name, uint32
            synth_write_part(dir, "test", n_eval, 3);
 }
 
-/* Remove what synth_write_dataset wrote, and root itself if it is empty. */
-static inline void synth_remove_dataset(const char *root, const char *name)
-{
-    static const char *parts[] = {"train", "val", "test"};
-    char path[4600];
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s/%s-images-idx3-ubyte", root, name, parts[i]);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/%s/%s-labels-idx1-ubyte", root, name, parts[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/%s", root, name);
-    rmdir(path);
-    rmdir(root);
-}
-
 #endif /* IM_SYNTH_DATA_H */

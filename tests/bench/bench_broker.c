@@ -18,6 +18,7 @@
 #include "broker.h"
 #include "log.h"
 #include "protocol.h"
+#include "test_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,18 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int g_stop_pipe[2] = {-1, -1};
 
@@ -57,16 +50,6 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-static void remove_db(const char *path)
-{
-    char p[1100];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
 }
 
 /* The curve and atoms of a no-op training: 11 epochs, 19 + 5 atoms. Built
@@ -147,11 +130,11 @@ static int run_workers(const char *epfile, int n_trials, int n_workers)
     char ready[256];
     char *tail = result_tail(), *res = malloc(16384);
     int acked = 0, idle = 0, errors = 0;
-    double t0 = now_s();
+    double t0 = test_now_s();
     for (int i = 0; i < n_workers; i++) {
         snprintf(ready, sizeof ready,
                  "{\"type\":\"READY\",\"v\":1,\"worker\":\"bench-%d\",\"threads\":1}", i);
-        ready_at[i] = now_s();
+        ready_at[i] = test_now_s();
         zmq_send(w[i], ready, strlen(ready), 0);
     }
     double t_last = t0;
@@ -168,7 +151,7 @@ static int run_workers(const char *epfile, int n_trials, int n_workers)
                 continue;
             }
             if (m.type == IM_MSG_JOB) {
-                if (n_lat < (size_t)n_trials) lat[n_lat++] = now_s() - ready_at[i];
+                if (n_lat < (size_t)n_trials) lat[n_lat++] = test_now_s() - ready_at[i];
                 int len = snprintf(res, 16384,
                                    "{\"type\":\"RESULT\",\"v\":1,\"trial\":%lld,\"attempt\":%d,"
                                    "\"status\":\"done\",\"val_acc\":0.%d,\"test_acc\":0.8,"
@@ -177,10 +160,10 @@ static int run_workers(const char *epfile, int n_trials, int n_workers)
                 zmq_send(w[i], res, (size_t)len, 0);
             } else if (m.type == IM_MSG_ACK) {
                 if (m.ack.accepted) acked++;
-                t_last = now_s();
+                t_last = test_now_s();
                 snprintf(ready, sizeof ready,
                          "{\"type\":\"READY\",\"v\":1,\"worker\":\"bench-%d\",\"threads\":1}", i);
-                ready_at[i] = now_s();
+                ready_at[i] = test_now_s();
                 zmq_send(w[i], ready, strlen(ready), 0);
             } else if (m.type == IM_MSG_NOJOB) {
                 idle++; /* every trial is out: this worker is done */
@@ -235,7 +218,7 @@ int main(int argc, char **argv)
     char db[1024], epfile[1100];
     snprintf(db, sizeof db, "%s/bench_broker.db", dir);
     snprintf(epfile, sizeof epfile, "%s/bench_broker.endpoints", dir);
-    remove_db(db);
+    test_remove_db(db);
     unlink(epfile);
     printf("bench_broker: %d workers, %d trials, store %s (WAL, synchronous=%s)\n", n_workers,
            n_trials, db, sync_full ? "FULL" : "NORMAL");
@@ -305,6 +288,6 @@ int main(int argc, char **argv)
     if (!ok) fprintf(stderr, "bench_broker: FAILED: not every trial was recorded exactly once\n");
     close(g_stop_pipe[0]);
     close(g_stop_pipe[1]);
-    remove_db(db);
+    test_remove_db(db);
     return ok ? 0 : 1;
 }

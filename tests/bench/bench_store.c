@@ -11,35 +11,18 @@
  *   bench_store [trials] [dir]      defaults: 5000 trials, the current directory
  */
 #include "store.h"
+#include "test_util.h"
 
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *const names[19] = {"f_c_l", "f_c", "f_l", "c_l",      "f_cl",  "c_fl",  "l_fc",
                                       "f",     "c",   "l",   "fc_fl_cl", "fc_fl", "fc_cl", "fl_cl",
                                       "fc",    "fl",  "cl",  "fcl",      "h_res"};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void remove_db(const char *path)
-{
-    char p[1100];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-}
 
 /* Write one completed trial. Returns 0 or an IM_E* code. */
 static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
@@ -80,7 +63,7 @@ static double run(const char *dir, int n, int batch, store_sync sync, int keep)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/bench_store.db", dir);
-    remove_db(path);
+    test_remove_db(path);
     store *s = NULL;
     im_error err = {0};
     store_options opt = {.sync = sync};
@@ -97,7 +80,7 @@ static double run(const char *dir, int n, int batch, store_sync sync, int keep)
         store_close(&s);
         return -1;
     }
-    double t0 = now_s();
+    double t0 = test_now_s();
     for (int i = 0; i < n; i += batch) {
         int rc = store_begin(s, &err);
         for (int j = i; rc == 0 && j < i + batch && j < n; j++)
@@ -109,9 +92,9 @@ static double run(const char *dir, int n, int batch, store_sync sync, int keep)
             return -1;
         }
     }
-    double dt = now_s() - t0;
+    double dt = test_now_s() - t0;
     store_close(&s);
-    if (!keep) remove_db(path);
+    if (!keep) test_remove_db(path);
     return n / dt;
 }
 
@@ -119,9 +102,9 @@ static double run(const char *dir, int n, int batch, store_sync sync, int keep)
 static double time_json(store *s, json_t *(*query)(store *, int64_t, im_error *), int64_t id)
 {
     im_error err = {0};
-    double t0 = now_s();
+    double t0 = test_now_s();
     json_t *j = query(s, id, &err);
-    double dt = now_s() - t0;
+    double dt = test_now_s() - t0;
     if (!j) fprintf(stderr, "bench_store: %s\n", err.msg);
     json_decref(j);
     return dt;
@@ -137,7 +120,7 @@ static double time_sql(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    double t0 = now_s();
+    double t0 = test_now_s();
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "bench_store: %s\n", sqlite3_errmsg(db));
@@ -148,7 +131,7 @@ static double time_sql(const char *path, const char *sql)
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    return now_s() - t0;
+    return test_now_s() - t0;
 }
 
 /* The reads on the database of n completed trials that run() kept. */
@@ -165,9 +148,9 @@ static int reads(const char *dir, int n)
     printf("reads on %d completed trials (milliseconds):\n", n);
     store_trial *t = NULL;
     size_t nt = 0;
-    double t0 = now_s();
+    double t0 = test_now_s();
     int rc = store_trial_list(s, 1, STORE_MASK(STORE_TRIAL_DONE), STORE_WITH_PARAMS, &t, &nt, &err);
-    printf("  resume: history with params   %8.1f\n", 1e3 * (now_s() - t0));
+    printf("  resume: history with params   %8.1f\n", 1e3 * (test_now_s() - t0));
     store_trials_free(&t, nt);
     if (rc) fprintf(stderr, "bench_store: %s\n", err.msg);
     printf("  status (store_progress_json)  %8.1f\n", 1e3 * time_json(s, store_progress_json, 1));
@@ -181,7 +164,7 @@ static int reads(const char *dir, int n)
            1e3 * time_sql(path, "SELECT * FROM trial_gamma_wide"));
     printf("  view campaign_progress        %8.1f\n",
            1e3 * time_sql(path, "SELECT * FROM campaign_progress"));
-    remove_db(path);
+    test_remove_db(path);
     return rc != 0;
 }
 

@@ -23,6 +23,7 @@
 
 #include "gemm.h"
 #include "synth_data.h"
+#include "test_util.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -146,20 +147,6 @@ static int bench_run(const char *data_dir)
 
 /* ---- 3. peak memory on 60,000 images ------------------------------------- */
 
-static void remove_synthetic(const char *root)
-{
-    static const char *files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-    char path[4200];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/synthetic60k/%s", root, files[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/synthetic60k", root);
-    rmdir(path);
-    rmdir(root);
-}
-
 /* The child: one training epoch on the synthetic set. Exit status 0 or 1. */
 static int child_train(const char *root)
 {
@@ -183,32 +170,27 @@ static int child_train(const char *root)
 
 static int bench_memory(double *peak_mb)
 {
-    const char *tmp = getenv("TMPDIR");
     char root[4096], dir[4200];
-    snprintf(root, sizeof root, "%s/im-bench-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(root)) {
-        perror("bench_train: mkdtemp");
-        return -1;
-    }
+    if (test_mkdtemp(root, sizeof root, NULL, "im-bench") != 0) return -1;
     snprintf(dir, sizeof dir, "%s/synthetic60k", root);
     if (mkdir(dir, 0700) || synth_write_part(dir, "train", SYNTHETIC_TRAIN, 1) ||
         synth_write_part(dir, "t10k", SYNTHETIC_TEST, 2)) {
         fprintf(stderr, "bench_train: unable to write the synthetic dataset under %s\n", dir);
-        remove_synthetic(root);
+        test_rm_tree(root);
         return -1;
     }
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
         perror("bench_train: fork");
-        remove_synthetic(root);
+        test_rm_tree(root);
         return -1;
     }
     if (pid == 0) _exit(child_train(root));
     int status;
     struct rusage ru;
     pid_t w = wait4(pid, &status, 0, &ru);
-    remove_synthetic(root);
+    test_rm_tree(root);
     if (w != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
     *peak_mb = ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
     printf("peak memory, 100 hidden, 60,000 training images: %.1f MB   target <= %.0f MB\n",

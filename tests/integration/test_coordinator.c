@@ -24,6 +24,7 @@
  */
 #include "protocol.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -44,12 +45,6 @@ typedef struct coord {
     char wep[256], cep[256];
 } coord;
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Start the coordinator on db with the given lease; wait for its endpoints. */
 static int coord_start(coord *c, const char *db, const char *lease)
 {
@@ -61,15 +56,22 @@ static int coord_start(coord *c, const char *db, const char *lease)
     char epfile[600];
     snprintf(epfile, sizeof epfile, "%s/endpoints", g_dir);
     unlink(epfile);
-    c->pid = fork();
+    char *argv[] = {(char *)prog,
+                    "--db",
+                    (char *)db,
+                    "--workers-endpoint",
+                    "tcp://127.0.0.1:*",
+                    "--clients-endpoint",
+                    "tcp://127.0.0.1:*",
+                    "--endpoints-file",
+                    epfile,
+                    "--lease",
+                    (char *)lease,
+                    "--log-level",
+                    "warn",
+                    NULL};
+    c->pid = test_spawn(argv, NULL, NULL, NULL);
     if (c->pid < 0) return -1;
-    if (c->pid == 0) {
-        execl(prog, prog, "--db", db, "--workers-endpoint", "tcp://127.0.0.1:*",
-              "--clients-endpoint", "tcp://127.0.0.1:*", "--endpoints-file", epfile, "--lease",
-              lease, "--log-level", "warn", (char *)NULL);
-        perror("exec");
-        _exit(127);
-    }
     for (int i = 0; i < 1000; i++) {
         FILE *f = fopen(epfile, "r");
         if (f) {
@@ -83,7 +85,7 @@ static int coord_start(coord *c, const char *db, const char *lease)
             c->pid = -1;
             return -1;
         }
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     return -1;
 }
@@ -412,14 +414,14 @@ static void test_service(void)
     CHECK_INT(attempt, 1);
     /* a heartbeat renews the lease */
     for (int i = 0; i < 4; i++) {
-        sleep_ms(400);
+        test_sleep_ms(400);
         snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":1}",
                  (long long)trial);
         CHECK_INT(request(w, buf, &m), 0);
         CHECK_INT(m.type, IM_MSG_CONTINUE);
         im_msg_release(&m);
     }
-    sleep_ms(1600);
+    test_sleep_ms(1600);
     snprintf(sql, sizeof sql,
              "SELECT status FROM trial_attempts WHERE trial_id = %lld AND attempt = 1",
              (long long)trial);
@@ -446,7 +448,7 @@ static void test_service(void)
     free(st);
     CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'lease_resumed'"), 1);
     /* silent again: attempt 2 is lost, and this time another worker takes it */
-    sleep_ms(1600);
+    test_sleep_ms(1600);
     int64_t again;
     CHECK_INT(take_job(w, "w2", &again, &attempt, NULL), 0);
     CHECK_INT(again, trial);
@@ -467,7 +469,7 @@ static void test_service(void)
              (long long)trial);
     CHECK_INT(q_int(db, sql), 1);
     /* attempt 3 is lost too: the trial fails */
-    sleep_ms(1600);
+    test_sleep_ms(1600);
     /* priorities: a later campaign with a higher priority goes first */
     CHECK_INT(request(cl, fixed_campaign("urgent", 5, 1), &m), 0);
     CHECK_INT(m.type, IM_MSG_OK);
@@ -560,7 +562,7 @@ static void test_service(void)
     CHECK_INT(coord_start(&c, db, "1"), 0);
     if (c.pid <= 0) return;
     CHECK_Q((db, "SELECT status FROM workers WHERE name = 'w9'"), "alive");
-    sleep_ms(3600);
+    test_sleep_ms(3600);
     CHECK_Q((db, "SELECT status FROM workers WHERE name = 'w9'"), "lost");
     status = coord_stop(&c, SIGTERM);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -639,7 +641,7 @@ static void test_kill9_resume(void)
     CHECK(tx != t3);
     CHECK_INT(send_result(w, tx, ax, "done", 0.6, &m), 0);
     im_msg_release(&m);
-    sleep_ms(2300);
+    test_sleep_ms(2300);
     CHECK_INT(take_job(w, "w3", &tx, &ax, NULL), 0);
     CHECK_INT(tx, t3);
     CHECK_INT(ax, 2);
@@ -848,55 +850,48 @@ static void test_pruning(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Run the coordinator with the given arguments; its exit status, and the
+ * first line of its stderr in *err_line (or its stdout in *out when out is
+ * not NULL; the caller frees it). */
+static int run_coord(char **argv, char *err_line, size_t size, char **out)
+{
+    char *o = NULL, *e = NULL;
+    int status = test_run(argv, NULL, &o, &e);
+    snprintf(err_line, size, "%.*s", e ? (int)strcspn(e, "\n") : 0, e ? e : "");
+    free(e);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    return status;
+}
+
 static void test_refusals(void)
 {
-    const char *prog = getenv("IM_COORDINATOR");
+    char *prog = getenv("IM_COORDINATOR");
     if (!prog) return;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s --workers-endpoint tcp://0.0.0.0:5999 --db %s/x.db 2>%s/err",
-             prog, g_dir, g_dir);
-    int status = system(cmd);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
-    char path[600];
-    snprintf(path, sizeof path, "%s/err", g_dir);
-    FILE *f = fopen(path, "r");
-    char line[1024] = "";
-    if (f) {
-        if (!fgets(line, sizeof line, f)) line[0] = '\0';
-        fclose(f);
-    }
+    char db[600], line[1024], *help = NULL;
+    snprintf(db, sizeof db, "%s/x.db", g_dir);
+    char *not_loopback[] = {prog, "--workers-endpoint", "tcp://0.0.0.0:5999", "--db", db, NULL};
+    CHECK_INT(run_coord(not_loopback, line, sizeof line, NULL), 2);
     CHECK_CONTAINS(line, "not a loopback address");
     CHECK_CONTAINS(line, "--insecure");
-    snprintf(cmd, sizeof cmd, "%s --lease zero 2>/dev/null", prog);
-    status = system(cmd);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
-    snprintf(cmd, sizeof cmd, "%s --no-such-option 2>/dev/null", prog);
-    status = system(cmd);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
-    snprintf(cmd, sizeof cmd, "%s --help >%s/help", prog, g_dir);
-    status = system(cmd);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    snprintf(path, sizeof path, "%s/help", g_dir);
-    f = fopen(path, "r");
-    char help[4096] = "";
-    if (f) {
-        size_t got = fread(help, 1, sizeof help - 1, f);
-        help[got] = '\0';
-        fclose(f);
-    }
+    char *bad_lease[] = {prog, "--lease", "zero", NULL};
+    CHECK_INT(run_coord(bad_lease, line, sizeof line, NULL), 2);
+    char *bad_option[] = {prog, "--no-such-option", NULL};
+    CHECK_INT(run_coord(bad_option, line, sizeof line, NULL), 2);
+    char *want_help[] = {prog, "--help", NULL};
+    CHECK_INT(run_coord(want_help, line, sizeof line, &help), 0);
     CHECK_CONTAINS(help, "--workers-endpoint");
     CHECK_CONTAINS(help, "--lease SECONDS");
+    free(help);
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     /* a scratch directory in the working directory (ctest's: the build tree) */
-    snprintf(g_dir, sizeof g_dir, "im-coord-XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (test_mkdtemp(g_dir, sizeof g_dir, ".", "im-coord") != 0) return 1;
     g_ctx = zmq_ctx_new();
     test_refusals();
     test_service();
@@ -906,9 +901,7 @@ int main(void)
     zmq_ctx_term(g_ctx);
     int rc = TEST_END();
     if (rc == 0) {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+        if (test_rm_tree(g_dir) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
     } else {
         fprintf(stderr, "files kept in %s\n", g_dir);
     }

@@ -11,10 +11,9 @@
  */
 #include "protocol.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -26,20 +25,13 @@ static char g_endpoint[256];
 static const char *TINY = "{\"dataset\": \"mnist10k\", \"hidden\": 8, \"epochs\": %d, "
                           "\"train_limit\": 500, \"eval_limit\": 300, \"batch\": 256}";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Receive the next message within timeout_s: 0 with *m and *env filled, -1
  * on timeout, -2 if it did not decode (err printed). */
 static int recv_msg(double timeout_s, im_envelope *env, im_msg *m)
 {
-    double end = now_s() + timeout_s;
+    double end = test_now_s() + timeout_s;
     for (;;) {
-        double left = end - now_s();
+        double left = end - test_now_s();
         if (left <= 0) return -1;
         zmq_pollitem_t it = {.socket = g_router, .fd = -1, .events = ZMQ_POLLIN};
         if (zmq_poll(&it, 1, (long)(left * 1000) + 1) <= 0) continue;
@@ -59,9 +51,9 @@ static int recv_msg(double timeout_s, im_envelope *env, im_msg *m)
  * to BYE). Returns 0 with *m filled, or -1 (a check failed). */
 static int expect(im_msg_type type, double timeout_s, im_envelope *env, im_msg *m)
 {
-    double end = now_s() + timeout_s;
+    double end = test_now_s() + timeout_s;
     for (;;) {
-        int rc = recv_msg(end - now_s(), env, m);
+        int rc = recv_msg(end - test_now_s(), env, m);
         if (rc != 0) {
             CHECK_MSG(0, "expected %s within %.0f s: %s", im_msg_type_name(type), timeout_s,
                       rc == -1 ? "nothing came" : "malformed");
@@ -119,13 +111,19 @@ static void send_ack(const im_envelope *env, int64_t trial, int attempt)
 
 static pid_t start_worker(const char *name)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(g_worker_path, g_worker_path, "--connect", g_endpoint, "--data-dir", g_data_dir,
-              "--name", name, "--threads", "1", "--log-level", "debug", (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    char *argv[] = {(char *)g_worker_path,
+                    "--connect",
+                    g_endpoint,
+                    "--data-dir",
+                    (char *)g_data_dir,
+                    "--name",
+                    (char *)name,
+                    "--threads",
+                    "1",
+                    "--log-level",
+                    "debug",
+                    NULL};
+    return test_spawn(argv, NULL, NULL, NULL);
 }
 
 /* User + system CPU seconds of a process so far, from /proc; -1 if unknown. */
@@ -144,21 +142,6 @@ static double cpu_seconds(pid_t pid)
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* Wait up to timeout_s for the worker to exit; its exit status, or -1. */
-static int wait_exit(pid_t pid, double timeout_s)
-{
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        usleep(50 * 1000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
 }
 
 int main(int argc, char **argv)
@@ -260,11 +243,11 @@ int main(int argc, char **argv)
         im_msg_release(&m);
     }
     im_envelope first = env;
-    double t0 = now_s();
+    double t0 = test_now_s();
     if (expect(IM_MSG_RESULT, 20, &env, &m) == 0) {
         CHECK_INT(m.result.trial, 14);
         CHECK_INT(m.result.attempt, 1);
-        CHECK(now_s() - t0 >= 3); /* after the worker's reply timeout, not at once */
+        CHECK(test_now_s() - t0 >= 3); /* after the worker's reply timeout, not at once */
         CHECK(env.n != first.n || env.len[0] != first.len[0] ||
               memcmp(env.frame[0], first.frame[0], env.len[0]) != 0);
         send_ack(&env, 14, 1);
@@ -293,20 +276,20 @@ int main(int argc, char **argv)
         send_ack(&env, 0, 0);
         im_msg_release(&m);
     }
-    CHECK_INT(wait_exit(pid, 10), 0);
+    CHECK_INT(test_wait_timeout(pid, 10), 0);
 
     /* waiting for a reply that does not come costs no CPU (no busy loop),
      * then SIGTERM while idle (its READY unanswered): exit 0 within seconds */
     pid = start_worker("wq");
     if (expect(IM_MSG_READY, 10, &env, &m) == 0) im_msg_release(&m);
     double cpu0 = cpu_seconds(pid);
-    usleep(4000 * 1000);
+    test_sleep_ms(4000);
     double cpu = cpu_seconds(pid) - cpu0;
     CHECK_MSG(cpu >= 0 && cpu < 0.5, "an idle worker used %.2f s of CPU in 4 s", cpu);
-    double t1 = now_s();
+    double t1 = test_now_s();
     kill(pid, SIGTERM);
-    CHECK_INT(wait_exit(pid, 10), 0);
-    CHECK(now_s() - t1 < 5);
+    CHECK_INT(test_wait_timeout(pid, 10), 0);
+    CHECK(test_now_s() - t1 < 5);
 
     zmq_close(g_router);
     zmq_ctx_term(ctx);

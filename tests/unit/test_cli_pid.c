@@ -15,67 +15,28 @@
  */
 #include "lattice.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_ARGS 8
 
-static char program[1024], tmp_dir[1024]; /* the program; where its output is caught */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 >= cap) buf = realloc(buf, cap *= 2);
-    }
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
+static char program[1024]; /* the program */
 
 /* Run `infomorph pid ARGS...` with stdin from in_path (or /dev/null); stdout
- * and stderr are returned (caller frees). Returns the exit status, -1 if the
- * program did not exit normally. */
+ * and stderr are returned (caller frees). Returns the exit status, 128 + the
+ * signal if the program was killed. */
 static int run(char **args, int nargs, const char *in_path, char **out, char **errout)
 {
-    char out_path[1100], err_path[1100];
-    snprintf(out_path, sizeof out_path, "%s/test_cli_pid_outXXXXXX", tmp_dir);
-    snprintf(err_path, sizeof err_path, "%s/test_cli_pid_errXXXXXX", tmp_dir);
-    int fo = mkstemp(out_path), fe = mkstemp(err_path);
-    if (fo < 0 || fe < 0) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fi = open(in_path ? in_path : "/dev/null", O_RDONLY);
-        if (fi < 0) _exit(127);
-        dup2(fi, 0);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        char *argv[MAX_ARGS + 4];
-        int n = 0;
-        argv[n++] = program;
-        argv[n++] = "pid";
-        for (int i = 0; i < nargs; i++) argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(program, argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    close(fo);
-    close(fe);
-    *out = slurp(out_path);
-    *errout = slurp(err_path);
-    unlink(out_path);
-    unlink(err_path);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char *argv[MAX_ARGS + 4];
+    int n = 0;
+    argv[n++] = program;
+    argv[n++] = "pid";
+    for (int i = 0; i < nargs; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    return test_run(argv, in_path, out, errout);
 }
 
 /* The shape of a successful JSON answer. */
@@ -116,7 +77,7 @@ static void run_case(const char *dir, const char *name)
         CHECK_MSG(0, "%s: path too long", name);
         return;
     }
-    char *expect = slurp(expect_path);
+    char *expect = test_read_file(expect_path, NULL);
     CHECK_MSG(expect != NULL, "%s: no .expect file", name);
     if (!expect) return;
 
@@ -209,7 +170,6 @@ int main(void)
 {
     const char *bd = getenv("IM_BUILD_DIR");
     snprintf(program, sizeof program, "%s/infomorph", bd ? bd : ".");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s", bd ? bd : ".");
     CHECK_MSG(access(program, X_OK) == 0, "no program %s", program);
 
     char dir[1024];

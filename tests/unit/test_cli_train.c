@@ -10,58 +10,41 @@
  */
 #include "synth_data.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static char program[4200], tmp_dir[4096], data_dir[4096], out_path[4300], err_path[4300];
 static const char *in_path; /* standard input of the next start(), NULL: inherited */
 static const char *dataset = "mnist10k";
-static int synthetic;
 
 /* Start the program with argv (NULL-terminated, argv[0] ignored), stdout and
  * stderr to files. Returns the child's pid or -1. */
-static pid_t start(char *const *argv)
+static pid_t start(char **argv)
 {
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    FILE *o = freopen(out_path, "w", stdout), *e = freopen(err_path, "w", stderr);
-    if (!o || !e) _exit(127);
-    if (in_path && !freopen(in_path, "r", stdin)) _exit(127);
-    execv(program, argv);
-    _exit(127);
+    argv[0] = program;
+    return test_spawn(argv, in_path, out_path, err_path);
 }
 
-static int wait_status(pid_t pid)
+/* The text of a file; valid until the next call. */
+static const char *slurp(const char *path)
 {
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    static char *text;
+    free(text);
+    text = test_read_file(path, NULL);
+    return text;
 }
 
 /* Run to the end; returns the exit status. */
-static int run(char *const *argv)
+static int run(char **argv)
 {
-    return wait_status(start(argv));
+    return test_wait(start(argv));
 }
 
-#define ARGS(...) ((char *const[]){"infomorph", "train", __VA_ARGS__, NULL})
+#define ARGS(...) ((char *[]){"infomorph", "train", __VA_ARGS__, NULL})
 
 static void test_help(void)
 {
@@ -199,14 +182,11 @@ static void test_sigint(void)
     for (int i = 0; i < 1200 && !seen; i++) {
         const char *e = slurp(err_path);
         seen = e && strstr(e, "epoch      1/");
-        if (!seen) {
-            struct timespec ts = {0, 50 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+        if (!seen) test_sleep_ms(50);
     }
     CHECK_MSG(seen, "no progress line for epoch 1: %s", slurp(err_path));
     kill(pid, SIGINT);
-    CHECK_INT(wait_status(pid), 1);
+    CHECK_INT(test_wait(pid), 1);
     CHECK_CONTAINS(slurp(err_path), "interrupted");
     json_t *j = json_loads(slurp(out_path), 0, NULL);
     CHECK_MSG(j != NULL, "no JSON after SIGINT: %s", slurp(out_path));
@@ -222,26 +202,14 @@ int main(void)
 {
     const char *build = getenv("IM_BUILD_DIR");
     snprintf(program, sizeof program, "%s/infomorph", build ? build : ".");
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/im-test-cli-train-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(tmp_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (test_mkdtemp(tmp_dir, sizeof tmp_dir, NULL, "im-test-cli-train") != 0) return 1;
     snprintf(out_path, sizeof out_path, "%s/stdout", tmp_dir);
     snprintf(err_path, sizeof err_path, "%s/stderr", tmp_dir);
 
-    const char *root = getenv("IM_DATA_DIR");
-    char probe[4200];
-    struct stat st;
-    snprintf(probe, sizeof probe, "%s/mnist10k/train-images-idx3-ubyte", root ? root : "data");
-    if (root && stat(probe, &st) == 0) {
-        snprintf(data_dir, sizeof data_dir, "%s", root);
-    } else {
+    if (!test_have_mnist10k(data_dir, sizeof data_dir)) {
         snprintf(data_dir, sizeof data_dir, "%s", tmp_dir);
         CHECK(synth_write_dataset(data_dir, "synthetic", 600, 200) == 0);
         dataset = "synthetic";
-        synthetic = 1;
         fprintf(stderr, "NOTICE: mnist10k is absent; using a synthetic dataset\n");
     }
 
@@ -251,9 +219,6 @@ int main(void)
     test_refused();
     test_sigint();
 
-    unlink(out_path);
-    unlink(err_path);
-    if (synthetic) synth_remove_dataset(tmp_dir, "synthetic"); /* also removes tmp_dir */
-    rmdir(tmp_dir);
+    test_rm_tree(tmp_dir);
     return TEST_END();
 }

@@ -8,8 +8,8 @@
  */
 #include "dataset.h"
 #include "test.h"
+#include "test_util.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,26 +105,6 @@ static const char *make_good(const char *name, uint32_t n)
     write_pair(dir, "train", 0, n, 3, 2, 4);
     write_pair(dir, "t10k", 0, 10, 3, 2, 4);
     return dir;
-}
-
-static void rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[8192];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_tree(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* ---- checks ---- */
@@ -481,17 +461,12 @@ static void test_mnist10k(void)
 
 int main(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/im-dataset-XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmp_root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (test_mkdtemp(tmp_root, sizeof tmp_root, NULL, "im-dataset") != 0) return 1;
     test_plain_and_split();
     test_gzip_with_val();
     test_refusals();
     test_mnist10k();
-    rm_tree(tmp_root);
+    test_rm_tree(tmp_root);
     struct stat st;
     CHECK(stat(tmp_root, &st) != 0);
     return TEST_END();

@@ -9,6 +9,7 @@
  */
 #include "store.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -23,16 +24,6 @@ static const char *const gamma_names[19] = {
 static void db_path(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", dir, name);
-}
-
-static void remove_db(const char *path)
-{
-    char p[500];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
 }
 
 /* ---- a second, plain connection: what a person with sqlite3 sees ---- */
@@ -247,7 +238,7 @@ static void test_fresh_and_reopen(void)
 {
     char path[400];
     db_path(path, sizeof path, "fresh.db");
-    remove_db(path);
+    test_remove_db(path);
     store *s = NULL;
     im_error e = {0};
     CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
@@ -301,7 +292,7 @@ static void test_upgrade_from_each_version(void)
         char path[400], name[64];
         snprintf(name, sizeof name, "v%d.db", v);
         db_path(path, sizeof path, name);
-        remove_db(path);
+        test_remove_db(path);
         im_error e = {0};
         CHECK_MSG(store__create_at_version(path, v, &e) == 0, "version %d: %s", v, e.msg);
         sqlite3 *db = reader(path);
@@ -344,7 +335,7 @@ static void test_upgrade_from_each_version(void)
      * version that applied (here 0002 meets a table named like its first view) */
     char path_fail[400];
     db_path(path_fail, sizeof path_fail, "fail.db");
-    remove_db(path_fail);
+    test_remove_db(path_fail);
     im_error ef = {0};
     CHECK(store__create_at_version(path_fail, 1, &ef) == 0);
     sqlite3 *w = writer(path_fail);
@@ -372,7 +363,7 @@ static void test_newer_and_foreign_refused(void)
     char path[400], expect[600];
     im_error e = {0};
     db_path(path, sizeof path, "newer.db");
-    remove_db(path);
+    test_remove_db(path);
     CHECK(store__create_at_version(path, store_schema_latest(), &e) == 0);
     sqlite3 *db = writer(path);
     int newer = store_schema_latest() + 3;
@@ -395,7 +386,7 @@ static void test_newer_and_foreign_refused(void)
 
     /* another program's SQLite database */
     db_path(path, sizeof path, "other.db");
-    remove_db(path);
+    test_remove_db(path);
     db = writer(path);
     CHECK(exec(db, "CREATE TABLE t (x)") == SQLITE_OK);
     sqlite3_close(db);
@@ -643,7 +634,7 @@ static void test_views_and_queries(const char *path)
 {
     store *s = NULL;
     im_error e = {0};
-    remove_db(path);
+    test_remove_db(path);
     CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
     if (!s) return;
     populated p = populate(s);
@@ -877,21 +868,6 @@ static void test_views_and_queries(const char *path)
 
 /* ---- the README's example queries ---- */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!buf) return NULL;
-    buf[got] = 0;
-    return buf;
-}
-
 /* Drop "--" comment lines and collapse whitespace, so the file and the
  * README compare by their SQL alone. Returns a new string. */
 static char *normalise(const char *sql, size_t len)
@@ -966,10 +942,10 @@ static void test_readme_queries(const char *populated_db)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/../../README.md", test_data_dir());
-    char *readme = read_file(path);
+    char *readme = test_read_file(path, NULL);
     CHECK_MSG(readme != NULL, "cannot read %s", path);
     snprintf(path, sizeof path, "%s/readme_queries.sql", test_data_dir());
-    char *file = read_file(path);
+    char *file = test_read_file(path, NULL);
     CHECK_MSG(file != NULL, "cannot read %s", path);
     if (!readme || !file) {
         free(readme);
@@ -1024,12 +1000,7 @@ static void test_status_names(void)
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/test_store.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (test_mkdtemp(dir, sizeof dir, NULL, "test_store") != 0) return 1;
 
     test_status_names();
     test_fresh_and_reopen();
@@ -1038,7 +1009,7 @@ int main(void)
 
     char path[400];
     db_path(path, sizeof path, "api.db");
-    remove_db(path);
+    test_remove_db(path);
     store *s = NULL;
     im_error e = {0};
     CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
@@ -1049,14 +1020,6 @@ int main(void)
     test_views_and_queries(path);
     test_readme_queries(path);
 
-    /* clean up the temporary directory */
-    const char *names[] = {"fresh.db", "v0.db",    "v1.db",          "v2.db",
-                           "v3.db",    "newer.db", "other.db",       "text.db",
-                           "api.db",   "views.db", "bad-version.db", "fail.db"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        db_path(path, sizeof path, names[i]);
-        remove_db(path);
-    }
-    if (rmdir(dir) != 0) fprintf(stderr, "note: %s left behind\n", dir);
+    if (test_rm_tree(dir) != 0) fprintf(stderr, "note: %s left behind\n", dir);
     return TEST_END();
 }

@@ -11,6 +11,7 @@
  */
 #include "synth_data.h"
 #include "test.h"
+#include "test_util.h"
 
 #include "network.h"
 #include "spec.h"
@@ -19,24 +20,17 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 static char data_dir[4096];
 static const char *dataset = "mnist10k";
 
 static void setup_data(void)
 {
+    if (test_have_mnist10k(data_dir, sizeof data_dir)) return;
     const char *root = getenv("IM_DATA_DIR");
-    char path[4200];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/mnist10k/train-images-idx3-ubyte", root ? root : "data");
-    if (root && stat(path, &st) == 0) {
-        snprintf(data_dir, sizeof data_dir, "%s", root);
-        return;
-    }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(data_dir, sizeof data_dir, "%s/im-test-train-XXXXXX", tmp ? tmp : "/tmp");
-    int rc = mkdtemp(data_dir) ? synth_write_dataset(data_dir, "synthetic", 3000, 600) : -1;
+    int rc = test_mkdtemp(data_dir, sizeof data_dir, NULL, "im-test-train") == 0
+                 ? synth_write_dataset(data_dir, "synthetic", 3000, 600)
+                 : -1;
     CHECK_MSG(rc == 0, "unable to write the synthetic dataset under %s", data_dir);
     dataset = "synthetic";
     fprintf(stderr, "NOTICE: mnist10k is absent (%s); training on a synthetic dataset in %s\n",
@@ -45,7 +39,7 @@ static void setup_data(void)
 
 static void cleanup_data(void)
 {
-    if (!strcmp(dataset, "synthetic")) synth_remove_dataset(data_dir, "synthetic");
+    if (!strcmp(dataset, "synthetic")) test_rm_tree(data_dir);
 }
 
 /* ---- helpers ------------------------------------------------------------- */

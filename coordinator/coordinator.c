@@ -7,30 +7,16 @@
 #include "broker.h"
 #include "log.h"
 #include "protocol.h"
+#include "sigpipe.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static int g_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    if (write(g_pipe[1], "x", 1) < 0) {
-        /* the pipe is full: a stop is already pending */
-    }
-    errno = saved;
-}
 
 static void usage(FILE *out)
 {
@@ -153,21 +139,11 @@ int main(int argc, char **argv)
         im_log(IM_LOG_WARN, "--insecure: peers are not authenticated; anyone who reaches the "
                             "endpoints can submit campaigns and report results");
 
-    if (pipe(g_pipe) != 0) {
+    int stop_fd = im_sigpipe_install();
+    if (stop_fd < 0) {
         im_log(IM_LOG_ERROR, "cannot create the signal pipe: %s", strerror(errno));
         return 1;
     }
-    for (int i = 0; i < 2; i++) {
-        fcntl(g_pipe[i], F_SETFL, fcntl(g_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(g_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     im_error err = {0};
     broker *b = NULL;
@@ -176,7 +152,7 @@ int main(int argc, char **argv)
         im_log(IM_LOG_ERROR, "%s", err.msg);
         return 1;
     }
-    rc = broker_run(b, g_pipe[0], &err);
+    rc = broker_run(b, stop_fd, &err);
     broker_free(&b);
     if (rc) {
         im_log(IM_LOG_ERROR, "%s", err.msg);

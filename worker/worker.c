@@ -29,16 +29,15 @@
 #include "im.h"
 #include "log.h"
 #include "protocol.h"
+#include "sigpipe.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,43 +119,13 @@ typedef struct wk {
 
 /* ---------- signals: the handler only writes a byte to a pipe ---------- */
 
-static int g_sig_pipe[2] = {-1, -1};
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    g_signals++;
-    char c = 's';
-    if (write(g_sig_pipe[1], &c, 1) < 0) { /* the pipe is full: a wake-up is pending anyway */
-    }
-    errno = saved;
-}
+static int g_sig_fd = -1; /* the read end of the self-pipe (sigpipe.h) */
 
 static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int make_pipe(int fds[2])
-{
-    if (pipe(fds) != 0) return -1;
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(fds[i], F_GETFL);
-        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0) return -1;
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-    }
-    return 0;
-}
-
-static void drain_fd(int fd)
-{
-    char buf[64];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
 }
 
 /* ---------- the training thread ---------- */
@@ -488,7 +457,7 @@ static void start_job(wk *w, const im_msg *msg)
 /* Everything the training thread has queued: PROGRESS for epochs, the RESULT. */
 static void drain_events(wk *w)
 {
-    drain_fd(w->wake[0]);
+    im_pipe_drain(w->wake[0]);
     wk_event *e;
     while ((e = queue_pop(w))) {
         if (e->is_result) {
@@ -672,13 +641,13 @@ static int run(wk *w)
 
     for (;;) {
         double now = now_ms();
-        if (g_signals && !w->shutting) begin_shutdown(w, now);
+        if (im_sigpipe_count() && !w->shutting) begin_shutdown(w, now);
         drain_events(w);
         now = now_ms();
 
         /* done? */
         if (w->shutting) {
-            if (g_signals > 1 || now > w->shutdown_hard) break;
+            if (im_sigpipe_count() > 1 || now > w->shutdown_hard) break;
             if (!w->job.active) {
                 int settled = (!w->pending && w->n_inflight == 0) || now > w->shutdown_deadline;
                 if (settled && (w->bye == 2 || !w->sock || now > w->shutdown_deadline)) break;
@@ -731,14 +700,14 @@ static int run(wk *w)
         if (timeout < 0) timeout = 0;
 
         zmq_pollitem_t items[3] = {{.socket = NULL, .fd = w->wake[0], .events = ZMQ_POLLIN},
-                                   {.socket = NULL, .fd = g_sig_pipe[0], .events = ZMQ_POLLIN},
+                                   {.socket = NULL, .fd = g_sig_fd, .events = ZMQ_POLLIN},
                                    {.socket = w->sock, .fd = -1, .events = ZMQ_POLLIN}};
         int n_items = w->sock ? 3 : 2;
         if (zmq_poll(items, n_items, timeout) < 0 && zmq_errno() != EINTR) {
             im_log(IM_LOG_ERROR, "poll failed: %s", zmq_strerror(zmq_errno()));
             return 1;
         }
-        if (items[1].revents & ZMQ_POLLIN) drain_fd(g_sig_pipe[0]);
+        if (items[1].revents & ZMQ_POLLIN) im_pipe_drain(g_sig_fd);
         if (w->sock && (items[2].revents & ZMQ_POLLIN)) read_socket(w);
     }
 
@@ -857,17 +826,10 @@ int main(int argc, char **argv)
     openblas_set_num_threads(w.threads);
 #endif
 
-    if (make_pipe(g_sig_pipe) != 0 || make_pipe(w.wake) != 0) {
+    if (im_pipe_open(w.wake) != 0 || (g_sig_fd = im_sigpipe_install()) < 0) {
         im_log(IM_LOG_ERROR, "unable to create a pipe: %s", strerror(errno));
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&w.mu, NULL);
 
     w.ctx = zmq_ctx_new();

@@ -14,8 +14,7 @@ TRAIN='{"dataset": "mnist10k", "hidden": 100, "epochs": '$EPOCHS', "train_limit"
 start_coordinator --lease 30
 start_worker wa
 start_worker wb
-write_campaign "$T/c.json" it-campaign $BUDGET "$TRAIN"
-"$CLI" submit "$T/c.json" >"$T/submit.out" || fail "submit refused: $(cat "$T/submit.out")"
+submit_campaign it-campaign $BUDGET "$TRAIN"
 
 wait_for 90 "the campaign is done" campaign_is it-campaign done
 

@@ -15,16 +15,14 @@ TRAIN='{"dataset": "mnist10k", "hidden": 64, "epochs": '$EPOCHS', "eval_limit": 
 start_coordinator --lease 6
 start_worker wa
 start_worker wb
-write_campaign "$T/c.json" it-coordinator-kill $BUDGET "$TRAIN"
-"$CLI" submit "$T/c.json" >/dev/null || fail "submit refused"
+submit_campaign it-coordinator-kill $BUDGET "$TRAIN"
 
 some_done_some_running() {
     [ "$(sql "SELECT sum(status = 'done') >= 1 AND sum(status = 'running') >= 1 FROM trials")" = 1 ]
 }
 wait_for 60 "a trial is done and another running" some_done_some_running
 it_log "killing the coordinator (pid $COORD_PID): $(sql "SELECT group_concat(status) FROM trials")"
-kill -9 "$COORD_PID"
-wait "$COORD_PID" 2>/dev/null || true
+kill_hard "$COORD_PID"
 kill -0 "$COORD_PID" 2>/dev/null && fail "the killed coordinator still runs"
 sleep 2   # the workers notice nothing yet: their messages wait in their sockets
 start_coordinator --lease 6

@@ -11,8 +11,7 @@ it_init "$@"
 TRAIN='{"dataset": "mnist10k", "hidden": 300, "epochs": 2, "batch": 1024}'
 start_coordinator --lease 0.25
 start_worker wa
-write_campaign "$T/c.json" it-heartbeat 1 "$TRAIN"
-"$CLI" submit "$T/c.json" >/dev/null || fail "submit refused"
+submit_campaign it-heartbeat 1 "$TRAIN"
 wait_for 90 "the campaign is done" campaign_is it-heartbeat done
 
 expect_eq "the trial: status, attempt, worker" "done|1|wa" "$(sql "SELECT status, attempt, worker FROM trials")"

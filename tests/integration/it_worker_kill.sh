@@ -15,15 +15,13 @@ TRAIN='{"dataset": "mnist10k", "hidden": 100, "epochs": '$EPOCHS', "eval_limit":
 start_coordinator --lease 3
 start_worker victim
 VICTIM=$WORKER_PID
-write_campaign "$T/c.json" it-worker-kill $BUDGET "$TRAIN"
-"$CLI" submit "$T/c.json" >/dev/null || fail "submit refused"
+submit_campaign it-worker-kill $BUDGET "$TRAIN"
 
 # the victim's log says when its first trial has begun its first epoch
 wait_for 30 "the victim trains" grep -q "epoch 0:" "$T/victim.log"
 TRIAL=$(sed -n 's/.*trial \([0-9]*\) attempt 1: training.*/\1/p' "$T/victim.log" | head -1)
 it_log "killing the victim (pid $VICTIM) during trial $TRIAL"
-kill -9 "$VICTIM"
-wait "$VICTIM" 2>/dev/null || true
+kill_hard "$VICTIM"
 expect_eq "trial $TRIAL still running when the victim died" "running|victim" \
     "$(sql "SELECT status, worker FROM trials WHERE id = $TRIAL")"
 start_worker survivor

@@ -18,16 +18,14 @@ EARLY=$WORKER_PID
 sleep 2
 kill -0 "$EARLY" || fail "the worker exited without a coordinator"
 start_coordinator --lease 60   # long: re-queueing below must not wait for it
-write_campaign "$T/a.json" it-early 2
-"$CLI" submit "$T/a.json" >/dev/null || fail "submit refused"
+submit_campaign it-early 2
 wait_for 60 "the early worker's campaign is done" campaign_is it-early done
 expect_eq "trials of the early worker" "2" \
     "$(sql "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id WHERE c.name = 'it-early' AND t.worker = 'early' AND t.status = 'done'")"
 
 # 2. SIGTERM during a trial
 SLOW='{"dataset": "mnist10k", "hidden": 100, "epochs": 50, "eval_limit": 300, "batch": 512}'   # interrupted long before its end
-write_campaign "$T/b.json" it-sigterm 1 "$SLOW"
-"$CLI" submit "$T/b.json" >/dev/null || fail "submit refused"
+submit_campaign it-sigterm 1 "$SLOW"
 running() {
     [ "$(sql "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id WHERE c.name = 'it-sigterm' AND t.status = 'running'")" = 1 ]
 }
@@ -56,8 +54,7 @@ mkdir -p "$T/brokendata/mnist10k"
     --log-level debug >>"$T/broken.log" 2>&1 &
 BROKEN=$!
 IT_PIDS+=("$BROKEN")
-write_campaign "$T/c.json" it-nodata 1
-"$CLI" submit "$T/c.json" >/dev/null || fail "submit refused"
+submit_campaign it-nodata 1
 failed() {
     [ "$(sql "SELECT t.status FROM trials t JOIN campaigns c ON c.id = t.campaign_id WHERE c.name = 'it-nodata'")" = failed ]
 }

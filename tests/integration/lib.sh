@@ -181,3 +181,16 @@ write_campaign() {
 }
 JSON
 }
+
+# submit_campaign NAME BUDGET [TRAIN_JSON]: write the campaign (as
+# write_campaign does) to $T/NAME.json and submit it; fail if it is refused.
+submit_campaign() {
+    write_campaign "$T/$1.json" "$@"
+    "$CLI" submit "$T/$1.json" >"$T/$1.submit" 2>&1 || fail "submit refused: $(cat "$T/$1.submit")"
+}
+
+# kill_hard PID: kill -9 a program this test started and reap it.
+kill_hard() {
+    kill -9 "$1"
+    wait "$1" 2>/dev/null || true
+}

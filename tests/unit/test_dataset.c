@@ -309,43 +309,48 @@ static void expect_refused(const char *name, int code, const char *frag1, const 
     im_dataset_release(&d);
 }
 
+/* A good set (100 training images of 3 x 2) with one file written over: its
+ * header (magic, ndim dims), len bytes of data, and the expected message. */
+typedef struct bad_file {
+    const char *name, *file;
+    int gz;
+    uint32_t magic, dims[3];
+    int ndim;
+    size_t len;
+    const char *frag1, *frag2; /* frag2 may be NULL */
+} bad_file;
+
+/* clang-format off */
+static const bad_file bad_files[] = {
+    /* truncated: the header promises 100 images of 3 x 2, the file holds 50 */
+    {"truncated", "train-images-idx3-ubyte", 0, 0x803, {100, 3, 2}, 3, 300,
+     "train-images-idx3-ubyte': truncated: expected 616 bytes, got 316", NULL},
+    {"trunc-gz", "train-images-idx3-ubyte", 1, 0x803, {100, 3, 2}, 3, 300,
+     "train-images-idx3-ubyte': truncated: expected 616 bytes, got 316", NULL},
+    /* a header cut short */
+    {"header", "train-images-idx3-ubyte", 0, 0x803, {100}, 1, 0,
+     "train-images-idx3-ubyte': truncated", "idx header of 16 bytes, got 8"},
+    {"magic", "train-labels-idx1-ubyte", 0, 0x901, {100}, 1, 100,
+     "train-labels-idx1-ubyte': bad magic number 0x00000901", "expected 0x00000801"},
+    {"ndim", "train-images-idx3-ubyte", 0, 0x802, {100, 6}, 2, 600,
+     "train-images-idx3-ubyte': wrong number of dimensions: 2", NULL},
+    {"count", "train-labels-idx1-ubyte", 0, 0x801, {99}, 1, 99,
+     "train-images-idx3-ubyte' has 100 images but", "train-labels-idx1-ubyte' has 99 labels"},
+};
+/* clang-format on */
+
 static void test_refusals(void)
 {
     const char *dir;
     uint8_t buf[600] = {0};
     uint32_t dims[3];
 
-    /* truncated: the header promises 100 images of 3 x 2, the file holds 50 */
-    for (int gz = 0; gz < 2; gz++) {
-        dir = make_good(gz ? "trunc-gz" : "truncated", 100);
-        dims[0] = 100, dims[1] = 3, dims[2] = 2;
-        write_idx(dir, "train-images-idx3-ubyte", gz, 0x803, dims, 3, buf, 300, 0);
-        expect_refused(gz ? "trunc-gz" : "truncated", IM_EFORMAT,
-                       "train-images-idx3-ubyte': truncated: expected 616 bytes, got 316", NULL);
+    for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
+        const bad_file *b = &bad_files[i];
+        dir = make_good(b->name, 100);
+        write_idx(dir, b->file, b->gz, b->magic, b->dims, b->ndim, buf, b->len, 0);
+        expect_refused(b->name, IM_EFORMAT, b->frag1, b->frag2);
     }
-
-    dir = make_good("header", 100); /* a header cut short */
-    write_idx(dir, "train-images-idx3-ubyte", 0, 0x803, dims, 1, NULL, 0, 0);
-    expect_refused("header", IM_EFORMAT, "train-images-idx3-ubyte': truncated",
-                   "idx header of 16 bytes, got 8");
-
-    dir = make_good("magic", 100);
-    dims[0] = 100;
-    write_idx(dir, "train-labels-idx1-ubyte", 0, 0x901, dims, 1, buf, 100, 0);
-    expect_refused("magic", IM_EFORMAT, "train-labels-idx1-ubyte': bad magic number 0x00000901",
-                   "expected 0x00000801");
-
-    dir = make_good("ndim", 100);
-    dims[0] = 100, dims[1] = 6;
-    write_idx(dir, "train-images-idx3-ubyte", 0, 0x802, dims, 2, buf, 600, 0);
-    expect_refused("ndim", IM_EFORMAT, "train-images-idx3-ubyte': wrong number of dimensions: 2",
-                   NULL);
-
-    dir = make_good("count", 100);
-    dims[0] = 99;
-    write_idx(dir, "train-labels-idx1-ubyte", 0, 0x801, dims, 1, buf, 99, 0);
-    expect_refused("count", IM_EFORMAT, "train-images-idx3-ubyte' has 100 images but",
-                   "train-labels-idx1-ubyte' has 99 labels");
 
     dir = make_good("shape", 100);
     write_pair(dir, "t10k", 0, 10, 3, 3, 4);

@@ -110,6 +110,20 @@ static void *dealer(const char *ep)
     return s;
 }
 
+/* Start a coordinator on g_dir/name (its path into db) with the given lease
+ * and connect a client socket *cl and a worker socket *w to it. Returns 0, or
+ * -1 if it did not start (a check failed). */
+static int coord_open(coord *c, char *db, size_t size, const char *name, const char *lease,
+                      void **cl, void **w)
+{
+    snprintf(db, size, "%s/%s", g_dir, name);
+    CHECK_INT(coord_start(c, db, lease), 0);
+    if (c->pid <= 0) return -1;
+    *cl = dealer(c->cep);
+    *w = dealer(c->wep);
+    return 0;
+}
+
 static int send_text(void *s, const char *text)
 {
     return zmq_send(s, text, strlen(text), 0) < 0 ? -1 : 0;
@@ -135,6 +149,38 @@ static int request(void *s, const char *text, im_msg *reply)
     if (send_text(s, text)) return -1;
     return recv_msg(s, reply);
 }
+
+/* Send text on socket s: the reply must be ERROR with frag in its message.
+ * Macros, so that a failed check names the caller's line. */
+#define CHECK_ERROR_REPLY(s, text, frag)                                                           \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(request((s), (text), &r_), 0);                                                   \
+        CHECK_INT(r_.type, IM_MSG_ERROR);                                                          \
+        CHECK_CONTAINS(r_.error.message, (frag));                                                  \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
+
+/* Send a RESULT (see send_result): the reply must be an ACK that accepts it. */
+#define CHECK_RESULT_ACCEPTED(w, trial, attempt, status, val)                                      \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(send_result((w), (trial), (attempt), (status), (val), &r_), 0);                  \
+        CHECK_INT(r_.type, IM_MSG_ACK);                                                            \
+        CHECK_INT(r_.ack.accepted, 1);                                                             \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
+
+/* The same, but the ACK must not accept it, giving reason as its note. */
+#define CHECK_RESULT_REFUSED(w, trial, attempt, status, val, reason)                               \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(send_result((w), (trial), (attempt), (status), (val), &r_), 0);                  \
+        CHECK_INT(r_.type, IM_MSG_ACK);                                                            \
+        CHECK_INT(r_.ack.accepted, 0);                                                             \
+        CHECK_STR(r_.ack.note, (reason));                                                          \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
 
 static long long q_int(const char *db, const char *sql)
 {
@@ -264,12 +310,9 @@ static const char *fixed_campaign(const char *name, int priority, int seeds)
 static void test_service(void)
 {
     char db[600];
-    snprintf(db, sizeof db, "%s/service.db", g_dir);
     coord c;
-    CHECK_INT(coord_start(&c, db, "1"), 0);
-    if (c.pid <= 0) return;
-    void *cl = dealer(c.cep);
-    void *w = dealer(c.wep);
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "service.db", "1", &cl, &w)) return;
     im_msg m;
 
     /* submissions */
@@ -278,18 +321,11 @@ static void test_service(void)
     CHECK_STR(m.ok.re, "SUBMIT");
     CHECK_INT(json_integer_value(json_object_get(m.body, "planned")), 4);
     im_msg_release(&m);
-    CHECK_INT(request(cl, fixed_campaign("alpha", 0, 1), &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "alpha");
-    im_msg_release(&m);
-    CHECK_INT(request(cl,
+    CHECK_ERROR_REPLY(cl, fixed_campaign("alpha", 0, 1), "alpha");
+    CHECK_ERROR_REPLY(cl,
                       "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"bad\","
                       "\"kind\":\"fixed\",\"points\":[\"paper-heuristic\"],\"budget\":-3}}",
-                      &m),
-              0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "budget");
-    im_msg_release(&m);
+                      "budget");
     CHECK_INT(q_int(db, "SELECT count(*) FROM campaigns"), 1);
 
     /* a worker without the dataset gets nothing */
@@ -328,10 +364,7 @@ static void test_service(void)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
              (long long)trial);
     CHECK_INT(q_int(db, sql), 1);
-    CHECK_INT(send_result(w, trial, 1, "done", 0.9, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 1);
-    im_msg_release(&m);
+    CHECK_RESULT_ACCEPTED(w, trial, 1, "done", 0.9);
     snprintf(sql, sizeof sql,
              "SELECT status || ' ' || printf('%%.2f', val_acc) || ' ' || attempt FROM trials "
              "WHERE id = %lld",
@@ -355,11 +388,7 @@ static void test_service(void)
 
     /* a duplicate result: acked, nothing changes */
     char *before = db_fingerprint(db);
-    CHECK_INT(send_result(w, trial, 1, "done", 0.5, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 0);
-    CHECK_STR(m.ack.note, "duplicate");
-    im_msg_release(&m);
+    CHECK_RESULT_REFUSED(w, trial, 1, "done", 0.5, "duplicate");
     char *after = db_fingerprint(db);
     CHECK(before && after);
     CHECK_STR(after, before);
@@ -367,22 +396,11 @@ static void test_service(void)
     free(after);
 
     /* malformed messages: ERROR, and the coordinator keeps serving */
-    CHECK_INT(request(w, "this is not json", &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "not JSON");
-    im_msg_release(&m);
-    CHECK_INT(request(w, "{\"type\":\"RESULT\",\"v\":1,\"trial\":-5}", &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "'trial'");
-    im_msg_release(&m);
-    CHECK_INT(request(w, "{\"type\":\"READY\",\"v\":99,\"worker\":\"x\"}", &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "protocol version 99");
-    im_msg_release(&m);
-    CHECK_INT(request(w, "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{}}", &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "not a message a worker sends");
-    im_msg_release(&m);
+    CHECK_ERROR_REPLY(w, "this is not json", "not JSON");
+    CHECK_ERROR_REPLY(w, "{\"type\":\"RESULT\",\"v\":1,\"trial\":-5}", "'trial'");
+    CHECK_ERROR_REPLY(w, "{\"type\":\"READY\",\"v\":99,\"worker\":\"x\"}", "protocol version 99");
+    CHECK_ERROR_REPLY(w, "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{}}",
+                      "not a message a worker sends");
     CHECK_INT(request(cl, "[]", &m), 0);
     CHECK_INT(m.type, IM_MSG_ERROR);
     im_msg_release(&m);
@@ -403,11 +421,7 @@ static void test_service(void)
     for (int i = 0; i < 8; i++) zmq_send(w, "x", 1, ZMQ_SNDMORE);
     zmq_send(w, "{}", 2, 0);
     /* a result for a trial that does not exist */
-    CHECK_INT(send_result(w, 999999, 1, "done", 0.5, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 0);
-    CHECK_STR(m.ack.note, "unknown");
-    im_msg_release(&m);
+    CHECK_RESULT_REFUSED(w, 999999, 1, "done", 0.5, "unknown");
 
     /* leases: take a job and go silent for longer than the lease */
     CHECK_INT(take_job(w, "w1", &trial, &attempt, NULL), 0);
@@ -459,11 +473,7 @@ static void test_service(void)
     CHECK_STR(m.stop.reason, "lost");
     im_msg_release(&m);
     /* ... and its late result is superseded and recorded as such */
-    CHECK_INT(send_result(w, trial, 1, "done", 0.7, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 0);
-    CHECK_STR(m.ack.note, "superseded");
-    im_msg_release(&m);
+    CHECK_RESULT_REFUSED(w, trial, 1, "done", 0.7, "superseded");
     CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'result_superseded'"), 1);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE id = %lld AND val_acc IS NULL",
              (long long)trial);
@@ -491,22 +501,15 @@ static void test_service(void)
     CHECK_INT(m.type, IM_MSG_STOP);
     CHECK_STR(m.stop.reason, "cancelled");
     im_msg_release(&m);
-    CHECK_INT(send_result(w, trial, attempt, "stopped", 0.2, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 1);
-    im_msg_release(&m);
+    CHECK_RESULT_ACCEPTED(w, trial, attempt, "stopped", 0.2);
     snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
     st = q_text(db, sql);
     CHECK_STR(st, "cancelled");
     free(st);
-    CHECK_INT(request(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"urgent\"}", &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "already cancelled");
-    im_msg_release(&m);
-    CHECK_INT(request(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"nope\"}", &m), 0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "no campaign 'nope'");
-    im_msg_release(&m);
+    CHECK_ERROR_REPLY(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"urgent\"}",
+                      "already cancelled");
+    CHECK_ERROR_REPLY(cl, "{\"type\":\"CANCEL\",\"v\":1,\"campaign\":\"nope\"}",
+                      "no campaign 'nope'");
 
     /* finish alpha: 4 trials, one failed above, two more to do */
     int done = 0, rc;
@@ -583,12 +586,9 @@ static const char *search_campaign(const char *name)
 static void test_kill9_resume(void)
 {
     char db[600];
-    snprintf(db, sizeof db, "%s/crash.db", g_dir);
     coord c;
-    CHECK_INT(coord_start(&c, db, "30"), 0);
-    if (c.pid <= 0) return;
-    void *cl = dealer(c.cep);
-    void *w = dealer(c.wep);
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "crash.db", "30", &cl, &w)) return;
     im_msg m;
     CHECK_INT(request(cl, search_campaign("crashy"), &m), 0);
     CHECK_INT(m.type, IM_MSG_OK);
@@ -613,10 +613,7 @@ static void test_kill9_resume(void)
     w = dealer(c.wep);
     /* work that went on during the crash is not wasted: the result of an
      * attempt from before it is accepted, and progress resumes the lease */
-    CHECK_INT(send_result(w, t1, a1, "done", 0.99, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 1);
-    im_msg_release(&m);
+    CHECK_RESULT_ACCEPTED(w, t1, a1, "done", 0.99);
     char buf[256];
     snprintf(buf, sizeof buf,
              "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":0}",
@@ -624,10 +621,7 @@ static void test_kill9_resume(void)
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
     im_msg_release(&m);
-    CHECK_INT(send_result(w, t2, a2, "done", 0.98, &m), 0);
-    CHECK_INT(m.type, IM_MSG_ACK);
-    CHECK_INT(m.ack.accepted, 1);
-    im_msg_release(&m);
+    CHECK_RESULT_ACCEPTED(w, t2, a2, "done", 0.98);
     /* a duplicate of it is still only acknowledged */
     CHECK_INT(send_result(w, t2, a2, "done", 0.98, &m), 0);
     CHECK_INT(m.ack.accepted, 0);
@@ -696,12 +690,9 @@ static void test_kill9_resume(void)
 static void test_ablation(void)
 {
     char db[600], sql[1024];
-    snprintf(db, sizeof db, "%s/ablation.db", g_dir);
     coord c;
-    CHECK_INT(coord_start(&c, db, "30"), 0);
-    if (c.pid <= 0) return;
-    void *cl = dealer(c.cep);
-    void *w = dealer(c.wep);
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "ablation.db", "30", &cl, &w)) return;
     im_msg m;
     CHECK_INT(request(cl,
                       "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl\","
@@ -744,14 +735,10 @@ static void test_ablation(void)
     CHECK_INT(m.type, IM_MSG_OK);
     CHECK_INT(json_integer_value(json_object_get(m.body, "planned")), nonzero);
     im_msg_release(&m);
-    CHECK_INT(request(cl,
+    CHECK_ERROR_REPLY(cl,
                       "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"abl3\","
                       "\"kind\":\"ablation\",\"base\":{\"trial\":987654}}}",
-                      &m),
-              0);
-    CHECK_INT(m.type, IM_MSG_ERROR);
-    CHECK_CONTAINS(m.error.message, "987654");
-    im_msg_release(&m);
+                      "987654");
     zmq_close(cl);
     zmq_close(w);
     int status = coord_stop(&c, SIGTERM);
@@ -773,12 +760,9 @@ static int progress(void *w, int64_t trial, int attempt, int epoch, double val, 
 static void test_pruning(void)
 {
     char db[600];
-    snprintf(db, sizeof db, "%s/prune.db", g_dir);
     coord c;
-    CHECK_INT(coord_start(&c, db, "30"), 0);
-    if (c.pid <= 0) return;
-    void *cl = dealer(c.cep);
-    void *w = dealer(c.wep);
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "prune.db", "30", &cl, &w)) return;
     im_msg m;
     CHECK_INT(request(cl,
                       "{\"type\":\"SUBMIT\",\"v\":1,\"campaign\":{\"name\":\"pr\","

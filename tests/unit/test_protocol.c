@@ -7,6 +7,7 @@
  */
 #include "protocol.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -310,23 +311,6 @@ static void test_roundtrips(void)
     CHECK(im_msg_type_name(IM_MSG_COUNT_) == NULL);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    if (buf) buf[n < cap ? n : cap - 1] = '\0';
-    *len = n;
-    return buf;
-}
-
 static void test_bad_folder(void)
 {
     char dir[1024];
@@ -343,8 +327,8 @@ static void test_bad_folder(void)
         snprintf(in_path, sizeof in_path, "%s/%s", dir, de->d_name);
         snprintf(err_path, sizeof err_path, "%s/%.*s.err", dir, (int)(nl - 3), de->d_name);
         size_t in_len, err_len;
-        char *input = slurp(in_path, &in_len);
-        char *want = slurp(err_path, &err_len);
+        char *input = test_read_file(in_path, &in_len);
+        char *want = test_read_file(err_path, &err_len);
         CHECK_MSG(input && want, "case %s: cannot read its .in or .err file", de->d_name);
         if (input && want) {
             while (err_len && (want[err_len - 1] == '\n' || want[err_len - 1] == '\r'))

@@ -35,6 +35,10 @@
  *     threads: integers >= 0; backends: list of strings ("builtin", "exec");
  *     datasets: list of the dataset folder names it has; when present, only
  *     trials whose spec's "dataset" is listed are handed to it (absent = any).
+ *     A worker that gets NOJOB while a campaign with work waits for a
+ *     dataset it lacks is logged (a warning) and recorded as an event
+ *     "dataset_missing" once per worker and dataset; STATUS says why such a
+ *     campaign waits.
  *   -> JOB {trial, attempt, lease_s, campaign, number, spec, user}
  *     trial, attempt: what to echo in every later message about it;
  *     lease_s: the lease in seconds: send PROGRESS or HEARTBEAT at least
@@ -111,7 +115,10 @@
  *   -> OK {campaigns: [campaign object plus "planned", "best" (the best
  *      trial as in BEST, or null), "trials_per_hour" (done since the coordinator
  *      started, per hour of running; null if unknown), "eta_s" (null if
- *      unknown)], workers: [as WORKERS]}  all campaigns when none is named
+ *      unknown), "waiting" (why a campaign with trials to hand out gets no
+ *      worker, or null: "no connected worker has dataset 'x' (workers: w1
+ *      has mnist10k)")], workers: [as WORKERS]}  all campaigns when none is
+ *      named
  * BEST {campaign (optional: all campaigns), n (default 10, 1..1000)}
  *   -> OK {trials: [{"rank", "trial", "campaign" (name), "campaign_id",
  *      "number", "point", "seed", "label", "val_acc", "test_acc", "wall_s",
@@ -124,17 +131,28 @@
  *   -> OK {campaign, cancelled}  queued trials are cancelled at once
  *      (cancelled = how many); running ones get STOP "cancelled" at their
  *      next PROGRESS or HEARTBEAT. Cancelling a finished campaign is an ERROR.
- * EXPORT {campaign}
- *   -> OK {campaign: campaign object, trials: [as TRIALS plus "spec",
- *      "epochs": [{"epoch", "train_acc", "val_acc", "test_acc",
- *      "goal_hidden", "goal_out", "seconds"}], "atoms": {"hidden": {...},
- *      "output": {...}}, "attempts": [{"attempt", "worker", "status",
- *      "started_at", "ended_at", "error"}]]}
+ * EXPORT {campaign, from, limit}
+ *     Paged, so that no reply is large and no request holds up the
+ *     coordinator for long: one page is the trials numbered from "from"
+ *     (default 0) on, at most "limit" of them (1..IM_EXPORT_PAGE_MAX,
+ *     default IM_EXPORT_PAGE_DEFAULT), by number.
+ *   -> OK {campaign: campaign object (on the page from 0 only), trials: [as
+ *      TRIALS plus "spec", "epochs": [{"epoch", "train_acc", "val_acc",
+ *      "test_acc", "goal_hidden", "goal_out", "seconds"}], "atoms":
+ *      {"hidden": {...}, "output": {...}}, "attempts": [{"attempt",
+ *      "worker", "status", "started_at", "ended_at", "error"}]], next: the
+ *      "from" of the next page, or null after the last page}
+ *     Trials created while a running campaign is exported show up on a
+ *     later page; none is sent twice. A request without "limit" (an older
+ *     client that expects the whole campaign in one reply) gets ERROR when
+ *     the campaign does not fit in one page, never a silently short export.
  * WORKERS {} -> OK {workers: [{"name", "host", "pid", "threads", "backends",
  *      "first_seen", "last_seen", "status" ("alive", "lost" or "gone"),
  *      "trials_done", "state" ("idle", "busy" or "away": not connected to
  *      this coordinator run), "trial" (the running trial or null),
- *      "last_seen_s_ago" (null if away)}]}
+ *      "last_seen_s_ago" (null if away), "datasets" (the list of its last
+ *      READY in this run; null if away or if it sent none, i.e. it takes
+ *      any)}]}
  *
  * ## This module
  *
@@ -152,10 +170,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IM_PROTOCOL_VERSION 1
-#define IM_MSG_MAX_BYTES    (16u << 20) /* larger messages are refused with ERROR */
-#define IM_WIRE_NAME_MAX    128         /* longest worker name, host, reason, ... */
-#define IM_ENVELOPE_MAX     4           /* most routing frames kept for a reply */
+#define IM_PROTOCOL_VERSION    1
+#define IM_MSG_MAX_BYTES       (16u << 20) /* larger messages are refused with ERROR */
+#define IM_WIRE_NAME_MAX       128         /* longest worker name, host, reason, ... */
+#define IM_ENVELOPE_MAX        4           /* most routing frames kept for a reply */
+#define IM_EXPORT_PAGE_MAX     1000        /* most trials in one EXPORT page */
+#define IM_EXPORT_PAGE_DEFAULT 100         /* trials in an EXPORT page without "limit" */
 
 /* Return codes of the wire functions (the czmq codec convention). */
 enum {
@@ -295,7 +315,9 @@ typedef struct im_msg {
         struct {
             im_wire_campaign_ref campaign; /* required for TRIALS, CANCEL, EXPORT */
             int n;                         /* BEST only: 10 if absent, 1..1000 */
-        } query;                           /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
+            int64_t from;                  /* EXPORT only: 0 if absent, 0..INT32_MAX */
+            int limit; /* EXPORT only: 0 if absent, else 1..IM_EXPORT_PAGE_MAX */
+        } query;       /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
         struct {
             const char *re; /* the request type, NULL if absent */
         } ok;

@@ -36,6 +36,8 @@ typedef struct worker_rec {
     double last_seen;  /* monotonic */
     double last_touch; /* monotonic time of the last write of last_seen */
     int registered;    /* its READY was recorded in this run (store_worker_seen) */
+    json_t *datasets;  /* the datasets of its last READY (owned), NULL = any or not known */
+    json_t *warned;    /* {dataset: true}: it was told once that it lacks these (owned) */
 } worker_rec;
 
 /* A reply waiting for the pass's commit. */
@@ -195,6 +197,8 @@ static void worker_bind(broker *b, worker_rec *w, const im_envelope *env)
 
 static void worker_remove(broker *b, worker_rec *w)
 {
+    json_decref(w->datasets);
+    json_decref(w->warned);
     size_t i = (size_t)(w - b->wk);
     b->wk[i] = b->wk[--b->n_wk];
 }
@@ -210,6 +214,75 @@ static void worker_heard(broker *b, worker_rec *w)
         if (db_failed(b, rc, &err)) return;
         w->last_touch = b->now;
     }
+}
+
+/* ---- datasets ---- */
+
+/* The datasets of w as "a, b" into buf ("none" for an empty list). */
+static const char *datasets_text(const worker_rec *w, char *buf, size_t len)
+{
+    size_t i, used = 0;
+    const json_t *x;
+    buf[0] = '\0';
+    json_array_foreach(w->datasets, i, x)
+    {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", json_string_value(x));
+        if (n < 0 || (size_t)n >= len - used) break;
+        used += (size_t)n;
+    }
+    if (!buf[0]) snprintf(buf, len, "none");
+    return buf;
+}
+
+/* w said READY and gets NOJOB: for each campaign with work whose dataset w
+ * lacks, warn once per worker and dataset (log and event), so a campaign
+ * that no worker can run is visible rather than silently stuck. */
+static void note_missing_datasets(broker *b, worker_rec *w)
+{
+    if (!w->datasets) return;
+    for (size_t i = 0; i < b->cs.n && !b->fatal; i++) {
+        const campaign *c = b->cs.v[i];
+        const char *ds = c->spec.train.dataset;
+        if (!campaign_has_work(c) || campaign_runs_on(c, w->datasets)) continue;
+        if (!w->warned) w->warned = json_object();
+        if (json_object_get(w->warned, ds)) continue;
+        json_object_set_new(w->warned, ds, json_true());
+        char have[512], detail[800];
+        datasets_text(w, have, sizeof have);
+        snprintf(detail, sizeof detail, "worker %s lacks dataset '%s' (it has %s)", w->name, ds,
+                 have);
+        im_log(IM_LOG_WARN,
+               "campaign %s: %s; its trials wait for a worker that has it (in its --data-dir)",
+               c->name, detail);
+        im_error err = {0};
+        int rc = store_event(b->st, "dataset_missing", c->id, 0, w->name, detail, &err);
+        if (db_failed(b, rc, &err)) return;
+    }
+}
+
+/* Why campaign c, with trials to hand out, gets no worker: a new string
+ * "no connected worker has dataset 'x' (workers: w1 has a, b; w2 has c)",
+ * or NULL when some connected worker may run it. */
+static json_t *waiting_json(broker *b, const campaign *c)
+{
+    if (!campaign_has_work(c) && !c->n_held) return NULL;
+    char text[1024], have[512];
+    size_t used = 0;
+    int n = snprintf(text, sizeof text, "no connected worker has dataset '%s' (",
+                     c->spec.train.dataset);
+    used = (size_t)n;
+    int listed = 0;
+    for (size_t i = 0; i < b->n_wk; i++) {
+        const worker_rec *w = &b->wk[i];
+        if (!w->registered || w->id_len == 0) continue; /* not connected in this run */
+        if (campaign_runs_on(c, w->datasets)) return NULL;
+        n = snprintf(text + used, sizeof text - used, "%s%s has %s",
+                     listed ? "; " : "workers: ", w->name, datasets_text(w, have, sizeof have));
+        if (n > 0 && (size_t)n < sizeof text - used) used += (size_t)n;
+        listed++;
+    }
+    snprintf(text + used, sizeof text - used, "%s)", listed ? "" : "no worker is connected");
+    return json_string(text);
 }
 
 /* ---- worker messages ---- */
@@ -242,6 +315,10 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
                m->ready.host ? m->ready.host : "?", (long long)m->ready.pid, m->ready.threads,
                m->ready.version ? m->ready.version : "?");
     }
+    if (!json_equal(w->datasets, m->ready.datasets) && (w->datasets || m->ready.datasets)) {
+        json_decref(w->datasets);
+        w->datasets = m->ready.datasets ? json_deep_copy(m->ready.datasets) : NULL;
+    }
     /* one connection speaks for one worker: the latest name it gave */
     worker_bind(b, w, env);
     worker_heard(b, w);
@@ -255,6 +332,8 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
         return;
     }
     if (!t) {
+        note_missing_datasets(b, w);
+        if (b->fatal) return;
         im_msg r = {.type = IM_MSG_NOJOB};
         r.nojob.retry_ms = b->retry_ms;
         reply(b, b->workers, env, &r);
@@ -328,17 +407,27 @@ static void reply_continue_or_stop(broker *b, const im_envelope *env, int64_t id
     reply(b, b->workers, env, &r);
 }
 
-static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
+/* A PROGRESS or HEARTBEAT about (id, attempt): the sender is alive, the
+ * trial's lease is renewed. Returns the trial, or NULL when the reply (STOP)
+ * is already queued or the pass failed. */
+static trial *renew_lease(broker *b, const im_envelope *env, int64_t id, int attempt)
 {
     const char *why = NULL;
     worker_heard(b, worker_by_id(b, env));
-    trial *t = current_trial(b, env, m->progress.trial, m->progress.attempt, &why);
-    if (b->fatal) return;
+    trial *t = current_trial(b, env, id, attempt, &why);
+    if (b->fatal) return NULL;
     if (!t) {
-        reply_continue_or_stop(b, env, m->progress.trial, m->progress.attempt, why);
-        return;
+        reply_continue_or_stop(b, env, id, attempt, why);
+        return NULL;
     }
     t->deadline = b->now + b->opt.lease_s;
+    return t;
+}
+
+static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
+{
+    trial *t = renew_lease(b, env, m->progress.trial, m->progress.attempt);
+    if (!t) return;
     const im_wire_epoch *e = &m->progress.e;
     store_epoch se = {.epoch = e->epoch,
                       .train_acc = e->train_acc,
@@ -356,19 +445,13 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
 
 static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
 {
-    worker_heard(b, worker_by_id(b, env));
     if (m->heartbeat.trial == 0) {
+        worker_heard(b, worker_by_id(b, env));
         reply_continue_or_stop(b, env, 0, 0, NULL);
         return;
     }
-    const char *why = NULL;
-    trial *t = current_trial(b, env, m->heartbeat.trial, m->heartbeat.attempt, &why);
-    if (b->fatal) return;
-    if (!t) {
-        reply_continue_or_stop(b, env, m->heartbeat.trial, m->heartbeat.attempt, why);
-        return;
-    }
-    t->deadline = b->now + b->opt.lease_s;
+    trial *t = renew_lease(b, env, m->heartbeat.trial, m->heartbeat.attempt);
+    if (!t) return;
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
 }
 
@@ -603,6 +686,24 @@ static void client_fail(broker *b, const im_envelope *env, const char *re, int r
     reply_error(b, b->clients, env, re, err->msg[0] ? err->msg : im_strerror(rc));
 }
 
+/* The id of the campaign a query names into *id (0 when it names none).
+ * Returns 0, or -1 when the ERROR reply is queued (or the pass failed). */
+static int query_campaign(broker *b, const im_envelope *env, const im_msg *m, int64_t *id)
+{
+    *id = 0;
+    if (!m->query.campaign.name && !m->query.campaign.id) return 0;
+    im_error err = {0};
+    store_campaign sc;
+    int rc = resolve(b, &m->query.campaign, &sc, &err);
+    if (rc) {
+        client_fail(b, env, im_msg_type_name(m->type), rc, &err);
+        return -1;
+    }
+    *id = sc.id;
+    store_campaign_release(&sc);
+    return 0;
+}
+
 static void on_submit(broker *b, const im_envelope *env, const im_msg *m)
 {
     im_error err = {0};
@@ -653,6 +754,9 @@ static json_t *workers_json(broker *b, im_error *err)
         json_object_set_new(o, "trial", busy ? json_integer(busy->id) : json_null());
         json_object_set_new(o, "last_seen_s_ago",
                             w ? json_real(b->now - w->last_seen) : json_null());
+        json_object_set_new(o, "datasets",
+                            w && w->id_len && w->datasets ? json_deep_copy(w->datasets)
+                                                          : json_null());
     }
     return v;
 }
@@ -660,17 +764,8 @@ static json_t *workers_json(broker *b, im_error *err)
 static void on_status(broker *b, const im_envelope *env, const im_msg *m)
 {
     im_error err = {0};
-    int64_t id = 0;
-    if (m->query.campaign.name || m->query.campaign.id) {
-        store_campaign sc;
-        int rc = resolve(b, &m->query.campaign, &sc, &err);
-        if (rc) {
-            client_fail(b, env, "STATUS", rc, &err);
-            return;
-        }
-        id = sc.id;
-        store_campaign_release(&sc);
-    }
+    int64_t id;
+    if (query_campaign(b, env, m, &id)) return;
     json_t *v = store_progress_json(b->st, id, &err);
     json_t *workers = v ? workers_json(b, &err) : NULL;
     if (!v || !workers) {
@@ -706,47 +801,68 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
         json_object_set_new(o, "trials_per_hour", rate > 0 ? json_real(rate * 3600) : json_null());
         json_object_set_new(
             o, "eta_s", rate > 0 && c ? json_real((double)(planned - ended) / rate) : json_null());
+        json_t *waiting = c ? waiting_json(b, c) : NULL;
+        json_object_set_new(o, "waiting", waiting ? waiting : json_null());
     }
     reply_ok(b, env, "STATUS", json_pack("{s:o,s:o}", "campaigns", v, "workers", workers));
 }
 
-/* BEST, TRIALS, EXPORT: store reads for one campaign (BEST: or all). */
+/* BEST, TRIALS: store reads for one campaign (BEST: or all). */
 static void on_read(broker *b, const im_envelope *env, const im_msg *m)
 {
     const char *re = im_msg_type_name(m->type);
     im_error err = {0};
-    int64_t id = 0;
-    if (m->query.campaign.name || m->query.campaign.id) {
-        store_campaign sc;
-        int rc = resolve(b, &m->query.campaign, &sc, &err);
-        if (rc) {
-            client_fail(b, env, re, rc, &err);
-            return;
-        }
-        id = sc.id;
-        store_campaign_release(&sc);
-    }
-    json_t *payload = NULL;
-    if (m->type == IM_MSG_BEST) {
-        json_t *v = store_best_json(b->st, id, m->query.n, &err);
-        if (v) payload = json_pack("{s:o}", "trials", v);
-    } else if (m->type == IM_MSG_TRIALS) {
-        json_t *v = store_trials_json(b->st, id, &err);
-        if (v) payload = json_pack("{s:o}", "trials", v);
-    } else {
-        json_t *p = store_progress_json(b->st, id, &err);
-        json_t *v = p ? store_export_json(b->st, id, &err) : NULL;
-        if (v) {
-            json_t *first = json_array_get(p, 0);
-            payload = json_pack("{s:O,s:o}", "campaign", first ? first : json_null(), "trials", v);
-        }
-        json_decref(p);
-    }
-    if (!payload) {
+    int64_t id;
+    if (query_campaign(b, env, m, &id)) return;
+    json_t *v = m->type == IM_MSG_BEST ? store_best_json(b->st, id, m->query.n, &err)
+                                       : store_trials_json(b->st, id, &err);
+    if (!v) {
         client_fail(b, env, re, IM_EDB, &err);
         return;
     }
-    reply_ok(b, env, re, payload);
+    reply_ok(b, env, re, json_pack("{s:o}", "trials", v));
+}
+
+/* EXPORT: one page of a campaign's trials (the work is bounded by the page,
+ * so a big campaign never holds up the loop), with the cursor of the next. */
+static void on_export(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    int64_t id, next = -1;
+    if (query_campaign(b, env, m, &id)) return;
+    int limit = m->query.limit ? m->query.limit : IM_EXPORT_PAGE_DEFAULT;
+    json_t *trials = store_export_page_json(b->st, id, m->query.from, limit, &next, &err);
+    if (!trials) {
+        client_fail(b, env, "EXPORT", IM_EDB, &err);
+        return;
+    }
+    if (!m->query.limit && next >= 0) {
+        json_decref(trials);
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "the campaign has more than %d trials and EXPORT is paged ('from', 'limit' and "
+                 "the reply's 'next'): use an infomorph command of this version",
+                 IM_EXPORT_PAGE_DEFAULT);
+        reply_error(b, b->clients, env, "EXPORT", msg);
+        return;
+    }
+    size_t n = json_array_size(trials);
+    json_t *payload = json_pack("{s:o,s:o}", "trials", trials, "next",
+                                next >= 0 ? json_integer(next) : json_null());
+    if (m->query.from == 0) {
+        json_t *p = store_progress_json(b->st, id, &err);
+        if (!p) {
+            json_decref(payload);
+            client_fail(b, env, "EXPORT", IM_EDB, &err);
+            return;
+        }
+        json_t *first = json_array_get(p, 0);
+        json_object_set(payload, "campaign", first ? first : json_null());
+        json_decref(p);
+    }
+    im_log(IM_LOG_DEBUG, "export of campaign %lld: %zu trials from number %lld, next %lld",
+           (long long)id, n, (long long)m->query.from, (long long)next);
+    reply_ok(b, env, "EXPORT", payload);
 }
 
 static void on_cancel(broker *b, const im_envelope *env, const im_msg *m)
@@ -798,8 +914,8 @@ static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m
     case IM_MSG_LIST: on_list(b, env); return;
     case IM_MSG_STATUS: on_status(b, env, m); return;
     case IM_MSG_BEST:
-    case IM_MSG_TRIALS:
-    case IM_MSG_EXPORT: on_read(b, env, m); return;
+    case IM_MSG_TRIALS: on_read(b, env, m); return;
+    case IM_MSG_EXPORT: on_export(b, env, m); return;
     case IM_MSG_CANCEL: on_cancel(b, env, m); return;
     case IM_MSG_WORKERS: on_workers(b, env); return;
     default: break;
@@ -1063,6 +1179,10 @@ void broker_free(broker **bp)
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);
+    for (size_t i = 0; i < b->n_wk; i++) {
+        json_decref(b->wk[i].datasets);
+        json_decref(b->wk[i].warned);
+    }
     free(b->wk);
     free(b);
     *bp = NULL;

@@ -469,9 +469,43 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
     return 0;
 }
 
-static int dataset_ok(const campaign *c, const json_t *datasets)
+int campaign_runs_on(const campaign *c, const json_t *datasets)
 {
     return !datasets || im_wire_list_has(datasets, c->spec.train.dataset);
+}
+
+int campaign_has_work(const campaign *c)
+{
+    return (c->status == STORE_CAMPAIGN_QUEUED || c->status == STORE_CAMPAIGN_RUNNING) &&
+           (c->q_len > 0 || c->next_point < c->n_points);
+}
+
+/* Start a new attempt of t (queued, and already out of its campaign's queue
+ * and held list) for worker: in the store (the campaign becomes running on
+ * its first hand-out) and in memory (t moves to `running`, its lease runs
+ * until now + lease_s, the worker knows the new attempt number). */
+static int trial_run(campaign_set *cs, store *st, trial *t, const char *worker, double now,
+                     double lease_s, im_error *err)
+{
+    campaign *c = t->c;
+    int attempt = 0;
+    int rc = store_trial_start(st, t->id, worker, &attempt, err);
+    if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
+    if (c->status == STORE_CAMPAIGN_QUEUED) {
+        rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_RUNNING, err);
+        if (rc) return rc;
+        c->status = STORE_CAMPAIGN_RUNNING;
+        im_log(IM_LOG_INFO, "campaign %s: running", c->name);
+    }
+    t->attempt = attempt;
+    t->wire_attempt = attempt;
+    snprintf(t->worker, sizeof t->worker, "%s", worker);
+    t->deadline = now + lease_s;
+    t->stop_reason = NULL;
+    t->best_val = NAN;
+    running_add(cs, t);
+    if (c->first_handout == 0) c->first_handout = now;
+    return 0;
 }
 
 int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *datasets,
@@ -481,7 +515,7 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
     for (size_t i = 0; i < cs->n; i++) {
         campaign *c = cs->v[i];
         if (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING) continue;
-        if (!dataset_ok(c, datasets)) continue;
+        if (!campaign_runs_on(c, datasets)) continue;
         if (!c->q_len && c->next_point < c->n_points) {
             int rc = create_point(cs, st, c, err);
             if (rc == IM_EDB) return rc;
@@ -494,25 +528,9 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
             }
         }
         if (!c->q_len) continue;
-        trial *t = c->queue[c->q_head];
-        int attempt = 0;
-        int rc = store_trial_start(st, t->id, worker, &attempt, err);
-        if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
-        if (c->status == STORE_CAMPAIGN_QUEUED) {
-            rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_RUNNING, err);
-            if (rc) return rc;
-            c->status = STORE_CAMPAIGN_RUNNING;
-            im_log(IM_LOG_INFO, "campaign %s: running", c->name);
-        }
-        queue_pop_front(c);
-        t->attempt = attempt;
-        t->wire_attempt = attempt;
-        snprintf(t->worker, sizeof t->worker, "%s", worker);
-        t->deadline = now + lease_s;
-        t->stop_reason = NULL;
-        t->best_val = NAN;
-        running_add(cs, t);
-        if (c->first_handout == 0) c->first_handout = now;
+        trial *t = queue_pop_front(c);
+        int rc = trial_run(cs, st, t, worker, now, lease_s, err);
+        if (rc) return rc;
         *out = t;
         return 0;
     }
@@ -615,30 +633,17 @@ int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *work
     if (t->state != TRIAL_QUEUED ||
         (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING))
         return im_error_set(err, IM_EINVAL, "trial %lld cannot be leased again", (long long)t->id);
-    int attempt = 0;
-    int rc = store_trial_start(st, t->id, worker, &attempt, err);
-    if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
-    if (c->status == STORE_CAMPAIGN_QUEUED) {
-        rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_RUNNING, err);
-        if (rc) return rc;
-        c->status = STORE_CAMPAIGN_RUNNING;
-    }
-    char detail[96];
-    snprintf(detail, sizeof detail, "attempt %d of the worker continues as attempt %d",
-             wire_attempt, attempt);
-    rc = store_event(st, "lease_resumed", c->id, t->id, worker, detail, err);
-    if (rc) return rc;
     if (queue_remove(c, t) != 0) /* NEVER: a queued trial is in its queue */
         return im_error_set(err, IM_EDB, "trial %lld is not in its campaign's queue",
                             (long long)t->id);
-    t->attempt = attempt;
+    int rc = trial_run(cs, st, t, worker, now, lease_s, err);
+    if (rc) return rc;
     t->wire_attempt = wire_attempt;
-    snprintf(t->worker, sizeof t->worker, "%s", worker);
-    t->deadline = now + lease_s;
-    t->stop_reason = NULL;
-    t->best_val = NAN;
-    running_add(cs, t);
-    if (c->first_handout == 0) c->first_handout = now;
+    char detail[96];
+    snprintf(detail, sizeof detail, "attempt %d of the worker continues as attempt %d",
+             wire_attempt, t->attempt);
+    rc = store_event(st, "lease_resumed", c->id, t->id, worker, detail, err);
+    if (rc) return rc;
     im_log(IM_LOG_INFO, "trial %lld (campaign %s): lease resumed by worker %s (%s)",
            (long long)t->id, c->name, worker, detail);
     return 0;

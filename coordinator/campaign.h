@@ -146,6 +146,14 @@ int64_t campaign_planned(const campaign *c);
 int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *datasets,
                       double now, double lease_s, trial **out, im_error *err);
 
+/* 1 if c's trials may go to a worker that has `datasets` (NULL = any): its
+ * train spec's dataset is listed. */
+int campaign_runs_on(const campaign *c, const json_t *datasets);
+
+/* 1 if c is queued or running and has a trial to hand out now: a queued one
+ * (not held) or a point left to create. */
+int campaign_has_work(const campaign *c);
+
 /* The running or queued trial with this id, or NULL. */
 trial *campaign_set_trial(const campaign_set *cs, int64_t id);
 

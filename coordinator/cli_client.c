@@ -13,6 +13,7 @@
 #include "client.h"
 #include "im.h"
 #include "lattice.h"
+#include "protocol.h"
 
 #include <errno.h>
 #include <math.h>
@@ -76,6 +77,38 @@ static const char *connect_help =
     "                      else " CLI_DEFAULT_CONNECT ")\n"
     "  --help              this text\n";
 
+/* The arguments of a verb with no options of its own but --connect (and -n
+ * when n is non-NULL) and with a campaign (want_campaign) or nothing as its
+ * positional argument. Returns 0; -1 after --help (printed); CLI_USAGE
+ * (message printed). */
+static int verb_args(cli_args *a, int argc, char **argv, int want_campaign, long *n,
+                     const char *usage_text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("%s\n%s", usage_text, connect_help);
+            return -1;
+        }
+        if (n && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--number"))) {
+            char *end;
+            if (i + 1 >= argc || (*n = strtol(argv[i + 1], &end, 10), *end || *n < 1)) {
+                fprintf(stderr, "infomorph %s: -n needs a positive integer\n", a->verb);
+                return CLI_USAGE;
+            }
+            i++;
+            continue;
+        }
+        int c = common_option(a, argc, argv, &i);
+        if (c < 0 || (c == 0 && add_positional(a, argv[i], want_campaign) < 0)) return CLI_USAGE;
+    }
+    if (a->n_pos != want_campaign) {
+        fprintf(stderr, "infomorph %s: which campaign? (a name or id; see infomorph ls)\n",
+                a->verb);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
 /* ---------- requests ---------- */
 
 /* One request; on failure prints "infomorph VERB: message" and returns the
@@ -100,6 +133,14 @@ static json_t *campaign_ref(const char *s)
     long long v = strtoll(s, &end, 10);
     if (!errno && *s && !*end && v > 0) return json_integer(v);
     return json_string(s);
+}
+
+/* The fields of a request about the campaign a verb was given: a new object. */
+static json_t *campaign_fields(const cli_args *a)
+{
+    json_t *fields = json_object();
+    json_object_set_new(fields, "campaign", campaign_ref(a->pos[0]));
+    return fields;
 }
 
 /* ---------- printing helpers ---------- */
@@ -253,20 +294,13 @@ int cli_submit_main(int argc, char **argv)
 int cli_ls_main(int argc, char **argv)
 {
     cli_args a = {.verb = "ls"};
-    for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
-            printf("usage: infomorph ls [--connect ENDPOINT]\n\n"
-                   "List every campaign: id, name, kind, status, priority, trials done of the\n"
-                   "total, running and failed trials, best validation accuracy.\n\n%s",
-                   connect_help);
-            return CLI_OK;
-        }
-        int c = common_option(&a, argc, argv, &i);
-        if (c < 0 || (c == 0 && add_positional(&a, argv[i], 0) < 0)) return CLI_USAGE;
-    }
+    int rc = verb_args(&a, argc, argv, 0, NULL,
+                       "usage: infomorph ls [--connect ENDPOINT]\n\n"
+                       "List every campaign: id, name, kind, status, priority, trials done of the\n"
+                       "total, running and failed trials, best validation accuracy.\n");
+    if (rc) return rc < 0 ? CLI_OK : rc;
     json_t *reply;
-    int rc = request(&a, "LIST", json_object(), &reply, CLI_ERROR);
-    if (rc) return rc;
+    if ((rc = request(&a, "LIST", json_object(), &reply, CLI_ERROR))) return rc;
     json_t *list = json_object_get(reply, "campaigns");
     if (!json_array_size(list)) {
         printf("no campaigns\n");
@@ -329,6 +363,8 @@ static void print_status(const json_t *c)
            integer(c, "done", 0), integer(c, "running", 0), integer(c, "queued", 0),
            integer(c, "failed", 0), integer(c, "pruned", 0), integer(c, "cancelled", 0),
            total_of(c));
+    const char *waiting = json_string_value(json_object_get(c, "waiting"));
+    if (waiting) printf("  waiting: %s\n", waiting);
     json_t *best = json_object_get(c, "best");
     if (json_is_object(best)) {
         printf("  best:    trial %lld, val %s, test %s\n", integer(best, "trial", -1),
@@ -458,46 +494,18 @@ int cli_status_main(int argc, char **argv)
 
 /* ---------- best and trials ---------- */
 
-static int campaign_verb_args(cli_args *a, int argc, char **argv, long *n, const char *usage_text)
-{
-    for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
-            printf("%s\n%s", usage_text, connect_help);
-            return -1;
-        }
-        if (n && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--number"))) {
-            char *end;
-            if (i + 1 >= argc || (*n = strtol(argv[i + 1], &end, 10), *end || *n < 1)) {
-                fprintf(stderr, "infomorph %s: -n needs a positive integer\n", a->verb);
-                return CLI_USAGE;
-            }
-            i++;
-            continue;
-        }
-        int c = common_option(a, argc, argv, &i);
-        if (c < 0 || (c == 0 && add_positional(a, argv[i], 1) < 0)) return CLI_USAGE;
-    }
-    if (a->n_pos != 1) {
-        fprintf(stderr, "infomorph %s: which campaign? (a name or id; see infomorph ls)\n",
-                a->verb);
-        return CLI_USAGE;
-    }
-    return 0;
-}
-
 int cli_best_main(int argc, char **argv)
 {
     cli_args a = {.verb = "best"};
     long n = 10;
-    int rc = campaign_verb_args(&a, argc, argv, &n,
-                                "usage: infomorph best CAMPAIGN [-n N] [--connect ENDPOINT]\n\n"
-                                "The N best trials of a campaign (default 10) by validation\n"
-                                "accuracy: rank, trial, val, test, seed and the gamma by short\n"
-                                "name.\n\n"
-                                "  -n N                how many trials to show\n");
+    int rc = verb_args(&a, argc, argv, 1, &n,
+                       "usage: infomorph best CAMPAIGN [-n N] [--connect ENDPOINT]\n\n"
+                       "The N best trials of a campaign (default 10) by validation\n"
+                       "accuracy: rank, trial, val, test, seed and the gamma by short\n"
+                       "name.\n\n"
+                       "  -n N                how many trials to show\n");
     if (rc) return rc < 0 ? CLI_OK : rc;
-    json_t *fields = json_object();
-    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
+    json_t *fields = campaign_fields(&a);
     json_object_set_new(fields, "n", json_integer(n));
     json_t *reply;
     if ((rc = request(&a, "BEST", fields, &reply, CLI_ERROR))) return rc;
@@ -534,15 +542,13 @@ int cli_best_main(int argc, char **argv)
 int cli_trials_main(int argc, char **argv)
 {
     cli_args a = {.verb = "trials"};
-    int rc = campaign_verb_args(&a, argc, argv, NULL,
-                                "usage: infomorph trials CAMPAIGN [--connect ENDPOINT]\n\n"
-                                "Every trial of a campaign in order: id, number, status, val and\n"
-                                "test accuracy, seed, wall time and the worker that ran it.\n");
+    int rc = verb_args(&a, argc, argv, 1, NULL,
+                       "usage: infomorph trials CAMPAIGN [--connect ENDPOINT]\n\n"
+                       "Every trial of a campaign in order: id, number, status, val and\n"
+                       "test accuracy, seed, wall time and the worker that ran it.\n");
     if (rc) return rc < 0 ? CLI_OK : rc;
-    json_t *fields = json_object();
-    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
     json_t *reply;
-    if ((rc = request(&a, "TRIALS", fields, &reply, CLI_ERROR))) return rc;
+    if ((rc = request(&a, "TRIALS", campaign_fields(&a), &reply, CLI_ERROR))) return rc;
     json_t *trials = json_object_get(reply, "trials");
     printf("%-7s %-6s %-10s %-7s %-7s %-5s %8s  %s\n", "TRIAL", "NUMBER", "STATUS", "VAL", "TEST",
            "SEED", "WALL_S", "WORKER");
@@ -567,15 +573,13 @@ int cli_trials_main(int argc, char **argv)
 int cli_cancel_main(int argc, char **argv)
 {
     cli_args a = {.verb = "cancel"};
-    int rc = campaign_verb_args(&a, argc, argv, NULL,
-                                "usage: infomorph cancel CAMPAIGN [--connect ENDPOINT]\n\n"
-                                "Cancel a campaign: its queued trials are cancelled and its\n"
-                                "running trials are stopped at their next progress report.\n");
+    int rc = verb_args(&a, argc, argv, 1, NULL,
+                       "usage: infomorph cancel CAMPAIGN [--connect ENDPOINT]\n\n"
+                       "Cancel a campaign: its queued trials are cancelled and its\n"
+                       "running trials are stopped at their next progress report.\n");
     if (rc) return rc < 0 ? CLI_OK : rc;
-    json_t *fields = json_object();
-    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
     json_t *reply;
-    if ((rc = request(&a, "CANCEL", fields, &reply, CLI_ERROR))) return rc;
+    if ((rc = request(&a, "CANCEL", campaign_fields(&a), &reply, CLI_ERROR))) return rc;
     printf("cancelled campaign %s: %lld queued trials cancelled\n", a.pos[0],
            integer(reply, "cancelled", 0));
     json_decref(reply);
@@ -610,26 +614,33 @@ static void csv_value(FILE *f, const json_t *v)
     /* null and anything else: an empty field */
 }
 
-static void write_csv(FILE *f, const json_t *trials)
+/* The CSV header: the fixed columns, then one per gamma short name. */
+static void csv_header(FILE *f, const json_t *names)
 {
     static const char *fixed[] = {"trial",    "number", "status", "seed",    "val_acc",
                                   "test_acc", "wall_s", "worker", "attempts"};
-    static const char *keys[] = {"trial",    "number", "status", "seed",    "val_acc",
-                                 "test_acc", "wall_s", "worker", "attempts"};
-    const size_t n_fixed = sizeof fixed / sizeof fixed[0];
-    json_t *names = gamma_names(trials);
-    for (size_t k = 0; k < n_fixed; k++) fprintf(f, "%s%s", k ? "," : "", fixed[k]);
-    size_t i, j;
-    json_t *t, *nm;
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+        fprintf(f, "%s%s", k ? "," : "", fixed[k]);
+    size_t j;
+    json_t *nm;
     json_array_foreach(names, j, nm)
     {
         fputc(',', f);
         csv_string(f, json_string_value(nm));
     }
     fputc('\n', f);
+}
+
+/* One CSV row per trial, the columns of csv_header. */
+static void csv_rows(FILE *f, const json_t *trials, const json_t *names)
+{
+    static const char *keys[] = {"trial",    "number", "status", "seed",    "val_acc",
+                                 "test_acc", "wall_s", "worker", "attempts"};
+    size_t i, j;
+    json_t *t, *nm;
     json_array_foreach(trials, i, t)
     {
-        for (size_t k = 0; k < n_fixed; k++) {
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             if (k) fputc(',', f);
             json_t *v = json_object_get(t, keys[k]);
             if (json_is_array(v)) /* attempts as a list: write how many */
@@ -645,37 +656,118 @@ static void write_csv(FILE *f, const json_t *trials)
         }
         fputc('\n', f);
     }
+}
+
+/* v as indented JSON whose lines after the first are indented by `indent`
+ * more spaces: a member of a document written piece by piece. */
+static void json_nested(FILE *f, const json_t *v, int indent)
+{
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    for (const char *p = text ? text : "null"; *p; p++) {
+        fputc(*p, f);
+        if (*p == '\n') fprintf(f, "%*s", indent, "");
+    }
+    free(text);
+}
+
+/* The campaign's trials, page by page (EXPORT with from/limit), to f as CSV
+ * or JSON: memory and each request stay small however big the campaign. The
+ * CSV's gamma columns are those of the first page (every trial of a
+ * campaign has the same components). Returns 0 or the exit status (message
+ * printed). */
+static int export_pages(const cli_args *a, int csv, long page, FILE *f)
+{
+    json_t *names = NULL;
+    long long from = 0, n = 0;
+    int rc = CLI_OK;
+    for (;;) {
+        json_t *fields = campaign_fields(a);
+        json_object_set_new(fields, "from", json_integer(from));
+        json_object_set_new(fields, "limit", json_integer(page));
+        json_t *reply;
+        if ((rc = request(a, "EXPORT", fields, &reply, CLI_ERROR))) break;
+        json_t *trials = json_object_get(reply, "trials");
+        if (csv) {
+            if (!names) {
+                names = gamma_names(trials);
+                csv_header(f, names);
+            }
+            csv_rows(f, trials, names);
+        } else {
+            if (from == 0) {
+                fputs("{\n  \"campaign\": ", f);
+                json_nested(f, json_object_get(reply, "campaign"), 2);
+                fputs(",\n  \"trials\": [", f);
+            }
+            size_t i;
+            json_t *t;
+            json_array_foreach(trials, i, t)
+            {
+                fputs(n + (long long)i ? ",\n    " : "\n    ", f);
+                json_nested(f, t, 4);
+            }
+        }
+        n += (long long)json_array_size(trials);
+        json_t *next = json_object_get(reply, "next");
+        long long to = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
+        json_decref(reply);
+        if (to < 0) break; /* the last page (or a coordinator that sends one) */
+        if (to <= from) {
+            fprintf(stderr,
+                    "infomorph export: the coordinator's next page (%lld) does not "
+                    "follow page %lld\n",
+                    to, from);
+            rc = CLI_ERROR;
+            break;
+        }
+        from = to;
+    }
+    if (rc == CLI_OK && !csv) fputs(n ? "\n  ]\n}\n" : "]\n}\n", f);
     json_decref(names);
+    return rc;
 }
 
 int cli_export_main(int argc, char **argv)
 {
     cli_args a = {.verb = "export"};
     const char *format = NULL, *out_path = NULL;
+    long page = 200;
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
-            printf("usage: infomorph export CAMPAIGN --format csv|json [-o FILE] "
+            printf("usage: infomorph export CAMPAIGN --format csv|json [-o FILE] [--page N] "
                    "[--connect ENDPOINT]\n\n"
                    "Write a campaign's trials to FILE (default: standard output).\n"
                    "  csv:  one row per trial: trial, number, status, seed, val_acc, test_acc,\n"
                    "        wall_s, worker, attempts, then one column per gamma short name\n"
                    "  json: everything: the campaign, and per trial its gamma, attempts,\n"
-                   "        learning curve and PID atoms\n\n"
+                   "        learning curve and PID atoms\n"
+                   "The trials are fetched and written a page at a time.\n\n"
                    "  --format FORMAT     csv or json (required)\n"
-                   "  -o, --output FILE   the file to write\n%s",
-                   connect_help);
+                   "  -o, --output FILE   the file to write (removed again if the export fails)\n"
+                   "  --page N            trials per request, 1..%d (default 200)\n%s",
+                   IM_EXPORT_PAGE_MAX, connect_help);
             return CLI_OK;
         }
         const char *s = argv[i];
-        if (!strcmp(s, "--format") || !strcmp(s, "-o") || !strcmp(s, "--output")) {
+        if (!strcmp(s, "--format") || !strcmp(s, "-o") || !strcmp(s, "--output") ||
+            !strcmp(s, "--page")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "infomorph export: %s needs a value\n", s);
                 return CLI_USAGE;
             }
-            if (!strcmp(s, "--format"))
+            if (!strcmp(s, "--format")) {
                 format = argv[++i];
-            else
+            } else if (!strcmp(s, "--page")) {
+                char *end;
+                page = strtol(argv[++i], &end, 10);
+                if (*end || page < 1 || page > IM_EXPORT_PAGE_MAX) {
+                    fprintf(stderr, "infomorph export: --page must be in 1..%d\n",
+                            IM_EXPORT_PAGE_MAX);
+                    return CLI_USAGE;
+                }
+            } else {
                 out_path = argv[++i];
+            }
             continue;
         }
         if (!strncmp(s, "--format=", 9)) {
@@ -693,34 +785,24 @@ int cli_export_main(int argc, char **argv)
         fprintf(stderr, "infomorph export: --format must be csv or json\n");
         return CLI_USAGE;
     }
-    json_t *fields = json_object();
-    json_object_set_new(fields, "campaign", campaign_ref(a.pos[0]));
-    json_t *reply;
-    int rc = request(&a, "EXPORT", fields, &reply, CLI_ERROR);
-    if (rc) return rc;
     FILE *f = stdout;
     if (out_path && !(f = fopen(out_path, "w"))) {
         fprintf(stderr, "infomorph export: unable to open '%s': %s\n", out_path, strerror(errno));
-        json_decref(reply);
         return CLI_ERROR;
     }
-    if (!strcmp(format, "csv")) {
-        write_csv(f, json_object_get(reply, "trials"));
-    } else {
-        json_object_del(reply, "type");
-        json_object_del(reply, "v");
-        json_dumpf(reply, f, JSON_INDENT(2));
-        fputc('\n', f);
-    }
+    int rc = export_pages(&a, !strcmp(format, "csv"), page, f);
     int failed = ferror(f);
-    if (f != stdout && fclose(f) != 0) failed = 1;
-    json_decref(reply);
-    if (failed) {
+    if (f != stdout && fclose(f) != 0)
+        failed = 1;
+    else if (f == stdout && fflush(f) != 0)
+        failed = 1;
+    if (rc == CLI_OK && failed) {
         fprintf(stderr, "infomorph export: unable to write '%s'\n",
                 out_path ? out_path : "standard output");
-        return CLI_ERROR;
+        rc = CLI_ERROR;
     }
-    return CLI_OK;
+    if (rc != CLI_OK && out_path) remove(out_path); /* no partial file that looks complete */
+    return rc;
 }
 
 /* ---------- workers ---------- */
@@ -728,28 +810,22 @@ int cli_export_main(int argc, char **argv)
 int cli_workers_main(int argc, char **argv)
 {
     cli_args a = {.verb = "workers"};
-    for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
-            printf("usage: infomorph workers [--connect ENDPOINT]\n\n"
-                   "The workers the coordinator knows: name, host, pid, BLAS threads, status\n"
-                   "(alive, lost or gone), state (idle, busy, or away: not connected to this\n"
-                   "coordinator run), the trial it runs, seconds since it was last heard and\n"
-                   "the trials it has finished.\n\n%s",
-                   connect_help);
-            return CLI_OK;
-        }
-        int c = common_option(&a, argc, argv, &i);
-        if (c < 0 || (c == 0 && add_positional(&a, argv[i], 0) < 0)) return CLI_USAGE;
-    }
+    int rc = verb_args(&a, argc, argv, 0, NULL,
+                       "usage: infomorph workers [--connect ENDPOINT]\n\n"
+                       "The workers the coordinator knows: name, host, pid, BLAS threads, status\n"
+                       "(alive, lost or gone), state (idle, busy, or away: not connected to this\n"
+                       "coordinator run), the trial it runs, seconds since it was last heard, the\n"
+                       "trials it has finished and the datasets it has (\"any\": it did not say;\n"
+                       "\"-\": not known while it is away).\n");
+    if (rc) return rc < 0 ? CLI_OK : rc;
     json_t *reply;
-    int rc = request(&a, "WORKERS", json_object(), &reply, CLI_ERROR);
-    if (rc) return rc;
+    if ((rc = request(&a, "WORKERS", json_object(), &reply, CLI_ERROR))) return rc;
     json_t *list = json_object_get(reply, "workers");
     if (!json_array_size(list)) {
         printf("no workers\n");
     } else {
-        printf("%-24s %-16s %7s %7s %-6s %-5s %7s %9s %5s\n", "NAME", "HOST", "PID", "THREADS",
-               "STATUS", "STATE", "TRIAL", "LAST_SEEN", "DONE");
+        printf("%-24s %-16s %7s %7s %-6s %-5s %7s %9s %5s  %s\n", "NAME", "HOST", "PID", "THREADS",
+               "STATUS", "STATE", "TRIAL", "LAST_SEEN", "DONE", "DATASETS");
         size_t i;
         json_t *w;
         json_array_foreach(list, i, w)
@@ -761,9 +837,24 @@ int cli_workers_main(int argc, char **argv)
             else
                 snprintf(trial, sizeof trial, "-");
             fmt_num(seen, sizeof seen, num(w, "last_seen_s_ago"), 0);
-            printf("%-24s %-16s %7lld %7lld %-6s %-5s %7s %8ss %5lld\n", str(w, "name"),
+            char datasets[512] = "";
+            json_t *ds = json_object_get(w, "datasets"), *d;
+            size_t k;
+            json_array_foreach(ds, k, d)
+            {
+                size_t used = strlen(datasets);
+                snprintf(datasets + used, sizeof datasets - used, "%s%s", k ? "," : "",
+                         json_string_value(d) ? json_string_value(d) : "?");
+            }
+            if (!json_is_array(ds))
+                snprintf(datasets, sizeof datasets, "%s",
+                         strcmp(str(w, "state"), "away") ? "any" : "-");
+            else if (!json_array_size(ds))
+                snprintf(datasets, sizeof datasets, "none");
+            printf("%-24s %-16s %7lld %7lld %-6s %-5s %7s %8ss %5lld  %s\n", str(w, "name"),
                    str(w, "host"), integer(w, "pid", -1), integer(w, "threads", -1),
-                   str(w, "status"), str(w, "state"), trial, seen, integer(w, "trials_done", 0));
+                   str(w, "status"), str(w, "state"), trial, seen, integer(w, "trials_done", 0),
+                   datasets);
         }
     }
     json_decref(reply);

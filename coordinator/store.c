@@ -232,24 +232,28 @@ static const char *const statement_sql[ST_COUNT] = {
                 "WHERE t.status = 'done' AND t.val_acc IS NOT NULL "
                 "AND (?1 = 0 OR t.campaign_id = ?1) ORDER BY rank LIMIT ?2",
     [ST_TRIALS_OF_CAMPAIGN] =
-        "SELECT " TRIAL_JSON_COLS " FROM trials WHERE campaign_id = ?1 ORDER BY number",
+        "SELECT " TRIAL_JSON_COLS " FROM trials WHERE campaign_id = ?1 AND number >= ?2 "
+        "ORDER BY number LIMIT ?3",
     /* per campaign, in trial number order like ST_TRIALS_OF_CAMPAIGN (the
-     * unique index, no sort): number, trial id, then the data */
+     * unique index, no sort), numbers ?2..?3: number, trial id, then the data */
     [ST_GAMMA_OF_CAMPAIGN] = "SELECT t.number, p.trial_id, p.name, p.value FROM trials AS t "
                              "JOIN trial_params AS p ON p.trial_id = t.id "
-                             "WHERE t.campaign_id = ?1 ORDER BY t.number, p.name",
+                             "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 "
+                             "ORDER BY t.number, p.name",
     [ST_EPOCHS_OF_CAMPAIGN] =
         "SELECT t.number, e.trial_id, e.epoch, e.train_acc, e.val_acc, e.test_acc, "
         "e.goal_hidden, e.goal_out, e.seconds FROM trials AS t "
         "JOIN trial_epochs AS e ON e.trial_id = t.id "
-        "WHERE t.campaign_id = ?1 ORDER BY t.number, e.epoch",
+        "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 ORDER BY t.number, e.epoch",
     [ST_ATOMS_OF_CAMPAIGN] = "SELECT t.number, a.trial_id, a.layer, a.name, a.value "
                              "FROM trials AS t JOIN trial_atoms AS a ON a.trial_id = t.id "
-                             "WHERE t.campaign_id = ?1 ORDER BY t.number, a.layer, a.name",
+                             "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 "
+                             "ORDER BY t.number, a.layer, a.name",
     [ST_ATTEMPTS_OF_CAMPAIGN] =
         "SELECT t.number, a.trial_id, a.attempt, a.worker, a.status, a.started_at, a.ended_at, "
         "a.error FROM trials AS t JOIN trial_attempts AS a ON a.trial_id = t.id "
-        "WHERE t.campaign_id = ?1 ORDER BY t.number, a.attempt",
+        "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 "
+        "ORDER BY t.number, a.attempt",
     [ST_WORKERS] = "SELECT name, host, pid, threads, backends, first_seen, last_seen, status, "
                    "trials_done FROM workers ORDER BY name",
 };
@@ -1325,12 +1329,12 @@ enum {
 };
 
 /* Attach the rows of a per-campaign join (columns: trial number, trial id,
- * data; ordered by number) to the objects of arr (ordered by "number", with
- * "trial" the id) under key, in one merge walk: one query for the whole
- * campaign instead of one per trial. Every object gets key, empty if it has
- * no rows. Returns 0 or IM_EDB. */
-static int merge_json(store *s, int which, int64_t campaign_id, json_t *arr, const char *key,
-                      int mode, im_error *err)
+ * data; ordered by number; numbers lo..hi) to the objects of arr (ordered by
+ * "number", with "trial" the id) under key, in one merge walk: one query for
+ * the whole campaign (or page) instead of one per trial. Every object gets
+ * key, empty if it has no rows. Returns 0 or IM_EDB. */
+static int merge_json(store *s, int which, int64_t campaign_id, int64_t lo, int64_t hi, json_t *arr,
+                      const char *key, int mode, im_error *err)
 {
     size_t n = json_array_size(arr), i = 0;
     for (size_t k = 0; k < n; k++)
@@ -1338,6 +1342,8 @@ static int merge_json(store *s, int which, int64_t campaign_id, json_t *arr, con
                             mode == MERGE_ARRAY ? json_array() : json_object());
     sqlite3_stmt *st = stmt(s, which);
     sqlite3_bind_int64(st, 1, campaign_id);
+    sqlite3_bind_int64(st, 2, lo);
+    sqlite3_bind_int64(st, 3, hi);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_int_t number = sqlite3_column_int64(st, 0);
@@ -1444,19 +1450,38 @@ json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err)
 {
     sqlite3_stmt *st = stmt(s, ST_TRIALS_OF_CAMPAIGN);
     sqlite3_bind_int64(st, 1, campaign_id);
+    sqlite3_bind_int64(st, 2, 0);
+    sqlite3_bind_int64(st, 3, -1); /* no limit */
     /* all columns but the last (spec) */
     json_t *arr = rows_json(s, st, sqlite3_column_count(st) - 1, err, "trials");
-    if (arr && merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, arr, "gamma", MERGE_MAP, err))
+    if (arr && merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, 0, INT64_MAX, arr, "gamma",
+                          MERGE_MAP, err))
         json_decref(arr), arr = NULL;
     return arr;
 }
 
 json_t *store_export_json(store *s, int64_t campaign_id, im_error *err)
 {
+    return store_export_page_json(s, campaign_id, 0, -1, NULL, err);
+}
+
+json_t *store_export_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
+                               int64_t *next, im_error *err)
+{
+    if (next) *next = -1;
     sqlite3_stmt *st = stmt(s, ST_TRIALS_OF_CAMPAIGN);
     sqlite3_bind_int64(st, 1, campaign_id);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, limit < 0 ? -1 : (int64_t)limit + 1); /* one more: is there a next? */
     json_t *arr = rows_json(s, st, -1, err, "trials");
     if (!arr) return NULL;
+    if (limit >= 0 && json_array_size(arr) > (size_t)limit) {
+        size_t last = json_array_size(arr) - 1;
+        if (next) *next = json_integer_value(json_object_get(json_array_get(arr, last), "number"));
+        json_array_remove(arr, last);
+    }
+    size_t n = json_array_size(arr);
+    int64_t hi = n ? json_integer_value(json_object_get(json_array_get(arr, n - 1), "number")) : -1;
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o)
@@ -1466,10 +1491,12 @@ json_t *store_export_json(store *s, int64_t campaign_id, im_error *err)
         json_t *spec = text ? json_loads(text, 0, NULL) : NULL;
         json_object_set_new(o, "spec", spec ? spec : json_null());
     }
-    if (merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, arr, "gamma", MERGE_MAP, err) ||
-        merge_json(s, ST_EPOCHS_OF_CAMPAIGN, campaign_id, arr, "epochs", MERGE_ARRAY, err) ||
-        merge_json(s, ST_ATOMS_OF_CAMPAIGN, campaign_id, arr, "atoms", MERGE_MAP2, err) ||
-        merge_json(s, ST_ATTEMPTS_OF_CAMPAIGN, campaign_id, arr, "attempts", MERGE_ARRAY, err)) {
+    if (merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, from, hi, arr, "gamma", MERGE_MAP, err) ||
+        merge_json(s, ST_EPOCHS_OF_CAMPAIGN, campaign_id, from, hi, arr, "epochs", MERGE_ARRAY,
+                   err) ||
+        merge_json(s, ST_ATOMS_OF_CAMPAIGN, campaign_id, from, hi, arr, "atoms", MERGE_MAP2, err) ||
+        merge_json(s, ST_ATTEMPTS_OF_CAMPAIGN, campaign_id, from, hi, arr, "attempts", MERGE_ARRAY,
+                   err)) {
         json_decref(arr);
         return NULL;
     }

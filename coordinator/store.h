@@ -381,6 +381,13 @@ json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err);
  * "status", "started_at", "ended_at", "error"}]. */
 json_t *store_export_json(store *s, int64_t campaign_id, im_error *err);
 
+/* One page of store_export_json: the trials numbered from `from` on, at most
+ * limit of them (< 0: all), by number. *next (may be NULL) gets the number
+ * of the first trial after the page, -1 when there is none. The work is
+ * proportional to the page, not to the campaign (index ranges). */
+json_t *store_export_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
+                               int64_t *next, im_error *err);
+
 /* All workers by name: [{"name", "host", "pid", "threads", "backends",
  * "first_seen", "last_seen", "status", "trials_done"}]. */
 json_t *store_workers_json(store *s, im_error *err);

@@ -13,7 +13,8 @@
  *     bounded by numbers of groups, not of bins. Keys map to groups through a
  *     direct-address table (allocated once, all -1, reset after use by walking
  *     the groups just made) or, when the key range is too large for that, an
- *     open-addressing hash table with the same reset.
+ *     open-addressing hash table with the same reset. The keys are computed
+ *     first, the masses summed after the insertion, each in its own loop.
  *
  *  2. Forward. With W the total mass and logs in base 2,
  *        I_sx(alpha) = H(T) + (1/W) sum_s sum_t p(s,t) [log u(s,t) - log v(s)]
@@ -22,7 +23,10 @@
  *     u and v depend on s only through s_U, U the union of the antichain's
  *     collections, so the sum runs over the groups of U with the group's mass
  *     for p: {F}{C} over the (F, C) cells, {F} over the F bins, and only the
- *     antichains with U = all sources over the joint cells.
+ *     antichains with U = all sources over the joint cells. The groups of U
+ *     are taken CHUNK at a time, one lane each, and every step (gather the
+ *     q's, the u's, their logs, the sums, the gradient below) is a loop over
+ *     the lanes of contiguous rows, which the compiler vectorises.
  *     Atoms Pi = M I, H_res = H(T) - I_sx(top), 0 log 0 = 0.
  *
  *  3. Backward (section 4). c = M^T gamma, c_top -= gamma_res. Per cell,
@@ -37,12 +41,13 @@
  *
  * For unit sample weights (im_pid_neuron) every v is a count, so its log
  * comes from a table of log2(0..n_max); only the u's need log2() calls (2 per
- * antichain and group), and they dominate the cost.
+ * antichain and group, about 12 500 per neuron below), and they take about
+ * 40 % of the time.
  *
- * Workload: the hidden layer of the paper (k = 3, 20 bins, batch 1024) has a
- * few hundred occupied joint cells per neuron; a neuron then takes about
- * 0.1 ms with the gradient (tests/bench/bench_pid.c). Workspace memory is
- * O(n_max) plus the direct tables (at most 4 MiB each).
+ * Workload: the hidden layer of the paper (k = 3, 20 bins, batch 1024) has
+ * about 580 occupied joint cells per neuron; a neuron then takes about 70 us
+ * for the atoms and 90 us with the gradient (tests/bench/bench_pid.c).
+ * Workspace memory is O(n_max) plus the direct tables (at most 4 MiB each).
  */
 #include "pid.h"
 
@@ -55,13 +60,29 @@
 #define LN2        0.69314718055994530942
 #define CHUNK      64 /* groups per chunk in eval_union */
 
-/* One antichain, evaluated on the groups of the union U of its collections. */
+/* One antichain, evaluated on the groups of the union U of its collections.
+ * The entries past n_terms are 0 (mask 0 and coefficient 0, a zero term). */
 typedef struct pid_plan {
     int a;                /* antichain index */
     int n_terms;          /* inclusion-exclusion terms, equal unions merged */
     uint8_t sub[SUB_MAX]; /* [n_terms] union B(beta), a submask of U */
     double coef[SUB_MAX]; /* [n_terms] sum of (-1)^(|beta|+1) over the betas with that union */
 } pid_plan;
+
+/* eval_union's buffers for one chunk of gn <= CHUNK groups of a union U, one
+ * lane per group, so that every step is a loop over the lanes. Rows are gn
+ * apart, so that x, u, lu and lv are contiguous arrays; the rows of x for
+ * the empty mask 0 stay 0 (the padding terms of the plans). */
+typedef struct pid_chunk {
+    double x[SUB_MAX * 2 * CHUNK];            /* [B][t][gn] masses q_B(s_B, t), B a submask of U */
+    int32_t h[SUB_MAX][CHUNK];                /* [b][gn] the group of subof[U][b] they come from */
+    double u[IM_MAX_ANTICHAINS * 2 * CHUNK];  /* [plan][t][gn] u(s, t) */
+    double lu[IM_MAX_ANTICHAINS * 2 * CHUNK]; /* [plan][t][gn] log2 u */
+    double lv[IM_MAX_ANTICHAINS * CHUNK];     /* [plan][gn] log2 v */
+    double sum[IM_MAX_ANTICHAINS][CHUNK];     /* [plan][CHUNK] running sum of p (log u - log v) */
+    double dr[IM_MAX_ANTICHAINS][CHUNK];      /* [active plan][gn] R(s, +) - R(s, -) */
+    double adj[SUB_MAX][CHUNK];               /* [b][gn] D contribution of each group of B */
+} pid_chunk;
 
 struct im_pid {
     im_lattice lat;
@@ -88,11 +109,13 @@ struct im_pid {
     double *q[SUB_MAX];           /* [n_max][2] mass per group with T = +1, T = -1 */
     double *dg[SUB_MAX];          /* [n_max] D contribution per group */
     int32_t *cell;                /* [n_max] joint cell of each sample */
+    int32_t *first;               /* [n_max] first sample of each joint cell */
+    uint64_t *key;                /* [n_max] grouping key of each sample or joint cell */
     uint16_t *cbin;               /* [k][n_max] bins of each joint cell */
     uint64_t *slot;               /* [n_max] table slot of each group */
     double *dcell;                /* [n_max] D per joint cell */
     double *lg;                   /* [n_max + 1] log2 of 0..n_max */
-    double *buf; /* [5][CHUNK][IM_MAX_ANTICHAINS]: u(+-), their logs, log v (eval_union) */
+    pid_chunk *chunk;             /* eval_union's buffers */
 };
 
 static int popcount(unsigned m)
@@ -225,12 +248,14 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
         w->dg[B] = im_xmalloc_array(nm, sizeof(double));
     }
     w->cell = im_xmalloc_array(nm, sizeof(int32_t));
+    w->first = im_xmalloc_array(nm, sizeof(int32_t));
+    w->key = im_xmalloc_array(nm, sizeof(uint64_t));
     w->cbin = im_xmalloc_array(nm * (size_t)k, sizeof(uint16_t));
     w->slot = im_xmalloc_array(nm, sizeof(uint64_t));
     w->dcell = im_xmalloc_array(nm, sizeof(double));
     w->lg = im_xmalloc_array(nm + 1, sizeof(double));
-    w->buf = im_xmalloc_array(5 * CHUNK * IM_MAX_ANTICHAINS, sizeof(double));
-    w->lg[0] = 0.0; /* only ever multiplied by a zero mass */
+    w->chunk = im_xcalloc(1, sizeof(pid_chunk)); /* the rows of x for mask 0 stay 0 */
+    w->lg[0] = 0.0;                              /* only ever multiplied by a zero mass */
     for (size_t i = 1; i <= nm; i++) w->lg[i] = log2((double)i);
     return w;
 }
@@ -248,11 +273,13 @@ void im_pid_free(im_pid **pw)
         free(w->dg[B]);
     }
     free(w->cell);
+    free(w->first);
+    free(w->key);
     free(w->cbin);
     free(w->slot);
     free(w->dcell);
     free(w->lg);
-    free(w->buf);
+    free(w->chunk);
     free(w);
     *pw = NULL;
 }
@@ -262,17 +289,40 @@ const im_lattice *im_pid_lattice(const im_pid *w)
     return &w->lat;
 }
 
-/* Slot of key in subset B's table (direct, or hashed with linear probing;
- * a hashed key is stored in its slot). */
-static inline uint64_t table_slot(const im_pid *w, int B, uint64_t key)
+/*
+ * The distinct keys among key[0..n) through subset B's table, in order of
+ * first appearance: grp[j] is item j's group, first[g] group g's first item.
+ * Returns the number of groups and leaves the table empty.
+ */
+static int group_keys(im_pid *w, int B, int n, const uint64_t *restrict key, int32_t *restrict grp,
+                      int32_t *restrict first)
 {
+    int32_t *restrict tab = w->table[B];
+    uint64_t *restrict hkey = w->hkey[B], *restrict slot = w->slot;
     const int hb = w->hbits[B];
-    if (!hb) return key;
-    const uint64_t mask = (1ull << hb) - 1;
-    uint64_t s = (key * 0x9E3779B97F4A7C15ull) >> (64 - hb);
-    while (w->table[B][s] >= 0 && w->hkey[B][s] != key) s = (s + 1) & mask;
-    w->hkey[B][s] = key;
-    return s;
+    const uint64_t mask = hb ? (1ull << hb) - 1 : 0;
+    /* Branch-free insertion: about half of the items open a new group, at
+     * random, so a branch there would mispredict; the writes at index m are
+     * overwritten by the next new group when the item's group exists. */
+    int m = 0;
+    for (int j = 0; j < n; j++) {
+        uint64_t s = key[j];
+        if (hb) { /* hashed, linear probing; the key is stored in its slot */
+            s = (key[j] * 0x9E3779B97F4A7C15ull) >> (64 - hb);
+            while (tab[s] >= 0 && hkey[s] != key[j]) s = (s + 1) & mask;
+            hkey[s] = key[j];
+        }
+        int32_t g = tab[s];
+        const int32_t fresh = g < 0;
+        g ^= (g ^ m) & -fresh; /* g < 0 ? m : g, as arithmetic: compilers turn ?: into a branch */
+        tab[s] = g;
+        slot[m] = s;
+        first[m] = j;
+        m += fresh;
+        grp[j] = g;
+    }
+    for (int g = 0; g < m; g++) tab[slot[g]] = -1;
+    return m;
 }
 
 /*
@@ -283,179 +333,199 @@ static inline uint64_t table_slot(const im_pid *w, int B, uint64_t key)
 static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *tp,
                           const double *tm)
 {
-    const int B = w->full, k = w->k;
-    int32_t *restrict tab = w->table[B], *restrict cell = w->cell;
-    int32_t *restrict gc = w->gcell[B], *restrict rc = w->repc[B];
-    double *restrict q = w->q[B];
-    double *restrict dg = w->dg[B];
-    const uint16_t *b0 = bins, *b1 = bins + n, *b2 = k == 3 ? bins + 2 * (size_t)n : NULL;
-    const uint64_t n1 = (uint64_t)w->bins[1], n2 = k == 3 ? (uint64_t)w->bins[2] : 1;
+    const int F = w->full, k = w->k;
     const size_t nm = (size_t)w->n_max;
-    /* Branch-free insertion: about half of the samples open a new cell, at
-     * random, so a branch there would mispredict; the writes at index m are
-     * overwritten by the next new group when the sample's group exists. */
-    memset(q, 0, 2 * (size_t)n * sizeof(double));
-    int m = 0;
-    for (int j = 0; j < n; j++) {
-        uint64_t key = ((uint64_t)b0[j] * n1 + b1[j]) * n2 + (b2 ? b2[j] : 0);
-        uint64_t s = table_slot(w, B, key);
-        int32_t g = tab[s];
-        const int fresh = g < 0;
-        g = fresh ? m : g;
-        tab[s] = g;
-        w->slot[m] = s;
-        for (int i = 0; i < k; i++) w->cbin[(size_t)i * nm + (size_t)m] = bins[(size_t)i * n + j];
-        m += fresh;
-        cell[j] = g;
-        if (tm) {
-            q[2 * g] += tp[j];
-            q[2 * g + 1] += tm[j];
-        } else {
-            q[2 * g] += tp[j];
-            q[2 * g + 1] += 1.0 - tp[j];
+    uint64_t *restrict key = w->key;
+    int32_t *restrict cell = w->cell, *restrict first = w->first;
+    int32_t *restrict gc = w->gcell[F], *restrict rc = w->repc[F];
+    double *restrict q = w->q[F];
+    const uint16_t *b0 = bins, *b1 = bins + n, *b2 = bins + 2 * (size_t)n;
+    const uint64_t n1 = (uint64_t)w->bins[1];
+    if (k == 3) {
+        const uint64_t n2 = (uint64_t)w->bins[2];
+        for (int j = 0; j < n; j++) key[j] = ((uint64_t)b0[j] * n1 + b1[j]) * n2 + b2[j];
+    } else {
+        for (int j = 0; j < n; j++) key[j] = (uint64_t)b0[j] * n1 + b1[j];
+    }
+    const int m = group_keys(w, F, n, key, cell, first);
+    for (int i = 0; i < k; i++)
+        for (int g = 0; g < m; g++)
+            w->cbin[(size_t)i * nm + (size_t)g] = bins[(size_t)i * n + (size_t)first[g]];
+    for (int g = 0; g < m; g++) gc[g] = rc[g] = g;
+    memset(q, 0, 2 * (size_t)m * sizeof(double));
+    memset(w->dg[F], 0, (size_t)m * sizeof(double));
+    if (tm)
+        for (int j = 0; j < n; j++) {
+            q[2 * cell[j]] += tp[j];
+            q[2 * cell[j] + 1] += tm[j];
         }
-    }
-    for (int g = 0; g < m; g++) {
-        gc[g] = rc[g] = g;
-        dg[g] = 0.0;
-    }
-    for (int g = 0; g < m; g++) tab[w->slot[g]] = -1;
-    w->m[B] = m;
+    else
+        for (int j = 0; j < n; j++) {
+            q[2 * cell[j]] += tp[j];
+            q[2 * cell[j] + 1] += 1.0 - tp[j];
+        }
+    w->m[F] = m;
 }
 
 /* Step 1b: the joint cells into the groups of a proper subset B, with masses. */
 static void group_cells(im_pid *w, int B)
 {
     const int F = w->full, mc = w->m[F];
-    int32_t *restrict tab = w->table[B], *restrict gc = w->gcell[B], *restrict rc = w->repc[B];
+    uint64_t *restrict key = w->key;
+    int32_t *restrict gc = w->gcell[B];
     double *restrict q = w->q[B];
-    double *restrict dg = w->dg[B];
-    const double *cq = w->q[F];
-    const int single = popcount((unsigned)B) == 1;
-    const uint16_t *cb =
-        single ? w->cbin + (size_t)lowest_bit((unsigned)B) * (size_t)w->n_max : NULL;
-    const int32_t *glo = single ? NULL : w->gcell[w->lo[B]];
-    const int32_t *ghi = single ? NULL : w->gcell[w->hi[B]];
-    const uint64_t mhi = single ? 0 : (uint64_t)w->m[w->hi[B]];
-    /* branch-free insertion, as in group_samples */
-    memset(q, 0, 2 * (size_t)mc * sizeof(double));
-    memset(dg, 0, (size_t)mc * sizeof(double));
-    int m = 0;
-    for (int c = 0; c < mc; c++) {
-        uint64_t key = single ? cb[c] : (uint64_t)glo[c] * mhi + (uint64_t)ghi[c];
-        uint64_t s = table_slot(w, B, key);
-        int32_t g = tab[s];
-        const int fresh = g < 0;
-        g = fresh ? m : g;
-        tab[s] = g;
-        w->slot[m] = s;
-        rc[m] = c;
-        m += fresh;
-        gc[c] = g;
-        q[2 * g] += cq[2 * c];
-        q[2 * g + 1] += cq[2 * c + 1];
+    const double *restrict cq = w->q[F];
+    if (popcount((unsigned)B) == 1) {
+        const uint16_t *cb = w->cbin + (size_t)lowest_bit((unsigned)B) * (size_t)w->n_max;
+        for (int c = 0; c < mc; c++) key[c] = cb[c];
+    } else {
+        const int32_t *glo = w->gcell[w->lo[B]], *ghi = w->gcell[w->hi[B]];
+        const uint64_t mhi = (uint64_t)w->m[w->hi[B]];
+        for (int c = 0; c < mc; c++) key[c] = (uint64_t)glo[c] * mhi + (uint64_t)ghi[c];
     }
-    for (int g = 0; g < m; g++) tab[w->slot[g]] = -1;
+    const int m = group_keys(w, B, mc, key, gc, w->repc[B]);
+    memset(q, 0, 2 * (size_t)m * sizeof(double));
+    memset(w->dg[B], 0, (size_t)m * sizeof(double));
+    for (int c = 0; c < mc; c++) {
+        q[2 * gc[c]] += cq[2 * c];
+        q[2 * gc[c] + 1] += cq[2 * c + 1];
+    }
     w->m[B] = m;
 }
 
 /* x log2 x with 0 log 0 = 0, given lx = log2 x */
 static inline double xlx(double x, double lx)
 {
-    return x > 0.0 ? x * lx : 0.0;
+    return x * (x > 0.0 ? lx : 0.0); /* a select, not a branch: loops over it vectorise */
 }
 
 /*
  * Steps 2 and 3 for the antichains whose collections unite to U, over the
  * groups of U: adds sum p (log u - log v) to acc[a], and with c non-NULL the
  * D contributions (log ratio and adjoint) to dg of U and of its submasks.
- * Works in chunks of CHUNK groups: the u's first, then all their logs in one
- * tight loop (log2 is the dominant cost; nothing is live across the calls),
- * then the sums.
+ * Works in chunks of CHUNK groups, each step a loop over the groups of the
+ * chunk (which the compiler vectorises): gather the masses, the u's, all their
+ * logs in one tight loop (log2 is the dominant cost), then the sums.
  */
 static void eval_union(im_pid *w, int U, int weighted, const double *c, double *acc)
 {
     const int np = w->n_plan[U], ns = w->n_subof[U], mu = w->m[U];
     const pid_plan *plan = w->plan[U];
-    int self = -1; /* the plan of the antichain {U} */
-    for (int i = 0; i < np; i++)
-        if (plan[i].n_terms == 1 && plan[i].sub[0] == U) self = i;
     const uint8_t *subs = w->subof[U];
     const int32_t *rep = w->repc[U];
-    const double *qu = w->q[U];
-    double *restrict ub = w->buf, *restrict lb = w->buf + 2 * CHUNK * IM_MAX_ANTICHAINS;
-    double *restrict lvb = w->buf + 4 * CHUNK * IM_MAX_ANTICHAINS;
-    double cp[IM_MAX_ANTICHAINS], cr[IM_MAX_ANTICHAINS], accl[IM_MAX_ANTICHAINS] = {0};
-    for (int i = 0; i < np; i++) {
-        cp[i] = c ? c[plan[i].a] : 0.0;
-        cr[i] = cp[i] / LN2;
-    }
+    pid_chunk *restrict ck = w->chunk;
+    /* gradient: the plans with c != 0, and the adjoint coefficients
+     * ca[b][j] = ct * c / ln 2 of active plan j on submask b */
+    int act[IM_MAX_ANTICHAINS], na = 0;
+    double ca[SUB_MAX][IM_MAX_ANTICHAINS], cp[IM_MAX_ANTICHAINS];
+    if (c)
+        for (int i = 0; i < np; i++)
+            if (c[plan[i].a] != 0.0) {
+                cp[na] = c[plan[i].a];
+                for (int b = 0; b < ns; b++) ca[b][na] = w->ct[U][b][i] * (cp[na] / LN2);
+                act[na++] = i;
+            }
+    for (int i = 0; i < np; i++)
+        for (int g = 0; g < CHUNK; g++) ck->sum[i][g] = 0.0;
     for (int g0 = 0; g0 < mu; g0 += CHUNK) {
         const int gn = mu - g0 < CHUNK ? mu - g0 : CHUNK;
-        /* u(+), u(-) interleaved in ub, v in lvb: [gn][np] */
-        for (int g = 0; g < gn; g++) {
-            const int rc = rep[g0 + g];
-            double x[SUB_MAX][2];
-            for (int b = 0; b < ns; b++) {
-                const int B = subs[b];
-                const int32_t h = w->gcell[B][rc];
-                x[B][0] = w->q[B][2 * h];
-                x[B][1] = w->q[B][2 * h + 1];
-            }
-            for (int i = 0; i < np; i++) {
-                const pid_plan *p = &plan[i];
-                double up = 0.0, um = 0.0;
-                for (int t = 0; t < p->n_terms; t++) {
-                    up += p->coef[t] * x[p->sub[t]][0];
-                    um += p->coef[t] * x[p->sub[t]][1];
-                }
-                ub[2 * (g * np + i)] = up;
-                ub[2 * (g * np + i) + 1] = um;
-                lvb[g * np + i] = up + um; /* v, its log below */
+        for (int b = 0; b < ns; b++) {
+            const int B = subs[b];
+            const int32_t *restrict gc = w->gcell[B];
+            const double *restrict q = w->q[B];
+            double *restrict xp = ck->x + 2 * B * gn, *restrict xm = xp + gn;
+            for (int g = 0; g < gn; g++) {
+                const int32_t h = gc[rep[g0 + g]];
+                ck->h[b][g] = h;
+                xp[g] = q[2 * h];
+                xm[g] = q[2 * h + 1];
             }
         }
-        for (int q = 0; q < 2 * gn * np; q++) lb[q] = log2(ub[q]);
-        /* with unit weights v is a count (up to rounding far below 1/2) */
-        if (weighted)
-            for (int q = 0; q < gn * np; q++) lvb[q] = log2(lvb[q]);
-        else
-            for (int q = 0; q < gn * np; q++) lvb[q] = w->lg[(int)(lvb[q] + 0.5)];
-        for (int g = 0; g < gn; g++) {
-            const double pp = qu[2 * (g0 + g)], pm = qu[2 * (g0 + g) + 1];
-            for (int i = 0; i < np; i++) {
-                const int q = g * np + i;
-                accl[i] += xlx(pp, lb[2 * q]) + xlx(pm, lb[2 * q + 1]) - (pp + pm) * lvb[q];
+        /* u = sum_B coef_B q_B over the terms in plan order, four at a time
+         * (padded with zero terms, which leave the sums as they are) */
+        for (int i = 0; i < np; i++) {
+            const pid_plan *p = &plan[i];
+            double *restrict u = ck->u + 2 * i * gn;
+            for (int j = 0; j < p->n_terms; j += 4) {
+                const double *restrict x0 = ck->x + 2 * p->sub[j] * gn;
+                const double *restrict x1 = ck->x + 2 * p->sub[j + 1] * gn;
+                const double *restrict x2 = ck->x + 2 * p->sub[j + 2] * gn;
+                const double *restrict x3 = ck->x + 2 * p->sub[j + 3] * gn;
+                const double c0 = p->coef[j], c1 = p->coef[j + 1], c2 = p->coef[j + 2],
+                             c3 = p->coef[j + 3];
+                if (j == 0)
+                    for (int q = 0; q < 2 * gn; q++)
+                        u[q] = c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q];
+                else
+                    for (int q = 0; q < 2 * gn; q++)
+                        u[q] = u[q] + c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q];
             }
+        }
+        /* all the logs in one loop: the dominant cost */
+        for (int q = 0; q < 2 * np * gn; q++) ck->lu[q] = log2(ck->u[q]);
+        /* v = u(+) + u(-); with unit weights a count (up to rounding far below 1/2) */
+        for (int i = 0; i < np; i++) {
+            const double *restrict up = ck->u + 2 * i * gn, *restrict um = up + gn;
+            double *restrict lv = ck->lv + i * gn;
+            if (weighted)
+                for (int g = 0; g < gn; g++) lv[g] = log2(up[g] + um[g]);
+            else
+                for (int g = 0; g < gn; g++) lv[g] = w->lg[(int)(up[g] + um[g] + 0.5)];
+        }
+        const double *restrict pp = ck->x + 2 * U * gn, *restrict pm = pp + gn;
+        for (int i = 0; i < np; i++) {
+            const double *restrict lp = ck->lu + 2 * i * gn, *restrict lm = lp + gn;
+            const double *restrict lv = ck->lv + i * gn;
+            double *restrict sum = ck->sum[i];
+            for (int g = 0; g < gn; g++)
+                sum[g] += xlx(pp[g], lp[g]) + xlx(pm[g], lm[g]) - (pp[g] + pm[g]) * lv[g];
         }
         if (!c) continue;
-        for (int g = 0; g < gn; g++) {
-            const double pp = qu[2 * (g0 + g)], pm = qu[2 * (g0 + g) + 1];
-            double direct = 0.0, dr[IM_MAX_ANTICHAINS];
-            for (int i = 0; i < np; i++) {
-                const int q = g * np + i;
-                dr[i] = 0.0;
-                if (cp[i] == 0.0) continue;
-                direct += cp[i] * (lb[2 * q] - lb[2 * q + 1]);
-                const double up = ub[2 * q], um = ub[2 * q + 1];
-                if (pp > 0.0 && pm > 0.0) {
-                    /* pp/up - pm/um with one division; 0 for {U} itself (u = p) */
-                    if (i != self) dr[i] = cr[i] * (pp * um - pm * up) / (up * um);
-                } else {
-                    dr[i] = cr[i] * ((pp > 0.0 ? pp / up : 0.0) - (pm > 0.0 ? pm / um : 0.0));
+
+        /* R(+) - R(-) with one division ({U} itself, u = p, gets exactly 0) */
+        for (int j = 0; j < na; j++) {
+            const double *restrict up = ck->u + 2 * act[j] * gn, *restrict um = up + gn;
+            double *restrict dr = ck->dr[j];
+            for (int g = 0; g < gn; g++) dr[g] = (pp[g] * um[g] - pm[g] * up[g]) / (up[g] * um[g]);
+        }
+        /* where a mass p is 0 its R is 0, not the 0/0 above (theta 0 or 1) */
+        int zero = 0;
+        for (int g = 0; g < gn; g++) zero |= !(pp[g] > 0.0) | !(pm[g] > 0.0);
+        if (zero)
+            for (int g = 0; g < gn; g++) {
+                if (pp[g] > 0.0 && pm[g] > 0.0) continue;
+                for (int j = 0; j < na; j++) {
+                    const double up = ck->u[2 * act[j] * gn + g],
+                                 um = ck->u[(2 * act[j] + 1) * gn + g];
+                    ck->dr[j][g] =
+                        (pp[g] > 0.0 ? pp[g] / up : 0.0) - (pm[g] > 0.0 ? pm[g] / um : 0.0);
                 }
             }
-            w->dg[U][g0 + g] += direct;
-            const int rc = rep[g0 + g];
-            for (int b = 0; b < ns; b++) {
-                const int B = subs[b];
-                const double *ct = w->ct[U][b];
-                double sum = 0.0;
-                for (int i = 0; i < np; i++) sum += ct[i] * dr[i];
-                w->dg[B][w->gcell[B][rc]] += sum;
+        /* the adjoint of each submask, plus the log ratio on U itself, into dg */
+        for (int b = 0; b < ns; b++) {
+            const int B = subs[b];
+            double *restrict ad = ck->adj[b];
+            for (int g = 0; g < gn; g++) ad[g] = 0.0;
+            if (B == U)
+                for (int j = 0; j < na; j++) {
+                    const double *restrict lp = ck->lu + 2 * act[j] * gn, *restrict lm = lp + gn;
+                    for (int g = 0; g < gn; g++) ad[g] += cp[j] * (lp[g] - lm[g]);
+                }
+            for (int j = 0; j < na; j++) {
+                const double cj = ca[b][j], *restrict dr = ck->dr[j];
+                if (cj == 0.0) continue;
+                for (int g = 0; g < gn; g++) ad[g] += cj * dr[g];
             }
+            double *restrict dg = w->dg[B];
+            const int32_t *restrict h = ck->h[b];
+            for (int g = 0; g < gn; g++) dg[h[g]] += ad[g];
         }
     }
-    for (int i = 0; i < np; i++) acc[plan[i].a] += accl[i];
+    for (int i = 0; i < np; i++) {
+        double s = 0.0;
+        for (int g = 0; g < CHUNK && g < mu; g++) s += ck->sum[i][g];
+        acc[plan[i].a] += s;
+    }
 }
 
 /*

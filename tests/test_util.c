@@ -16,6 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *const test_gamma3_names[19] = {
+    "f_c_l",    "f_c",   "f_l",   "c_l",   "f_cl", "c_fl", "l_fc", "f",   "c",    "l",
+    "fc_fl_cl", "fc_fl", "fc_cl", "fl_cl", "fc",   "fl",   "cl",   "fcl", "h_res"};
+
 double test_now_s(void)
 {
     struct timespec ts;

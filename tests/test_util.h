@@ -1,17 +1,21 @@
 /*
  * test_util.h: the plumbing the tests and benchmarks share: a monotonic
  * clock, scratch directories (created under $TMPDIR and removed with all
- * they hold), reading a whole file, an SQLite file with its -wal and -shm
- * companions, and running a program with its standard streams redirected.
- * No checks in here (those are in test.h); failures are return values, with
- * a message on stderr where the caller could not tell why.
- * Not thread-safe (none of the tests need it to be).
+ * they hold), the names of a k = 3 gamma, reading a whole file, an SQLite file with its -wal and
+ * -shm companions, and running a program with its standard streams redirected. No checks in here
+ * (those are in test.h); failures are return values, with a message on stderr where the caller
+ * could not tell why. Not thread-safe (none of the tests need it to be).
  */
 #ifndef IM_TEST_UTIL_H
 #define IM_TEST_UTIL_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+/* The 19 components of a gamma for three sources: the 18 atoms of the
+ * lattice in canonical order, then h_res (the names the store and the wire
+ * use). */
+extern const char *const test_gamma3_names[19];
 
 /* Seconds on the monotonic clock. */
 double test_now_s(void);

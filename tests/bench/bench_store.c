@@ -20,16 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const names[19] = {"f_c_l", "f_c", "f_l", "c_l",      "f_cl",  "c_fl",  "l_fc",
-                                      "f",     "c",   "l",   "fc_fl_cl", "fc_fl", "fc_cl", "fl_cl",
-                                      "fc",    "fl",  "cl",  "fcl",      "h_res"};
-
 /* Write one completed trial. Returns 0 or an IM_E* code. */
 static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
 {
     store_param p[19];
     for (int j = 0; j < 19; j++) {
-        snprintf(p[j].name, sizeof p[j].name, "%s", names[j]);
+        snprintf(p[j].name, sizeof p[j].name, "%s", test_gamma3_names[j]);
         p[j].value = sin(number * 0.7 + j);
     }
     store_trial_new t = {.campaign_id = campaign,
@@ -49,7 +45,7 @@ static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
         e[k] = (store_epoch){k, 0.09 * k, 0.09 * k, 0.09 * k, 0.01 * k, 0.02 * k, 1.25};
     if ((rc = store_epochs_insert(s, id, e, 10, err))) return rc;
     store_atom a[24];
-    for (int j = 0; j < 19; j++) a[j] = (store_atom){"hidden", names[j], 0.001 * j};
+    for (int j = 0; j < 19; j++) a[j] = (store_atom){"hidden", test_gamma3_names[j], 0.001 * j};
     const char *out[5] = {"f", "c", "f_c", "fc", "h_res"};
     for (int j = 0; j < 5; j++) a[19 + j] = (store_atom){"output", out[j], 0.01 * j};
     if ((rc = store_atoms_insert(s, id, a, 24, err))) return rc;

@@ -17,10 +17,6 @@
 
 static char dir[256];
 
-static const char *const gamma_names[19] = {
-    "f_c_l",    "f_c",   "f_l",   "c_l",   "f_cl", "c_fl", "l_fc", "f",   "c",    "l",
-    "fc_fl_cl", "fc_fl", "fc_cl", "fl_cl", "fc",   "fl",   "cl",   "fcl", "h_res"};
-
 static void db_path(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", dir, name);
@@ -122,8 +118,8 @@ static int64_t add_trial(store *s, int64_t campaign, int number, int point, uint
 {
     store_param p[19];
     for (int j = 0; j < 19; j++) {
-        snprintf(p[j].name, sizeof p[j].name, "%s", gamma_names[j]);
-        p[j].value = zero && strcmp(zero, gamma_names[j]) == 0 ? 0.0 : base + j / 100.0;
+        snprintf(p[j].name, sizeof p[j].name, "%s", test_gamma3_names[j]);
+        p[j].value = zero && strcmp(zero, test_gamma3_names[j]) == 0 ? 0.0 : base + j / 100.0;
     }
     store_trial_new t = {.campaign_id = campaign,
                          .number = number,
@@ -147,7 +143,7 @@ static void add_curve_and_atoms(store *s, int64_t trial, double val_acc)
         ep[k] = (store_epoch){
             k, val_acc * k / 9, val_acc * k / 9, val_acc * k / 9 - 0.01, 0.1 * k, 0.2 * k, 1.5};
     store_atom at[24];
-    for (int j = 0; j < 19; j++) at[j] = (store_atom){"hidden", gamma_names[j], 0.01 * j};
+    for (int j = 0; j < 19; j++) at[j] = (store_atom){"hidden", test_gamma3_names[j], 0.01 * j};
     const char *out_names[5] = {"f", "c", "f_c", "fc", "h_res"};
     for (int j = 0; j < 5; j++) at[19 + j] = (store_atom){"output", out_names[j], 0.1 * j};
     im_error e = {0};
@@ -785,7 +781,7 @@ static void test_views_and_queries(const char *path)
     CHECK(sqlite3_prepare_v2(db, "SELECT * FROM trial_gamma_wide", -1, &st, NULL) == SQLITE_OK);
     CHECK_INT(sqlite3_column_count(st), 10 + 19);
     for (int j = 0; j < 19 && sqlite3_column_count(st) == 29; j++)
-        CHECK_STR(sqlite3_column_name(st, 10 + j), gamma_names[j]);
+        CHECK_STR(sqlite3_column_name(st, 10 + j), test_gamma3_names[j]);
     CHECK_STR(sqlite3_column_name(st, 0), "trial");
     sqlite3_finalize(st);
     CHECK_INT(q_int(db, "SELECT count(*) FROM trial_gamma_wide"), 8 + 12);

@@ -294,17 +294,23 @@ static int map_rc(int rc)
 static int db_error(store *s, int rc, im_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int db_error(store *s, int rc, im_error *err, const char *fmt, ...)
+static int db_verror(store *s, int rc, im_error *err, const char *fmt, va_list ap)
 {
     int code = map_rc(rc);
     if (err) {
         char what[256];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(what, sizeof what, fmt, ap);
-        va_end(ap);
         im_error_set(err, code, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "no database");
     }
+    return code;
+}
+
+static int db_error(store *s, int rc, im_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int code = db_verror(s, rc, err, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -326,6 +332,28 @@ static int exec_stmt(store *s, sqlite3_stmt *st, im_error *err, const char *what
     }
     sqlite3_reset(st);
     return 0;
+}
+
+/* Step the insert of one row belonging to trial trial_id and reset the
+ * statement. Returns 0, IM_ENOTFOUND if there is no such trial, or the
+ * database error, fmt naming the row. */
+static int step_trial_row(store *s, sqlite3_stmt *st, int64_t trial_id, im_error *err,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int step_trial_row(store *s, sqlite3_stmt *st, int64_t trial_id, im_error *err,
+                          const char *fmt, ...)
+{
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        rc = im_error_set(err, IM_ENOTFOUND, "no trial %lld", (long long)trial_id);
+    } else if (step != SQLITE_DONE) {
+        va_list ap;
+        va_start(ap, fmt);
+        rc = db_verror(s, step, err, fmt, ap);
+        va_end(ap);
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 static int bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -870,10 +898,12 @@ static int trial_state_get(store *s, int64_t trial_id, trial_state *ts, im_error
     return rc;
 }
 
-/* IM_EINVAL unless the trial's running attempt is `attempt`. */
-static int check_running(int64_t trial_id, const trial_state *ts, int attempt, im_error *err)
+/* Read the trial's state into *ts: IM_EINVAL unless its running attempt is
+ * `attempt`. Returns 0, IM_ENOTFOUND, IM_EINVAL or IM_EDB. */
+static int get_running(store *s, int64_t trial_id, int attempt, trial_state *ts, im_error *err)
 {
-    if (ts->status == STORE_TRIAL_RUNNING && ts->attempt == attempt) return 0;
+    int rc = trial_state_get(s, trial_id, ts, err);
+    if (rc || (ts->status == STORE_TRIAL_RUNNING && ts->attempt == attempt)) return rc;
     return im_error_set(err, IM_EINVAL, "trial %lld is %s (attempt %d), not running attempt %d",
                         (long long)trial_id, store_trial_status_name(ts->status), ts->attempt,
                         attempt);
@@ -949,8 +979,7 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
                             "a trial result must be done, failed, pruned or cancelled");
     }
     trial_state ts;
-    int rc = trial_state_get(s, trial_id, &ts, err);
-    if (rc == 0) rc = check_running(trial_id, &ts, attempt, err);
+    int rc = get_running(s, trial_id, attempt, &ts, err);
     if (rc) return rc;
     char now[TIME_MAX];
     now_iso(now);
@@ -978,8 +1007,7 @@ int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason
                      im_error *err)
 {
     trial_state ts;
-    int rc = trial_state_get(s, trial_id, &ts, err);
-    if (rc == 0) rc = check_running(trial_id, &ts, attempt, err);
+    int rc = get_running(s, trial_id, attempt, &ts, err);
     if (rc) return rc;
     char now[TIME_MAX];
     now_iso(now);
@@ -1041,13 +1069,8 @@ int store_epochs_insert(store *s, int64_t trial_id, const store_epoch *e, size_t
         bind_real(st, 6, e[i].goal_hidden);
         bind_real(st, 7, e[i].goal_out);
         bind_real(st, 8, e[i].seconds);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_CONSTRAINT_FOREIGNKEY)
-            rc = im_error_set(err, IM_ENOTFOUND, "no trial %lld", (long long)trial_id);
-        else if (step != SQLITE_DONE)
-            rc = db_error(s, step, err, "unable to insert epoch %d of trial %lld", e[i].epoch,
-                          (long long)trial_id);
-        sqlite3_reset(st);
+        rc = step_trial_row(s, st, trial_id, err, "unable to insert epoch %d of trial %lld",
+                            e[i].epoch, (long long)trial_id);
     }
     return op_end(s, rc, err);
 }
@@ -1073,13 +1096,8 @@ int store_atoms_insert(store *s, int64_t trial_id, const store_atom *a, size_t n
         bind_text(st, 2, a[i].layer);
         bind_text(st, 3, a[i].name);
         sqlite3_bind_double(st, 4, a[i].value);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_CONSTRAINT_FOREIGNKEY)
-            rc = im_error_set(err, IM_ENOTFOUND, "no trial %lld", (long long)trial_id);
-        else if (step != SQLITE_DONE)
-            rc = db_error(s, step, err, "unable to insert atom '%s' of trial %lld", a[i].name,
-                          (long long)trial_id);
-        sqlite3_reset(st);
+        rc = step_trial_row(s, st, trial_id, err, "unable to insert atom '%s' of trial %lld",
+                            a[i].name, (long long)trial_id);
     }
     return op_end(s, rc, err);
 }
@@ -1248,6 +1266,15 @@ int store_worker_seen(store *s, const store_worker_info *w, im_error *err)
     return exec_stmt(s, st, err, "unable to record a worker");
 }
 
+/* Run an UPDATE of worker `name`: IM_ENOTFOUND if there is no such worker. */
+static int exec_worker_update(store *s, sqlite3_stmt *st, const char *name, im_error *err)
+{
+    int rc = exec_stmt(s, st, err, "unable to update a worker");
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = im_error_set(err, IM_ENOTFOUND, "no worker '%s'", name ? name : "(null)");
+    return rc;
+}
+
 int store_worker_touch(store *s, const char *name, im_error *err)
 {
     char now[TIME_MAX];
@@ -1255,10 +1282,7 @@ int store_worker_touch(store *s, const char *name, im_error *err)
     sqlite3_stmt *st = stmt(s, ST_WORKER_TOUCH);
     bind_text(st, 1, name);
     bind_text(st, 2, now);
-    int rc = exec_stmt(s, st, err, "unable to update a worker");
-    if (rc == 0 && sqlite3_changes(s->db) == 0)
-        rc = im_error_set(err, IM_ENOTFOUND, "no worker '%s'", name ? name : "(null)");
-    return rc;
+    return exec_worker_update(s, st, name, err);
 }
 
 int store_worker_set_status(store *s, const char *name, const char *status, im_error *err)
@@ -1269,10 +1293,7 @@ int store_worker_set_status(store *s, const char *name, const char *status, im_e
     sqlite3_stmt *st = stmt(s, ST_WORKER_STATUS);
     bind_text(st, 1, name);
     bind_text(st, 2, status);
-    int rc = exec_stmt(s, st, err, "unable to update a worker");
-    if (rc == 0 && sqlite3_changes(s->db) == 0)
-        rc = im_error_set(err, IM_ENOTFOUND, "no worker '%s'", name ? name : "(null)");
-    return rc;
+    return exec_worker_update(s, st, name, err);
 }
 
 int store_event(store *s, const char *kind, int64_t campaign_id, int64_t trial_id,

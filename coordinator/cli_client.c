@@ -26,6 +26,8 @@
 
 /* ---------- arguments ---------- */
 
+#define CLI_BEST_MAX 1000 /* most trials in one BEST reply (protocol.h) */
+
 typedef struct cli_args {
     const char *verb;
     const char *connect;
@@ -90,9 +92,14 @@ static int verb_args(cli_args *a, int argc, char **argv, int want_campaign, long
             return -1;
         }
         if (n && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--number"))) {
+            /* the wire's range for BEST (protocol.h): beyond it the
+             * coordinator would refuse, and that is a usage error, not 1 */
             char *end;
-            if (i + 1 >= argc || (*n = strtol(argv[i + 1], &end, 10), *end || *n < 1)) {
-                fprintf(stderr, "infomorph %s: -n needs a positive integer\n", a->verb);
+            if (i + 1 >= argc ||
+                (errno = 0, *n = strtol(argv[i + 1], &end, 10),
+                 errno || end == argv[i + 1] || *end || *n < 1 || *n > CLI_BEST_MAX)) {
+                fprintf(stderr, "infomorph %s: -n needs an integer in 1..%d\n", a->verb,
+                        CLI_BEST_MAX);
                 return CLI_USAGE;
             }
             i++;
@@ -503,7 +510,7 @@ int cli_best_main(int argc, char **argv)
                        "The N best trials of a campaign (default 10) by validation\n"
                        "accuracy: rank, trial, val, test, seed and the gamma by short\n"
                        "name.\n\n"
-                       "  -n N                how many trials to show\n");
+                       "  -n N                how many trials to show (1..1000)\n");
     if (rc) return rc < 0 ? CLI_OK : rc;
     json_t *fields = campaign_fields(&a);
     json_object_set_new(fields, "n", json_integer(n));

@@ -68,6 +68,10 @@ run_cli 0 status-all status
 has status-all.out "it-cli"
 
 run_cli 0 best best it-cli -n 3
+# beyond what a BEST request may ask (1..1000): a usage error, not status 1
+run_cli 2 best-too-many best it-cli -n 5000
+has best-too-many.err "1..1000"
+run_cli 2 best-overflow best it-cli -n 99999999999999999999
 has best.out "RANK"
 has best.out "f_c"
 expect_eq "rows of best -n 3" 3 "$(($(wc -l <"$T/best.out") - 1))"

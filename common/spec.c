@@ -61,8 +61,9 @@ int im_setup_parse(const char *name, im_setup *out)
 
 const char *const im_gamma_preset_names[] = {"paper-heuristic", "paper-optimized", NULL};
 
-/* The goal found by the paper's hyperparameter optimisation (TPE, 18 atoms in
- * [-1, 1], h_res = 0), canonical order, h_res last. */
+/* The goal found by the paper's hyperparameter optimisation (TPE over the 18
+ * atoms in [-1, 1]), canonical order, h_res last, as in the published config
+ * (whose h_res entry is 0.035, not 0). */
 static const double paper_optimized[19] = {
     0.3307283306516516,   0.9780761799548087,   -0.9935002057481923,  0.40173303106031233,
     0.2427806207519021,   0.6255375402143335,   0.47128370476190684,  0.02120506738070921,

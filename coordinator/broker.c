@@ -352,6 +352,19 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
            (long long)t->id, t->c->name, t->number, t->attempt, w->name);
 }
 
+/* The worker that sent env, or, when that connection is not known, t's
+ * worker, which now speaks on it (it reconnected, or the coordinator
+ * restarted), so that it stays alive through its trial's messages. */
+static worker_rec *trial_sender(broker *b, const im_envelope *env, const trial *t)
+{
+    worker_rec *w = worker_by_id(b, env);
+    if (!w && t->worker[0] && (w = worker_by_name(b, t->worker))) {
+        worker_bind(b, w, env);
+        worker_heard(b, w);
+    }
+    return w;
+}
+
 /* The running trial a PROGRESS/HEARTBEAT/RESULT of (id, attempt) refers
  * to, or NULL and the STOP reason for the sender ("unknown", "lost"). An
  * attempt that was given up (lease expiry, coordinator restart) while no one
@@ -365,7 +378,10 @@ static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int a
         return NULL;
     }
     if (t->state == TRIAL_RUNNING) {
-        if (t->wire_attempt == attempt) return t;
+        if (t->wire_attempt == attempt) {
+            trial_sender(b, env, t);
+            return t;
+        }
         *why = "lost";
         return NULL;
     }
@@ -373,12 +389,7 @@ static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int a
         *why = "lost";
         return NULL;
     }
-    worker_rec *w = worker_by_id(b, env);
-    if (!w && t->worker[0] && (w = worker_by_name(b, t->worker))) {
-        /* its worker, on a connection not seen in this run (a restart) */
-        worker_bind(b, w, env);
-        worker_heard(b, w);
-    }
+    worker_rec *w = trial_sender(b, env, t);
     const char *name = w ? w->name : t->worker[0] ? t->worker : "unknown";
     char who[IM_WIRE_NAME_MAX + 1];
     snprintf(who, sizeof who, "%s", name); /* t->worker is overwritten */

@@ -19,6 +19,8 @@
  *    trials are held back for their workers for a lease), the campaign
  *    completes with every trial exactly once, and a search campaign proposes
  *    the same points as an identical campaign that ran without a crash;
+ *  - a worker that reconnects while training stays alive and busy through
+ *    the heartbeats of its trial;
  *  - SIGTERM stops it cleanly (exit 0).
  * The program's path comes from IM_COORDINATOR (set by ctest).
  */
@@ -571,6 +573,49 @@ static void test_service(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A worker that reconnects while training (a new ROUTER identity: its
+ * replies were late, or the network dropped) goes on with HEARTBEATs for its
+ * trial and never says READY in between: it must stay known and alive, not
+ * be recorded as "lost" after the liveness time while its lease is renewed. */
+static void test_reconnect_liveness(void)
+{
+    char db[600];
+    coord c;
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "relive.db", "1", &cl, &w)) return;
+    im_msg m;
+    CHECK_INT(request(cl, fixed_campaign("relive", 0, 1), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    im_msg_release(&m);
+    int64_t trial;
+    int attempt;
+    CHECK_INT(take_job(w, "wr", &trial, &attempt, NULL), 0);
+    zmq_close(w);
+    w = dealer(c.wep); /* the same worker, a new connection */
+    char buf[256];
+    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":%d}",
+             (long long)trial, attempt);
+    /* 4.4 s of heartbeats: more than the liveness time (3 leases, at least 3 s) */
+    for (int i = 0; i < 11; i++) {
+        CHECK_INT(request(w, buf, &m), 0);
+        CHECK_INT(m.type, IM_MSG_CONTINUE);
+        im_msg_release(&m);
+        test_sleep_ms(400);
+    }
+    CHECK_Q((db, "SELECT status FROM workers WHERE name = 'wr'"), "alive");
+    CHECK_INT(request(cl, "{\"type\":\"WORKERS\",\"v\":1}", &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    json_t *wo = json_array_get(json_object_get(m.body, "workers"), 0);
+    CHECK_STR(json_string_value(json_object_get(wo, "name")), "wr");
+    CHECK_STR(json_string_value(json_object_get(wo, "state")), "busy");
+    im_msg_release(&m);
+    CHECK_RESULT_ACCEPTED(w, trial, attempt, "done", 0.5);
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGTERM);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
+}
+
 static const char *search_campaign(const char *name)
 {
     static char buf[512];
@@ -879,6 +924,7 @@ int main(void)
     g_ctx = zmq_ctx_new();
     test_refusals();
     test_service();
+    test_reconnect_liveness();
     test_kill9_resume();
     test_ablation();
     test_pruning();

@@ -360,7 +360,9 @@ static void finish_job(wk *w, json_t *body)
                       : !strcmp(status, "done")    ? IM_RESULT_DONE
                       : !strcmp(status, "stopped") ? IM_RESULT_STOPPED
                                                    : IM_RESULT_FAILED;
-    if (w->job.interrupted) m.result.status = IM_RESULT_INTERRUPTED;
+    /* a shutdown that came after the last epoch loses nothing: the trial is done */
+    if (w->job.interrupted && m.result.status != IM_RESULT_DONE)
+        m.result.status = IM_RESULT_INTERRUPTED;
     m.result.val_acc = body_num(body, "val_acc");
     m.result.test_acc = body_num(body, "test_acc");
     m.result.wall_s = body_num(body, "wall_s");

@@ -96,3 +96,6 @@ sqlite3 -header -column "$run/trials.db" "$query"
 
 say "done: stopping the workers and the coordinator"
 echo "the database stays in $run/trials.db; more: infomorph --help, README.md"
+echo "random goals over 2 epochs are mostly poor; the paper's optimised goal reaches"
+echo "about 85 % test accuracy on mnist10k in 10 epochs (a few seconds):"
+echo "  build/infomorph train --set gamma=paper-optimized --data-dir data"

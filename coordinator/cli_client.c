@@ -365,11 +365,17 @@ static void print_status(const json_t *c)
     char b1[32], b2[32], b3[32];
     printf("campaign %s (id %lld, %s, %s, priority %lld)\n", str(c, "name"), integer(c, "id", -1),
            str(c, "kind"), str(c, "status"), integer(c, "priority", 0));
+    long long done = integer(c, "done", 0), running = integer(c, "running", 0),
+              queued = integer(c, "queued", 0), failed = integer(c, "failed", 0),
+              pruned = integer(c, "pruned", 0), cancelled = integer(c, "cancelled", 0),
+              total = total_of(c);
+    /* the coordinator creates a search's trials as it hands them out: the
+     * planned ones not created yet are waiting too */
+    long long ended = done + running + failed + pruned + cancelled;
+    if (campaign_active(c) && total - ended > queued) queued = total - ended;
     printf("  trials:  %lld done, %lld running, %lld queued, %lld failed, %lld pruned, %lld "
            "cancelled (of %lld)\n",
-           integer(c, "done", 0), integer(c, "running", 0), integer(c, "queued", 0),
-           integer(c, "failed", 0), integer(c, "pruned", 0), integer(c, "cancelled", 0),
-           total_of(c));
+           done, running, queued, failed, pruned, cancelled, total);
     const char *waiting = json_string_value(json_object_get(c, "waiting"));
     if (waiting) printf("  waiting: %s\n", waiting);
     json_t *best = json_object_get(c, "best");

@@ -126,4 +126,10 @@ N=$(sql "SELECT count(*) FROM trials t JOIN campaigns c ON c.id = t.campaign_id 
 [ "$N" -lt 500 ] || fail "the cancelled campaign ran all its trials"
 it_log "ok: $N of 500 trials ran before the cancel"
 run_cli 1 cancel-again cancel it-cancel
+
+# a search whose trials no worker can take yet (its dataset is nowhere): the
+# planned trials, not created yet, count as queued
+submit_campaign it-waiting 3 '{"dataset": "no-such-data", "hidden": 8, "epochs": 1}'
+run_cli 0 waiting status it-waiting
+has waiting.out "0 done, 0 running, 3 queued, 0 failed, 0 pruned, 0 cancelled (of 3)"
 echo "PASS"

@@ -13,6 +13,19 @@ start_coordinator # creates the schema
 kill -TERM "$COORD_PID"
 wait "$COORD_PID" 2>/dev/null || true
 
+# big_trials CONDITION: the big campaign's trials for the numbers i of n that meet it
+big_trials() {
+    echo "INSERT INTO trials (campaign_id, number, point, seed, label, status, attempt, worker, val_acc,
+                    test_acc, wall_s, error, spec, created_at, started_at, finished_at)
+SELECT 1, i, i / 2, i % 2 + 1, CASE WHEN i % 10 = 0 THEN 'base' END,
+       CASE WHEN i % 17 = 0 THEN 'failed' ELSE 'done' END, 1 + (i % 50 = 0), 'w' || (i % 4),
+       CASE WHEN i % 17 = 0 THEN NULL ELSE 0.5 + (i % 97) / 1000.0 END,
+       CASE WHEN i % 17 = 0 THEN NULL ELSE 0.4 + (i % 89) / 1000.0 END, 1.25 + i / 8.0,
+       CASE WHEN i % 17 = 0 THEN 'boom, \"quoted\"' END,
+       json_object('dataset', 'mnist10k', 'seed', i % 2 + 1), $NOW, $NOW, $NOW
+FROM n WHERE $1;"
+}
+
 N=1234 # trials of the big campaign; pages of 100 and (the default) 200
 NOW="'2026-01-01T00:00:00.000Z'"
 sql "
@@ -23,26 +36,10 @@ CREATE TEMP TABLE n AS WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 F
 SELECT i FROM r;
 -- the big campaign's trials in two runs with another campaign's in between,
 -- so that ids and numbers do not go in step
-INSERT INTO trials (campaign_id, number, point, seed, label, status, attempt, worker, val_acc,
-                    test_acc, wall_s, error, spec, created_at, started_at, finished_at)
-SELECT 1, i, i / 2, i % 2 + 1, CASE WHEN i % 10 = 0 THEN 'base' END,
-       CASE WHEN i % 17 = 0 THEN 'failed' ELSE 'done' END, 1 + (i % 50 = 0), 'w' || (i % 4),
-       CASE WHEN i % 17 = 0 THEN NULL ELSE 0.5 + (i % 97) / 1000.0 END,
-       CASE WHEN i % 17 = 0 THEN NULL ELSE 0.4 + (i % 89) / 1000.0 END, 1.25 + i / 8.0,
-       CASE WHEN i % 17 = 0 THEN 'boom, \"quoted\"' END,
-       json_object('dataset', 'mnist10k', 'seed', i % 2 + 1), $NOW, $NOW, $NOW
-FROM n WHERE i < 600;
+$(big_trials 'i < 600')
 INSERT INTO trials (campaign_id, number, point, seed, status, spec, created_at)
 SELECT 2, i, i, 1, 'queued', '{}', $NOW FROM n WHERE i < 5;
-INSERT INTO trials (campaign_id, number, point, seed, label, status, attempt, worker, val_acc,
-                    test_acc, wall_s, error, spec, created_at, started_at, finished_at)
-SELECT 1, i, i / 2, i % 2 + 1, CASE WHEN i % 10 = 0 THEN 'base' END,
-       CASE WHEN i % 17 = 0 THEN 'failed' ELSE 'done' END, 1 + (i % 50 = 0), 'w' || (i % 4),
-       CASE WHEN i % 17 = 0 THEN NULL ELSE 0.5 + (i % 97) / 1000.0 END,
-       CASE WHEN i % 17 = 0 THEN NULL ELSE 0.4 + (i % 89) / 1000.0 END, 1.25 + i / 8.0,
-       CASE WHEN i % 17 = 0 THEN 'boom, \"quoted\"' END,
-       json_object('dataset', 'mnist10k', 'seed', i % 2 + 1), $NOW, $NOW, $NOW
-FROM n WHERE i >= 600;
+$(big_trials 'i >= 600')
 INSERT INTO trial_params (trial_id, name, value)
 SELECT t.id, p.name, (t.number % 13) / 6.5 - 1 + p.k / 100.0 FROM trials AS t,
        (SELECT 'f_c_l' AS name, 1 AS k UNION ALL SELECT 'f_c', 2 UNION ALL SELECT 'c_l', 3

@@ -1,5 +1,5 @@
 /*
- * cli_pid.c: `infomorph pid [--text] TABLE.json|-`, the I_sx PID atoms of a
+ * pid.c: `infomorph pid [--text] TABLE.json|-`, the I_sx PID atoms of a
  * joint distribution of k = 2 or 3 sources and a binary target T.
  *
  * The table is a JSON object with exactly the keys

@@ -1,5 +1,5 @@
 /*
- * cli_train.c: `infomorph train [SPEC.json] [--set key=value ...]
+ * train.c: `infomorph train [SPEC.json] [--set key=value ...]
  * [--data-dir DIR] [--json]`: train one network from a trial spec on this
  * machine, one progress line per epoch on stderr, a summary at the end, and
  * with --json the whole result as one JSON object on stdout.

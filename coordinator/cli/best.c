@@ -4,20 +4,47 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#define BEST_MAX 1000 /* most trials in one BEST reply (protocol.h) */
+
+/* -n N into *(long *)user: the wire's range for BEST (protocol.h), since
+ * beyond it the coordinator would refuse, and that is a usage error, not 1. */
+static int best_option(int c, int argc, char **argv, void *user)
+{
+    long *n = user;
+    char *end;
+    (void)c, (void)argc, (void)argv;
+    errno = 0;
+    *n = strtol(optarg, &end, 10);
+    if (errno || end == optarg || *end || *n < 1 || *n > BEST_MAX) {
+        fprintf(stderr, "infomorph best: -n needs an integer in 1..%d\n", BEST_MAX);
+        return CLI_USAGE;
+    }
+    return CLI_CONTINUE;
+}
 
 int cli_best_main(int argc, char **argv)
 {
     cli_args a = {.verb = "best"};
     long n = 10;
-    int rc = cli_verb_args(&a, argc, argv, 1, &n,
-                           "usage: infomorph best CAMPAIGN [-n N] [--connect ENDPOINT]\n\n"
-                           "The N best trials of a campaign (default 10) by validation\n"
-                           "accuracy: rank, trial, val, test, seed and the gamma by short\n"
-                           "name.\n\n"
-                           "  -n N                how many trials to show (1..1000)\n");
-    if (rc) return rc < 0 ? CLI_OK : rc;
+    static const struct option longopts[] = {
+        {"number", required_argument, NULL, 'n'}, CLI_CLIENT_LONGOPTS, {NULL, 0, NULL, 0}};
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph best CAMPAIGN [-n N] [--connect ENDPOINT]\n\n"
+                "The N best trials of a campaign (default 10) by validation\n"
+                "accuracy: rank, trial, val, test, seed and the gamma by short\n"
+                "name.\n\n"
+                "  -n, --number N      how many trials to show (1..1000)\n",
+        .optstring = CLI_CLIENT_SHORTOPTS "n:",
+        .longopts = longopts,
+        .option = best_option,
+        .operands = 1,
+        .missing = CLI_WHICH_CAMPAIGN};
+    int rc = cli_parse(&a, &syntax, argc, argv, &n);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *fields = cli_campaign_fields(&a);
     json_object_set_new(fields, "n", json_integer(n));
     json_t *reply;

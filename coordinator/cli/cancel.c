@@ -8,11 +8,14 @@
 int cli_cancel_main(int argc, char **argv)
 {
     cli_args a = {.verb = "cancel"};
-    int rc = cli_verb_args(&a, argc, argv, 1, NULL,
-                           "usage: infomorph cancel CAMPAIGN [--connect ENDPOINT]\n\n"
-                           "Cancel a campaign: its queued trials are cancelled and its\n"
-                           "running trials are stopped at their next progress report.\n");
-    if (rc) return rc < 0 ? CLI_OK : rc;
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph cancel CAMPAIGN [--connect ENDPOINT]\n\n"
+                "Cancel a campaign: its queued trials are cancelled and its\n"
+                "running trials are stopped at their next progress report.\n\n",
+        .operands = 1,
+        .missing = CLI_WHICH_CAMPAIGN};
+    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
     if ((rc = cli_call(&a, "CANCEL", cli_campaign_fields(&a), &reply, CLI_ERROR))) return rc;
     printf("cancelled campaign %s: %lld queued trials cancelled\n", a.pos[0],

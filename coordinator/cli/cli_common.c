@@ -1,8 +1,9 @@
 /*
- * cli_common.c: what the verbs that talk to a running coordinator share (cli.h):
- * their common options, one request with its error message and exit status,
- * reading replies defensively (a missing field prints as "-", never a crash)
- * and formatting numbers, durations and gamma names for people.
+ * cli_common.c: what the verbs share (cli.h): getopt_long with our own
+ * messages; for the verbs that talk to a running coordinator, their common
+ * options, one request with its error message and exit status, reading
+ * replies defensively (a missing field prints as "-", never a crash) and
+ * formatting numbers, durations and gamma names for people.
  */
 #include "cli.h"
 #include "client.h"
@@ -17,92 +18,77 @@
 
 /* ---------- arguments ---------- */
 
-/* Options every verb accepts. Returns 1 if argv[*i] was one of them, 0 if
- * not, -1 on a usage error (message printed). */
-int cli_common_option(cli_args *a, int argc, char **argv, int *i)
-{
-    const char *s = argv[*i];
-    if (!strcmp(s, "--connect")) {
-        if (*i + 1 >= argc) {
-            fprintf(stderr, "infomorph %s: --connect needs an endpoint\n", a->verb);
-            return -1;
-        }
-        a->connect = argv[++*i];
-        return 1;
-    }
-    if (!strncmp(s, "--connect=", 10)) {
-        a->connect = s + 10;
-        return 1;
-    }
-    return 0;
-}
-
-int cli_add_positional(cli_args *a, const char *s, int max)
-{
-    if (s[0] == '-' && s[1] != '\0') {
-        fprintf(stderr, "infomorph %s: unknown option '%s'\n", a->verb, s);
-        return -1;
-    }
-    if (a->n_pos >= max || a->n_pos < 0 || a->n_pos >= (int)(sizeof a->pos / sizeof a->pos[0])) {
-        fprintf(stderr, "infomorph %s: unexpected argument '%s'\n", a->verb, s);
-        return -1;
-    }
-    a->pos[a->n_pos++] = s;
-    return 0;
-}
-
-int cli_is_help(const char *s)
-{
-    return !strcmp(s, "--help") || !strcmp(s, "-h");
-}
-
 const char *const cli_connect_help =
     "  --connect ENDPOINT  the coordinator's client endpoint (default $INFOMORPH_CONNECT,\n"
-    "                      else " CLI_DEFAULT_CONNECT ")\n"
+    "                      else " CLI_DEFAULT_CONNECT "); also before the verb\n"
     "  --help              this text\n";
 
-/* The arguments of a verb with no options of its own but --connect (and -n
- * when n is non-NULL) and with a campaign (want_campaign) or nothing as its
- * positional argument. Returns 0; -1 after --help (printed); CLI_USAGE
- * (message printed). */
-int cli_verb_args(cli_args *a, int argc, char **argv, int want_campaign, long *n,
-                  const char *usage_text)
+void cli_getopt_reset(void)
 {
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("%s\n%s", usage_text, cli_connect_help);
-            return -1;
-        }
-        if (n && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--number"))) {
-            /* the wire's range for BEST (protocol.h): beyond it the
-             * coordinator would refuse, and that is a usage error, not 1 */
-            char *end;
-            if (i + 1 >= argc ||
-                (errno = 0, *n = strtol(argv[i + 1], &end, 10),
-                 errno || end == argv[i + 1] || *end || *n < 1 || *n > CLI_BEST_MAX)) {
-                fprintf(stderr, "infomorph %s: -n needs an integer in 1..%d\n", a->verb,
-                        CLI_BEST_MAX);
-                return CLI_USAGE;
-            }
-            i++;
-            continue;
-        }
-        int c = cli_common_option(a, argc, argv, &i);
-        if (c < 0 || (c == 0 && cli_add_positional(a, argv[i], want_campaign) < 0))
+    optind = 0; /* 0, not 1: glibc and musl then also forget the last scan's state */
+    opterr = 0;
+}
+
+int cli_bad_option(const char *verb, int c, char **argv)
+{
+    /* getopt_long has moved optind past a long option it refused; a short
+     * one is optopt (argv[optind - 1] may be a bundle like -xy) */
+    const char *s = argv[optind - 1];
+    fprintf(stderr, "infomorph%s%s: ", verb ? " " : "", verb ? verb : "");
+    if (c == ':')
+        fprintf(stderr, "%s needs a value\n", s);
+    else if (optopt && strncmp(s, "--", 2))
+        fprintf(stderr, "unknown option '-%c'\n", optopt);
+    else
+        fprintf(stderr, "unknown option '%s'\n", s);
+    return CLI_USAGE;
+}
+
+/* The operands getopt_long left (argv[optind..argc-1]) into a->pos, as
+ * syn says. Returns CLI_CONTINUE or CLI_USAGE (message printed). */
+static int operands(cli_args *a, const cli_syntax *syn, int argc, char **argv)
+{
+    int max = syn->operands;
+    for (int i = optind; i < argc; i++) {
+        if (a->n_pos >= max || a->n_pos >= (int)(sizeof a->pos / sizeof a->pos[0])) {
+            fprintf(stderr, "infomorph %s: unexpected argument '%s'\n", a->verb, argv[i]);
             return CLI_USAGE;
+        }
+        a->pos[a->n_pos++] = argv[i];
     }
-    if (a->n_pos != want_campaign) {
-        fprintf(stderr, "infomorph %s: which campaign? (a name or id; see infomorph ls)\n",
-                a->verb);
+    if (syn->missing && a->n_pos < max) {
+        fprintf(stderr, "infomorph %s: %s\n", a->verb, syn->missing);
         return CLI_USAGE;
     }
-    return 0;
+    return CLI_CONTINUE;
+}
+
+int cli_parse(cli_args *a, const cli_syntax *syn, int argc, char **argv, void *user)
+{
+    static const struct option client_longopts[] = {CLI_CLIENT_LONGOPTS, {NULL, 0, NULL, 0}};
+    const char *optstring = syn->optstring ? syn->optstring : CLI_CLIENT_SHORTOPTS;
+    const struct option *longopts = syn->longopts ? syn->longopts : client_longopts;
+    int c, rc;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+        if (c == CLI_OPT_CONNECT) {
+            a->connect = optarg;
+            rc = CLI_CONTINUE;
+        } else if (c == 'h') {
+            printf("%s%s", syn->help, cli_connect_help);
+            rc = CLI_OK;
+        } else if (c == '?' || c == ':' || !syn->option) {
+            rc = cli_bad_option(a->verb, c, argv);
+        } else {
+            rc = syn->option(c, argc, argv, user);
+        }
+        if (rc != CLI_CONTINUE) return rc;
+    }
+    return operands(a, syn, argc, argv);
 }
 
 /* ---------- requests ---------- */
 
-/* One request; on failure prints "infomorph VERB: message" and returns the
- * exit status (refused: refused_status). */
 int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply,
              int refused_status)
 {
@@ -115,7 +101,6 @@ int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply
     return rc == CLI_REQ_REFUSED ? refused_status : CLI_ERROR;
 }
 
-/* A campaign given by name or by number: numbers are sent as integers. */
 json_t *cli_campaign_ref(const char *s)
 {
     char *end;
@@ -125,7 +110,6 @@ json_t *cli_campaign_ref(const char *s)
     return json_string(s);
 }
 
-/* The fields of a request about the campaign a verb was given: a new object. */
 json_t *cli_campaign_fields(const cli_args *a)
 {
     json_t *fields = json_object();

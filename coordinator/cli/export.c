@@ -149,70 +149,85 @@ static int export_pages(const cli_args *a, int csv, long page, FILE *f)
     return rc;
 }
 
-int cli_export_main(int argc, char **argv)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+#define PAGE_MAX_TEXT STRINGIFY(IM_EXPORT_PAGE_MAX)
+
+enum { OPT_FORMAT = CLI_OPT_LONG, OPT_PAGE };
+
+/* What export was asked for besides the campaign. */
+typedef struct export_opts {
+    const char *format;   /* "csv" or "json" */
+    const char *out_path; /* -o, or NULL: standard output */
+    long page;            /* trials per request */
+} export_opts;
+
+/* export's own options into *(export_opts *)user. */
+static int export_option(int c, int argc, char **argv, void *user)
 {
-    cli_args a = {.verb = "export"};
-    const char *format = NULL, *out_path = NULL;
-    long page = 200;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("usage: infomorph export CAMPAIGN --format csv|json [-o FILE] [--page N] "
-                   "[--connect ENDPOINT]\n\n"
-                   "Write a campaign's trials to FILE (default: standard output).\n"
-                   "  csv:  one row per trial: trial, number, status, seed, val_acc, test_acc,\n"
-                   "        wall_s, worker, attempts, then one column per gamma short name\n"
-                   "  json: everything: the campaign, and per trial its gamma, attempts,\n"
-                   "        learning curve and PID atoms\n"
-                   "The trials are fetched and written a page at a time.\n\n"
-                   "  --format FORMAT     csv or json (required)\n"
-                   "  -o, --output FILE   the file to write (removed again if the export fails)\n"
-                   "  --page N            trials per request, 1..%d (default 200)\n%s",
-                   IM_EXPORT_PAGE_MAX, cli_connect_help);
-            return CLI_OK;
-        }
-        const char *s = argv[i];
-        if (!strcmp(s, "--format") || !strcmp(s, "-o") || !strcmp(s, "--output") ||
-            !strcmp(s, "--page")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "infomorph export: %s needs a value\n", s);
-                return CLI_USAGE;
-            }
-            if (!strcmp(s, "--format")) {
-                format = argv[++i];
-            } else if (!strcmp(s, "--page")) {
-                char *end;
-                page = strtol(argv[++i], &end, 10);
-                if (*end || page < 1 || page > IM_EXPORT_PAGE_MAX) {
-                    fprintf(stderr, "infomorph export: --page must be in 1..%d\n",
-                            IM_EXPORT_PAGE_MAX);
-                    return CLI_USAGE;
-                }
-            } else {
-                out_path = argv[++i];
-            }
-            continue;
-        }
-        if (!strncmp(s, "--format=", 9)) {
-            format = s + 9;
-            continue;
-        }
-        int c = cli_common_option(&a, argc, argv, &i);
-        if (c < 0 || (c == 0 && cli_add_positional(&a, s, 1) < 0)) return CLI_USAGE;
-    }
-    if (a.n_pos != 1) {
-        fprintf(stderr, "infomorph export: which campaign? (a name or id; see infomorph ls)\n");
+    export_opts *o = user;
+    char *end;
+    (void)argc, (void)argv;
+    switch (c) {
+    case OPT_FORMAT: o->format = optarg; return CLI_CONTINUE;
+    case 'o': o->out_path = optarg; return CLI_CONTINUE;
+    default: /* OPT_PAGE */
+        o->page = strtol(optarg, &end, 10);
+        if (end != optarg && !*end && o->page >= 1 && o->page <= IM_EXPORT_PAGE_MAX)
+            return CLI_CONTINUE;
+        fprintf(stderr, "infomorph export: --page must be in 1..%d\n", IM_EXPORT_PAGE_MAX);
         return CLI_USAGE;
     }
-    if (!format || (strcmp(format, "csv") && strcmp(format, "json"))) {
+}
+
+/* The arguments of export. Returns CLI_CONTINUE, CLI_OK after --help or
+ * CLI_USAGE (message printed). */
+static int export_args(cli_args *a, export_opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"format", required_argument, NULL, OPT_FORMAT},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"page", required_argument, NULL, OPT_PAGE},
+                                             CLI_CLIENT_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph export CAMPAIGN --format csv|json [-o FILE] [--page N] "
+                "[--connect ENDPOINT]\n\n"
+                "Write a campaign's trials to FILE (default: standard output).\n"
+                "  csv:  one row per trial: trial, number, status, seed, val_acc, test_acc,\n"
+                "        wall_s, worker, attempts, then one column per gamma short name\n"
+                "  json: everything: the campaign, and per trial its gamma, attempts,\n"
+                "        learning curve and PID atoms\n"
+                "The trials are fetched and written a page at a time.\n\n"
+                "  --format FORMAT     csv or json (required)\n"
+                "  -o, --output FILE   the file to write (removed again if the export fails)\n"
+                "  --page N            trials per request, 1.." PAGE_MAX_TEXT " (default 200)\n",
+        .optstring = CLI_CLIENT_SHORTOPTS "o:",
+        .longopts = longopts,
+        .option = export_option,
+        .operands = 1,
+        .missing = CLI_WHICH_CAMPAIGN};
+    int rc = cli_parse(a, &syntax, argc, argv, o);
+    if (rc != CLI_CONTINUE) return rc;
+    if (!o->format || (strcmp(o->format, "csv") && strcmp(o->format, "json"))) {
         fprintf(stderr, "infomorph export: --format must be csv or json\n");
         return CLI_USAGE;
     }
+    return CLI_CONTINUE;
+}
+
+int cli_export_main(int argc, char **argv)
+{
+    cli_args a = {.verb = "export"};
+    export_opts o = {.page = 200};
+    int rc = export_args(&a, &o, argc, argv);
+    if (rc != CLI_CONTINUE) return rc;
+    const char *out_path = o.out_path;
     FILE *f = stdout;
     if (out_path && !(f = fopen(out_path, "w"))) {
         fprintf(stderr, "infomorph export: unable to open '%s': %s\n", out_path, strerror(errno));
         return CLI_ERROR;
     }
-    int rc = export_pages(&a, !strcmp(format, "csv"), page, f);
+    rc = export_pages(&a, !strcmp(o.format, "csv"), o.page, f);
     int failed = ferror(f);
     if (f != stdout && fclose(f) != 0)
         failed = 1;

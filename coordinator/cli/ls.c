@@ -8,12 +8,13 @@
 int cli_ls_main(int argc, char **argv)
 {
     cli_args a = {.verb = "ls"};
-    int rc =
-        cli_verb_args(&a, argc, argv, 0, NULL,
-                      "usage: infomorph ls [--connect ENDPOINT]\n\n"
-                      "List every campaign: id, name, kind, status, priority, trials done of the\n"
-                      "total, running and failed trials, best validation accuracy.\n");
-    if (rc) return rc < 0 ? CLI_OK : rc;
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph ls [--connect ENDPOINT]\n\n"
+                "List every campaign: id, name, kind, status, priority, trials done of the\n"
+                "total, running and failed trials, best validation accuracy.\n\n",
+        .operands = 0};
+    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
     if ((rc = cli_call(&a, "LIST", json_object(), &reply, CLI_ERROR))) return rc;
     json_t *list = json_object_get(reply, "campaigns");

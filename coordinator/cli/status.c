@@ -93,42 +93,108 @@ static void on_interrupt(int sig)
     g_interrupted = 1;
 }
 
+static int is_number(const char *s)
+{
+    char *end;
+    strtod(s, &end);
+    return end != s && !*end;
+}
+
+/* --watch's SECONDS: 0 and *every set, CLI_USAGE (message printed). */
+static int watch_seconds(const char *text, double *every)
+{
+    char *end;
+    double s = strtod(text, &end);
+    if (end == text || *end || !(s >= 0.1 && s <= 3600)) {
+        fprintf(stderr, "infomorph status: --watch SECONDS must be in 0.1..3600\n");
+        return CLI_USAGE;
+    }
+    *every = s;
+    return 0;
+}
+
+/* What status was asked for besides the campaign. */
+typedef struct status_opts {
+    int watch;    /* --watch given */
+    double every; /* seconds between refreshes */
+} status_opts;
+
+/* --watch [SECONDS]: SECONDS as --watch=SECONDS, or as the next argument if
+ * it is a number (taking it moves optind past it, and getopt_long keeps it
+ * out of the operands). */
+static int status_option(int c, int argc, char **argv, void *user)
+{
+    status_opts *o = user;
+    const char *seconds = optarg;
+    (void)c;
+    o->watch = 1;
+    if (!seconds && optind < argc && is_number(argv[optind])) seconds = argv[optind++];
+    return seconds && watch_seconds(seconds, &o->every) ? CLI_USAGE : CLI_CONTINUE;
+}
+
+/* One STATUS request, printed; *active: a campaign has not ended yet.
+ * Returns CLI_OK or the exit status (message printed). */
+static int status_once(const cli_args *a, int watch, double every, int tty, int *active)
+{
+    json_t *fields = json_object();
+    if (a->n_pos) json_object_set_new(fields, "campaign", cli_campaign_ref(a->pos[0]));
+    json_t *reply;
+    int rc = cli_call(a, "STATUS", fields, &reply, CLI_ERROR);
+    if (rc) return rc;
+    json_t *list = json_object_get(reply, "campaigns");
+    if (watch && tty) printf("\033[H\033[J"); /* home, clear: refresh in place */
+    if (watch) {
+        time_t t = time(NULL);
+        struct tm tm;
+        char when[32];
+        localtime_r(&t, &tm);
+        strftime(when, sizeof when, "%H:%M:%S", &tm);
+        printf("infomorph status at %s (every %g s, Ctrl-C to stop watching)\n\n", when, every);
+    }
+    if (!json_array_size(list)) printf("no campaigns\n");
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c)
+    {
+        if (i) printf("\n");
+        print_status(c);
+        *active |= campaign_active(c);
+    }
+    json_t *workers = json_object_get(reply, "workers");
+    if (json_is_array(workers)) {
+        int busy = 0, idle = 0;
+        json_t *w;
+        json_array_foreach(workers, i, w)
+        {
+            busy += !strcmp(cli_str(w, "state"), "busy");
+            idle += !strcmp(cli_str(w, "state"), "idle");
+        }
+        printf("\nworkers: %d busy, %d idle\n", busy, idle);
+    }
+    json_decref(reply);
+    fflush(stdout);
+    return CLI_OK;
+}
+
 int cli_status_main(int argc, char **argv)
 {
     cli_args a = {.verb = "status"};
-    int watch = 0;
-    double every = 2;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("usage: infomorph status [CAMPAIGN] [--watch [SECONDS]] [--connect ENDPOINT]\n\n"
-                   "Progress of one campaign (by name or id) or of all: trials by state, the best\n"
-                   "trial so far with its gamma, trials per hour and an estimate of the time\n"
-                   "left.\n\n"
-                   "  --watch [SECONDS]   refresh every SECONDS (default 2) until the campaign\n"
-                   "                      (or every campaign) has ended, or Ctrl-C\n%s",
-                   cli_connect_help);
-            return CLI_OK;
-        }
-        if (!strcmp(argv[i], "--watch")) {
-            watch = 1;
-            char *end;
-            if (i + 1 < argc) {
-                double s = strtod(argv[i + 1], &end);
-                if (end != argv[i + 1] && !*end) {
-                    if (!(s >= 0.1 && s <= 3600)) {
-                        fprintf(stderr, "infomorph status: --watch SECONDS must be in 0.1..3600\n");
-                        return CLI_USAGE;
-                    }
-                    every = s;
-                    i++;
-                }
-            }
-            continue;
-        }
-        int c = cli_common_option(&a, argc, argv, &i);
-        if (c < 0 || (c == 0 && cli_add_positional(&a, argv[i], 1) < 0)) return CLI_USAGE;
-    }
-    if (watch) {
+    status_opts o = {.every = 2};
+    static const struct option longopts[] = {
+        {"watch", optional_argument, NULL, 'w'}, CLI_CLIENT_LONGOPTS, {NULL, 0, NULL, 0}};
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph status [CAMPAIGN] [--watch [SECONDS]] [--connect ENDPOINT]\n\n"
+                "Progress of one campaign (by name or id) or of all: trials by state, the best\n"
+                "trial so far with its gamma, trials per hour and an estimate of the time\n"
+                "left.\n\n"
+                "  --watch [SECONDS]   refresh every SECONDS (default 2) until the campaign\n"
+                "                      (or every campaign) has ended, or Ctrl-C\n",
+        .longopts = longopts,
+        .option = status_option,
+        .operands = 1};
+    int rc = cli_parse(&a, &syntax, argc, argv, &o);
+    if (rc != CLI_CONTINUE) return rc;
+    if (o.watch) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_interrupt;
@@ -136,48 +202,12 @@ int cli_status_main(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
     }
     int tty = isatty(STDOUT_FILENO);
-    for (int round = 0;; round++) {
-        json_t *fields = json_object();
-        if (a.n_pos) json_object_set_new(fields, "campaign", cli_campaign_ref(a.pos[0]));
-        json_t *reply;
-        int rc = cli_call(&a, "STATUS", fields, &reply, CLI_ERROR);
-        if (rc) return rc;
-        json_t *list = json_object_get(reply, "campaigns");
+    for (;;) {
         int active = 0;
-        if (watch && tty) printf("\033[H\033[J"); /* home, clear: refresh in place */
-        if (watch) {
-            time_t t = time(NULL);
-            struct tm tm;
-            char when[32];
-            localtime_r(&t, &tm);
-            strftime(when, sizeof when, "%H:%M:%S", &tm);
-            printf("infomorph status at %s (every %g s, Ctrl-C to stop watching)\n\n", when, every);
-        }
-        if (!json_array_size(list)) printf("no campaigns\n");
-        size_t i;
-        json_t *c;
-        json_array_foreach(list, i, c)
-        {
-            if (i) printf("\n");
-            print_status(c);
-            active |= campaign_active(c);
-        }
-        json_t *workers = json_object_get(reply, "workers");
-        if (json_is_array(workers)) {
-            int busy = 0, idle = 0;
-            json_t *w;
-            json_array_foreach(workers, i, w)
-            {
-                busy += !strcmp(cli_str(w, "state"), "busy");
-                idle += !strcmp(cli_str(w, "state"), "idle");
-            }
-            printf("\nworkers: %d busy, %d idle\n", busy, idle);
-        }
-        json_decref(reply);
-        fflush(stdout);
-        if (!watch || !active) break;
+        if ((rc = status_once(&a, o.watch, o.every, tty, &active))) return rc;
+        if (!o.watch || !active) break;
         if (!tty) printf("\n");
-        for (double slept = 0; slept < every && !g_interrupted; slept += 0.1) {
+        for (double slept = 0; slept < o.every && !g_interrupted; slept += 0.1) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }

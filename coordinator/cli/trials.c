@@ -8,11 +8,14 @@
 int cli_trials_main(int argc, char **argv)
 {
     cli_args a = {.verb = "trials"};
-    int rc = cli_verb_args(&a, argc, argv, 1, NULL,
-                           "usage: infomorph trials CAMPAIGN [--connect ENDPOINT]\n\n"
-                           "Every trial of a campaign in order: id, number, status, val and\n"
-                           "test accuracy, seed, wall time and the worker that ran it.\n");
-    if (rc) return rc < 0 ? CLI_OK : rc;
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph trials CAMPAIGN [--connect ENDPOINT]\n\n"
+                "Every trial of a campaign in order: id, number, status, val and\n"
+                "test accuracy, seed, wall time and the worker that ran it.\n\n",
+        .operands = 1,
+        .missing = CLI_WHICH_CAMPAIGN};
+    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
     if ((rc = cli_call(&a, "TRIALS", cli_campaign_fields(&a), &reply, CLI_ERROR))) return rc;
     json_t *trials = json_object_get(reply, "trials");

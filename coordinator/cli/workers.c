@@ -9,15 +9,16 @@
 int cli_workers_main(int argc, char **argv)
 {
     cli_args a = {.verb = "workers"};
-    int rc =
-        cli_verb_args(&a, argc, argv, 0, NULL,
-                      "usage: infomorph workers [--connect ENDPOINT]\n\n"
-                      "The workers the coordinator knows: name, host, pid, BLAS threads, status\n"
-                      "(alive, lost or gone), state (idle, busy, or away: not connected to this\n"
-                      "coordinator run), the trial it runs, seconds since it was last heard, the\n"
-                      "trials it has finished and the datasets it has (\"any\": it did not say;\n"
-                      "\"-\": not known while it is away).\n");
-    if (rc) return rc < 0 ? CLI_OK : rc;
+    static const cli_syntax syntax = {
+        .help = "usage: infomorph workers [--connect ENDPOINT]\n\n"
+                "The workers the coordinator knows: name, host, pid, BLAS threads, status\n"
+                "(alive, lost or gone), state (idle, busy, or away: not connected to this\n"
+                "coordinator run), the trial it runs, seconds since it was last heard, the\n"
+                "trials it has finished and the datasets it has (\"any\": it did not say;\n"
+                "\"-\": not known while it is away).\n\n",
+        .operands = 0};
+    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
     if ((rc = cli_call(&a, "WORKERS", json_object(), &reply, CLI_ERROR))) return rc;
     json_t *list = json_object_get(reply, "workers");

@@ -14,10 +14,9 @@ int cli_cancel_main(int argc, char **argv)
                 "running trials are stopped at their next progress report.\n\n",
         .operands = 1,
         .missing = CLI_WHICH_CAMPAIGN};
-    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
-    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
-    if ((rc = cli_call(&a, "CANCEL", cli_campaign_fields(&a), &reply, CLI_ERROR))) return rc;
+    int rc = cli_parse_request(&a, &syntax, argc, argv, "CANCEL", &reply);
+    if (rc != CLI_CONTINUE) return rc;
     printf("cancelled campaign %s: %lld queued trials cancelled\n", a.pos[0],
            cli_int(reply, "cancelled", 0));
     json_decref(reply);

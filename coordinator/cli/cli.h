@@ -96,6 +96,12 @@ int cli_parse(cli_args *a, const cli_syntax *syn, int argc, char **argv, void *u
  * coordinator: refused_status; else CLI_ERROR). */
 int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply,
              int refused_status);
+/* The arguments of a verb with no options of its own (cli_parse), then one
+ * request of the given type about its campaign if it was given one, else
+ * about all. Returns CLI_CONTINUE and *reply (caller owns it), or the exit
+ * status (CLI_OK after --help; message printed). */
+int cli_parse_request(cli_args *a, const cli_syntax *syn, int argc, char **argv, const char *type,
+                      json_t **reply);
 /* A campaign given by name or by number (numbers are sent as integers): a
  * new reference. */
 json_t *cli_campaign_ref(const char *s);

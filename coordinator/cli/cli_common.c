@@ -101,6 +101,16 @@ int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply
     return rc == CLI_REQ_REFUSED ? refused_status : CLI_ERROR;
 }
 
+int cli_parse_request(cli_args *a, const cli_syntax *syn, int argc, char **argv, const char *type,
+                      json_t **reply)
+{
+    int rc = cli_parse(a, syn, argc, argv, NULL);
+    if (rc != CLI_CONTINUE) return rc;
+    json_t *fields = a->n_pos ? cli_campaign_fields(a) : json_object();
+    rc = cli_call(a, type, fields, reply, CLI_ERROR);
+    return rc == CLI_OK ? CLI_CONTINUE : rc;
+}
+
 json_t *cli_campaign_ref(const char *s)
 {
     char *end;

@@ -13,10 +13,9 @@ int cli_ls_main(int argc, char **argv)
                 "List every campaign: id, name, kind, status, priority, trials done of the\n"
                 "total, running and failed trials, best validation accuracy.\n\n",
         .operands = 0};
-    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
-    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
-    if ((rc = cli_call(&a, "LIST", json_object(), &reply, CLI_ERROR))) return rc;
+    int rc = cli_parse_request(&a, &syntax, argc, argv, "LIST", &reply);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *list = json_object_get(reply, "campaigns");
     if (!json_array_size(list)) {
         printf("no campaigns\n");

@@ -14,10 +14,9 @@ int cli_trials_main(int argc, char **argv)
                 "test accuracy, seed, wall time and the worker that ran it.\n\n",
         .operands = 1,
         .missing = CLI_WHICH_CAMPAIGN};
-    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
-    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
-    if ((rc = cli_call(&a, "TRIALS", cli_campaign_fields(&a), &reply, CLI_ERROR))) return rc;
+    int rc = cli_parse_request(&a, &syntax, argc, argv, "TRIALS", &reply);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *trials = json_object_get(reply, "trials");
     printf("%-7s %-6s %-10s %-7s %-7s %-5s %8s  %s\n", "TRIAL", "NUMBER", "STATUS", "VAL", "TEST",
            "SEED", "WALL_S", "WORKER");

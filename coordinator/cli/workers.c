@@ -17,10 +17,9 @@ int cli_workers_main(int argc, char **argv)
                 "trials it has finished and the datasets it has (\"any\": it did not say;\n"
                 "\"-\": not known while it is away).\n\n",
         .operands = 0};
-    int rc = cli_parse(&a, &syntax, argc, argv, NULL);
-    if (rc != CLI_CONTINUE) return rc;
     json_t *reply;
-    if ((rc = cli_call(&a, "WORKERS", json_object(), &reply, CLI_ERROR))) return rc;
+    int rc = cli_parse_request(&a, &syntax, argc, argv, "WORKERS", &reply);
+    if (rc != CLI_CONTINUE) return rc;
     json_t *list = json_object_get(reply, "workers");
     if (!json_array_size(list)) {
         printf("no workers\n");

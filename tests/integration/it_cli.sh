@@ -2,8 +2,9 @@
 # The verbs of the infomorph command against a real coordinator and worker:
 # submit (and refusals with exit status 2 naming the field), ls, status
 # (also --watch until the campaign ends), best, trials, export csv and json
-# (parsed back), cancel, workers, --help on every verb, and a clear error
-# with exit status 1 when no coordinator answers.
+# (parsed back), cancel, workers, --help on every verb, a clear error with
+# exit status 1 when no coordinator answers, usage errors (status 2), and
+# global options (--connect, --help, --version) before the verb.
 # Usage: it_cli.sh COORDINATOR WORKER CLI
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
@@ -32,6 +33,37 @@ done
 run_cli 2 usage-best best
 run_cli 2 usage-export export some --format xml
 run_cli 2 usage-option ls --frobnicate
+has usage-option.err "infomorph ls: unknown option '--frobnicate'"
+run_cli 2 usage-operand ls extra
+has usage-operand.err "unexpected argument 'extra'"
+run_cli 2 usage-value best some -n
+has usage-value.err "infomorph best: -n needs a value"
+run_cli 2 usage-page export some --format=csv --page=0
+has usage-page.err "1..1000"
+run_cli 2 usage-watch status --watch=0
+run_cli 2 usage-connect ls --connect
+has usage-connect.err "infomorph ls: --connect needs a value"
+
+# the command itself: global options before the verb
+run_cli 0 help --help
+has help.out "usage: infomorph \[--connect ENDPOINT\] VERB"
+has help.out "global options"
+has help.out "workers"
+run_cli 0 version --version
+has version.out "^infomorph [0-9]"
+run_cli 2 no-verb
+run_cli 2 no-verb-after-option --connect "$CEND"
+run_cli 2 unknown-verb frobnicate
+has unknown-verb.err "unknown verb 'frobnicate'"
+run_cli 2 global-unknown --frobnicate ls
+has global-unknown.err "infomorph: unknown option '--frobnicate'"
+run_cli 2 global-no-value --connect
+has global-no-value.err "infomorph: --connect needs a value"
+printf '{"sources": 2, "shape": [1, 1, 2], "p": [0.5, 0.5]}' >"$T/pid.json"
+run_cli 2 global-local-verb --connect "$CEND" pid "$T/pid.json"
+has global-local-verb.err "not pid"
+run_cli 0 global-help-verb --connect "$CEND" best --help
+has global-help-verb.out "usage: infomorph best"
 
 start_coordinator --lease 30
 start_worker w1
@@ -66,6 +98,26 @@ has status.out "best:"
 has status.out "gamma:   f_c_l="
 run_cli 0 status-all status
 has status-all.out "it-cli"
+
+# --connect before the verb, in both forms, and after it; with
+# $INFOMORPH_CONNECT pointing where no coordinator answers, only the
+# option can reach this one. A --connect after the verb wins.
+DEAD=tcp://127.0.0.1:1
+INFOMORPH_CONNECT=$DEAD run_cli 0 before status --connect "$CEND" --watch=0.5 it-cli
+has before.out "$BUDGET done"
+INFOMORPH_CONNECT=$DEAD run_cli 0 before --connect "$CEND" status it-cli
+has before.out "campaign it-cli"
+INFOMORPH_CONNECT=$DEAD run_cli 0 before-eq --connect="$CEND" ls
+has before-eq.out "it-cli"
+INFOMORPH_CONNECT=$DEAD run_cli 0 after ls --connect="$CEND"
+has after.out "it-cli"
+INFOMORPH_CONNECT=$DEAD run_cli 0 both --connect "$DEAD" trials --connect "$CEND" it-cli
+expect_eq "rows of trials (both --connect)" $BUDGET "$(grep -c ' done ' "$T/both.out")"
+# options before the operand, and the operand between options
+INFOMORPH_CONNECT=$DEAD run_cli 0 before-n --connect "$CEND" best -n 2 it-cli
+expect_eq "rows of best -n 2 it-cli" 2 "$(($(wc -l <"$T/before-n.out") - 1))"
+run_cli 0 csv-order export --format=csv it-cli -o "$T/order.csv" --page 1
+expect_eq "csv lines, a trial per page" $((BUDGET + 1)) "$(wc -l <"$T/order.csv")"
 
 run_cli 0 best best it-cli -n 3
 # beyond what a BEST request may ask (1..1000): a usage error, not status 1

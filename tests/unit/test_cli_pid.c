@@ -198,11 +198,13 @@ int main(void)
     char a_help[] = "--help", a_text[] = "--text", a_bogus[] = "--bogus";
     char a_missing[] = "/nonexistent/table.json", a_one[] = "x.json", a_two[] = "y.json";
     char *help[] = {a_help}, *none[] = {a_text}, *bogus[] = {a_bogus, a_one};
-    char *missing[] = {a_missing}, *two[] = {a_one, a_two};
+    char *missing[] = {a_missing}, *two[] = {a_one, a_two}, *text_after[] = {a_missing, a_text};
     check_run(help, 1, 0, "stdout", "usage: infomorph pid");
     check_run(none, 1, 2, "stderr", "no table given");
     check_run(bogus, 2, 2, "stderr", "unknown option '--bogus'");
     check_run(missing, 1, 1, "stderr", "unable to open '/nonexistent/table.json'");
     check_run(two, 2, 2, "stderr", "more than one table");
+    /* options may follow the table */
+    check_run(text_after, 2, 1, "stderr", "unable to open '/nonexistent/table.json'");
     return TEST_END();
 }

@@ -157,8 +157,14 @@ static void test_refused(void)
     CHECK_INT(run(ARGS("--set", "setup=quadrivariate")), 2);
     CHECK_INT(run(ARGS("--set", "gamma=[1,2,3]")), 2);
     CHECK_INT(run(ARGS("--set", "no_such_key=1")), 2);
+    CHECK_INT(run(ARGS("--set=hidden=0")), 2);
+    CHECK_CONTAINS(slurp(err_path), "hidden");
     CHECK_INT(run(ARGS("--set")), 2);
+    CHECK_CONTAINS(slurp(err_path), "infomorph train: --set needs a value");
+    CHECK_INT(run(ARGS("--json", "--data-dir")), 2);
+    CHECK_CONTAINS(slurp(err_path), "--data-dir needs a value");
     CHECK_INT(run(ARGS("--bogus")), 2);
+    CHECK_CONTAINS(slurp(err_path), "unknown option '--bogus'");
     CHECK_INT(run(ARGS("a.json", "b.json")), 2);
     /* missing data: an error, not a usage problem */
     char nowhere[4300];

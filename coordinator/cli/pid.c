@@ -1,5 +1,5 @@
 /*
- * cli_pid.c: `infomorph pid [--text] TABLE.json|-`, the I_sx PID atoms of a
+ * pid.c: `infomorph pid [--text] TABLE.json|-`, the I_sx PID atoms of a
  * joint distribution of k = 2 or 3 sources and a binary target T.
  *
  * The table is a JSON object with exactly the keys
@@ -60,13 +60,10 @@ static char *read_all(FILE *f, size_t *len)
     return buf;
 }
 
-/*
- * Check the decoded table and fill k, shape[k] and p (caller frees *p).
- * Returns 0, or -1 with a message in msg.
- */
-static int parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size)
+/* The table's keys and "sources" into *k. Returns 0, or -1 with a message
+ * in msg. */
+static int parse_keys(json_t *root, int *k, char *msg, size_t msg_size)
 {
-    *p = NULL;
     if (!json_is_object(root)) {
         snprintf(msg, msg_size, "the table must be a JSON object");
         return -1;
@@ -92,32 +89,44 @@ static int parse_table(json_t *root, int *k, int *shape, double **p, char *msg, 
         return -1;
     }
     *k = (int)json_integer_value(js);
-    json_t *jshape = json_object_get(root, "shape");
-    if (!json_is_array(jshape) || json_array_size(jshape) != (size_t)*k + 1) {
-        snprintf(msg, msg_size, "shape must be an array of %d integers (%d sources, then T)",
-                 *k + 1, *k);
+    return 0;
+}
+
+/* "shape" of a table of k sources into shape[k] and the number of cells
+ * (sources and T) into *cells. Returns 0, or -1 with a message in msg. */
+static int parse_shape(json_t *jshape, int k, int *shape, size_t *cells, char *msg, size_t msg_size)
+{
+    if (!json_is_array(jshape) || json_array_size(jshape) != (size_t)k + 1) {
+        snprintf(msg, msg_size, "shape must be an array of %d integers (%d sources, then T)", k + 1,
+                 k);
         return -1;
     }
-    size_t cells = 1;
-    for (int i = 0; i <= *k; i++) {
+    *cells = 1;
+    for (int i = 0; i <= k; i++) {
         json_t *e = json_array_get(jshape, (size_t)i);
         json_int_t b = json_is_integer(e) ? json_integer_value(e) : 0;
         if (b < 1 || b > 65535) {
             snprintf(msg, msg_size, "shape[%d] must be an integer in 1..65535", i);
             return -1;
         }
-        if (i == *k && b != 2) {
+        if (i == k && b != 2) {
             snprintf(msg, msg_size, "shape[%d] (the target T) must be 2, not %lld", i,
                      (long long)b);
             return -1;
         }
-        if (i < *k) shape[i] = (int)b;
-        if (im_size_mul(cells, (size_t)b, &cells) != 0 || cells > ((size_t)1 << 28)) {
+        if (i < k) shape[i] = (int)b;
+        if (im_size_mul(*cells, (size_t)b, cells) != 0 || *cells > ((size_t)1 << 28)) {
             snprintf(msg, msg_size, "shape: the table is too large");
             return -1;
         }
     }
-    json_t *jp = json_object_get(root, "p");
+    return 0;
+}
+
+/* "p", cells probabilities, into *p (caller frees). Returns 0, or -1 with a
+ * message in msg. */
+static int parse_p(json_t *jp, size_t cells, double **p, char *msg, size_t msg_size)
+{
     if (!json_is_array(jp)) {
         snprintf(msg, msg_size, "p must be an array of numbers");
         return -1;
@@ -153,6 +162,20 @@ static int parse_table(json_t *root, int *k, int *shape, double **p, char *msg, 
     return 0;
 }
 
+/*
+ * Check the decoded table and fill k, shape[k] and p (caller frees *p).
+ * Returns 0, or -1 with a message in msg.
+ */
+static int parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size)
+{
+    size_t cells;
+    *p = NULL;
+    if (parse_keys(root, k, msg, msg_size) ||
+        parse_shape(json_object_get(root, "shape"), *k, shape, &cells, msg, msg_size))
+        return -1;
+    return parse_p(json_object_get(root, "p"), cells, p, msg, msg_size);
+}
+
 static void print_json(const im_lattice *lat, const double *terms, double mi, double h)
 {
     json_t *root = json_object(), *atoms = json_object();
@@ -180,35 +203,45 @@ static void print_text(const im_lattice *lat, const double *terms, double mi, do
     printf("  %-25s %14.9f\n", "H(T)", h);
 }
 
-int cli_pid_main(int argc, char **argv)
+/* The arguments of pid: *text for --text, *path the table. Returns
+ * CLI_CONTINUE, CLI_OK after --help or CLI_USAGE (message printed). */
+static int pid_args(int argc, char **argv, int *text, const char **path)
 {
-    int text = 0;
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    static const struct option longopts[] = {
+        {"text", no_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 't') {
+            *text = 1;
+        } else if (c == 'h') {
             usage(stdout);
             return CLI_OK;
-        } else if (!strcmp(argv[i], "--text")) {
-            text = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "infomorph pid: unknown option '%s'\n", argv[i]);
+        } else {
+            cli_bad_option("pid", c, argv);
             usage(stderr);
             return CLI_USAGE;
-        } else if (path) {
-            fprintf(stderr, "infomorph pid: more than one table given\n");
-            return CLI_USAGE;
-        } else {
-            path = argv[i];
         }
     }
-    if (!path) {
+    if (optind >= argc) {
         fprintf(stderr, "infomorph pid: no table given\n");
         usage(stderr);
         return CLI_USAGE;
     }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "infomorph pid: more than one table given\n");
+        return CLI_USAGE;
+    }
+    *path = argv[optind];
+    return CLI_CONTINUE;
+}
 
+/* The JSON document in the file path ("-": standard input, shown as
+ * <stdin>). Returns CLI_CONTINUE and *root (caller owns it), or the exit
+ * status (message printed). */
+static int load_json(const char *path, const char *shown, json_t **root)
+{
     const int from_stdin = !strcmp(path, "-");
-    const char *shown = from_stdin ? "<stdin>" : path;
     FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "infomorph pid: unable to open '%s': %s\n", path, strerror(errno));
@@ -223,13 +256,25 @@ int cli_pid_main(int argc, char **argv)
         return CLI_ERROR;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     free(buf);
-    if (!root) {
+    if (!*root) {
         fprintf(stderr, "infomorph pid: '%s' is not valid JSON: %s (line %d, column %d)\n", shown,
                 jerr.text, jerr.line, jerr.column);
         return CLI_USAGE;
     }
+    return CLI_CONTINUE;
+}
+
+int cli_pid_main(int argc, char **argv)
+{
+    int text = 0;
+    const char *path = NULL;
+    json_t *root;
+    int rc = pid_args(argc, argv, &text, &path);
+    if (rc != CLI_CONTINUE) return rc;
+    const char *shown = strcmp(path, "-") ? path : "<stdin>";
+    if ((rc = load_json(path, shown, &root)) != CLI_CONTINUE) return rc;
     int k = 0, shape[IM_MAX_SOURCES];
     double *p = NULL;
     char msg[256];

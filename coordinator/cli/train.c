@@ -1,5 +1,5 @@
 /*
- * cli_train.c: `infomorph train [SPEC.json] [--set key=value ...]
+ * train.c: `infomorph train [SPEC.json] [--set key=value ...]
  * [--data-dir DIR] [--json]`: train one network from a trial spec on this
  * machine, one progress line per epoch on stderr, a summary at the end, and
  * with --json the whole result as one JSON object on stdout.
@@ -70,12 +70,7 @@ static int on_epoch(const im_epoch_stats *st, void *user)
         p->train_s += st->seconds;
         double left = p->train_s / st->epoch * (p->epochs - st->epoch);
         char eta[32];
-        if (left < 90)
-            snprintf(eta, sizeof eta, "%.0f s", left);
-        else if (left < 5400)
-            snprintf(eta, sizeof eta, "%.0f min", left / 60);
-        else
-            snprintf(eta, sizeof eta, "%.1f h", left / 3600);
+        cli_fmt_duration(eta, sizeof eta, left);
         fprintf(stderr, "epoch %*d/%d  train %.4f  val %.4f  test %.4f  %7.2f s  ~%s left\n", width,
                 st->epoch, p->epochs, st->train_acc, st->val_acc, st->test_acc, st->seconds, eta);
     }
@@ -95,77 +90,77 @@ static int load_spec_stdin(im_train_spec *spec, im_error *err)
     return rc;
 }
 
-int cli_train_main(int argc, char **argv)
-{
-    const char *spec_path = NULL, *data_dir = NULL;
-    int json_output = 0;
-    im_error err = {0};
-    im_train_spec spec;
-    im_train_spec_default(&spec);
+/* What train was asked for besides the spec's keys. */
+typedef struct train_args {
+    const char *spec_path; /* NULL: the defaults; "-": standard input */
+    const char *data_dir;  /* NULL: $INFOMORPH_DATA, else ./data */
+    int json_output;
+    const char **sets; /* the --set values in order, n_sets of them (caller frees) */
+    int n_sets;
+} train_args;
 
-    /* First pass: options that do not depend on the spec, and the file. */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+/* The arguments of train into *t. Returns CLI_CONTINUE, CLI_OK after --help
+ * or CLI_USAGE (message printed). */
+static int parse_args(train_args *t, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"set", required_argument, NULL, 's'},
+                                             {"data-dir", required_argument, NULL, 'd'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+    t->sets = im_xmalloc_array((size_t)argc, sizeof *t->sets);
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 's') {
+            t->sets[t->n_sets++] = optarg;
+        } else if (c == 'd') {
+            t->data_dir = optarg;
+        } else if (c == 'j') {
+            t->json_output = 1;
+        } else if (c == 'h') {
             usage(stdout);
             return CLI_OK;
-        } else if (!strcmp(a, "--json")) {
-            json_output = 1;
-        } else if (!strcmp(a, "--data-dir") || !strcmp(a, "--set")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "infomorph train: %s needs a value\n", a);
-                return CLI_USAGE;
-            }
-            if (!strcmp(a, "--data-dir")) data_dir = argv[i + 1];
-            i++;
-        } else if (!strncmp(a, "--data-dir=", 11)) {
-            data_dir = a + 11;
-        } else if (!strncmp(a, "--set=", 6)) {
-            /* applied in the second pass */
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "infomorph train: unknown option '%s'\n", a);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (spec_path) {
-            fprintf(stderr, "infomorph train: more than one spec file ('%s', '%s')\n", spec_path,
-                    a);
-            return CLI_USAGE;
         } else {
-            spec_path = a;
+            cli_bad_option("train", c, argv);
+            if (c != ':') usage(stderr);
+            return CLI_USAGE;
         }
     }
-    if (spec_path) {
-        int rc = strcmp(spec_path, "-") ? im_train_spec_load_file(&spec, spec_path, &err)
-                                        : load_spec_stdin(&spec, &err);
+    if (optind < argc) t->spec_path = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "infomorph train: more than one spec file ('%s', '%s')\n", t->spec_path,
+                argv[optind]);
+        return CLI_USAGE;
+    }
+    return CLI_CONTINUE;
+}
+
+/* The spec: the defaults, then the file if any, then every --set together
+ * (later ones win). Returns CLI_CONTINUE or the exit status (message
+ * printed). */
+static int make_spec(im_train_spec *spec, const train_args *t)
+{
+    im_error err = {0};
+    im_train_spec_default(spec);
+    if (t->spec_path) {
+        int rc = strcmp(t->spec_path, "-") ? im_train_spec_load_file(spec, t->spec_path, &err)
+                                           : load_spec_stdin(spec, &err);
         if (rc) {
             fprintf(stderr, "infomorph train: %s\n", err.msg);
             return rc == IM_EIO ? CLI_ERROR : CLI_USAGE;
         }
     }
-    /* Second pass: every --set, applied together over the file (later ones win). */
-    const char **sets = calloc((size_t)argc, sizeof *sets);
-    int n_sets = 0;
-    if (!sets) {
-        fprintf(stderr, "infomorph train: out of memory\n");
-        return CLI_ERROR;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--data-dir"))
-            i++;
-        else if (!strcmp(argv[i], "--set"))
-            sets[n_sets++] = argv[++i];
-        else if (!strncmp(argv[i], "--set=", 6))
-            sets[n_sets++] = argv[i] + 6;
-    }
-    int set_rc = n_sets ? im_train_spec_set_many(&spec, n_sets, sets, &err) : 0;
-    free(sets);
-    if (set_rc) {
+    if (t->n_sets && im_train_spec_set_many(spec, t->n_sets, t->sets, &err)) {
         fprintf(stderr, "infomorph train: --set: %s\n", err.msg);
         return CLI_USAGE;
     }
-    if (!data_dir) data_dir = getenv("INFOMORPH_DATA");
-    if (!data_dir || !*data_dir) data_dir = "data";
+    return CLI_CONTINUE;
+}
 
+/* Train on spec, report; the exit status. */
+static int train(const im_train_spec *spec, const char *data_dir, int json_output)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
@@ -173,16 +168,18 @@ int cli_train_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
 
-    progress prog = {.epochs = spec.epochs};
+    progress prog = {.epochs = spec->epochs};
     im_train_options opt = {
         .data_dir = data_dir, .on_epoch = on_epoch, .user = &prog, .stop = &stop_requested};
     im_train_result res;
+    im_error err = {0};
     fprintf(stderr,
             "infomorph train: %s, setup %s, %d hidden, %d epochs, batch %d, seed %llu, "
             "gamma %s\n",
-            spec.dataset, im_setup_name(spec.setup), spec.hidden, spec.epochs, spec.batch,
-            (unsigned long long)spec.seed, spec.gamma_preset[0] ? spec.gamma_preset : "(custom)");
-    int rc = im_train_run(&spec, &opt, &res, &err);
+            spec->dataset, im_setup_name(spec->setup), spec->hidden, spec->epochs, spec->batch,
+            (unsigned long long)spec->seed,
+            spec->gamma_preset[0] ? spec->gamma_preset : "(custom)");
+    int rc = im_train_run(spec, &opt, &res, &err);
     int status = CLI_OK;
     if (rc && rc != IM_ESTOPPED) {
         fprintf(stderr, "infomorph train: %s\n", err.msg[0] ? err.msg : im_strerror(rc));
@@ -194,7 +191,7 @@ int cli_train_main(int argc, char **argv)
     }
     if (rc == IM_ESTOPPED) {
         fprintf(stderr, "infomorph train: interrupted after %d of %d epochs\n",
-                res.n_epochs > 0 ? res.n_epochs - 1 : 0, spec.epochs);
+                res.n_epochs > 0 ? res.n_epochs - 1 : 0, spec->epochs);
         status = CLI_ERROR;
     }
     if (res.n_epochs > 0) {
@@ -205,7 +202,7 @@ int cli_train_main(int argc, char **argv)
                 res.gemm_s, res.pid_s);
     }
     if (json_output) {
-        json_t *j = im_train_result_to_json(&spec, &res);
+        json_t *j = im_train_result_to_json(spec, &res);
         if (!j || json_dumpf(j, stdout, JSON_COMPACT) || fputc('\n', stdout) == EOF) {
             fprintf(stderr, "infomorph train: unable to write the result\n");
             status = CLI_ERROR;
@@ -214,4 +211,18 @@ int cli_train_main(int argc, char **argv)
     }
     im_train_result_release(&res);
     return status;
+}
+
+int cli_train_main(int argc, char **argv)
+{
+    train_args t = {0};
+    im_train_spec spec;
+    int rc = parse_args(&t, argc, argv);
+    if (rc == CLI_CONTINUE) rc = make_spec(&spec, &t);
+    free(t.sets);
+    if (rc != CLI_CONTINUE) return rc;
+    const char *data_dir = t.data_dir;
+    if (!data_dir) data_dir = getenv("INFOMORPH_DATA");
+    if (!data_dir || !*data_dir) data_dir = "data";
+    return train(&spec, data_dir, t.json_output);
 }

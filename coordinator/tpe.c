@@ -160,7 +160,8 @@ int tpe_space_check(const tpe_space *space, im_error *err)
                                     p->value);
             continue;
         }
-        if (!isfinite(p->low) || !isfinite(p->high) || !(p->low <= p->high))
+        if (!isfinite(p->low) || !isfinite(p->high) || !(p->low <= p->high) ||
+            !isfinite(p->high - p->low))
             return im_error_set(err, IM_EINVAL, "tpe: parameter '%s' has bounds [%g, %g]", nm,
                                 p->low, p->high);
         if (p->type == TPE_INT && (!is_integral(p->low) || !is_integral(p->high)))

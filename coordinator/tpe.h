@@ -38,7 +38,9 @@
  *
  * Determinism: a proposal depends only on the arguments of tpe_suggest (the
  * generator is seeded with (options seed, stream)): the same history, pending
- * points and stream give the same point on every machine.
+ * points and stream give the same point. The generator is the same on every
+ * machine; exp, log and erfc come from the C library, so another libm could
+ * in rare cases rank two candidates differently.
  *
  * Workload: one call per proposal, hundreds to a few thousand finished
  * points, about 20 parameters. Cost per call: O(D N) to sort the centres
@@ -125,7 +127,8 @@ typedef struct tpe_obs {
 /* Check a space. Returns 0, or IM_EINVAL with err naming the parameter: no
  * parameters, low > high or a non-finite bound, log with low <= 0, INT
  * bounds not integral, no choices, a fixed value not finite, not integral for
- * INT or not a choice index for CATEGORICAL. Thread-safe. */
+ * INT or not a choice index for CATEGORICAL, a range wider than a double
+ * holds. Thread-safe. */
 int tpe_space_check(const tpe_space *space, im_error *err);
 
 /* Check options. Returns 0, or IM_EINVAL with err naming the option:

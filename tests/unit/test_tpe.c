@@ -144,6 +144,8 @@ static void test_refusals(void)
     CHECK_INT(tpe_space_check(&s, &err), IM_EINVAL);
     p = (tpe_param){.name = "a", .type = TPE_CATEGORICAL, .n_choices = 3, .fixed = 1, .value = 3};
     CHECK_INT(tpe_space_check(&s, &err), IM_EINVAL);
+    p = (tpe_param){.name = "a", .type = TPE_FLOAT, .low = -1e308, .high = 1e308};
+    CHECK_INT(tpe_space_check(&s, &err), IM_EINVAL);
     p = (tpe_param){.type = TPE_FLOAT, .low = NAN, .high = 1};
     CHECK_INT(tpe_space_check(&s, &err), IM_EINVAL);
     CHECK_CONTAINS(err.msg, "#0");

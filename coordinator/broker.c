@@ -13,6 +13,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "store.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1058,43 +1059,16 @@ int broker_run(broker *b, int stop_fd, im_error *err)
 
 /* ---- set-up ---- */
 
-int broker_endpoint_is_loopback(const char *ep)
-{
-    if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9)) return 1;
-    if (strncmp(ep, "tcp://", 6) != 0) return 0;
-    const char *h = ep + 6;
-    if (!strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6)) return 1;
-    if (strncmp(h, "127.", 4) != 0) return 0;
-    /* 127.a.b.c: digits and dots up to the port */
-    int dots = 0;
-    for (h += 4; *h && *h != ':'; h++) {
-        if (*h == '.')
-            dots++;
-        else if (*h < '0' || *h > '9')
-            return 0;
-    }
-    return *h == ':' && dots == 2;
-}
-
 static int bind_socket(broker *b, void **sock, const char *ep, char *bound, size_t bound_len,
                        im_error *err)
 {
-    *sock = zmq_socket(b->ctx, ZMQ_ROUTER);
-    if (!*sock)
-        return im_error_set(err, IM_ENET, "cannot create a socket: %s", zmq_strerror(errno));
-    int linger = 1000;
-    int64_t maxmsg = (int64_t)IM_MSG_MAX_BYTES * 4; /* beyond: disconnect, below: ERROR */
-    int hwm = 100000;
-    zmq_setsockopt(*sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(*sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(*sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(*sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_bind(*sock, ep) != 0)
-        return im_error_set(err, IM_ENET, "unable to bind '%s': %s", ep, zmq_strerror(errno));
-    size_t len = bound_len;
-    if (zmq_getsockopt(*sock, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
-        snprintf(bound, bound_len, "%s", ep);
-    return 0;
+    /* a message somewhat over IM_MSG_MAX_BYTES arrives and gets ERROR;
+     * far beyond, the transport disconnects the sender */
+    im_transport_opts o = {.max_msg_bytes = IM_TRANSPORT_ROUTER_MAX,
+                           .linger_ms = 1000,
+                           .hwm = 100000,
+                           .allow_remote = b->opt.insecure};
+    return im_transport_bind_router(b->ctx, ep, &o, sock, bound, bound_len, err);
 }
 
 static int write_endpoints(const char *path, const char *w, const char *c, im_error *err)
@@ -1185,8 +1159,8 @@ void broker_free(broker **bp)
     broker *b = *bp;
     drop_replies(b);
     free(b->out);
-    if (b->workers) zmq_close(b->workers);
-    if (b->clients) zmq_close(b->clients);
+    im_transport_close(&b->workers);
+    im_transport_close(&b->clients);
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);

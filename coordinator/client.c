@@ -6,6 +6,7 @@
 #include "client.h"
 
 #include "protocol.h"
+#include "transport.h"
 
 #define CLI_REPLY_MAX ((size_t)1 << 30) /* replies may be large (EXPORT): 1 GiB */
 
@@ -72,21 +73,17 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
         snprintf(err, errlen, "unable to create a ZeroMQ context");
         return CLI_REQ_NET;
     }
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    if (!sock) {
-        snprintf(err, errlen, "unable to create a socket: %s", zmq_strerror(zmq_errno()));
-        zmq_ctx_term(ctx);
-        return CLI_REQ_NET;
-    }
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    /* replies may be large (EXPORT pages): the limit is CLI_REPLY_MAX */
+    im_transport_opts o = {.max_msg_bytes = (int64_t)CLI_REPLY_MAX};
+    im_error e = {0};
+    void *sock = NULL;
     int rc = 0;
     im_msg m = {0};
     char *text = NULL;
-    if (zmq_connect(sock, endpoint) != 0) {
-        snprintf(err, errlen, "unable to connect to '%s': %s", endpoint, zmq_strerror(zmq_errno()));
-        rc = CLI_REQ_NET;
-        goto done;
+    if (im_transport_connect_dealer(ctx, endpoint, &o, &sock, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        zmq_ctx_term(ctx);
+        return CLI_REQ_NET;
     }
 
     json_t *req = json_object();
@@ -119,7 +116,7 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
 done:
     free(text);
     im_msg_release(&m);
-    zmq_close(sock);
+    im_transport_close(&sock);
     zmq_ctx_term(ctx);
     return rc;
 }

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "sigpipe.h"
+#include "transport.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -219,20 +220,9 @@ static json_t *list_datasets(const char *data_dir)
 
 static int sock_open(wk *w)
 {
-    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-    if (!w->sock) {
-        im_log(IM_LOG_ERROR, "unable to create a socket: %s", zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    int linger = 0;
-    int64_t maxmsg = IM_MSG_MAX_BYTES;
-    zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (zmq_connect(w->sock, w->endpoint) != 0) {
-        im_log(IM_LOG_ERROR, "unable to connect to '%s': %s", w->endpoint,
-               zmq_strerror(zmq_errno()));
-        zmq_close(w->sock);
-        w->sock = NULL;
+    im_error err = {0};
+    if (im_transport_connect_dealer(w->ctx, w->endpoint, NULL, &w->sock, &err) != 0) {
+        im_log(IM_LOG_ERROR, "%s", err.msg);
         return -1;
     }
     w->n_inflight = 0;
@@ -244,8 +234,7 @@ static int sock_open(wk *w)
 static void sock_reconnect_later(wk *w, double now, const char *why)
 {
     im_log(IM_LOG_WARN, "%s; reconnecting to %s in %.1f s", why, w->endpoint, w->backoff_ms / 1e3);
-    if (w->sock) zmq_close(w->sock);
-    w->sock = NULL;
+    im_transport_close(&w->sock);
     w->n_inflight = 0;
     w->result_inflight = 0;
     if (w->bye == 1) w->bye = 0;
@@ -840,7 +829,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = run(&w);
-    if (w.sock) zmq_close(w.sock);
+    im_transport_close(&w.sock);
     zmq_ctx_term(w.ctx);
     json_decref(w.pending);
     wk_event *e;

@@ -51,7 +51,7 @@ const char *im_result_status_name(im_result_status s)
     return result_names[s];
 }
 
-/* ---- decoding helpers: each returns 0 or IM_WIRE_EMALFORMED with err set ---- */
+/* ---- decoding helpers: each returns 0 or IM_EPROTO with err set ---- */
 
 static int bad(im_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -65,7 +65,7 @@ static int bad(im_error *err, const char *fmt, ...)
         va_end(ap);
         im_error_set(err, IM_EPROTO, "message: %s", buf);
     }
-    return IM_WIRE_EMALFORMED;
+    return IM_EPROTO;
 }
 
 /* An integer in [lo, hi]; absent: required -> error, else *out = dflt. */
@@ -139,9 +139,8 @@ static int get_trial_attempt(const json_t *o, int64_t min_trial, int64_t *trial,
                              im_error *err)
 {
     int64_t a = 0;
-    if (get_int(o, "trial", 1, min_trial, INT64_MAX, 0, trial, err)) return IM_WIRE_EMALFORMED;
-    if (get_int(o, "attempt", 1, *trial == 0 ? 0 : 1, 1000000, 0, &a, err))
-        return IM_WIRE_EMALFORMED;
+    if (get_int(o, "trial", 1, min_trial, INT64_MAX, 0, trial, err)) return IM_EPROTO;
+    if (get_int(o, "attempt", 1, *trial == 0 ? 0 : 1, 1000000, 0, &a, err)) return IM_EPROTO;
     *attempt = (int)a;
     return 0;
 }
@@ -149,13 +148,13 @@ static int get_trial_attempt(const json_t *o, int64_t min_trial, int64_t *trial,
 static int get_epoch(const json_t *o, im_wire_epoch *e, im_error *err)
 {
     int64_t ep = 0;
-    if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_WIRE_EMALFORMED;
+    if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_EPROTO;
     e->epoch = (int)ep;
     if (get_num(o, "train_acc", &e->train_acc, err) || get_num(o, "val_acc", &e->val_acc, err) ||
         get_num(o, "test_acc", &e->test_acc, err) ||
         get_num(o, "goal_hidden", &e->goal_hidden, err) ||
         get_num(o, "goal_out", &e->goal_out, err) || get_num(o, "seconds", &e->seconds, err))
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
     return 0;
 }
 
@@ -186,7 +185,7 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
     const char *status;
     if (get_trial_attempt(o, 1, &m->result.trial, &m->result.attempt, err) ||
         get_str(o, "status", 1, 32, &status, err))
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
     int found = 0;
     for (int i = 0; i <= IM_RESULT_STOPPED; i++)
         if (strcmp(status, result_names[i]) == 0) {
@@ -199,7 +198,7 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
         get_num(o, "test_acc", &m->result.test_acc, err) ||
         get_num(o, "wall_s", &m->result.wall_s, err) ||
         get_str(o, "error", 0, 65536, &m->result.error, err))
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
 
     const json_t *curve = json_object_get(o, "curve");
     if (curve && !json_is_null(curve)) {
@@ -216,7 +215,7 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
                     snprintf(inner, sizeof inner, "%s", err->msg + strlen("message: "));
                     bad(err, "'curve[%zu]': %s", i, inner);
                 }
-                return IM_WIRE_EMALFORMED;
+                return IM_EPROTO;
             }
             m->result.n_curve = i + 1;
         }
@@ -270,7 +269,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
             get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
             get_string_list(o, "backends", &m->ready.backends, err) ||
             get_string_list(o, "datasets", &m->ready.datasets, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         m->ready.threads = (int)x;
         return 0;
     case IM_MSG_PROGRESS:
@@ -285,7 +284,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
             get_str(o, "campaign", 0, 64, &m->job.campaign, err) ||
             get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         m->job.number = (int)x;
         const json_t *l = json_object_get(o, "lease_s");
         if (!l || !json_is_number(l) || !(json_number_value(l) > 0) ||
@@ -307,14 +306,14 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_STOP:
         if (get_trial_attempt(o, 0, &m->stop.trial, &m->stop.attempt, err) ||
             get_str(o, "reason", 1, 32, &m->stop.reason, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         for (size_t i = 0; i < sizeof stop_reasons / sizeof stop_reasons[0]; i++)
             if (strcmp(m->stop.reason, stop_reasons[i]) == 0) return 0;
         return bad(err, "'reason' must be \"pruned\", \"cancelled\", \"lost\" or \"unknown\"");
     case IM_MSG_ACK: {
         if (get_trial_attempt(o, 0, &m->ack.trial, &m->ack.attempt, err) ||
             get_str(o, "note", 0, 32, &m->ack.note, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         const json_t *a = json_object_get(o, "accepted");
         if (a && !json_is_boolean(a)) return bad(err, "'accepted' must be true or false");
         m->ack.accepted = a ? json_is_true(a) : 1;
@@ -346,11 +345,11 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_ERROR:
         if (get_str(o, "re", 0, 32, &m->error.re, err) ||
             get_str(o, "message", 1, 65536, &m->error.message, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         return 0;
     case IM_MSG_COUNT_: break;
     }
-    return IM_WIRE_EMALFORMED;
+    return IM_EPROTO;
 }
 
 int im_msg_decode(im_msg *m, const void *data, size_t len, im_error *err)
@@ -388,7 +387,7 @@ int im_msg_decode(im_msg *m, const void *data, size_t len, im_error *err)
     }
     if (decode_fields(m, o, err) != 0) {
         im_msg_release(m);
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
     }
     return 0;
 }
@@ -611,13 +610,13 @@ int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im
             if (n_frames == 0) {
                 errno = e;
                 im_error_set(err, IM_ENET, "receive failed: %s", zmq_strerror(e));
-                return IM_WIRE_ETRANSPORT;
+                return IM_ENET;
             }
             /* Interrupted in the middle of a multipart message: ZeroMQ
              * delivers parts atomically, so this only happens on shutdown. */
             errno = e;
             im_error_set(err, IM_ENET, "receive failed mid-message: %s", zmq_strerror(e));
-            return IM_WIRE_ETRANSPORT;
+            return IM_ENET;
         }
         n_frames++;
         int more = zmq_msg_more(&part);
@@ -637,11 +636,11 @@ int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im
         if (status == 0 && !env_ok) memset(m, 0, sizeof *m);
         if (!env_ok) {
             if (env) env->n = -1;
-            status = IM_WIRE_EMALFORMED;
+            status = IM_EPROTO;
             im_error_set(err, IM_EPROTO, "%s", why);
         } else if (zmq_msg_size(&part) > max_bytes) {
             memset(m, 0, sizeof *m);
-            status = IM_WIRE_EMALFORMED;
+            status = IM_EPROTO;
             im_error_set(err, IM_EPROTO, "message: %zu bytes, more than the limit of %zu",
                          zmq_msg_size(&part), max_bytes);
         } else {
@@ -656,7 +655,7 @@ int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error
 {
     size_t len;
     char *s = im_msg_encode(m, &len, err);
-    if (!s) return IM_WIRE_EMALFORMED;
+    if (!s) return IM_EINVAL;
     int n = env && env->n > 0 ? env->n : 0;
     for (int i = 0; i < n; i++)
         if (zmq_send(socket, env->frame[i], env->len[i], ZMQ_SNDMORE) < 0) {
@@ -664,7 +663,7 @@ int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error
             free(s);
             errno = e;
             im_error_set(err, IM_ENET, "send failed: %s", zmq_strerror(e));
-            return IM_WIRE_ETRANSPORT;
+            return IM_ENET;
         }
     int rc = zmq_send(socket, s, len, 0);
     int e = errno;
@@ -672,7 +671,7 @@ int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error
     if (rc < 0) {
         errno = e;
         im_error_set(err, IM_ENET, "send failed: %s", zmq_strerror(e));
-        return IM_WIRE_ETRANSPORT;
+        return IM_ENET;
     }
     return 0;
 }

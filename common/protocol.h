@@ -3,7 +3,7 @@
  * `infomorph` command: JSON bodies over ZeroMQ, their encoding, decoding,
  * size limit and version check. All decoding of network data happens here;
  * the decoder never crashes and never asserts on bad bytes: it returns
- * IM_WIRE_EMALFORMED with a message naming what is wrong.
+ * IM_EPROTO with a message naming what is wrong.
  *
  * ## Transport
  *
@@ -177,11 +177,10 @@
 #define IM_EXPORT_PAGE_MAX     1000        /* most trials in one EXPORT page */
 #define IM_EXPORT_PAGE_DEFAULT 100         /* trials in an EXPORT page without "limit" */
 
-/* Return codes of the wire functions (the czmq codec convention). */
-enum {
-    IM_WIRE_ETRANSPORT = -1, /* ZeroMQ failed (errno says why; EAGAIN: nothing to read) */
-    IM_WIRE_EMALFORMED = -2  /* bytes arrived but are not a valid message */
-};
+/* The wire functions return 0 or an im.h code: IM_ENET when ZeroMQ failed
+ * (errno says why; EAGAIN: nothing to read), IM_EPROTO when bytes arrived but
+ * are not a valid message, IM_EINVAL when a message to send cannot be
+ * encoded. */
 
 typedef enum {
     /* worker -> coordinator */
@@ -330,7 +329,7 @@ typedef struct im_msg {
 
 /* Decode one message body of len bytes (not NUL-terminated). On success
  * returns 0 and fills *m (release it with im_msg_release). On failure
- * returns IM_WIRE_EMALFORMED, leaves *m released (nothing to free) and, if
+ * returns IM_EPROTO, leaves *m released (nothing to free) and, if
  * err is non-NULL, writes a message naming the problem, e.g. "message:
  * 'attempt' must be an integer >= 1" or "message: protocol version 2, this
  * program speaks 1". Never reads past data + len. */
@@ -366,9 +365,9 @@ typedef struct im_envelope {
 /* Receive one multipart message from socket: every frame before the last
  * goes into *env (may be NULL on DEALER sockets, then routing frames are
  * refused), the last is decoded into *m. flags: 0 or ZMQ_DONTWAIT.
- * Returns 0; IM_WIRE_ETRANSPORT if zmq_msg_recv failed (errno set; EAGAIN
+ * Returns 0; IM_ENET if zmq_msg_recv failed (errno set; EAGAIN
  * with ZMQ_DONTWAIT means nothing was waiting), *m untouched;
- * IM_WIRE_EMALFORMED if the body is larger than max_bytes, the envelope
+ * IM_EPROTO if the body is larger than max_bytes, the envelope
  * has more than IM_ENVELOPE_MAX frames or a frame longer than 255 bytes,
  * or the body does not decode: the whole multipart message was consumed,
  * *env holds the sender's routing frames when they were valid (env->n ==
@@ -378,9 +377,9 @@ int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im
                  im_error *err);
 
 /* Send env's frames (env may be NULL or empty) and then m encoded. Returns 0,
- * IM_WIRE_ETRANSPORT (errno set; with ZMQ_DONTWAIT semantics on a ROUTER, a
+ * IM_ENET (errno set; with ZMQ_DONTWAIT semantics on a ROUTER, a
  * peer that has gone away makes the send a silent no-op, as ZeroMQ does),
- * or IM_WIRE_EMALFORMED when m cannot be encoded (err set). */
+ * or IM_EINVAL when m cannot be encoded (err set). */
 int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error *err);
 
 /* Send ERROR {re, message} to env. re may be NULL. Returns as im_wire_send. */

@@ -947,13 +947,13 @@ static void drain(broker *b, void *sock, int max, int is_workers)
         im_msg m;
         im_error err = {0};
         int rc = im_wire_recv(sock, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err);
-        if (rc == IM_WIRE_ETRANSPORT) {
+        if (rc == IM_ENET) {
             if (errno != EAGAIN && errno != EINTR)
                 im_log(IM_LOG_WARN, "receive on the %s socket: %s",
                        is_workers ? "workers'" : "clients'", zmq_strerror(errno));
             return;
         }
-        if (rc == IM_WIRE_EMALFORMED) {
+        if (rc == IM_EPROTO) {
             worker_rec *w = is_workers && env.n > 0 ? worker_by_id(b, &env) : NULL;
             im_log(IM_LOG_WARN, "%s %s: refused: %s", is_workers ? "worker" : "client",
                    w ? w->name : "?", err.msg);

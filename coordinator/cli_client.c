@@ -129,7 +129,7 @@ static int request(const cli_args *a, const char *type, json_t *fields, json_t *
     json_decref(fields);
     if (rc == 0) return CLI_OK;
     fprintf(stderr, "infomorph %s: %s\n", a->verb, err);
-    return rc == CLI_REQ_REFUSED ? refused_status : CLI_ERROR;
+    return rc == IM_EREFUSED ? refused_status : CLI_ERROR;
 }
 
 /* A campaign given by name or by number: numbers are sent as integers. */

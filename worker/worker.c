@@ -547,10 +547,10 @@ static void read_socket(wk *w)
         im_msg m;
         im_error err = {0};
         int rc = im_wire_recv(w->sock, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, NULL, &m, &err);
-        if (rc == IM_WIRE_ETRANSPORT) return; /* nothing more to read */
+        if (rc == IM_ENET) return; /* nothing more to read */
         double now = now_ms();
         w->backoff_ms = WK_BACKOFF_MIN_MS;
-        if (rc == IM_WIRE_EMALFORMED) {
+        if (rc == IM_EPROTO) {
             /* It still answers our oldest request: count it, keep what we hold. */
             im_log(IM_LOG_WARN, "malformed reply ignored: %s", err.msg);
             if (w->n_inflight > 0) {

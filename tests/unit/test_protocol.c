@@ -336,7 +336,7 @@ static void test_bad_folder(void)
             im_msg m;
             im_error err = {0};
             int rc = im_msg_decode(&m, input, in_len, &err);
-            CHECK_MSG(rc == IM_WIRE_EMALFORMED, "case %s: decoded (rc %d)", de->d_name, rc);
+            CHECK_MSG(rc == IM_EPROTO, "case %s: decoded (rc %d)", de->d_name, rc);
             CHECK_MSG(strstr(err.msg, want) != NULL, "case %s: error \"%s\" lacks \"%s\"",
                       de->d_name, err.msg, want);
             CHECK_MSG(m.body == NULL, "case %s: a refused message keeps a body", de->d_name);
@@ -360,7 +360,7 @@ static void test_truncations(void)
         im_msg m;
         char *copy = malloc(i ? i : 1);
         memcpy(copy, s, i);
-        if (im_msg_decode(&m, copy, i, NULL) == IM_WIRE_EMALFORMED)
+        if (im_msg_decode(&m, copy, i, NULL) == IM_EPROTO)
             refused++;
         else
             im_msg_release(&m);
@@ -447,8 +447,7 @@ static void test_transport(void)
     im_envelope env;
     im_msg m;
     im_error err = {0};
-    CHECK_INT(im_wire_recv(router, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err),
-              IM_WIRE_ETRANSPORT);
+    CHECK_INT(im_wire_recv(router, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err), IM_ENET);
     CHECK_INT(errno, EAGAIN);
 
     im_msg hb = {.type = IM_MSG_HEARTBEAT};
@@ -473,7 +472,7 @@ static void test_transport(void)
     /* oversized: refused, envelope kept so the sender can be told */
     const char *big = "{\"type\":\"LIST\",\"v\":1,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
     zmq_send(dealer, big, strlen(big), 0);
-    CHECK_INT(im_wire_recv(router, 0, 32, &env, &m, &err), IM_WIRE_EMALFORMED);
+    CHECK_INT(im_wire_recv(router, 0, 32, &env, &m, &err), IM_EPROTO);
     CHECK_INT(env.n, 1);
     CHECK_CONTAINS(err.msg, "more than the limit of 32");
     CHECK_INT(im_wire_send_error(router, &env, NULL, err.msg), 0);
@@ -485,7 +484,7 @@ static void test_transport(void)
     /* too many routing frames: consumed whole, no reply possible */
     for (int i = 0; i < 6; i++) zmq_send(dealer, "x", 1, ZMQ_SNDMORE);
     zmq_send(dealer, "{}", 2, 0);
-    CHECK_INT(im_wire_recv(router, 0, IM_MSG_MAX_BYTES, &env, &m, &err), IM_WIRE_EMALFORMED);
+    CHECK_INT(im_wire_recv(router, 0, IM_MSG_MAX_BYTES, &env, &m, &err), IM_EPROTO);
     CHECK_INT(env.n, -1);
     /* and the next message is read normally */
     CHECK_INT(im_wire_send(dealer, NULL, &hb, &err), 0);

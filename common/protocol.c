@@ -145,9 +145,10 @@ static int get_trial_attempt(const json_t *o, int64_t min_trial, int64_t *trial,
     return 0;
 }
 
-static int get_epoch(const json_t *o, im_wire_epoch *e, im_error *err)
+static int get_epoch(const json_t *o, im_epoch_stats *e, im_error *err)
 {
     int64_t ep = 0;
+    memset(e, 0, sizeof *e); /* no atoms on the wire: n_terms_hidden 0 */
     if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_EPROTO;
     e->epoch = (int)ep;
     if (get_num(o, "train_acc", &e->train_acc, err) || get_num(o, "val_acc", &e->val_acc, err) ||
@@ -178,6 +179,27 @@ static int get_campaign_ref(const json_t *o, int required, im_wire_campaign_ref 
         return 0;
     }
     return bad(err, "'campaign' must be a name (1 to 64 bytes) or an id");
+}
+
+/* The keys of a RESULT beyond those decode_result reads: into
+ * m->result.extra (NULL when there are none). */
+static int result_extra(im_msg *m, const json_t *o)
+{
+    static const char *const known[] = {"type",   "v",       "trial",    "attempt",
+                                        "status", "val_acc", "test_acc", "curve",
+                                        "atoms",  "wall_s",  "error"};
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)o, key, v)
+    {
+        int is_known = 0;
+        for (size_t i = 0; i < sizeof known / sizeof *known && !is_known; i++)
+            is_known = strcmp(key, known[i]) == 0;
+        if (is_known) continue;
+        if (!m->result.extra) m->result.extra = json_object();
+        json_object_set(m->result.extra, key, (json_t *)v);
+    }
+    return 0;
 }
 
 static int decode_result(im_msg *m, const json_t *o, im_error *err)
@@ -247,14 +269,14 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
                     return bad(err, "'atoms.%s' has a name of %zu bytes (1 to 31)", layer, len);
                 if (!json_is_number(x) || !isfinite(json_number_value(x)))
                     return bad(err, "'atoms.%s.%s' must be a finite number", layer, name);
-                im_wire_atom *a = &m->result.atoms[m->result.n_atoms++];
+                im_trial_atom *a = &m->result.atoms[m->result.n_atoms++];
                 a->layer = strcmp(layer, "hidden") == 0 ? "hidden" : "output";
                 a->name = name;
                 a->value = json_number_value(x);
             }
         }
     }
-    return 0;
+    return result_extra(m, o);
 }
 
 static int decode_fields(im_msg *m, const json_t *o, im_error *err)
@@ -398,6 +420,7 @@ void im_msg_release(im_msg *m)
     if (m->body && m->type == IM_MSG_RESULT) {
         free(m->result.curve);
         free(m->result.atoms);
+        json_decref(m->result.extra);
     }
     json_decref(m->body);
     memset(m, 0, sizeof *m);
@@ -422,7 +445,7 @@ static void set(json_t *o, const char *key, json_t *v)
     if (v) json_object_set_new(o, key, v);
 }
 
-static void put_epoch(json_t *o, const im_wire_epoch *e)
+static void put_epoch(json_t *o, const im_epoch_stats *e)
 {
     set(o, "epoch", json_integer(e->epoch));
     set(o, "train_acc", num(e->train_acc));
@@ -475,6 +498,7 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
     case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); break;
     case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); break;
     case IM_MSG_RESULT: {
+        if (json_is_object(m->result.extra)) json_object_update(o, m->result.extra);
         put_ta(o, m->result.trial, m->result.attempt);
         set(o, "status", json_string(im_result_status_name(m->result.status)));
         set(o, "val_acc", num(m->result.val_acc));
@@ -493,7 +517,7 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
         if (m->result.n_atoms) {
             json_t *a = json_object();
             for (size_t i = 0; i < m->result.n_atoms; i++) {
-                const im_wire_atom *at = &m->result.atoms[i];
+                const im_trial_atom *at = &m->result.atoms[i];
                 if (!at->layer || !at->name) continue;
                 json_t *l = json_object_get(a, at->layer);
                 if (!l) {

@@ -79,6 +79,8 @@
  * objects with the keys of PROGRESS (epoch required); atoms: {"hidden": {short name: bits},
  *     "output": {short name: bits}} at the end of training; wall_s: seconds
  *     of training; error: string or null. curve and atoms may be absent.
+ *     Other keys (a backend's own) are kept as they came in the decoded
+ *     result's extra slot and not interpreted.
  *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
  *     (or deliberately ignored); the worker may forget it. accepted: true
  *     the first time; false for a duplicate ("duplicate"), a result for an
@@ -165,6 +167,7 @@
 #define IM_PROTOCOL_H
 
 #include "im.h"
+#include "train.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -224,21 +227,38 @@ typedef enum {
 
 const char *im_result_status_name(im_result_status s);
 
-/* One epoch of a learning curve (PROGRESS, and the entries of RESULT's
- * curve). NAN = null. */
-typedef struct im_wire_epoch {
-    int epoch; /* >= 0 */
-    double train_acc, val_acc, test_acc;
-    double goal_hidden, goal_out;
-    double seconds;
-} im_wire_epoch;
+/* An epoch of a learning curve (PROGRESS, and the entries of RESULT's curve)
+ * is the trainer's own record, im_epoch_stats (train.h), from the trainer to
+ * the store. The wire carries epoch, train_acc, val_acc, test_acc,
+ * goal_hidden, goal_out and seconds (NAN = null); the per-epoch atoms are not
+ * sent: a decoded epoch has n_terms_hidden 0 and its atom arrays zero. */
 
 /* One PID atom of RESULT's atoms. */
-typedef struct im_wire_atom {
+typedef struct im_trial_atom {
     const char *layer; /* "hidden" or "output" */
     const char *name;  /* short name, 1..31 bytes */
     double value;      /* finite */
-} im_wire_atom;
+} im_trial_atom;
+
+/* A trial's result: what RESULT carries, decoded once and written by the
+ * store from this struct (store_trial_data_insert). Decoded: strings are
+ * borrowed from the message's body, curve, atoms and extra are owned by the
+ * message. Encoding: everything is borrowed. */
+typedef struct im_trial_result {
+    int64_t trial;
+    int attempt;
+    im_result_status status;
+    double val_acc, test_acc, wall_s; /* NAN = null */
+    const char *error;                /* NULL if absent or null */
+    im_epoch_stats *curve;            /* [n_curve] */
+    size_t n_curve;
+    im_trial_atom *atoms; /* [n_atoms] */
+    size_t n_atoms;
+    /* The RESULT's other keys, whatever a backend adds (an object, or NULL
+     * when there are none): opaque here, passed on as they came. Encoding:
+     * merged into the message. */
+    json_t *extra;
+} im_trial_result;
 
 /* A campaign selector: a name or an id (exactly one is set). */
 typedef struct im_wire_campaign_ref {
@@ -277,7 +297,7 @@ typedef struct im_msg {
         struct {
             int64_t trial;
             int attempt;
-            im_wire_epoch e;
+            im_epoch_stats e;
         } progress;
         struct {
             int64_t trial; /* 0 = idle */
@@ -288,17 +308,7 @@ typedef struct im_msg {
             int attempt;
             const char *reason; /* "pruned", "cancelled", "lost", "unknown" */
         } stop;
-        struct {
-            int64_t trial;
-            int attempt;
-            im_result_status status;
-            double val_acc, test_acc, wall_s; /* NAN = null */
-            const char *error;                /* NULL if absent or null */
-            im_wire_epoch *curve;             /* [n_curve]; decoded: owned by the message */
-            size_t n_curve;
-            im_wire_atom *atoms; /* [n_atoms]; decoded: owned by the message */
-            size_t n_atoms;
-        } result;
+        im_trial_result result;
         struct {
             const char *worker;
         } bye;

@@ -440,16 +440,9 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
 {
     trial *t = renew_lease(b, env, m->progress.trial, m->progress.attempt);
     if (!t) return;
-    const im_wire_epoch *e = &m->progress.e;
-    store_epoch se = {.epoch = e->epoch,
-                      .train_acc = e->train_acc,
-                      .val_acc = e->val_acc,
-                      .test_acc = e->test_acc,
-                      .goal_hidden = e->goal_hidden,
-                      .goal_out = e->goal_out,
-                      .seconds = e->seconds};
+    const im_epoch_stats *e = &m->progress.e;
     im_error err = {0};
-    int rc = store_epochs_insert(b->st, t->id, &se, 1, &err);
+    int rc = store_epochs_insert(b->st, t->id, e, 1, &err);
     if (db_failed(b, rc, &err)) return;
     campaign_trial_progress(t, e->epoch, e->val_acc);
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
@@ -476,32 +469,6 @@ static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt
     r.ack.accepted = accepted;
     r.ack.note = note;
     reply(b, b->workers, env, &r);
-}
-
-/* Epochs and atoms of a result, for its running attempt. */
-static int store_curve_and_atoms(broker *b, trial *t, const im_msg *m, im_error *err)
-{
-    int rc = 0;
-    if (m->result.n_curve) {
-        store_epoch *e = im_xmalloc_array(m->result.n_curve, sizeof *e);
-        for (size_t i = 0; i < m->result.n_curve; i++) {
-            const im_wire_epoch *w = &m->result.curve[i];
-            e[i] = (store_epoch){w->epoch,       w->train_acc, w->val_acc, w->test_acc,
-                                 w->goal_hidden, w->goal_out,  w->seconds};
-        }
-        rc = store_epochs_insert(b->st, t->id, e, m->result.n_curve, err);
-        free(e);
-        if (rc) return rc;
-    }
-    if (m->result.n_atoms) {
-        store_atom *a = im_xmalloc_array(m->result.n_atoms, sizeof *a);
-        for (size_t i = 0; i < m->result.n_atoms; i++)
-            a[i] = (store_atom){m->result.atoms[i].layer, m->result.atoms[i].name,
-                                m->result.atoms[i].value};
-        rc = store_atoms_insert(b->st, t->id, a, m->result.n_atoms, err);
-        free(a);
-    }
-    return rc;
 }
 
 /* A RESULT's curve as val_acc by epoch (NAN where missing), for the pruner;
@@ -601,7 +568,7 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
             ack(b, env, id, attempt, 1, "accepted");
             return;
         }
-        rc = store_curve_and_atoms(b, t, m, &err);
+        rc = store_trial_data_insert(b->st, t->id, &m->result, &err);
         if (db_failed(b, rc, &err)) return;
         if (rc) {
             im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);

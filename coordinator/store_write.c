@@ -434,7 +434,8 @@ int store_campaign_cancel_queued(store *s, int64_t campaign_id, int64_t *n_out, 
     return rc;
 }
 
-int store_epochs_insert(store *s, int64_t trial_id, const store_epoch *e, size_t n, im_error *err)
+int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, size_t n,
+                        im_error *err)
 {
     if (n && !e) return im_error_set(err, IM_EINVAL, "epochs missing");
     int rc = store__op_begin(s, err);
@@ -455,7 +456,7 @@ int store_epochs_insert(store *s, int64_t trial_id, const store_epoch *e, size_t
     return store__op_end(s, rc, err);
 }
 
-int store_atoms_insert(store *s, int64_t trial_id, const store_atom *a, size_t n, im_error *err)
+int store_atoms_insert(store *s, int64_t trial_id, const im_trial_atom *a, size_t n, im_error *err)
 {
     if (n && !a) return im_error_set(err, IM_EINVAL, "atoms missing");
     for (size_t i = 0; i < n; i++) {
@@ -479,6 +480,15 @@ int store_atoms_insert(store *s, int64_t trial_id, const store_atom *a, size_t n
         rc = step_trial_row(s, st, trial_id, err, "unable to insert atom '%s' of trial %lld",
                             a[i].name, (long long)trial_id);
     }
+    return store__op_end(s, rc, err);
+}
+
+int store_trial_data_insert(store *s, int64_t trial_id, const im_trial_result *r, im_error *err)
+{
+    int rc = store__op_begin(s, err);
+    if (rc) return rc;
+    rc = store_epochs_insert(s, trial_id, r->curve, r->n_curve, err);
+    if (rc == 0) rc = store_atoms_insert(s, trial_id, r->atoms, r->n_atoms, err);
     return store__op_end(s, rc, err);
 }
 

@@ -7,7 +7,7 @@
  * whose timeout is the earliest deadline on the monotonic clock (next READY,
  * next HEARTBEAT, reply due, reconnect, shutdown). A training thread runs one
  * trial at a time through the backend; it never touches the socket: epoch
- * figures and the final RESULT body go through a mutex-protected queue, and a
+ * figures and the final result go through a mutex-protected queue, and a
  * byte on a pipe wakes the poll. Signal handlers only write a byte to a
  * self-pipe.
  *
@@ -63,12 +63,12 @@ void openblas_set_num_threads(int num_threads);
 typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT, REQ_BYE } req_kind;
 static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT", "BYE"};
 
-/* An event from the training thread: an epoch's figures or the result body. */
+/* An event from the training thread: an epoch's figures or the result. */
 typedef struct wk_event {
     struct wk_event *next;
     int is_result;
-    im_wire_epoch epoch; /* !is_result */
-    json_t *body;        /* is_result: the backend's RESULT body, owned */
+    im_epoch_stats epoch; /* !is_result */
+    wk_result *result;    /* is_result: the backend's result, owned */
 } wk_event;
 
 typedef struct wk_job {
@@ -131,21 +131,14 @@ static double now_ms(void)
 
 /* ---------- the training thread ---------- */
 
-/* Queue an epoch (s non-NULL) or the result body (s NULL; body stolen) and
- * wake the main loop. Called from the training thread. */
-static void queue_push(wk *w, const im_epoch_stats *s, json_t *body)
+/* Queue an epoch (s non-NULL) or the result (s NULL; res stolen) and wake
+ * the main loop. Called from the training thread. */
+static void queue_push(wk *w, const im_epoch_stats *s, wk_result *res)
 {
     wk_event *e = im_xcalloc(1, sizeof *e);
     e->is_result = s == NULL;
-    e->body = body;
-    if (s)
-        e->epoch = (im_wire_epoch){.epoch = s->epoch,
-                                   .train_acc = s->train_acc,
-                                   .val_acc = s->val_acc,
-                                   .test_acc = s->test_acc,
-                                   .goal_hidden = s->goal_hidden,
-                                   .goal_out = s->goal_out,
-                                   .seconds = s->seconds};
+    e->result = res;
+    if (s) e->epoch = *s;
     pthread_mutex_lock(&w->mu);
     if (w->tail)
         w->tail->next = e;
@@ -182,10 +175,10 @@ static void *train_thread(void *arg)
     wk *w = arg;
     wk_run_options opt = {
         .data_dir = w->data_dir, .on_epoch = on_epoch, .user = w, .stop = &w->job.stop};
-    json_t *body = wk_builtin_run(w->job.spec, &opt);
+    wk_result *res = wk_builtin_run(w->job.spec, &opt);
     json_decref(w->job.spec);
     w->job.spec = NULL;
-    queue_push(w, NULL, body);
+    queue_push(w, NULL, res);
     return NULL;
 }
 
@@ -292,7 +285,7 @@ static void send_ready(wk *w)
     json_decref(datasets);
 }
 
-static void send_progress(wk *w, const im_wire_epoch *e)
+static void send_progress(wk *w, const im_epoch_stats *e)
 {
     im_msg m = {.type = IM_MSG_PROGRESS};
     m.progress.trial = w->job.trial;
@@ -331,46 +324,24 @@ static void send_pending_result(wk *w, double now)
 
 /* ---------- trials ---------- */
 
-static double body_num(const json_t *body, const char *key)
-{
-    json_t *v = json_object_get(body, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Build the RESULT message of the held trial from a backend body (stolen)
+/* Encode the result of the held trial (stolen) as its RESULT message, once,
  * and keep it until it is acknowledged (unless the coordinator wants none). */
-static void finish_job(wk *w, json_t *body)
+static void finish_job(wk *w, wk_result *res)
 {
     im_msg m = {.type = IM_MSG_RESULT};
-    const char *status = json_string_value(json_object_get(body, "status"));
+    m.result = res->r;
     m.result.trial = w->job.trial;
     m.result.attempt = w->job.attempt;
-    m.result.status = !status                      ? IM_RESULT_FAILED
-                      : !strcmp(status, "done")    ? IM_RESULT_DONE
-                      : !strcmp(status, "stopped") ? IM_RESULT_STOPPED
-                                                   : IM_RESULT_FAILED;
     /* a shutdown that came after the last epoch loses nothing: the trial is done */
     if (w->job.interrupted && m.result.status != IM_RESULT_DONE)
         m.result.status = IM_RESULT_INTERRUPTED;
-    m.result.val_acc = body_num(body, "val_acc");
-    m.result.test_acc = body_num(body, "test_acc");
-    m.result.wall_s = body_num(body, "wall_s");
-    m.result.error = json_string_value(json_object_get(body, "error"));
-    /* curve and atoms travel as the backend built them */
-    json_t *extra = json_object();
-    if (json_object_get(body, "curve"))
-        json_object_set(extra, "curve", json_object_get(body, "curve"));
-    if (json_object_get(body, "atoms"))
-        json_object_set(extra, "atoms", json_object_get(body, "atoms"));
-    m.body = extra;
     im_error err = {0};
     json_t *msg = im_msg_to_json(&m, &err);
     im_log(m.result.error ? IM_LOG_WARN : IM_LOG_INFO,
            "trial %" PRId64 " attempt %d: %s, val_acc %.4f%s%s", w->job.trial, w->job.attempt,
            im_result_status_name(m.result.status), m.result.val_acc, m.result.error ? ": " : "",
            m.result.error ? m.result.error : "");
-    json_decref(extra);
-    json_decref(body); /* m.result.error pointed into it: not used below */
+    wk_result_free(&res); /* m pointed into it: not used below */
     w->job.active = 0;
     w->next_ready_at = now_ms();
     if (w->job.discard) {
@@ -387,16 +358,6 @@ static void finish_job(wk *w, json_t *body)
     w->pending = msg;
 }
 
-/* A failed RESULT body for a trial that never started. */
-static json_t *early_failure(const char *message)
-{
-    json_t *b = json_object();
-    json_object_set_new(b, "status", json_string("failed"));
-    json_object_set_new(b, "wall_s", json_real(0));
-    json_object_set_new(b, "error", json_string(message));
-    return b;
-}
-
 static void start_job(wk *w, const im_msg *msg)
 {
     const json_t *spec = msg->job.spec;
@@ -410,7 +371,7 @@ static void start_job(wk *w, const im_msg *msg)
 
     if (w->shutting) { /* a JOB that crossed our shutdown: hand it back at once */
         w->job.interrupted = 1;
-        finish_job(w, early_failure("the worker is shutting down"));
+        finish_job(w, wk_result_failed("the worker is shutting down", 0));
         return;
     }
     /* A dataset this worker lacks is a clear failure, never a hang. */
@@ -427,7 +388,7 @@ static void start_job(wk *w, const im_msg *msg)
                      dataset, w->data_dir, w->name, list ? list : "[]");
             free(list);
             json_decref(have);
-            finish_job(w, early_failure(text));
+            finish_job(w, wk_result_failed(text, 0));
             return;
         }
         json_decref(have);
@@ -439,7 +400,7 @@ static void start_job(wk *w, const im_msg *msg)
     if (pthread_create(&w->job.thread, NULL, train_thread, w) != 0) {
         json_decref(w->job.spec);
         w->job.spec = NULL;
-        finish_job(w, early_failure("unable to start the training thread"));
+        finish_job(w, wk_result_failed("unable to start the training thread", 0));
         return;
     }
     w->job.thread_running = 1;
@@ -454,7 +415,7 @@ static void drain_events(wk *w)
         if (e->is_result) {
             pthread_join(w->job.thread, NULL);
             w->job.thread_running = 0;
-            finish_job(w, e->body);
+            finish_job(w, e->result);
         } else {
             im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %d: val_acc %.4f", w->job.trial,
                    e->epoch.epoch, e->epoch.val_acc);
@@ -834,7 +795,7 @@ int main(int argc, char **argv)
     json_decref(w.pending);
     wk_event *e;
     while ((e = queue_pop(&w))) {
-        json_decref(e->body);
+        wk_result_free(&e->result);
         free(e);
     }
     pthread_mutex_destroy(&w.mu);

@@ -95,13 +95,13 @@ static void test_roundtrips(void)
     in.type = IM_MSG_PROGRESS;
     in.progress.trial = 5;
     in.progress.attempt = 1;
-    in.progress.e = (im_wire_epoch){.epoch = 3,
-                                    .train_acc = 0.9,
-                                    .val_acc = 0.875,
-                                    .test_acc = NAN,
-                                    .goal_hidden = 0.1234567890123,
-                                    .goal_out = INFINITY,
-                                    .seconds = 1.5};
+    in.progress.e = (im_epoch_stats){.epoch = 3,
+                                     .train_acc = 0.9,
+                                     .val_acc = 0.875,
+                                     .test_acc = NAN,
+                                     .goal_hidden = 0.1234567890123,
+                                     .goal_out = INFINITY,
+                                     .seconds = 1.5};
     if (roundtrip(&in, &out) == 0) {
         CHECK_INT(out.progress.trial, 5);
         CHECK_INT(out.progress.e.epoch, 3);
@@ -141,9 +141,9 @@ static void test_roundtrips(void)
         im_msg_release(&out);
     }
 
-    im_wire_epoch curve[2] = {{.epoch = 0, .val_acc = 0.1, .train_acc = NAN, .test_acc = 0.1},
-                              {.epoch = 1, .val_acc = 0.8, .train_acc = 0.7, .test_acc = 0.79}};
-    im_wire_atom atoms[3] = {
+    im_epoch_stats curve[2] = {{.epoch = 0, .val_acc = 0.1, .train_acc = NAN, .test_acc = 0.1},
+                               {.epoch = 1, .val_acc = 0.8, .train_acc = 0.7, .test_acc = 0.79}};
+    im_trial_atom atoms[3] = {
         {"hidden", "f_c", 0.25}, {"hidden", "h_res", 1.5}, {"output", "fc", -0.125}};
     memset(&in, 0, sizeof in);
     in.type = IM_MSG_RESULT;
@@ -172,7 +172,7 @@ static void test_roundtrips(void)
         CHECK_INT(out.result.n_atoms, 3);
         int seen = 0;
         for (size_t i = 0; i < out.result.n_atoms; i++) {
-            const im_wire_atom *a = &out.result.atoms[i];
+            const im_trial_atom *a = &out.result.atoms[i];
             if (!strcmp(a->layer, "output") && !strcmp(a->name, "fc")) {
                 CHECK_NEAR(a->value, -0.125, 0);
                 seen++;
@@ -183,9 +183,27 @@ static void test_roundtrips(void)
             }
         }
         CHECK_INT(seen, 2);
+        CHECK(out.result.extra == NULL);                  /* no keys beyond RESULT's own */
+        CHECK_INT(out.result.curve[0].n_terms_hidden, 0); /* no per-epoch atoms on the wire */
         im_msg_release(&out);
         im_msg_release(&out); /* twice is harmless */
     }
+
+    /* a backend's extra keys travel in the result's opaque slot, both ways */
+    json_t *keys = json_pack("{s:{s:i},s:s}", "exec", "exit_code", 0, "note", "fast");
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_RESULT;
+    in.result.trial = 12;
+    in.result.attempt = 1;
+    in.result.status = IM_RESULT_DONE;
+    in.result.val_acc = in.result.test_acc = in.result.wall_s = NAN;
+    in.result.extra = keys;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK(json_equal(out.result.extra, keys));
+        CHECK(json_object_get(out.result.extra, "status") == NULL);
+        im_msg_release(&out);
+    }
+    json_decref(keys);
 
     memset(&in, 0, sizeof in);
     in.type = IM_MSG_RESULT;

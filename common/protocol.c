@@ -359,7 +359,8 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         if (get_int(o, "n", 0, 1, 1000, 10, &x, err)) break;
         m->query.n = (int)x;
         if (get_int(o, "from", 0, 0, INT32_MAX, 0, &m->query.from, err)) break;
-        if (get_int(o, "limit", 0, 1, IM_EXPORT_PAGE_MAX, 0, &x, err)) break;
+        int max = m->type == IM_MSG_TRIALS ? IM_TRIALS_PAGE_MAX : IM_EXPORT_PAGE_MAX;
+        if (get_int(o, "limit", 0, 1, max, 0, &x, err)) break;
         m->query.limit = (int)x;
         return 0;
     }
@@ -569,10 +570,9 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
         if (!c && m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST) goto missing;
         if (c) set(o, "campaign", c);
         if (m->type == IM_MSG_BEST && m->query.n > 0) set(o, "n", json_integer(m->query.n));
-        if (m->type == IM_MSG_EXPORT && m->query.from > 0)
-            set(o, "from", json_integer(m->query.from));
-        if (m->type == IM_MSG_EXPORT && m->query.limit > 0)
-            set(o, "limit", json_integer(m->query.limit));
+        int paged = m->type == IM_MSG_EXPORT || m->type == IM_MSG_TRIALS;
+        if (paged && m->query.from > 0) set(o, "from", json_integer(m->query.from));
+        if (paged && m->query.limit > 0) set(o, "limit", json_integer(m->query.limit));
         break;
     }
     case IM_MSG_OK:

@@ -125,10 +125,17 @@
  *   -> OK {trials: [{"rank", "trial", "campaign" (name), "campaign_id",
  *      "number", "point", "seed", "label", "val_acc", "test_acc", "wall_s",
  *      "worker", "gamma"}]}  done trials by val_acc, best first
- * TRIALS {campaign} -> OK {trials: [{"trial", "number", "point", "seed",
- *      "label", "status", "attempt", "worker", "val_acc", "test_acc",
- *      "wall_s", "error", "created_at", "started_at", "finished_at",
- *      "gamma"}]}  every trial, by number
+ * TRIALS {campaign, from, limit}
+ *     Paged like EXPORT, so that a campaign of a million trials never holds
+ *     up the coordinator: one page is the trials numbered from "from"
+ *     (default 0) on, at most "limit" of them (1..IM_TRIALS_PAGE_MAX,
+ *     default IM_TRIALS_PAGE_DEFAULT), by number.
+ *   -> OK {trials: [{"trial", "number", "point", "seed", "label", "status",
+ *      "attempt", "worker", "val_acc", "test_acc", "wall_s", "error",
+ *      "created_at", "started_at", "finished_at", "gamma"}], next: the
+ *      "from" of the next page, or null after the last page}
+ *     As with EXPORT, a request without "limit" gets ERROR when the campaign
+ *     does not fit in one page, never a silently short list.
  * CANCEL {campaign}
  *   -> OK {campaign, cancelled}  queued trials are cancelled at once
  *      (cancelled = how many); running ones get STOP "cancelled" at their
@@ -179,6 +186,8 @@
 #define IM_ENVELOPE_MAX        4           /* most routing frames kept for a reply */
 #define IM_EXPORT_PAGE_MAX     1000        /* most trials in one EXPORT page */
 #define IM_EXPORT_PAGE_DEFAULT 100         /* trials in an EXPORT page without "limit" */
+#define IM_TRIALS_PAGE_MAX     5000        /* most trials in one TRIALS page */
+#define IM_TRIALS_PAGE_DEFAULT 1000        /* trials in a TRIALS page without "limit" */
 
 /* The wire functions return 0 or an im.h code: IM_ENET when ZeroMQ failed
  * (errno says why; EAGAIN: nothing to read), IM_EPROTO when bytes arrived but
@@ -324,9 +333,9 @@ typedef struct im_msg {
         struct {
             im_wire_campaign_ref campaign; /* required for TRIALS, CANCEL, EXPORT */
             int n;                         /* BEST only: 10 if absent, 1..1000 */
-            int64_t from;                  /* EXPORT only: 0 if absent, 0..INT32_MAX */
-            int limit; /* EXPORT only: 0 if absent, else 1..IM_EXPORT_PAGE_MAX */
-        } query;       /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
+            int64_t from;                  /* EXPORT, TRIALS: 0 if absent, 0..INT32_MAX */
+            int limit;                     /* EXPORT, TRIALS: 0 if absent, else 1..IM_*_PAGE_MAX */
+        } query;                           /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
         struct {
             const char *re; /* the request type, NULL if absent */
         } ok;

@@ -786,20 +786,53 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
     reply_ok(b, env, "STATUS", json_pack("{s:o,s:o}", "campaigns", v, "workers", workers));
 }
 
-/* BEST, TRIALS: store reads for one campaign (BEST: or all). */
-static void on_read(broker *b, const im_envelope *env, const im_msg *m)
+/* BEST: a store read for one campaign or all. */
+static void on_best(broker *b, const im_envelope *env, const im_msg *m)
 {
-    const char *re = im_msg_type_name(m->type);
     im_error err = {0};
     int64_t id;
     if (query_campaign(b, env, m, &id)) return;
-    json_t *v = m->type == IM_MSG_BEST ? store_best_json(b->st, id, m->query.n, &err)
-                                       : store_trials_json(b->st, id, &err);
+    json_t *v = store_best_json(b->st, id, m->query.n, &err);
     if (!v) {
-        client_fail(b, env, re, IM_EDB, &err);
+        client_fail(b, env, "BEST", IM_EDB, &err);
         return;
     }
-    reply_ok(b, env, re, json_pack("{s:o}", "trials", v));
+    reply_ok(b, env, "BEST", json_pack("{s:o}", "trials", v));
+}
+
+/* A paged request without "limit" whose campaign does not fit in the
+ * default page: refused, never answered with a silently short list. */
+static void refuse_unpaged(broker *b, const im_envelope *env, const char *re, int page)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "the campaign has more than %d trials and %s is paged ('from', 'limit' and "
+             "the reply's 'next'): use an infomorph command of this version",
+             page, re);
+    reply_error(b, b->clients, env, re, msg);
+}
+
+/* TRIALS: one page of a campaign's trials, with the cursor of the next (the
+ * work is bounded by the page, so a big campaign never holds up the loop). */
+static void on_trials(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    int64_t id, next = -1;
+    if (query_campaign(b, env, m, &id)) return;
+    int limit = m->query.limit ? m->query.limit : IM_TRIALS_PAGE_DEFAULT;
+    json_t *trials = store_trials_page_json(b->st, id, m->query.from, limit, &next, &err);
+    if (!trials) {
+        client_fail(b, env, "TRIALS", IM_EDB, &err);
+        return;
+    }
+    if (!m->query.limit && next >= 0) {
+        json_decref(trials);
+        refuse_unpaged(b, env, "TRIALS", IM_TRIALS_PAGE_DEFAULT);
+        return;
+    }
+    reply_ok(b, env, "TRIALS",
+             json_pack("{s:o,s:o}", "trials", trials, "next",
+                       next >= 0 ? json_integer(next) : json_null()));
 }
 
 /* EXPORT: one page of a campaign's trials (the work is bounded by the page,
@@ -817,12 +850,7 @@ static void on_export(broker *b, const im_envelope *env, const im_msg *m)
     }
     if (!m->query.limit && next >= 0) {
         json_decref(trials);
-        char msg[256];
-        snprintf(msg, sizeof msg,
-                 "the campaign has more than %d trials and EXPORT is paged ('from', 'limit' and "
-                 "the reply's 'next'): use an infomorph command of this version",
-                 IM_EXPORT_PAGE_DEFAULT);
-        reply_error(b, b->clients, env, "EXPORT", msg);
+        refuse_unpaged(b, env, "EXPORT", IM_EXPORT_PAGE_DEFAULT);
         return;
     }
     size_t n = json_array_size(trials);
@@ -892,8 +920,8 @@ static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m
     case IM_MSG_SUBMIT: on_submit(b, env, m); return;
     case IM_MSG_LIST: on_list(b, env); return;
     case IM_MSG_STATUS: on_status(b, env, m); return;
-    case IM_MSG_BEST:
-    case IM_MSG_TRIALS: on_read(b, env, m); return;
+    case IM_MSG_BEST: on_best(b, env, m); return;
+    case IM_MSG_TRIALS: on_trials(b, env, m); return;
     case IM_MSG_EXPORT: on_export(b, env, m); return;
     case IM_MSG_CANCEL: on_cancel(b, env, m); return;
     case IM_MSG_WORKERS: on_workers(b, env); return;

@@ -560,24 +560,43 @@ int cli_trials_main(int argc, char **argv)
                        "Every trial of a campaign in order: id, number, status, val and\n"
                        "test accuracy, seed, wall time and the worker that ran it.\n");
     if (rc) return rc < 0 ? CLI_OK : rc;
-    json_t *reply;
-    if ((rc = request(&a, "TRIALS", campaign_fields(&a), &reply, CLI_ERROR))) return rc;
-    json_t *trials = json_object_get(reply, "trials");
-    printf("%-7s %-6s %-10s %-7s %-7s %-5s %8s  %s\n", "TRIAL", "NUMBER", "STATUS", "VAL", "TEST",
-           "SEED", "WALL_S", "WORKER");
-    size_t i;
-    json_t *t;
-    json_array_foreach(trials, i, t)
-    {
-        char b1[32], b2[32], b3[32];
-        printf("%-7lld %-6lld %-10s %-7s %-7s %-5lld %8s  %s\n", integer(t, "trial", -1),
-               integer(t, "number", -1), str(t, "status"),
-               fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
-               fmt_num(b2, sizeof b2, num(t, "test_acc"), 4), integer(t, "seed", -1),
-               fmt_num(b3, sizeof b3, num(t, "wall_s"), 1), str(t, "worker"));
+    /* page by page (TRIALS with from/limit): each request stays small */
+    long long from = 0, n = 0;
+    for (;;) {
+        json_t *fields = campaign_fields(&a), *reply;
+        json_object_set_new(fields, "from", json_integer(from));
+        json_object_set_new(fields, "limit", json_integer(IM_TRIALS_PAGE_DEFAULT));
+        if ((rc = request(&a, "TRIALS", fields, &reply, CLI_ERROR))) return rc;
+        json_t *trials = json_object_get(reply, "trials");
+        if (from == 0)
+            printf("%-7s %-6s %-10s %-7s %-7s %-5s %8s  %s\n", "TRIAL", "NUMBER", "STATUS", "VAL",
+                   "TEST", "SEED", "WALL_S", "WORKER");
+        size_t i;
+        json_t *t;
+        json_array_foreach(trials, i, t)
+        {
+            char b1[32], b2[32], b3[32];
+            printf("%-7lld %-6lld %-10s %-7s %-7s %-5lld %8s  %s\n", integer(t, "trial", -1),
+                   integer(t, "number", -1), str(t, "status"),
+                   fmt_num(b1, sizeof b1, num(t, "val_acc"), 4),
+                   fmt_num(b2, sizeof b2, num(t, "test_acc"), 4), integer(t, "seed", -1),
+                   fmt_num(b3, sizeof b3, num(t, "wall_s"), 1), str(t, "worker"));
+        }
+        n += (long long)json_array_size(trials);
+        json_t *next = json_object_get(reply, "next");
+        long long to = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
+        json_decref(reply);
+        if (to < 0) break; /* the last page (or a coordinator that sends one) */
+        if (to <= from) {
+            fprintf(stderr,
+                    "infomorph trials: the coordinator's next page (%lld) does not follow "
+                    "page %lld\n",
+                    to, from);
+            return CLI_ERROR;
+        }
+        from = to;
     }
-    printf("%zu trials\n", json_array_size(trials));
-    json_decref(reply);
+    printf("%lld trials\n", n);
     return CLI_OK;
 }
 

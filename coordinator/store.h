@@ -371,6 +371,13 @@ json_t *store_best_json(store *s, int64_t campaign_id, int n, im_error *err);
  * "error", "created_at", "started_at", "finished_at", "gamma": {...}}]. */
 json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err);
 
+/* One page of store_trials_json: the trials numbered from `from` on, at most
+ * limit of them (< 0: all), by number. *next (may be NULL) gets the number
+ * of the first trial after the page, -1 when there is none. The work is
+ * proportional to the page, not to the campaign (index ranges). */
+json_t *store_trials_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
+                               int64_t *next, im_error *err);
+
 /* Everything about a campaign's trials, for export: as store_trials_json plus
  * "spec" (the trial spec object), "epochs": [{"epoch", "train_acc", "val_acc",
  * "test_acc", "goal_hidden", "goal_out", "seconds"}], "atoms": {"hidden":

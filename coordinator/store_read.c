@@ -22,6 +22,7 @@
 #define TRIAL_JSON_COLS                                                                            \
     "id AS trial, number, point, seed, label, status, attempt, worker, val_acc, test_acc, "        \
     "wall_s, error, created_at, started_at, finished_at, spec"
+#define TRIAL_JSON_NCOLS 16 /* the columns of TRIAL_JSON_COLS, spec last */
 
 enum {
     ST_CAMPAIGN_GET,
@@ -518,16 +519,47 @@ json_t *store_best_json(store *s, int64_t campaign_id, int n, im_error *err)
     return arr;
 }
 
-json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err)
+/* The trials of a campaign numbered from `from` on, at most limit of them
+ * (< 0: all), by number, with the first ncols columns of TRIAL_JSON_COLS
+ * (all when ncols < 0). *next gets the number after the page or -1. */
+static json_t *trial_rows(store *s, int64_t campaign_id, int64_t from, int limit, int ncols,
+                          int64_t *next, im_error *err)
 {
+    *next = -1;
     sqlite3_stmt *st = stmt(s, ST_TRIALS_OF_CAMPAIGN);
     sqlite3_bind_int64(st, 1, campaign_id);
-    sqlite3_bind_int64(st, 2, 0);
-    sqlite3_bind_int64(st, 3, -1); /* no limit */
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, limit < 0 ? -1 : (int64_t)limit + 1); /* one more: is there a next? */
+    json_t *arr = rows_json(s, st, ncols, err, "trials");
+    if (arr && limit >= 0 && json_array_size(arr) > (size_t)limit) {
+        size_t last = json_array_size(arr) - 1;
+        *next = json_integer_value(json_object_get(json_array_get(arr, last), "number"));
+        json_array_remove(arr, last);
+    }
+    return arr;
+}
+
+/* The number of the last trial of arr (ordered by number), -1 if empty. */
+static int64_t last_number(const json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    return n ? json_integer_value(json_object_get(json_array_get(arr, n - 1), "number")) : -1;
+}
+
+json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err)
+{
+    return store_trials_page_json(s, campaign_id, 0, -1, NULL, err);
+}
+
+json_t *store_trials_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
+                               int64_t *next, im_error *err)
+{
+    int64_t nx;
     /* all columns but the last (spec) */
-    json_t *arr = rows_json(s, st, sqlite3_column_count(st) - 1, err, "trials");
-    if (arr && merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, 0, INT64_MAX, arr, "gamma",
-                          MERGE_MAP, err))
+    json_t *arr = trial_rows(s, campaign_id, from, limit, TRIAL_JSON_NCOLS - 1, &nx, err);
+    if (next) *next = arr ? nx : -1;
+    if (arr && merge_json(s, ST_GAMMA_OF_CAMPAIGN, campaign_id, from, last_number(arr), arr,
+                          "gamma", MERGE_MAP, err))
         json_decref(arr), arr = NULL;
     return arr;
 }
@@ -540,20 +572,11 @@ json_t *store_export_json(store *s, int64_t campaign_id, im_error *err)
 json_t *store_export_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
                                int64_t *next, im_error *err)
 {
-    if (next) *next = -1;
-    sqlite3_stmt *st = stmt(s, ST_TRIALS_OF_CAMPAIGN);
-    sqlite3_bind_int64(st, 1, campaign_id);
-    sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, limit < 0 ? -1 : (int64_t)limit + 1); /* one more: is there a next? */
-    json_t *arr = rows_json(s, st, -1, err, "trials");
+    int64_t nx;
+    json_t *arr = trial_rows(s, campaign_id, from, limit, -1, &nx, err);
+    if (next) *next = arr ? nx : -1;
     if (!arr) return NULL;
-    if (limit >= 0 && json_array_size(arr) > (size_t)limit) {
-        size_t last = json_array_size(arr) - 1;
-        if (next) *next = json_integer_value(json_object_get(json_array_get(arr, last), "number"));
-        json_array_remove(arr, last);
-    }
-    size_t n = json_array_size(arr);
-    int64_t hi = n ? json_integer_value(json_object_get(json_array_get(arr, n - 1), "number")) : -1;
+    int64_t hi = last_number(arr);
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o)

@@ -316,6 +316,19 @@ static void test_roundtrips(void)
         im_msg_release(&out);
     }
 
+    /* TRIALS is paged like EXPORT */
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_TRIALS;
+    in.query.campaign.name = "alpha";
+    in.query.from = 2000;
+    in.query.limit = IM_TRIALS_PAGE_MAX;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK_STR(out.query.campaign.name, "alpha");
+        CHECK_INT(out.query.from, 2000);
+        CHECK_INT(out.query.limit, IM_TRIALS_PAGE_MAX);
+        im_msg_release(&out);
+    }
+
     /* unknown keys are ignored */
     const char *extra = "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":2,\"attempt\":1,\"new\":[1]}";
     CHECK_INT(im_msg_decode(&out, extra, strlen(extra), NULL), 0);

@@ -755,6 +755,29 @@ static void test_views_and_queries(const char *path)
     CHECK_NEAR(json_real_value(json_object_get(g2, "h_res")), 0.38, 1e-12);
     CHECK_INT(json_integer_value(json_object_get(json_array_get(trials, 2), "number")), 2);
     CHECK_STR(json_string_value(json_object_get(json_array_get(trials, 7), "error")), "diverged");
+
+    /* the same trials page by page: each once, in order, with its gamma */
+    int64_t from = 0, next = 0;
+    size_t seen = 0;
+    for (int pages = 0; from >= 0 && pages < 10; pages++) {
+        json_t *page = store_trials_page_json(s, p.search, from, 3, &next, &e);
+        CHECK_MSG(page != NULL, "%s", e.msg);
+        if (!page) break;
+        CHECK(json_array_size(page) <= 3);
+        size_t i;
+        json_t *o;
+        json_array_foreach(page, i, o)
+        {
+            json_t *all = json_array_get(trials, seen++);
+            CHECK_INT(json_integer_value(json_object_get(o, "trial")),
+                      json_integer_value(json_object_get(all, "trial")));
+            CHECK(json_equal(json_object_get(o, "gamma"), json_object_get(all, "gamma")));
+        }
+        CHECK_INT(next, json_array_size(page) == 3 && seen < 8 ? (int64_t)seen : -1);
+        json_decref(page);
+        from = next;
+    }
+    CHECK_INT(seen, 8);
     json_decref(trials);
 
     json_t *ex = store_export_json(s, p.search, &e);

@@ -41,7 +41,7 @@ struct store {
     sqlite3_stmt **st[STORE_PART_COUNT]; /* NULL until prepared (latest schema only) */
 };
 
-/* The number of statuses of each kind (the size of the name tables). */
+/* The number of campaign statuses (the size of their name table). */
 extern const int store__n_campaign_status;
 
 /* Now as "2026-11-30T11:13:50.123Z". */

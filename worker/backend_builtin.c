@@ -6,7 +6,7 @@
  */
 #include "backend.h"
 
-#include "spec.h"
+#include "spec_json.h"
 #include "train.h"
 
 #include <math.h>

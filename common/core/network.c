@@ -15,6 +15,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OUT_BINS 20 /* output layer: adaptive normalised binning, 20 x 20 */

@@ -55,7 +55,7 @@
 
 #include "im.h"
 #include "lattice.h"
-#include "spec.h"
+#include "train_spec.h"
 
 #include <stdint.h>
 

@@ -7,7 +7,7 @@
 #include "backend.h"
 
 #include "lattice.h"
-#include "spec.h"
+#include "spec_json.h"
 #include "train.h"
 
 #include <math.h>

@@ -10,7 +10,7 @@
  */
 #include "cli.h"
 
-#include "spec.h"
+#include "spec_json.h"
 #include "train.h"
 
 #include <jansson.h>

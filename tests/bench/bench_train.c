@@ -18,7 +18,7 @@
 #include "dataset.h"
 #include "network.h"
 #include "rng.h"
-#include "spec.h"
+#include "train_spec.h"
 #include "train.h"
 
 #include "gemm.h"

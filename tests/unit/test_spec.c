@@ -10,7 +10,7 @@
 #include <dirent.h>
 #include <limits.h>
 
-/* The paper's optimised goal, typed independently of spec.c. */
+/* The paper's optimised goal, typed independently of train_spec.c. */
 static const double optimized[19] = {
     0.3307283306516516,   0.9780761799548087,   -0.9935002057481923,  0.40173303106031233,
     0.2427806207519021,   0.6255375402143335,   0.47128370476190684,  0.02120506738070921,

@@ -14,7 +14,7 @@
 #include "test_util.h"
 
 #include "network.h"
-#include "spec.h"
+#include "spec_json.h"
 #include "train.h"
 
 #include <stdatomic.h>

@@ -14,7 +14,7 @@
 
 #include "im.h"
 #include "lattice.h"
-#include "spec.h"
+#include "train_spec.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -66,10 +66,5 @@ void im_train_result_release(im_train_result *result);
  * fraction correct, NaN if n = 0. Thread-safe. */
 double im_train_accuracy(const double *theta, const uint8_t *labels, uint32_t n, int c,
                          double *mean);
-
-/* The result as JSON: {"spec": ..., "val_acc", "test_acc", "curve": [...],
- * "atoms": {"hidden": {short: bits}, "output": {...}}, "timings": {...}}.
- * Caller owns the new reference. */
-json_t *im_train_result_to_json(const im_train_spec *spec, const im_train_result *result);
 
 #endif /* IM_TRAIN_H */

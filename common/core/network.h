@@ -55,7 +55,7 @@
 
 #include "im.h"
 #include "lattice.h"
-#include "spec.h"
+#include "train_spec.h"
 
 #include <stdint.h>
 
@@ -113,9 +113,5 @@ void im_network_timing(const im_network *net, double *gemm_s, double *pid_s);
 
 /* Number of terms of the hidden layer's goal (5 or 19) and of the output's (5). */
 int im_network_terms_hidden(const im_network *net);
-
-/* The lattices of the layers (for names of the atoms); borrowed. */
-const im_lattice *im_network_lattice_hidden(const im_network *net);
-const im_lattice *im_network_lattice_out(const im_network *net);
 
 #endif /* IM_NETWORK_H */

@@ -15,6 +15,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OUT_BINS 20 /* output layer: adaptive normalised binning, 20 x 20 */
@@ -32,7 +33,6 @@ struct im_network {
     int ctx_src;   /* source index of the label / feedback context (-1: none) */
     im_layer *hid, *out;
     im_rng rng_train, rng_eval;
-    im_lattice lat_hidden, lat_out;
     /* buffers owned by the network, [n_max][...] sample-major */
     double *onehot;      /* [n_max][n_cls] label one-hot */
     double *lateral_in;  /* [n_max][hidden] step-1 hidden outputs */
@@ -150,9 +150,6 @@ im_network *im_network_new(const im_train_spec *spec, int n_in, int n_classes, i
     output_spec(spec, n_classes, &ls);
     net->out = im_layer_new(&ls, &rng_init, err);
     if (!net->out) goto fail;
-    if (im_lattice_init(&net->lat_hidden, net->k_hid, err) ||
-        im_lattice_init(&net->lat_out, 2, err))
-        goto fail;
 
     size_t nm = (size_t)net->n_max;
     net->onehot = im_xmalloc_array(nm * (size_t)n_classes, sizeof(double));
@@ -338,14 +335,4 @@ void im_network_timing(const im_network *net, double *gemm_s, double *pid_s)
 int im_network_terms_hidden(const im_network *net)
 {
     return net->k_hid == 3 ? IM_MAX_TERMS : 5;
-}
-
-const im_lattice *im_network_lattice_hidden(const im_network *net)
-{
-    return &net->lat_hidden;
-}
-
-const im_lattice *im_network_lattice_out(const im_network *net)
-{
-    return &net->lat_out;
 }

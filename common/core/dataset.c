@@ -61,81 +61,70 @@ static int64_t gz_read_full(gzFile gz, const char *path, void *buf, size_t n, im
     return (int64_t)got;
 }
 
-int im_idx_read(const char *path, uint8_t expect_ndim, uint32_t *dims, uint8_t **data,
-                im_error *err)
+/* Open path for reading through zlib; *gz is the open file on success. */
+static int idx_open(const char *path, gzFile *gz, im_error *err)
 {
-    *data = NULL;
-    if (expect_ndim < 1 || expect_ndim > 3)
-        return im_error_set(err, IM_EINVAL, "'%s': cannot read %u-dimensional idx files", path,
-                            (unsigned)expect_ndim);
-
     errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) {
+    *gz = gzopen(path, "rb");
+    if (!*gz) {
         int e = errno;
         if (e == ENOENT) return im_error_set(err, IM_ENOTFOUND, "'%s': no such file", path);
         return im_error_set(err, IM_EIO, "unable to open '%s': %s", path,
                             e ? strerror(e) : "out of memory");
     }
-    gzbuffer(gz, 1 << 17);
+    gzbuffer(*gz, 1 << 17);
+    return 0;
+}
 
-    int rc;
-    uint8_t *buf = NULL;
-    unsigned char head[16];
-    size_t head_len = 4 + 4 * (size_t)expect_ndim;
-
-    /* magic: two zero bytes, the element type (0x08: unsigned byte), the
-     * number of dimensions */
+/* The magic: two zero bytes, the element type (0x08: unsigned byte), the
+ * number of dimensions, which must be expect_ndim. head_len is the size of
+ * the whole header (for messages). */
+static int idx_read_magic(gzFile gz, const char *path, uint8_t expect_ndim, size_t head_len,
+                          im_error *err)
+{
+    unsigned char head[4];
     int64_t got = gz_read_full(gz, path, head, 4, err);
-    if (got < 0) {
-        rc = (int)got;
-        goto fail;
-    }
-    if (got < 4) {
-        rc = im_error_set(err, IM_EFORMAT,
-                          "'%s': truncated: expected an idx header of %zu bytes, got %lld", path,
-                          head_len, (long long)got);
-        goto fail;
-    }
+    if (got < 0) return (int)got;
+    if (got < 4)
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s': truncated: expected an idx header of %zu bytes, got %lld", path,
+                            head_len, (long long)got);
     uint32_t magic = be32(head);
     uint32_t expect_magic = 0x00000800u | expect_ndim;
-    if (head[0] != 0 || head[1] != 0 || head[2] != 0x08) {
-        rc = im_error_set(err, IM_EFORMAT,
-                          "'%s': bad magic number 0x%08x (expected 0x%08x: an idx file of "
-                          "unsigned bytes with %u dimension%s)",
-                          path, magic, expect_magic, (unsigned)expect_ndim,
-                          expect_ndim == 1 ? "" : "s");
-        goto fail;
-    }
-    if (head[3] != expect_ndim) {
-        rc = im_error_set(err, IM_EFORMAT,
-                          "'%s': wrong number of dimensions: %u (magic 0x%08x; expected %u, "
-                          "magic 0x%08x)",
-                          path, (unsigned)head[3], magic, (unsigned)expect_ndim, expect_magic);
-        goto fail;
-    }
+    if (head[0] != 0 || head[1] != 0 || head[2] != 0x08)
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s': bad magic number 0x%08x (expected 0x%08x: an idx file of "
+                            "unsigned bytes with %u dimension%s)",
+                            path, magic, expect_magic, (unsigned)expect_ndim,
+                            expect_ndim == 1 ? "" : "s");
+    if (head[3] != expect_ndim)
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s': wrong number of dimensions: %u (magic 0x%08x; expected %u, "
+                            "magic 0x%08x)",
+                            path, (unsigned)head[3], magic, (unsigned)expect_ndim, expect_magic);
+    return 0;
+}
 
-    got = gz_read_full(gz, path, head + 4, head_len - 4, err);
-    if (got < 0) {
-        rc = (int)got;
-        goto fail;
-    }
-    if ((size_t)got < head_len - 4) {
-        rc = im_error_set(err, IM_EFORMAT,
-                          "'%s': truncated: expected an idx header of %zu bytes, got %lld", path,
-                          head_len, 4 + (long long)got);
-        goto fail;
-    }
+/* The ndim dimensions after the magic into d[ndim]; *bytes gets the payload
+ * size. A dimension after the first may not be 0, and the payload may not
+ * exceed IDX_MAX_BYTES. */
+static int idx_read_dims(gzFile gz, const char *path, uint8_t ndim, size_t head_len, uint32_t *d,
+                         size_t *bytes, im_error *err)
+{
+    unsigned char head[12];
+    int64_t got = gz_read_full(gz, path, head, head_len - 4, err);
+    if (got < 0) return (int)got;
+    if ((size_t)got < head_len - 4)
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s': truncated: expected an idx header of %zu bytes, got %lld", path,
+                            head_len, 4 + (long long)got);
 
-    uint32_t d[3];
     uint64_t total = 1; /* payload bytes; checked against the limit at each step */
     bool too_big = false;
-    for (unsigned i = 0; i < expect_ndim; i++) {
-        d[i] = be32(head + 4 + 4 * i);
-        if (i > 0 && d[i] == 0) {
-            rc = im_error_set(err, IM_EFORMAT, "'%s': dimension %u is 0", path, i + 1);
-            goto fail;
-        }
+    for (unsigned i = 0; i < ndim; i++) {
+        d[i] = be32(head + 4 * i);
+        if (i > 0 && d[i] == 0)
+            return im_error_set(err, IM_EFORMAT, "'%s': dimension %u is 0", path, i + 1);
         if (!too_big) {
             total *= d[i]; /* both factors <= 2^34 and 2^32: no overflow in 64 bits */
             if (total > IDX_MAX_BYTES || total > SIZE_MAX - head_len) too_big = true;
@@ -143,22 +132,31 @@ int im_idx_read(const char *path, uint8_t expect_ndim, uint32_t *dims, uint8_t *
     }
     if (too_big) {
         char shape[48];
-        if (expect_ndim == 1)
+        if (ndim == 1)
             snprintf(shape, sizeof shape, "%u", d[0]);
-        else if (expect_ndim == 2)
+        else if (ndim == 2)
             snprintf(shape, sizeof shape, "%u x %u", d[0], d[1]);
         else
             snprintf(shape, sizeof shape, "%u x %u x %u", d[0], d[1], d[2]);
-        rc = im_error_set(err, IM_EFORMAT,
-                          "'%s': absurd size %s bytes in the header (the limit is %llu bytes)",
-                          path, shape, (unsigned long long)IDX_MAX_BYTES);
-        goto fail;
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s': absurd size %s bytes in the header (the limit is %llu bytes)",
+                            path, shape, (unsigned long long)IDX_MAX_BYTES);
     }
+    *bytes = (size_t)total;
+    return 0;
+}
 
-    /* The payload, in chunks that double: a truncated file with a huge header
-     * fails after reading what is there, before the full allocation. */
-    size_t n = (size_t)total, cap = n < IDX_FIRST_CHUNK ? n : IDX_FIRST_CHUNK, have = 0;
-    buf = im_xmalloc(cap);
+/* The payload of n bytes and nothing after it; *out gets a new buffer of n
+ * bytes (caller frees). It is read in chunks that double: a truncated file
+ * with a huge header fails after reading what is there, before the full
+ * allocation. */
+static int idx_read_payload(gzFile gz, const char *path, size_t n, size_t head_len, uint8_t **out,
+                            im_error *err)
+{
+    size_t cap = n < IDX_FIRST_CHUNK ? n : IDX_FIRST_CHUNK, have = 0;
+    uint8_t *buf = im_xmalloc(cap);
+    int64_t got;
+    int rc;
     for (;;) {
         got = gz_read_full(gz, path, buf + have, cap - have, err);
         if (got < 0) {
@@ -187,16 +185,36 @@ int im_idx_read(const char *path, uint8_t expect_ndim, uint32_t *dims, uint8_t *
                           path, head_len + n);
         goto fail;
     }
-
-    gzclose_r(gz);
-    for (unsigned i = 0; i < expect_ndim; i++) dims[i] = d[i];
-    *data = buf;
+    *out = buf;
     return 0;
 
 fail:
-    gzclose_r(gz);
     free(buf);
     return rc;
+}
+
+int im_idx_read(const char *path, uint8_t expect_ndim, uint32_t *dims, uint8_t **data,
+                im_error *err)
+{
+    *data = NULL;
+    if (expect_ndim < 1 || expect_ndim > 3)
+        return im_error_set(err, IM_EINVAL, "'%s': cannot read %u-dimensional idx files", path,
+                            (unsigned)expect_ndim);
+    gzFile gz;
+    int rc = idx_open(path, &gz, err);
+    if (rc) return rc;
+
+    size_t head_len = 4 + 4 * (size_t)expect_ndim, n = 0;
+    uint32_t d[3];
+    uint8_t *buf = NULL;
+    rc = idx_read_magic(gz, path, expect_ndim, head_len, err);
+    if (rc == 0) rc = idx_read_dims(gz, path, expect_ndim, head_len, d, &n, err);
+    if (rc == 0) rc = idx_read_payload(gz, path, n, head_len, &buf, err);
+    gzclose_r(gz);
+    if (rc) return rc;
+    for (unsigned i = 0; i < expect_ndim; i++) dims[i] = d[i];
+    *data = buf;
+    return 0;
 }
 
 /* ---- the dataset folder ---- */
@@ -333,31 +351,13 @@ static void pixel_stats(const im_dataset_part *p, uint32_t dim, double *mean, do
     *std = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
 }
 
-int im_dataset_load(im_dataset *ds, const char *data_dir, const char *name, uint64_t seed,
-                    im_error *err)
+/* The files of the dataset folder dir into paths[split][images, labels]:
+ * train-*, the test pair (t10k-* or test-*) and val-* if present (both
+ * paths[IM_SPLIT_VAL] NULL if not). Paths found are set even on failure;
+ * the caller frees them. name is for messages. */
+static int find_paths(const char *dir, const char *name, char *paths[3][2], im_error *err)
 {
-    memset(ds, 0, sizeof *ds);
-    if (!data_dir || !*data_dir) data_dir = ".";
-    if (!name || !*name || strlen(name) >= sizeof ds->name || strchr(name, '/') ||
-        strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return im_error_set(err, IM_EINVAL,
-                            "invalid dataset name '%s' (a folder name of 1 to %zu characters)",
-                            name ? name : "(null)", sizeof ds->name - 1);
-
-    int rc = 0;
-    char *dir = path_join(data_dir, name, NULL);
     static const char *kinds[2] = {"images-idx3-ubyte", "labels-idx1-ubyte"};
-    char *paths[3][2] = {{NULL}};
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = im_error_set(err, IM_ENOTFOUND,
-                          "dataset '%s' not found: no folder '%s' (expected one with " LAYOUT_HINT
-                          "; deploy/fetch-datasets.sh fetches mnist10k and fashion-mnist)",
-                          name, dir);
-        goto fail;
-    }
-
-    /* which files: train, the test pair (t10k-* or test-*), val-* if present */
     static const char *test_prefix[2] = {"t10k", "test"};
     const char *prefix[3] = {"train", "val", NULL};
     for (int t = 0; t < 2 && !prefix[IM_SPLIT_TEST]; t++) {
@@ -374,39 +374,45 @@ int im_dataset_load(im_dataset *ds, const char *data_dir, const char *name, uint
         bool optional = s == IM_SPLIT_VAL && !paths[s][0] && !paths[s][1];
         for (int k = 0; k < 2 && !optional; k++) {
             if (paths[s][k]) continue;
-            rc = im_error_set(err, IM_ENOTFOUND,
-                              "dataset '%s': missing '%s/%s-%s[.gz]' (expected " LAYOUT_HINT ")",
-                              name, dir, prefix[s], kinds[k]);
-            goto fail;
+            return im_error_set(err, IM_ENOTFOUND,
+                                "dataset '%s': missing '%s/%s-%s[.gz]' (expected " LAYOUT_HINT ")",
+                                name, dir, prefix[s], kinds[k]);
         }
     }
+    return 0;
+}
 
-    /* load the parts; all images of one size */
+/* Load the parts whose paths are set; all images of the training images'
+ * size, which sets ds->rows, cols and dim. */
+static int load_parts(im_dataset *ds, char *paths[3][2], im_error *err)
+{
     for (int s = 0; s < 3; s++) {
         if (!paths[s][0]) continue;
         uint32_t shape[2] = {0, 0};
-        rc = load_pair(&ds->part[s], shape, paths[s][0], paths[s][1], err);
-        if (rc) goto fail;
+        int rc = load_pair(&ds->part[s], shape, paths[s][0], paths[s][1], err);
+        if (rc) return rc;
         if (s == IM_SPLIT_TRAIN) {
-            if ((uint64_t)shape[0] * shape[1] > UINT32_MAX) {
-                rc = im_error_set(err, IM_EFORMAT, "'%s': images of %u x %u pixels are too large",
-                                  paths[s][0], shape[0], shape[1]);
-                goto fail;
-            }
+            if ((uint64_t)shape[0] * shape[1] > UINT32_MAX)
+                return im_error_set(err, IM_EFORMAT, "'%s': images of %u x %u pixels are too large",
+                                    paths[s][0], shape[0], shape[1]);
             ds->rows = shape[0];
             ds->cols = shape[1];
             ds->dim = shape[0] * shape[1];
         } else if (shape[0] != ds->rows || shape[1] != ds->cols) {
-            rc = im_error_set(err, IM_EFORMAT,
-                              "'%s': images are %u x %u pixels, but the training images in '%s' "
-                              "are %u x %u",
-                              paths[s][0], shape[0], shape[1], paths[IM_SPLIT_TRAIN][0], ds->rows,
-                              ds->cols);
-            goto fail;
+            return im_error_set(err, IM_EFORMAT,
+                                "'%s': images are %u x %u pixels, but the training images in "
+                                "'%s' are %u x %u",
+                                paths[s][0], shape[0], shape[1], paths[IM_SPLIT_TRAIN][0], ds->rows,
+                                ds->cols);
         }
     }
+    return 0;
+}
 
-    /* labels: the classes are those of the training set */
+/* The classes are those of the training set: set ds->n_classes and refuse a
+ * validation or test label beyond them. */
+static int check_labels(im_dataset *ds, char *paths[3][2], im_error *err)
+{
     const im_dataset_part *tr = &ds->part[IM_SPLIT_TRAIN];
     uint8_t max_label = 0;
     for (uint32_t i = 0; i < tr->n; i++)
@@ -416,45 +422,67 @@ int im_dataset_load(im_dataset *ds, const char *data_dir, const char *name, uint
         const im_dataset_part *p = &ds->part[s];
         for (uint32_t i = 0; i < p->n; i++) {
             if (p->labels[i] <= max_label) continue;
-            rc = im_error_set(err, IM_EFORMAT,
-                              "'%s': label %u at index %u is not a class of the training set "
-                              "(its labels go up to %u)",
-                              paths[s][1], (unsigned)p->labels[i], i, (unsigned)max_label);
-            goto fail;
+            return im_error_set(err, IM_EFORMAT,
+                                "'%s': label %u at index %u is not a class of the training set "
+                                "(its labels go up to %u)",
+                                paths[s][1], (unsigned)p->labels[i], i, (unsigned)max_label);
         }
     }
+    return 0;
+}
 
+/* The steps after loading: split off validation if there was no val pair,
+ * then the training pixels' statistics. */
+static int finish_training_part(im_dataset *ds, char *paths[3][2], uint64_t seed, im_error *err)
+{
+    const char *train_images = paths[IM_SPLIT_TRAIN][0];
     if (!paths[IM_SPLIT_VAL][0]) {
-        if (tr->n < 5) {
-            rc = im_error_set(err, IM_EFORMAT,
-                              "'%s': %u training images are too few to split off 20 %% for "
-                              "validation (need at least 5, or a val-* pair)",
-                              paths[IM_SPLIT_TRAIN][0], tr->n);
-            goto fail;
-        }
+        if (ds->part[IM_SPLIT_TRAIN].n < 5)
+            return im_error_set(err, IM_EFORMAT,
+                                "'%s': %u training images are too few to split off 20 %% for "
+                                "validation (need at least 5, or a val-* pair)",
+                                train_images, ds->part[IM_SPLIT_TRAIN].n);
         split_validation(ds, seed);
     }
-
     pixel_stats(&ds->part[IM_SPLIT_TRAIN], ds->dim, &ds->mean, &ds->std);
-    if (!(ds->std > 0)) {
-        rc = im_error_set(err, IM_EFORMAT,
-                          "'%s': the training pixels are all equal (standard deviation 0), "
-                          "nothing to standardise",
-                          paths[IM_SPLIT_TRAIN][0]);
-        goto fail;
-    }
-    snprintf(ds->name, sizeof ds->name, "%s", name);
-
-    for (int s = 0; s < 3; s++)
-        for (int k = 0; k < 2; k++) free(paths[s][k]);
-    free(dir);
+    if (!(ds->std > 0))
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s': the training pixels are all equal (standard deviation 0), "
+                            "nothing to standardise",
+                            train_images);
     return 0;
+}
 
-fail:
+int im_dataset_load(im_dataset *ds, const char *data_dir, const char *name, uint64_t seed,
+                    im_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    if (!data_dir || !*data_dir) data_dir = ".";
+    if (!name || !*name || strlen(name) >= sizeof ds->name || strchr(name, '/') ||
+        strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return im_error_set(err, IM_EINVAL,
+                            "invalid dataset name '%s' (a folder name of 1 to %zu characters)",
+                            name ? name : "(null)", sizeof ds->name - 1);
+
+    int rc = 0;
+    char *dir = path_join(data_dir, name, NULL);
+    char *paths[3][2] = {{NULL}};
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = im_error_set(err, IM_ENOTFOUND,
+                          "dataset '%s' not found: no folder '%s' (expected one with " LAYOUT_HINT
+                          "; deploy/fetch-datasets.sh fetches mnist10k and fashion-mnist)",
+                          name, dir);
+    if (rc == 0) rc = find_paths(dir, name, paths, err);
+    if (rc == 0) rc = load_parts(ds, paths, err);
+    if (rc == 0) rc = check_labels(ds, paths, err);
+    if (rc == 0) rc = finish_training_part(ds, paths, seed, err);
+    if (rc == 0) snprintf(ds->name, sizeof ds->name, "%s", name);
+
     for (int s = 0; s < 3; s++)
         for (int k = 0; k < 2; k++) free(paths[s][k]);
     free(dir);
-    im_dataset_release(ds);
+    if (rc) im_dataset_release(ds);
     return rc;
 }
 

@@ -159,38 +159,12 @@ static void alloc_table(im_pid *w, int B, uint64_t range)
     memset(w->table[B], 0xff, size * sizeof(int32_t));
 }
 
-im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
+/* The plans: per antichain, inclusion-exclusion over its non-empty
+ * sub-collections beta, (-1)^(|beta|+1), merged by the union B(beta); the
+ * antichain goes to the plans of the union of all its collections. Then per
+ * union U its non-empty submasks and the dense coefficients ct[U]. */
+static void make_plans(im_pid *w)
 {
-    if (k != 2 && k != 3) {
-        im_error_set(err, IM_EINVAL, "pid: %d sources (2 or 3 supported)", k);
-        return NULL;
-    }
-    if (!bins) {
-        im_error_set(err, IM_EINVAL, "pid: no bin counts");
-        return NULL;
-    }
-    for (int i = 0; i < k; i++)
-        if (bins[i] < 1 || bins[i] > 65535) {
-            im_error_set(err, IM_EINVAL, "pid: source %d has %d bins (1..65535 allowed)", i,
-                         bins[i]);
-            return NULL;
-        }
-    if (n_max < 1 || n_max > INT32_MAX / 2) {
-        im_error_set(err, IM_EINVAL, "pid: maximal batch size %d out of range", n_max);
-        return NULL;
-    }
-    im_pid *w = im_xcalloc(1, sizeof *w);
-    if (im_lattice_init(&w->lat, k, err) != 0) {
-        free(w);
-        return NULL;
-    }
-    w->k = k;
-    w->full = (1 << k) - 1;
-    w->n_max = n_max;
-    for (int i = 0; i < k; i++) w->bins[i] = bins[i];
-
-    /* plans: inclusion-exclusion over the non-empty sub-collections beta of
-     * each antichain, (-1)^(|beta|+1), merged by the union B(beta) */
     const im_lattice *lat = &w->lat;
     for (int a = 0; a < lat->n; a++) {
         const int mc = lat->n_coll[a];
@@ -221,26 +195,30 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
                     if (w->subof[U][b] == w->plan[U][i].sub[t])
                         w->ct[U][b][i] = w->plan[U][i].coef[t];
     }
+}
 
-    /* grouping tables. The joint cells are keyed by the bins; a proper subset
-     * by its bin (one source) or by the groups of lo and hi, so at most
-     * mmax[B] = min(n_max, prod bins of B) groups each */
+/* The grouping tables and the per-group and per-sample buffers. The joint
+ * cells are keyed by the bins; a proper subset by its bin (one source) or by
+ * the groups of lo and hi, so at most mmax[B] = min(n_max, prod bins of B)
+ * groups each. */
+static void alloc_buffers(im_pid *w)
+{
     uint64_t mmax[SUB_MAX] = {0}, prod = 1;
-    size_t nm = (size_t)n_max;
-    for (int i = 0; i < k; i++) prod = sat_mul(prod, (uint64_t)bins[i]);
+    size_t nm = (size_t)w->n_max;
+    for (int i = 0; i < w->k; i++) prod = sat_mul(prod, (uint64_t)w->bins[i]);
     for (int B = 1; B <= w->full; B++) {
         uint64_t range;
         if (B == w->full) {
             range = prod;
         } else if (popcount((unsigned)B) == 1) {
-            range = (uint64_t)bins[lowest_bit((unsigned)B)];
+            range = (uint64_t)w->bins[lowest_bit((unsigned)B)];
         } else {
             int hi = 31 - __builtin_clz((unsigned)B);
             w->hi[B] = 1 << hi;
             w->lo[B] = B & ~(1 << hi);
             range = sat_mul(mmax[w->lo[B]], mmax[w->hi[B]]);
         }
-        mmax[B] = min_u64(range, (uint64_t)n_max);
+        mmax[B] = min_u64(range, (uint64_t)w->n_max);
         alloc_table(w, B, range);
         w->gcell[B] = im_xmalloc_array(nm, sizeof(int32_t));
         w->repc[B] = im_xmalloc_array(nm, sizeof(int32_t));
@@ -250,13 +228,46 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
     w->cell = im_xmalloc_array(nm, sizeof(int32_t));
     w->first = im_xmalloc_array(nm, sizeof(int32_t));
     w->key = im_xmalloc_array(nm, sizeof(uint64_t));
-    w->cbin = im_xmalloc_array(nm * (size_t)k, sizeof(uint16_t));
+    w->cbin = im_xmalloc_array(nm * (size_t)w->k, sizeof(uint16_t));
     w->slot = im_xmalloc_array(nm, sizeof(uint64_t));
     w->dcell = im_xmalloc_array(nm, sizeof(double));
     w->lg = im_xmalloc_array(nm + 1, sizeof(double));
     w->chunk = im_xcalloc(1, sizeof(pid_chunk)); /* the rows of x for mask 0 stay 0 */
     w->lg[0] = 0.0;                              /* only ever multiplied by a zero mass */
     for (size_t i = 1; i <= nm; i++) w->lg[i] = log2((double)i);
+}
+
+im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
+{
+    if (k != 2 && k != 3) {
+        im_error_set(err, IM_EINVAL, "pid: %d sources (2 or 3 supported)", k);
+        return NULL;
+    }
+    if (!bins) {
+        im_error_set(err, IM_EINVAL, "pid: no bin counts");
+        return NULL;
+    }
+    for (int i = 0; i < k; i++)
+        if (bins[i] < 1 || bins[i] > 65535) {
+            im_error_set(err, IM_EINVAL, "pid: source %d has %d bins (1..65535 allowed)", i,
+                         bins[i]);
+            return NULL;
+        }
+    if (n_max < 1 || n_max > INT32_MAX / 2) {
+        im_error_set(err, IM_EINVAL, "pid: maximal batch size %d out of range", n_max);
+        return NULL;
+    }
+    im_pid *w = im_xcalloc(1, sizeof *w);
+    if (im_lattice_init(&w->lat, k, err) != 0) {
+        free(w);
+        return NULL;
+    }
+    w->k = k;
+    w->full = (1 << k) - 1;
+    w->n_max = n_max;
+    for (int i = 0; i < k; i++) w->bins[i] = bins[i];
+    make_plans(w);
+    alloc_buffers(w);
     return w;
 }
 
@@ -399,6 +410,136 @@ static inline double xlx(double x, double lx)
     return x * (x > 0.0 ? lx : 0.0); /* a select, not a branch: loops over it vectorise */
 }
 
+/* The gradient's plans of U, those with c != 0: act[j] is the plan of active
+ * plan j, cp[j] its c, and ca[b][j] = ct * c / ln 2 its adjoint coefficient
+ * on submask b. Returns their number. */
+static int active_plans(const im_pid *w, int U, const double *c, int *act, double *cp,
+                        double ca[SUB_MAX][IM_MAX_ANTICHAINS])
+{
+    int na = 0;
+    for (int i = 0; i < w->n_plan[U]; i++)
+        if (c[w->plan[U][i].a] != 0.0) {
+            cp[na] = c[w->plan[U][i].a];
+            for (int b = 0; b < w->n_subof[U]; b++) ca[b][na] = w->ct[U][b][i] * (cp[na] / LN2);
+            act[na++] = i;
+        }
+    return na;
+}
+
+/* Gather the masses of the groups g0..g0+gn of U for every submask B of U
+ * into the chunk (x, and h: the group of B each lane comes from). */
+static void chunk_gather(im_pid *w, int U, int g0, int gn)
+{
+    const int32_t *rep = w->repc[U];
+    pid_chunk *restrict ck = w->chunk;
+    for (int b = 0; b < w->n_subof[U]; b++) {
+        const int B = w->subof[U][b];
+        const int32_t *restrict gc = w->gcell[B];
+        const double *restrict q = w->q[B];
+        double *restrict xp = ck->x + 2 * B * gn, *restrict xm = xp + gn;
+        for (int g = 0; g < gn; g++) {
+            const int32_t h = gc[rep[g0 + g]];
+            ck->h[b][g] = h;
+            xp[g] = q[2 * h];
+            xm[g] = q[2 * h + 1];
+        }
+    }
+}
+
+/* Step 2 on a chunk: u = sum_B coef_B q_B over the terms in plan order, four
+ * at a time (padded with zero terms, which leave the sums as they are), all
+ * the logs of u in one loop (the dominant cost), log v, and the running sums
+ * of p (log u - log v) per plan. */
+static void chunk_forward(im_pid *w, int U, int gn, int weighted)
+{
+    const int np = w->n_plan[U];
+    const pid_plan *plan = w->plan[U];
+    pid_chunk *restrict ck = w->chunk;
+    for (int i = 0; i < np; i++) {
+        const pid_plan *p = &plan[i];
+        double *restrict u = ck->u + 2 * i * gn;
+        for (int j = 0; j < p->n_terms; j += 4) {
+            const double *restrict x0 = ck->x + 2 * p->sub[j] * gn;
+            const double *restrict x1 = ck->x + 2 * p->sub[j + 1] * gn;
+            const double *restrict x2 = ck->x + 2 * p->sub[j + 2] * gn;
+            const double *restrict x3 = ck->x + 2 * p->sub[j + 3] * gn;
+            const double c0 = p->coef[j], c1 = p->coef[j + 1], c2 = p->coef[j + 2],
+                         c3 = p->coef[j + 3];
+            if (j == 0)
+                for (int q = 0; q < 2 * gn; q++)
+                    u[q] = c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q];
+            else
+                for (int q = 0; q < 2 * gn; q++)
+                    u[q] = u[q] + c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q];
+        }
+    }
+    /* all the logs in one loop: the dominant cost */
+    for (int q = 0; q < 2 * np * gn; q++) ck->lu[q] = log2(ck->u[q]);
+    /* v = u(+) + u(-); with unit weights a count (up to rounding far below 1/2) */
+    for (int i = 0; i < np; i++) {
+        const double *restrict up = ck->u + 2 * i * gn, *restrict um = up + gn;
+        double *restrict lv = ck->lv + i * gn;
+        if (weighted)
+            for (int g = 0; g < gn; g++) lv[g] = log2(up[g] + um[g]);
+        else
+            for (int g = 0; g < gn; g++) lv[g] = w->lg[(int)(up[g] + um[g] + 0.5)];
+    }
+    const double *restrict pp = ck->x + 2 * U * gn, *restrict pm = pp + gn;
+    for (int i = 0; i < np; i++) {
+        const double *restrict lp = ck->lu + 2 * i * gn, *restrict lm = lp + gn;
+        const double *restrict lv = ck->lv + i * gn;
+        double *restrict sum = ck->sum[i];
+        for (int g = 0; g < gn; g++)
+            sum[g] += xlx(pp[g], lp[g]) + xlx(pm[g], lm[g]) - (pp[g] + pm[g]) * lv[g];
+    }
+}
+
+/* Step 3 on a chunk, for the na active plans act[]: R(+) - R(-) per plan,
+ * then the adjoint of each submask, plus the log ratio on U itself, into dg
+ * of that submask. */
+static void chunk_backward(im_pid *w, int U, int gn, int na, const int *act, const double *cp,
+                           double ca[SUB_MAX][IM_MAX_ANTICHAINS])
+{
+    pid_chunk *restrict ck = w->chunk;
+    const double *restrict pp = ck->x + 2 * U * gn, *restrict pm = pp + gn;
+    /* R(+) - R(-) with one division ({U} itself, u = p, gets exactly 0) */
+    for (int j = 0; j < na; j++) {
+        const double *restrict up = ck->u + 2 * act[j] * gn, *restrict um = up + gn;
+        double *restrict dr = ck->dr[j];
+        for (int g = 0; g < gn; g++) dr[g] = (pp[g] * um[g] - pm[g] * up[g]) / (up[g] * um[g]);
+    }
+    /* where a mass p is 0 its R is 0, not the 0/0 above (theta 0 or 1) */
+    int zero = 0;
+    for (int g = 0; g < gn; g++) zero |= !(pp[g] > 0.0) | !(pm[g] > 0.0);
+    if (zero)
+        for (int g = 0; g < gn; g++) {
+            if (pp[g] > 0.0 && pm[g] > 0.0) continue;
+            for (int j = 0; j < na; j++) {
+                const double up = ck->u[2 * act[j] * gn + g], um = ck->u[(2 * act[j] + 1) * gn + g];
+                ck->dr[j][g] = (pp[g] > 0.0 ? pp[g] / up : 0.0) - (pm[g] > 0.0 ? pm[g] / um : 0.0);
+            }
+        }
+    /* the adjoint of each submask, plus the log ratio on U itself, into dg */
+    for (int b = 0; b < w->n_subof[U]; b++) {
+        const int B = w->subof[U][b];
+        double *restrict ad = ck->adj[b];
+        for (int g = 0; g < gn; g++) ad[g] = 0.0;
+        if (B == U)
+            for (int j = 0; j < na; j++) {
+                const double *restrict lp = ck->lu + 2 * act[j] * gn, *restrict lm = lp + gn;
+                for (int g = 0; g < gn; g++) ad[g] += cp[j] * (lp[g] - lm[g]);
+            }
+        for (int j = 0; j < na; j++) {
+            const double cj = ca[b][j], *restrict dr = ck->dr[j];
+            if (cj == 0.0) continue;
+            for (int g = 0; g < gn; g++) ad[g] += cj * dr[g];
+        }
+        double *restrict dg = w->dg[B];
+        const int32_t *restrict h = ck->h[b];
+        for (int g = 0; g < gn; g++) dg[h[g]] += ad[g];
+    }
+}
+
 /*
  * Steps 2 and 3 for the antichains whose collections unite to U, over the
  * groups of U: adds sum p (log u - log v) to acc[a], and with c non-NULL the
@@ -409,122 +550,23 @@ static inline double xlx(double x, double lx)
  */
 static void eval_union(im_pid *w, int U, int weighted, const double *c, double *acc)
 {
-    const int np = w->n_plan[U], ns = w->n_subof[U], mu = w->m[U];
-    const pid_plan *plan = w->plan[U];
-    const uint8_t *subs = w->subof[U];
-    const int32_t *rep = w->repc[U];
+    const int np = w->n_plan[U], mu = w->m[U];
     pid_chunk *restrict ck = w->chunk;
-    /* gradient: the plans with c != 0, and the adjoint coefficients
-     * ca[b][j] = ct * c / ln 2 of active plan j on submask b */
     int act[IM_MAX_ANTICHAINS], na = 0;
     double ca[SUB_MAX][IM_MAX_ANTICHAINS], cp[IM_MAX_ANTICHAINS];
-    if (c)
-        for (int i = 0; i < np; i++)
-            if (c[plan[i].a] != 0.0) {
-                cp[na] = c[plan[i].a];
-                for (int b = 0; b < ns; b++) ca[b][na] = w->ct[U][b][i] * (cp[na] / LN2);
-                act[na++] = i;
-            }
+    if (c) na = active_plans(w, U, c, act, cp, ca);
     for (int i = 0; i < np; i++)
         for (int g = 0; g < CHUNK; g++) ck->sum[i][g] = 0.0;
     for (int g0 = 0; g0 < mu; g0 += CHUNK) {
         const int gn = mu - g0 < CHUNK ? mu - g0 : CHUNK;
-        for (int b = 0; b < ns; b++) {
-            const int B = subs[b];
-            const int32_t *restrict gc = w->gcell[B];
-            const double *restrict q = w->q[B];
-            double *restrict xp = ck->x + 2 * B * gn, *restrict xm = xp + gn;
-            for (int g = 0; g < gn; g++) {
-                const int32_t h = gc[rep[g0 + g]];
-                ck->h[b][g] = h;
-                xp[g] = q[2 * h];
-                xm[g] = q[2 * h + 1];
-            }
-        }
-        /* u = sum_B coef_B q_B over the terms in plan order, four at a time
-         * (padded with zero terms, which leave the sums as they are) */
-        for (int i = 0; i < np; i++) {
-            const pid_plan *p = &plan[i];
-            double *restrict u = ck->u + 2 * i * gn;
-            for (int j = 0; j < p->n_terms; j += 4) {
-                const double *restrict x0 = ck->x + 2 * p->sub[j] * gn;
-                const double *restrict x1 = ck->x + 2 * p->sub[j + 1] * gn;
-                const double *restrict x2 = ck->x + 2 * p->sub[j + 2] * gn;
-                const double *restrict x3 = ck->x + 2 * p->sub[j + 3] * gn;
-                const double c0 = p->coef[j], c1 = p->coef[j + 1], c2 = p->coef[j + 2],
-                             c3 = p->coef[j + 3];
-                if (j == 0)
-                    for (int q = 0; q < 2 * gn; q++)
-                        u[q] = c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q];
-                else
-                    for (int q = 0; q < 2 * gn; q++)
-                        u[q] = u[q] + c0 * x0[q] + c1 * x1[q] + c2 * x2[q] + c3 * x3[q];
-            }
-        }
-        /* all the logs in one loop: the dominant cost */
-        for (int q = 0; q < 2 * np * gn; q++) ck->lu[q] = log2(ck->u[q]);
-        /* v = u(+) + u(-); with unit weights a count (up to rounding far below 1/2) */
-        for (int i = 0; i < np; i++) {
-            const double *restrict up = ck->u + 2 * i * gn, *restrict um = up + gn;
-            double *restrict lv = ck->lv + i * gn;
-            if (weighted)
-                for (int g = 0; g < gn; g++) lv[g] = log2(up[g] + um[g]);
-            else
-                for (int g = 0; g < gn; g++) lv[g] = w->lg[(int)(up[g] + um[g] + 0.5)];
-        }
-        const double *restrict pp = ck->x + 2 * U * gn, *restrict pm = pp + gn;
-        for (int i = 0; i < np; i++) {
-            const double *restrict lp = ck->lu + 2 * i * gn, *restrict lm = lp + gn;
-            const double *restrict lv = ck->lv + i * gn;
-            double *restrict sum = ck->sum[i];
-            for (int g = 0; g < gn; g++)
-                sum[g] += xlx(pp[g], lp[g]) + xlx(pm[g], lm[g]) - (pp[g] + pm[g]) * lv[g];
-        }
-        if (!c) continue;
-
-        /* R(+) - R(-) with one division ({U} itself, u = p, gets exactly 0) */
-        for (int j = 0; j < na; j++) {
-            const double *restrict up = ck->u + 2 * act[j] * gn, *restrict um = up + gn;
-            double *restrict dr = ck->dr[j];
-            for (int g = 0; g < gn; g++) dr[g] = (pp[g] * um[g] - pm[g] * up[g]) / (up[g] * um[g]);
-        }
-        /* where a mass p is 0 its R is 0, not the 0/0 above (theta 0 or 1) */
-        int zero = 0;
-        for (int g = 0; g < gn; g++) zero |= !(pp[g] > 0.0) | !(pm[g] > 0.0);
-        if (zero)
-            for (int g = 0; g < gn; g++) {
-                if (pp[g] > 0.0 && pm[g] > 0.0) continue;
-                for (int j = 0; j < na; j++) {
-                    const double up = ck->u[2 * act[j] * gn + g],
-                                 um = ck->u[(2 * act[j] + 1) * gn + g];
-                    ck->dr[j][g] =
-                        (pp[g] > 0.0 ? pp[g] / up : 0.0) - (pm[g] > 0.0 ? pm[g] / um : 0.0);
-                }
-            }
-        /* the adjoint of each submask, plus the log ratio on U itself, into dg */
-        for (int b = 0; b < ns; b++) {
-            const int B = subs[b];
-            double *restrict ad = ck->adj[b];
-            for (int g = 0; g < gn; g++) ad[g] = 0.0;
-            if (B == U)
-                for (int j = 0; j < na; j++) {
-                    const double *restrict lp = ck->lu + 2 * act[j] * gn, *restrict lm = lp + gn;
-                    for (int g = 0; g < gn; g++) ad[g] += cp[j] * (lp[g] - lm[g]);
-                }
-            for (int j = 0; j < na; j++) {
-                const double cj = ca[b][j], *restrict dr = ck->dr[j];
-                if (cj == 0.0) continue;
-                for (int g = 0; g < gn; g++) ad[g] += cj * dr[g];
-            }
-            double *restrict dg = w->dg[B];
-            const int32_t *restrict h = ck->h[b];
-            for (int g = 0; g < gn; g++) dg[h[g]] += ad[g];
-        }
+        chunk_gather(w, U, g0, gn);
+        chunk_forward(w, U, gn, weighted);
+        if (c) chunk_backward(w, U, gn, na, act, cp, ca);
     }
     for (int i = 0; i < np; i++) {
         double s = 0.0;
         for (int g = 0; g < CHUNK && g < mu; g++) s += ck->sum[i][g];
-        acc[plan[i].a] += s;
+        acc[w->plan[U][i].a] += s;
     }
 }
 

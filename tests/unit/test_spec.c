@@ -4,6 +4,7 @@
  * (tests/data/specs/bad, tests/data/campaigns/{bad,good}): NAME.json with the
  * expected message fragment in NAME.err, so adding a case needs no code.
  */
+#include "campaign_spec.h"
 #include "spec.h"
 #include "test.h"
 

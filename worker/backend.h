@@ -1,7 +1,9 @@
 /*
- * backend.h: how infomorph-worker runs one trial. A backend takes the trial
- * spec as the coordinator sent it (JSON), trains, reports every epoch through
- * a callback and returns the body of the RESULT message:
+ * backend.h: how infomorph-worker runs one trial, and the backend table. A
+ * backend is one file (backend_builtin.c; backend_exec.c later) that defines
+ * a wk_backend plus one line in backends.c. A backend takes the trial spec
+ * as the coordinator sent it (JSON), trains, reports every epoch through a
+ * callback and returns the body of the RESULT message:
  *
  *   {"status": "done"|"stopped"|"failed", "val_acc", "test_acc",
  *    "curve": [epoch objects], "atoms": {"hidden": {...}, "output": {...}},
@@ -26,6 +28,25 @@ typedef struct wk_run_options {
     void *user;             /* passed to on_epoch */
     const atomic_int *stop; /* set by another thread to stop at the next batch; may be NULL */
 } wk_run_options;
+
+/* A backend as the table lists it. run() always returns a new RESULT body
+ * owned by the caller (a failure is status "failed" with the error text);
+ * it must be thread-safe for distinct calls. */
+typedef struct wk_backend {
+    const char *name; /* announced in READY's "backends": "builtin" */
+    json_t *(*run)(const json_t *spec, const wk_run_options *opt);
+} wk_backend;
+
+/* The i-th backend of the table, NULL past the end. Thread-safe. */
+const wk_backend *wk_backend_at(int i);
+
+/* The backend for a trial spec: today every spec goes to the first entry
+ * ("builtin"). Never NULL. Thread-safe. */
+const wk_backend *wk_backend_for(const json_t *spec);
+
+/* The names of the table's backends as a JSON list, for READY. Caller owns
+ * the new reference. */
+json_t *wk_backend_names(void);
 
 /* Train the trial spec `spec` (a JSON object; borrowed, only read) with
  * libinfomorph. Always returns a new RESULT body owned by the caller: a bad

@@ -83,3 +83,5 @@ json_t *wk_builtin_run(const json_t *spec_json, const wk_run_options *opt)
     im_train_result_release(&res);
     return body;
 }
+
+const wk_backend wk_backend_builtin = {.name = "builtin", .run = wk_builtin_run};

@@ -254,7 +254,7 @@ int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, in
 {
     *out = NULL;
     *n = 0;
-    if (spec->kind != IM_CAMPAIGN_FIXED || spec->n_points < 1 || !spec->points)
+    if (spec->n_points < 1 || !spec->points) /* only kind_fixed parses points */
         return im_error_set(err, IM_EINVAL, "campaign: '%s' is not a fixed campaign with points",
                             spec->name);
     double *g = im_xmalloc_array((size_t)spec->n_points * (size_t)spec->n_terms, sizeof *g);

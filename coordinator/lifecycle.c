@@ -123,8 +123,7 @@ int lifecycle_result(campaign_set *cs, store *st, trial *t, im_result_status sta
     return campaign_trial_finish(cs, st, t, r, val_by_epoch, n_epochs, err);
 }
 
-/* The event of a lost attempt of the running t. */
-static lc_event lost_event(const trial *t, int expired)
+lc_event lifecycle_lost_event(const trial *t, int expired)
 {
     if (told_to_stop(t, "pruned")) return LC_PRUNED;
     if (expired && t->attempt >= LIFECYCLE_MAX_ATTEMPTS) return LC_EXPIRED_LAST;
@@ -137,7 +136,7 @@ int lifecycle_lost(campaign_set *cs, store *st, trial *t, const char *reason, in
 {
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
-    lc_event event = lost_event(t, expired);
+    lc_event event = lifecycle_lost_event(t, expired);
     if (event == LC_PRUNED) {
         /* told to stop for the pruner: it ends pruned, whatever came after */
         store_trial_result r = {.status = STORE_TRIAL_PRUNED,

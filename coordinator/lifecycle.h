@@ -132,6 +132,9 @@ int lifecycle_result(campaign_set *cs, store *st, trial *t, im_result_status sta
                      store_trial_result *r, const double *val_by_epoch, int n_epochs,
                      im_error *err);
 
+/* The event a lost attempt of the running t is (lifecycle_lost). */
+lc_event lifecycle_lost_event(const trial *t, int expired);
+
 /* The running attempt of t is lost: `expired` non-zero for a lease that ran
  * out (which counts against LIFECYCLE_MAX_ATTEMPTS), zero for a worker that
  * shut down or gave it up. PRUNED when it was told to stop for the pruner,

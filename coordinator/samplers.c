@@ -60,7 +60,8 @@ void sampler_family(opt_family *fam, int (*common)(void *target, const char *key
 int sampler_new(sampler **out, const im_campaign_spec *spec, im_error *err)
 {
     *out = NULL;
-    if (spec->kind != IM_CAMPAIGN_SEARCH)
+    const kind_def *kind = kind_def_at((int)spec->kind);
+    if (!kind || !kind->sampler_name) /* only a kind that names a sampler has one */
         return im_error_set(err, IM_EINVAL, "sampler: campaign '%s' is not a search", spec->name);
     const sampler_def *d = sampler_def_at((int)spec->sampler);
     if (!d || !d->create)

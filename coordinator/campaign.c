@@ -260,7 +260,6 @@ static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
         goto fail;
     }
     if ((rc = c->kind->plan(c, err))) goto fail;
-    c->track_points = c->kind->wants_history && c->kind->wants_history(c);
     c->prn = pruner_new(&c->spec.pruner);
     if (c->n_points < 1 || c->spec.seeds_per_point < 1) {
         rc = im_error_set(err, IM_EINVAL, "campaign: nothing to run (%d points, %d seeds each)",
@@ -326,6 +325,12 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
 
 /* ---- open points: the tallies of their seeds ---- */
 
+point_state point_aggregate(const point_tally *n, double *value)
+{
+    *value = n->done ? n->sum / n->done : (double)NAN;
+    return n->done ? POINT_COMPLETE : n->pruned ? POINT_PRUNED : POINT_FAILED;
+}
+
 int campaign_pending(const campaign *c, const sampler_point **out)
 {
     *out = c->open_x;
@@ -353,7 +358,7 @@ static void open_tally(campaign *c, int point, store_trial_status status, double
 {
     size_t i = 0;
     while (i < c->n_open && c->open_x[i].point != point) i++;
-    if (i == c->n_open) return; /* NEVER: created points are open until they end */
+    if (i == c->n_open) return; /* created before a restart that replayed nothing */
     point_tally *n = &c->open_n[i];
     n->ended++;
     if (status == STORE_TRIAL_DONE) {
@@ -362,8 +367,8 @@ static void open_tally(campaign *c, int point, store_trial_status status, double
     }
     n->pruned += status == STORE_TRIAL_PRUNED;
     if (n->ended < c->spec.seeds_per_point) return;
-    double value = n->done ? n->sum / n->done : (double)NAN;
-    point_state state = n->done ? POINT_COMPLETE : n->pruned ? POINT_PRUNED : POINT_FAILED;
+    double value;
+    point_state state = point_aggregate(n, &value);
     if (c->kind->on_point_end) c->kind->on_point_end(c, &c->open_x[i], value, state);
     c->n_open--;
     c->open_x[i] = c->open_x[c->n_open];
@@ -420,7 +425,7 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
         queue_push_back(c, t);
         map_put(cs, t);
     }
-    if (c->track_points) open_add(c, p, gamma);
+    open_add(c, p, gamma);
     c->next_point++;
     return 0;
 }
@@ -545,7 +550,7 @@ static int trial_ended(campaign_set *cs, store *st, trial *t, store_trial_status
                        double val_acc, im_error *err)
 {
     campaign *c = t->c;
-    if (c->track_points) open_tally(c, t->point, status, val_acc);
+    open_tally(c, t->point, status, val_acc);
     map_del(cs, t->id);
     trial_free(t);
     return campaign_after_end(cs, st, c, err);
@@ -806,7 +811,8 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
         if (rc) goto fail;
     }
     /* the points' history, for a kind that wants it */
-    if (c->track_points && (rc = replay_points(st, c, err))) goto fail;
+    if (c->kind->wants_history && c->kind->wants_history(c) && (rc = replay_points(st, c, err)))
+        goto fail;
     set_add(cs, c);
     im_log(IM_LOG_INFO,
            "campaign %s: resumed (%s, %zu trials queued, %zu held for their workers, next point "

@@ -94,9 +94,9 @@ struct campaign {
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
     pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
-    /* the points created whose seeds have not all ended, when the kind wants
-     * history (kind_def.wants_history): open_x[i] holds the gamma */
-    int track_points;
+    /* the points created whose seeds have not all ended (after a restart,
+     * those of before only when the kind wants history and they were
+     * replayed): open_x[i] holds the gamma; O(points in flight) */
     sampler_point *open_x; /* [n_open] */
     point_tally *open_n;   /* [n_open] */
     size_t n_open, open_cap;
@@ -146,9 +146,15 @@ double campaign_set_release_holds(campaign_set *cs, double now);
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err);
 
 /* The pending points of c (created, not every seed ended yet): *out points
- * into c's memory (valid until c changes). Returns their number; 0 when the
- * kind does not track them. */
+ * into c's memory (valid until c changes). Returns their number. After a
+ * restart the points created before it count only for a kind that wants
+ * history (kind_def.wants_history), whose ended points are replayed. */
 int campaign_pending(const campaign *c, const sampler_point **out);
+
+/* A point's value and state from its seeds' tally: the mean val_acc of the
+ * done seeds (NAN when none) and POINT_COMPLETE when one was done, else
+ * POINT_PRUNED when one was pruned, else POINT_FAILED. */
+point_state point_aggregate(const point_tally *n, double *value);
 
 /* Trials the campaign runs in all (points x seeds_per_point). */
 int64_t campaign_planned(const campaign *c);

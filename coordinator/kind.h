@@ -56,9 +56,9 @@ typedef struct kind_def {
     /* The gamma (c->spec.n_terms numbers) of point p < c->n_points, and its
      * label (STORE_NAME_MAX bytes, "" for none). */
     int (*point)(struct campaign *c, int p, double *gamma, char *label, im_error *err);
-    /* 1 if on_point_end wants every point's end, also those before a
-     * restart (replayed at resume), and suggestions need the pending points.
-     * May be NULL (no). */
+    /* 1 if on_point_end must hear every point's end, also those before a
+     * restart: then the ended points are replayed at resume (and the pending
+     * points of before the restart are known again). May be NULL (no). */
     int (*wants_history)(const struct campaign *c);
     /* Every seed of point x ended, with the aggregate value and state. May
      * be NULL. Also called at resume for the points that had ended. */

@@ -239,7 +239,7 @@ static void set_remove(campaign_set *cs, campaign *c)
 
 /* Build the in-memory campaign from a parsed spec (takes ownership of spec's
  * allocations on success and on failure). */
-static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
+static int campaign_build(campaign **out, im_campaign_spec *spec, store *st, im_error *err)
 {
     *out = NULL;
     campaign *c = im_xcalloc(1, sizeof *c);
@@ -259,9 +259,10 @@ static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
         rc = im_error_set(err, IM_EINVAL, "campaign: unknown kind %d", (int)c->spec.kind);
         goto fail;
     }
-    if ((rc = c->kind->plan(c, err))) goto fail;
+    if ((rc = c->kind->plan(c, st, err))) goto fail;
     c->prn = pruner_new(&c->spec.pruner);
-    if (c->n_points < 1 || c->spec.seeds_per_point < 1) {
+    int may_wait = c->kind->on_campaign_ended != NULL; /* for another campaign */
+    if ((c->n_points < 1 && !may_wait) || c->spec.seeds_per_point < 1) {
         rc = im_error_set(err, IM_EINVAL, "campaign: nothing to run (%d points, %d seeds each)",
                           c->n_points, c->spec.seeds_per_point);
         goto fail;
@@ -291,7 +292,7 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
         }
     }
     campaign *c;
-    rc = campaign_build(&c, &spec, err);
+    rc = campaign_build(&c, &spec, st, err);
     if (rc) return rc;
 
     json_t *canon = im_campaign_spec_to_json(&c->spec);
@@ -499,14 +500,16 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
 }
 
 /* Tell the other active campaigns' kinds that c ended (a chained campaign
- * may be waiting for it). */
-static void notify_ended(campaign_set *cs, const campaign *c)
+ * may be waiting for it). Returns 0 or the first hook's error. */
+static int notify_ended(campaign_set *cs, store *st, const campaign *c, im_error *err)
 {
     for (size_t i = 0; i < cs->n; i++) {
         campaign *o = cs->v[i];
-        if (o != c && o->kind->on_campaign_ended)
-            o->kind->on_campaign_ended(o, c->name, c->id, c->status);
+        if (o == c || !o->kind->on_campaign_ended) continue;
+        int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, err);
+        if (rc) return rc;
     }
+    return 0;
 }
 
 /* Every planned point of c has ended: its kind plans the next stage
@@ -515,8 +518,7 @@ static int stage_ended(campaign *c, store *st, im_error *err)
 {
     if (c->kind->on_stage_end) {
         int more = c->kind->on_stage_end(c, st, err);
-        if (more < 0) return more;
-        if (more > 0 && c->next_point < c->n_points) return 0;
+        if (more != 0) return more < 0 ? more : 0; /* a next stage, or waiting */
     }
     int rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_DONE, err);
     if (rc) return rc;
@@ -536,7 +538,7 @@ static int campaign_after_end(campaign_set *cs, store *st, campaign *c, im_error
         c->q_len == 0 && c->n_held == 0 && c->n_running == 0 && c->next_point >= c->n_points) {
         int rc = stage_ended(c, st, err);
         if (rc) return rc;
-        if (c->status == STORE_CAMPAIGN_DONE) notify_ended(cs, c);
+        if (c->status == STORE_CAMPAIGN_DONE && (rc = notify_ended(cs, st, c, err))) return rc;
     }
     if (c->status != STORE_CAMPAIGN_RUNNING && c->status != STORE_CAMPAIGN_QUEUED &&
         c->n_running == 0)
@@ -655,7 +657,8 @@ int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancell
         if (cs->running[i]->c == c) cs->running[i]->stop_reason = "cancelled";
     if (n_cancelled) *n_cancelled = n;
     im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
-    notify_ended(cs, c);
+    rc = notify_ended(cs, st, c, err);
+    if (rc) return rc;
     if (c->n_running == 0) set_remove(cs, c);
     return 0;
 }
@@ -785,7 +788,7 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
     json_decref(obj);
     campaign *c = NULL;
     if (rc == 0)
-        rc = campaign_build(&c, &spec, &perr);
+        rc = campaign_build(&c, &spec, st, &perr);
     else
         im_campaign_spec_release(&spec);
     if (rc) {

@@ -51,8 +51,10 @@ typedef struct kind_def {
      * the store (an ablation's {"trial": ID}). May be NULL. */
     int (*submit)(store *st, im_campaign_spec *spec, im_error *err);
     /* Plan the first stage: set c->n_points (and whatever point() needs:
-     * c->points and c->labels, or c->smp). Returns 0, IM_EINVAL. */
-    int (*plan)(struct campaign *c, im_error *err);
+     * c->points and c->labels, or c->smp); also at resume, with the store
+     * to read. 0 points is allowed only for a kind that can wait for
+     * another campaign (on_campaign_ended). Returns 0, IM_EINVAL, IM_EDB. */
+    int (*plan)(struct campaign *c, store *st, im_error *err);
     /* The gamma (c->spec.n_terms numbers) of point p < c->n_points, and its
      * label (STORE_NAME_MAX bytes, "" for none). */
     int (*point)(struct campaign *c, int p, double *gamma, char *label, im_error *err);
@@ -64,13 +66,16 @@ typedef struct kind_def {
      * be NULL. Also called at resume for the points that had ended. */
     void (*on_point_end)(struct campaign *c, const sampler_point *x, double value,
                          point_state state);
-    /* Every planned point has ended. Return 1 after planning more points
-     * (c->n_points grows: the next stage), 0 when the campaign is done, or
-     * an IM_E* code. May be NULL (done). */
+    /* Every planned point has ended. Return 1 when the campaign is not
+     * done (it planned more points: c->n_points grew, the next stage; or it
+     * waits for another campaign), 0 when it is done, or an IM_E* code.
+     * May be NULL (done). */
     int (*on_stage_end)(struct campaign *c, store *st, im_error *err);
-    /* Another campaign (`name`, id) ended with `status`. May be NULL. */
-    void (*on_campaign_ended)(struct campaign *c, const char *name, int64_t id,
-                              store_campaign_status status);
+    /* Another campaign (`name`, id) ended with `status` (done or
+     * cancelled): a campaign chained to it may plan its points now
+     * (c->n_points grows). Returns 0 or an IM_E* code. May be NULL. */
+    int (*on_campaign_ended)(struct campaign *c, store *st, const char *name, int64_t id,
+                             store_campaign_status status, im_error *err);
     /* Free what plan() allocated beyond c->points, c->labels and c->smp,
      * which campaign.c frees. May be NULL. */
     void (*release)(struct campaign *c);

@@ -99,8 +99,9 @@ static int ablation_submit(store *st, im_campaign_spec *spec, im_error *err)
 
 /* The first stage: the base, then each non-zero component of the base set
  * to 0, in canonical order. */
-static int ablation_plan(campaign *c, im_error *err)
+static int ablation_plan(campaign *c, store *st, im_error *err)
 {
+    (void)st;
     if (c->spec.base_trial > 0) /* NEVER: resolved by ablation_submit */
         return im_error_set(err, IM_EINVAL, "campaign: 'base' trial %lld was not resolved",
                             (long long)c->spec.base_trial);

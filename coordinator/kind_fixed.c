@@ -52,8 +52,9 @@ static void fixed_to_json(const im_campaign_spec *c, const im_lattice *lat, json
     json_object_set_new(o, "points", points);
 }
 
-static int fixed_plan(campaign *c, im_error *err)
+static int fixed_plan(campaign *c, store *st, im_error *err)
 {
+    (void)st;
     return im_campaign_spec_fixed_gammas(&c->spec, &c->points, &c->n_points, err);
 }
 

@@ -170,8 +170,9 @@ void search_gamma(const im_campaign_spec *c, const sampler_point *x, double *gam
     for (int i = 0; i < c->n_terms; i++) gamma[i] = x->v[i];
 }
 
-static int search_plan(campaign *c, im_error *err)
+static int search_plan(campaign *c, store *st, im_error *err)
 {
+    (void)st;
     int rc = sampler_new(&c->smp, &c->spec, err);
     if (rc) return rc;
     c->n_points = c->spec.budget;

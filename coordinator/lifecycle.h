@@ -4,8 +4,8 @@
  * or interrupted attempt, cancellation); this module decides the event from
  * the message, the trial's state and its campaign's, finds the transition in
  * the table below, and has campaign.c (queues, memory) and the store
- * (rows) carry it out. Nothing else reads a trial's state or writes its
- * lease.
+ * (rows) carry it out. The broker never reads a trial's state or writes its
+ * lease; campaign.c keeps the queue bookkeeping that goes with each move.
  *
  * A trial is queued, running, done, failed, pruned or cancelled; each
  * hand-out is an attempt: running, done, lost, failed, interrupted, pruned

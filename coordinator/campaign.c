@@ -552,6 +552,8 @@ static int trial_ended(campaign_set *cs, store *st, trial *t, store_trial_status
                        double val_acc, im_error *err)
 {
     campaign *c = t->c;
+    if (status != STORE_TRIAL_DONE) val_acc = NAN; /* a value counts only for a done trial */
+    if (c->kind->on_trial_end) c->kind->on_trial_end(c, t, status, val_acc);
     open_tally(c, t->point, status, val_acc);
     map_del(cs, t->id);
     trial_free(t);

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 struct campaign;
+struct trial;
 
 typedef struct kind_def {
     const char *name;        /* as in the campaign file */
@@ -62,6 +63,10 @@ typedef struct kind_def {
      * restart: then the ended points are replayed at resume (and the pending
      * points of before the restart are known again). May be NULL (no). */
     int (*wants_history)(const struct campaign *c);
+    /* Trial t of the campaign ended with status (val_acc NAN unless done),
+     * before its point's tally. May be NULL. */
+    void (*on_trial_end)(struct campaign *c, const struct trial *t, store_trial_status status,
+                         double val_acc);
     /* Every seed of point x ended, with the aggregate value and state. May
      * be NULL. Also called at resume for the points that had ended. */
     void (*on_point_end)(struct campaign *c, const sampler_point *x, double value,

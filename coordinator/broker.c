@@ -10,6 +10,7 @@
 #include "broker.h"
 
 #include "campaign.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "protocol.h"
 #include "store.h"
@@ -326,8 +327,8 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
     if (b->fatal) return;
 
     trial *t = NULL;
-    int rc = campaign_hand_out(&b->cs, b->st, w->name, m->ready.datasets, b->now, b->opt.lease_s,
-                               &t, &err);
+    int rc = lifecycle_hand_out(&b->cs, b->st, w->name, m->ready.datasets, b->now, b->opt.lease_s,
+                                &t, &err);
     if (rc) {
         set_fatal(b, &err);
         return;
@@ -378,15 +379,12 @@ static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int a
         *why = "unknown";
         return NULL;
     }
-    if (t->state == TRIAL_RUNNING) {
-        if (t->wire_attempt == attempt) {
-            trial_sender(b, env, t);
-            return t;
-        }
-        *why = "lost";
-        return NULL;
+    lc_match match = lifecycle_match(t, attempt);
+    if (match == LC_MATCH_CURRENT) {
+        trial_sender(b, env, t);
+        return t;
     }
-    if (attempt < 1 || attempt > t->attempt) { /* not an attempt this trial had */
+    if (match == LC_MATCH_STALE) { /* another attempt runs, or not one t had */
         *why = "lost";
         return NULL;
     }
@@ -395,7 +393,7 @@ static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int a
     char who[IM_WIRE_NAME_MAX + 1];
     snprintf(who, sizeof who, "%s", name); /* t->worker is overwritten */
     im_error err = {0};
-    int rc = campaign_trial_relet(&b->cs, b->st, t, who, attempt, b->now, b->opt.lease_s, &err);
+    int rc = lifecycle_relet(&b->cs, b->st, t, who, attempt, b->now, b->opt.lease_s, &err);
     if (rc) {
         if (rc == IM_EDB) set_fatal(b, &err);
         *why = "lost";
@@ -432,7 +430,7 @@ static trial *renew_lease(broker *b, const im_envelope *env, int64_t id, int att
         reply_continue_or_stop(b, env, id, attempt, why);
         return NULL;
     }
-    t->deadline = b->now + b->opt.lease_s;
+    lifecycle_renew(t, b->now, b->opt.lease_s);
     return t;
 }
 
@@ -444,8 +442,8 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
     im_error err = {0};
     int rc = store_epochs_insert(b->st, t->id, e, 1, &err);
     if (db_failed(b, rc, &err)) return;
-    campaign_trial_progress(t, e->epoch, e->val_acc);
-    reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
+    lifecycle_progress(t, e->epoch, e->val_acc);
+    reply_continue_or_stop(b, env, t->id, t->wire_attempt, lifecycle_stop_reason(t));
 }
 
 static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
@@ -457,7 +455,7 @@ static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
     }
     trial *t = renew_lease(b, env, m->heartbeat.trial, m->heartbeat.attempt);
     if (!t) return;
-    reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
+    reply_continue_or_stop(b, env, t->id, t->wire_attempt, lifecycle_stop_reason(t));
 }
 
 static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt, int accepted,
@@ -488,118 +486,115 @@ static double *curve_val_by_epoch(const im_msg *m, int *n_out)
     return v;
 }
 
-static void on_result(broker *b, const im_envelope *env, const im_msg *m)
+/* A RESULT for a trial that is not in memory: ended already (a duplicate:
+ * nothing is written) or never existed. */
+static void result_for_unknown(broker *b, const im_envelope *env, int64_t id, int attempt,
+                               const worker_rec *w)
 {
     im_error err = {0};
+    store_trial_result probe = {
+        .status = STORE_TRIAL_DONE, .val_acc = NAN, .test_acc = NAN, .wall_s = NAN};
+    int rc = store_trial_finish(b->st, id, attempt, &probe, &err);
+    if (rc == 0) {
+        /* NEVER: memory says the trial is not running */
+        err = (im_error){IM_EDB, "trial store and memory disagree about a running trial"};
+        set_fatal(b, &err);
+        return;
+    }
+    if (db_failed(b, rc, &err)) return;
+    if (rc == IM_ENOTFOUND) {
+        im_log(IM_LOG_WARN, "trial %lld: result for an unknown trial (worker %s)", (long long)id,
+               w ? w->name : "?");
+        rc = store_event(b->st, "result_unknown", 0, id, w ? w->name : NULL, NULL, &err);
+        if (db_failed(b, rc, &err)) return;
+        ack(b, env, id, attempt, 0, "unknown");
+    } else {
+        im_log(IM_LOG_DEBUG, "trial %lld attempt %d: duplicate result ignored", (long long)id,
+               attempt);
+        ack(b, env, id, attempt, 0, "duplicate");
+    }
+}
+
+/* A RESULT for an attempt of t that is no longer current. */
+static void result_superseded(broker *b, const im_envelope *env, trial *t, const im_msg *m,
+                              const worker_rec *w)
+{
+    im_error err = {0};
+    int64_t id = m->result.trial;
+    int attempt = m->result.attempt;
+    char detail[160];
+    snprintf(detail, sizeof detail, "result of attempt %d (status %s); current attempt %d %s",
+             attempt, im_result_status_name(m->result.status), t->attempt,
+             lifecycle_deadline(t) < INFINITY ? "running" : "queued");
+    im_log(IM_LOG_INFO, "trial %lld: superseded result ignored: %s", (long long)id, detail);
+    int rc =
+        store_event(b->st, "result_superseded", t->c->id, id, w ? w->name : NULL, detail, &err);
+    if (db_failed(b, rc, &err)) return;
+    ack(b, env, id, attempt, 0, "superseded");
+}
+
+/* The RESULT of t's current attempt: lifecycle.h decides what it means;
+ * a result that ends t brings its curve and atoms. */
+static void result_current(broker *b, const im_envelope *env, trial *t, const im_msg *m)
+{
+    im_error err = {0};
+    int64_t id = m->result.trial;
+    int attempt = m->result.attempt;
+    store_trial_result r = {.val_acc = m->result.val_acc,
+                            .test_acc = m->result.test_acc,
+                            .wall_s = m->result.wall_s,
+                            .error = m->result.error};
+    char worker[IM_WIRE_NAME_MAX + 1];
+    snprintf(worker, sizeof worker, "%s", t->worker[0] ? t->worker : "?"); /* t may be freed */
+    lc_event event = lifecycle_result_event(t, m->result.status);
+    int n_ep = 0;
+    double *val_by_epoch = NULL;
+    if (lifecycle_keeps_result(event)) {
+        int rc = store_trial_data_insert(b->st, t->id, &m->result, &err);
+        if (db_failed(b, rc, &err)) return;
+        if (rc) /* the result itself still counts */
+            im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);
+        val_by_epoch = curve_val_by_epoch(m, &n_ep);
+    }
+    int rc = lifecycle_result(&b->cs, b->st, t, m->result.status, &r, val_by_epoch, n_ep, &err);
+    free(val_by_epoch);
+    if (rc) {
+        set_fatal(b, &err);
+        return;
+    }
+    if (event == LC_FAILED)
+        im_log(IM_LOG_WARN, "trial %lld (worker %s): failed: %s", (long long)id, worker, r.error);
+    else if (lifecycle_keeps_result(event))
+        im_log(IM_LOG_DEBUG, "trial %lld (worker %s): %s, val_acc %.4f", (long long)id, worker,
+               store_trial_status_name(r.status), r.val_acc);
+    else if (m->result.status == IM_RESULT_INTERRUPTED)
+        im_log(IM_LOG_INFO, "trial %lld (worker %s): interrupted, queued again", (long long)id,
+               worker);
+    ack(b, env, id, attempt, 1, "accepted");
+}
+
+static void on_result(broker *b, const im_envelope *env, const im_msg *m)
+{
     int64_t id = m->result.trial;
     int attempt = m->result.attempt;
     worker_rec *w = worker_by_id(b, env);
     worker_heard(b, w);
     trial *t = campaign_set_trial(&b->cs, id);
     if (!t) {
-        /* ended already (a duplicate: nothing is written) or never existed */
-        store_trial_result probe = {
-            .status = STORE_TRIAL_DONE, .val_acc = NAN, .test_acc = NAN, .wall_s = NAN};
-        int rc = store_trial_finish(b->st, id, attempt, &probe, &err);
-        if (rc == 0) {
-            /* NEVER: memory says the trial is not running */
-            err = (im_error){IM_EDB, "trial store and memory disagree about a running trial"};
-            set_fatal(b, &err);
-            return;
-        }
-        if (db_failed(b, rc, &err)) return;
-        if (rc == IM_ENOTFOUND) {
-            im_log(IM_LOG_WARN, "trial %lld: result for an unknown trial (worker %s)",
-                   (long long)id, w ? w->name : "?");
-            rc = store_event(b->st, "result_unknown", 0, id, w ? w->name : NULL, NULL, &err);
-            if (db_failed(b, rc, &err)) return;
-            ack(b, env, id, attempt, 0, "unknown");
-        } else {
-            im_log(IM_LOG_DEBUG, "trial %lld attempt %d: duplicate result ignored", (long long)id,
-                   attempt);
-            ack(b, env, id, attempt, 0, "duplicate");
-        }
+        result_for_unknown(b, env, id, attempt, w);
         return;
     }
-    if (t->state == TRIAL_QUEUED && attempt >= 1 && attempt <= t->attempt &&
-        (m->result.status == IM_RESULT_INTERRUPTED || m->result.status == IM_RESULT_STOPPED)) {
+    if (lifecycle_late_give_up(t, attempt, m->result.status)) {
         /* an attempt already given up, now given up by its worker too */
         ack(b, env, id, attempt, 1, "accepted");
         return;
     }
     const char *why = NULL;
     if (!current_trial(b, env, id, attempt, &why)) {
-        if (b->fatal) return;
-        char detail[160];
-        snprintf(detail, sizeof detail, "result of attempt %d (status %s); current attempt %d %s",
-                 attempt, im_result_status_name(m->result.status), t->attempt,
-                 t->state == TRIAL_RUNNING ? "running" : "queued");
-        im_log(IM_LOG_INFO, "trial %lld: superseded result ignored: %s", (long long)id, detail);
-        int rc =
-            store_event(b->st, "result_superseded", t->c->id, id, w ? w->name : NULL, detail, &err);
-        if (db_failed(b, rc, &err)) return;
-        ack(b, env, id, attempt, 0, "superseded");
+        if (!b->fatal) result_superseded(b, env, t, m, w);
         return;
     }
-
-    int rc = 0;
-    store_trial_result r = {.val_acc = m->result.val_acc,
-                            .test_acc = m->result.test_acc,
-                            .wall_s = m->result.wall_s,
-                            .error = m->result.error};
-    const char *worker = t->worker[0] ? t->worker : "?";
-    switch (m->result.status) {
-    case IM_RESULT_DONE:
-    case IM_RESULT_FAILED:
-    case IM_RESULT_STOPPED:
-        if (m->result.status == IM_RESULT_DONE) {
-            r.status = STORE_TRIAL_DONE;
-        } else if (m->result.status == IM_RESULT_FAILED) {
-            r.status = STORE_TRIAL_FAILED;
-            if (!r.error) r.error = "the worker reported a failure without a message";
-        } else if (t->stop_reason && strcmp(t->stop_reason, "pruned") == 0) {
-            r.status = STORE_TRIAL_PRUNED;
-        } else if (t->c->status == STORE_CAMPAIGN_CANCELLED) {
-            r.status = STORE_TRIAL_CANCELLED;
-        } else {
-            /* stopped without being asked: as an interruption */
-            rc = campaign_trial_lost(&b->cs, b->st, t, "stopped by the worker unasked", 0, &err);
-            if (db_failed(b, rc, &err)) return;
-            ack(b, env, id, attempt, 1, "accepted");
-            return;
-        }
-        rc = store_trial_data_insert(b->st, t->id, &m->result, &err);
-        if (db_failed(b, rc, &err)) return;
-        if (rc) {
-            im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);
-            /* the result itself still counts */
-        }
-        if (m->result.status == IM_RESULT_FAILED)
-            im_log(IM_LOG_WARN, "trial %lld (worker %s): failed: %s", (long long)id, worker,
-                   r.error);
-        else
-            im_log(IM_LOG_DEBUG, "trial %lld (worker %s): %s, val_acc %.4f", (long long)id, worker,
-                   store_trial_status_name(r.status), r.val_acc);
-        int n_ep = 0;
-        double *val_by_epoch = curve_val_by_epoch(m, &n_ep);
-        rc = campaign_trial_finish(&b->cs, b->st, t, &r, val_by_epoch, n_ep, &err);
-        free(val_by_epoch);
-        if (rc) {
-            set_fatal(b, &err);
-            return;
-        }
-        break;
-    case IM_RESULT_INTERRUPTED:
-        im_log(IM_LOG_INFO, "trial %lld (worker %s): interrupted, queued again", (long long)id,
-               worker);
-        rc = campaign_trial_lost(&b->cs, b->st, t, "interrupted: the worker shut down", 0, &err);
-        if (rc) {
-            set_fatal(b, &err);
-            return;
-        }
-        break;
-    }
-    ack(b, env, id, attempt, 1, "accepted");
+    result_current(b, env, t, m);
 }
 
 static void on_bye(broker *b, const im_envelope *env, const im_msg *m)
@@ -610,7 +605,7 @@ static void on_bye(broker *b, const im_envelope *env, const im_msg *m)
     for (size_t i = b->cs.n_running; i-- > 0;) {
         trial *t = b->cs.running[i];
         if (strcmp(t->worker, m->bye.worker) != 0) continue;
-        int rc = campaign_trial_lost(&b->cs, b->st, t, "the worker shut down", 0, &err);
+        int rc = lifecycle_lost(&b->cs, b->st, t, "the worker shut down", 0, &err);
         if (rc) {
             set_fatal(b, &err);
             return;
@@ -894,7 +889,7 @@ static void on_cancel(broker *b, const im_envelope *env, const im_msg *m)
     int64_t n = 0;
     char name[IM_CAMPAIGN_NAME_MAX + 1];
     snprintf(name, sizeof name, "%s", c->name);
-    rc = campaign_cancel(&b->cs, b->st, c, &n, &err); /* may free c */
+    rc = lifecycle_cancel(&b->cs, b->st, c, &n, &err); /* may free c */
     if (rc) {
         set_fatal(b, &err);
         return;
@@ -973,14 +968,14 @@ static void expire(broker *b)
     b->next_hold = campaign_set_release_holds(&b->cs, b->now);
     for (size_t i = b->cs.n_running; i-- > 0 && !b->fatal;) {
         trial *t = b->cs.running[i];
-        if (t->deadline > b->now) continue;
+        if (!lifecycle_expired(t, b->now)) continue;
         char reason[256];
         snprintf(reason, sizeof reason,
                  "lease expired: no progress or heartbeat for %g s from worker %s", b->opt.lease_s,
                  t->worker);
         im_log(IM_LOG_WARN, "trial %lld attempt %d (campaign %s): %s", (long long)t->id, t->attempt,
                t->c->name, reason);
-        int rc = campaign_trial_lost(&b->cs, b->st, t, reason, 1, &err);
+        int rc = lifecycle_lost(&b->cs, b->st, t, reason, 1, &err);
         if (rc) set_fatal(b, &err);
     }
     for (size_t i = b->n_wk; i-- > 0 && !b->fatal;) {
@@ -999,7 +994,8 @@ static long poll_timeout_ms(broker *b)
 {
     double next = b->now + MAX_POLL_MS / 1000.0;
     for (size_t i = 0; i < b->cs.n_running; i++)
-        if (b->cs.running[i]->deadline < next) next = b->cs.running[i]->deadline;
+        if (lifecycle_deadline(b->cs.running[i]) < next)
+            next = lifecycle_deadline(b->cs.running[i]);
     for (size_t i = 0; i < b->n_wk; i++)
         if (b->wk[i].last_seen + b->liveness_s < next) next = b->wk[i].last_seen + b->liveness_s;
     if (b->next_hold < next) next = b->next_hold;

@@ -168,8 +168,11 @@ static void campaign_free(campaign *c)
     for (size_t i = 0; i < c->n_held; i++) trial_free(c->held[i]);
     free(c->held);
     free(c->queue);
+    if (c->kind && c->kind->release) c->kind->release(c);
     free(c->points);
     free(c->labels);
+    free(c->open_x);
+    free(c->open_n);
     sampler_free(&c->smp);
     pruner_free(&c->prn);
     im_campaign_spec_release(&c->spec);
@@ -234,30 +237,9 @@ static void set_remove(campaign_set *cs, campaign *c)
         }
 }
 
-/* The first stage of an ablation: the base, then each non-zero component of
- * the base set to 0, in canonical order. */
-static void ablation_points(campaign *c)
-{
-    int nt = c->spec.n_terms;
-    c->points = im_xmalloc_array((size_t)nt + 1, (size_t)nt * sizeof *c->points);
-    c->labels = im_xcalloc((size_t)nt + 1, sizeof *c->labels);
-    memcpy(c->points, c->spec.base, (size_t)nt * sizeof *c->points);
-    snprintf(c->labels[0], sizeof c->labels[0], "base");
-    int n = 1;
-    for (int i = 0; i < nt; i++) {
-        if (c->spec.base[i] == 0) continue; /* zeroing it would repeat the base */
-        double *g = c->points + (size_t)n * nt;
-        memcpy(g, c->spec.base, (size_t)nt * sizeof *g);
-        g[i] = 0;
-        snprintf(c->labels[n], sizeof c->labels[n], "%s", c->lat.short_name[i]);
-        n++;
-    }
-    c->n_points = n;
-}
-
 /* Build the in-memory campaign from a parsed spec (takes ownership of spec's
  * allocations on success and on failure). */
-static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
+static int campaign_build(campaign **out, im_campaign_spec *spec, store *st, im_error *err)
 {
     *out = NULL;
     campaign *c = im_xcalloc(1, sizeof *c);
@@ -272,37 +254,15 @@ static int campaign_build(campaign **out, im_campaign_spec *spec, im_error *err)
                           c->spec.n_terms, k);
         goto fail;
     }
-    switch (c->spec.kind) {
-    case IM_CAMPAIGN_SEARCH:
-        if (c->spec.sampler != IM_SAMPLER_RANDOM) {
-            rc = im_error_set(err, IM_EINVAL,
-                              "campaign: 'sampler' \"%s\" is not supported by this coordinator "
-                              "yet (use \"random\")",
-                              im_sampler_name(c->spec.sampler));
-            goto fail;
-        }
-        rc = sampler_random_new(&c->smp, &c->spec, err);
-        if (rc) goto fail;
-        c->n_points = c->spec.budget;
-        break;
-    case IM_CAMPAIGN_FIXED: {
-        int n = 0;
-        rc = im_campaign_spec_fixed_gammas(&c->spec, &c->points, &n, err);
-        if (rc) goto fail;
-        c->n_points = n;
-        break;
+    c->kind = kind_def_at((int)c->spec.kind);
+    if (!c->kind) { /* NEVER: the parser knows the table */
+        rc = im_error_set(err, IM_EINVAL, "campaign: unknown kind %d", (int)c->spec.kind);
+        goto fail;
     }
-    case IM_CAMPAIGN_ABLATION:
-        if (c->spec.base_trial > 0) { /* NEVER: resolved by campaign_submit */
-            rc = im_error_set(err, IM_EINVAL, "campaign: 'base' trial %lld was not resolved",
-                              (long long)c->spec.base_trial);
-            goto fail;
-        }
-        ablation_points(c);
-        break;
-    }
+    if ((rc = c->kind->plan(c, st, err))) goto fail;
     c->prn = pruner_new(&c->spec.pruner);
-    if (c->n_points < 1 || c->spec.seeds_per_point < 1) {
+    int may_wait = c->kind->on_campaign_ended != NULL; /* for another campaign */
+    if ((c->n_points < 1 && !may_wait) || c->spec.seeds_per_point < 1) {
         rc = im_error_set(err, IM_EINVAL, "campaign: nothing to run (%d points, %d seeds each)",
                           c->n_points, c->spec.seeds_per_point);
         goto fail;
@@ -314,44 +274,6 @@ fail:
     return rc ? rc : IM_EINVAL;
 }
 
-/* An ablation's base {"trial": ID}: that trial's gamma becomes spec->base
- * (so the stored spec says what was used). Reads the done trials once, at
- * submission. Returns 0, IM_ENOTFOUND / IM_EINVAL naming the trial, IM_EDB. */
-static int resolve_base_trial(store *st, im_campaign_spec *spec, im_error *err)
-{
-    store_trial *tr = NULL;
-    size_t n = 0;
-    int rc = store_trial_list(st, 0, STORE_MASK(STORE_TRIAL_DONE), STORE_WITH_PARAMS, &tr, &n, err);
-    if (rc) return rc;
-    const store_trial *found = NULL;
-    for (size_t i = 0; i < n && !found; i++)
-        if (tr[i].id == spec->base_trial) found = &tr[i];
-    im_lattice lat;
-    if (!found) {
-        rc = im_error_set(err, IM_ENOTFOUND, "campaign: 'base.trial' %lld is not a done trial",
-                          (long long)spec->base_trial);
-    } else if ((rc = im_lattice_init(&lat, spec->n_terms == 5 ? 2 : 3, err)) == 0) {
-        for (int i = 0; i < spec->n_terms; i++) spec->base[i] = 0;
-        size_t matched = 0;
-        for (size_t i = 0; i < found->n_params; i++) {
-            int k = im_lattice_find(&lat, found->params[i].name);
-            if (k >= 0 && k < spec->n_terms) {
-                spec->base[k] = found->params[i].value;
-                matched++;
-            }
-        }
-        if (matched != found->n_params || (int)matched != spec->n_terms)
-            rc = im_error_set(err, IM_EINVAL,
-                              "campaign: 'base.trial' %lld has %zu gamma components, this "
-                              "campaign's setup needs %d",
-                              (long long)spec->base_trial, found->n_params, spec->n_terms);
-        spec->base_trial = 0;
-        spec->base_preset[0] = '\0';
-    }
-    store_trials_free(&tr, n);
-    return rc;
-}
-
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err)
 {
     *out = NULL;
@@ -361,15 +283,16 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
         im_campaign_spec_release(&spec);
         return rc;
     }
-    if (spec.kind == IM_CAMPAIGN_ABLATION && spec.base_trial > 0) {
-        rc = resolve_base_trial(st, &spec, err);
+    const kind_def *kind = kind_def_at((int)spec.kind);
+    if (kind && kind->submit) {
+        rc = kind->submit(st, &spec, err);
         if (rc) {
             im_campaign_spec_release(&spec);
             return rc;
         }
     }
     campaign *c;
-    rc = campaign_build(&c, &spec, err);
+    rc = campaign_build(&c, &spec, st, err);
     if (rc) return rc;
 
     json_t *canon = im_campaign_spec_to_json(&c->spec);
@@ -383,9 +306,9 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
         .name = c->name,
         .kind = im_campaign_kind_name(c->spec.kind),
         .spec_json = text,
-        .sampler = c->spec.kind == IM_CAMPAIGN_SEARCH ? im_sampler_name(c->spec.sampler) : NULL,
+        .sampler = c->kind->sampler_name ? c->kind->sampler_name(&c->spec) : NULL,
         .priority = c->spec.priority,
-        .budget = c->spec.kind == IM_CAMPAIGN_SEARCH ? c->spec.budget : c->n_points,
+        .budget = c->n_points,
         .seeds_per_point = c->spec.seeds_per_point,
         .seed = c->spec.seed,
     };
@@ -397,31 +320,69 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
     }
     c->status = STORE_CAMPAIGN_QUEUED;
     set_add(cs, c);
-    if (c->spec.kind == IM_CAMPAIGN_ABLATION)
-        im_log(IM_LOG_INFO,
-               "campaign %s: ablation, first stage (%d points: the base and each non-zero "
-               "component set to 0); the successive stage is not generated yet",
-               c->name, c->n_points);
     *out = c;
     return 0;
 }
 
-/* The gamma of point p of c. */
-static int point_gamma(campaign *c, int p, double *gamma, im_error *err)
+/* ---- open points: the tallies of their seeds ---- */
+
+point_state point_aggregate(const point_tally *n, double *value)
 {
-    if (c->spec.kind == IM_CAMPAIGN_SEARCH) return sampler_suggest(c->smp, p, gamma, err);
-    if (!c->points || p < 0 || p >= c->n_points)
-        return im_error_set(err, IM_EINVAL, "campaign '%s': no point %d", c->name, p);
-    memcpy(gamma, c->points + (size_t)p * c->spec.n_terms, c->spec.n_terms * sizeof *gamma);
-    return 0;
+    *value = n->done ? n->sum / n->done : (double)NAN;
+    return n->done ? POINT_COMPLETE : n->pruned ? POINT_PRUNED : POINT_FAILED;
+}
+
+int campaign_pending(const campaign *c, const sampler_point **out)
+{
+    *out = c->open_x;
+    return (int)c->n_open;
+}
+
+static void open_add(campaign *c, int point, const double *gamma)
+{
+    if (c->n_open == c->open_cap) {
+        c->open_cap = c->open_cap ? c->open_cap * 2 : 16;
+        c->open_x = im_xrealloc(c->open_x, c->open_cap * sizeof *c->open_x);
+        c->open_n = im_xrealloc(c->open_n, c->open_cap * sizeof *c->open_n);
+    }
+    sampler_point *x = &c->open_x[c->n_open];
+    memset(x, 0, sizeof *x);
+    x->point = point;
+    for (int i = 0; i < c->spec.n_terms; i++) x->v[i] = gamma[i];
+    c->open_n[c->n_open] = (point_tally){0, 0, 0, 0};
+    c->n_open++;
+}
+
+/* One seed of point `point` ended with status and val_acc; when it was the
+ * last, the point's value and state go to the kind and the point closes. */
+static void open_tally(campaign *c, int point, store_trial_status status, double val_acc)
+{
+    size_t i = 0;
+    while (i < c->n_open && c->open_x[i].point != point) i++;
+    if (i == c->n_open) return; /* created before a restart that replayed nothing */
+    point_tally *n = &c->open_n[i];
+    n->ended++;
+    if (status == STORE_TRIAL_DONE) {
+        n->done++;
+        n->sum += val_acc;
+    }
+    n->pruned += status == STORE_TRIAL_PRUNED;
+    if (n->ended < c->spec.seeds_per_point) return;
+    double value;
+    point_state state = point_aggregate(n, &value);
+    if (c->kind->on_point_end) c->kind->on_point_end(c, &c->open_x[i], value, state);
+    c->n_open--;
+    c->open_x[i] = c->open_x[c->n_open];
+    c->open_n[i] = c->open_n[c->n_open];
 }
 
 /* Create the next point's seeds_per_point trials in the store and queue them. */
 static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
 {
     double gamma[IM_MAX_TERMS];
+    char label[STORE_NAME_MAX];
     int p = c->next_point;
-    int rc = point_gamma(c, p, gamma, err);
+    int rc = c->kind->point(c, p, gamma, label, err);
     if (rc) return rc;
     store_param params[IM_MAX_TERMS];
     for (int i = 0; i < c->spec.n_terms; i++) {
@@ -444,7 +405,7 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
                               .point = p,
                               .seed = (uint64_t)r,
                               .spec_json = text,
-                              .label = c->labels ? c->labels[p] : NULL,
+                              .label = label[0] ? label : NULL,
                               .params = params,
                               .n_params = (size_t)c->spec.n_terms};
         int64_t id = 0;
@@ -465,6 +426,7 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
         queue_push_back(c, t);
         map_put(cs, t);
     }
+    open_add(c, p, gamma);
     c->next_point++;
     return 0;
 }
@@ -537,24 +499,65 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
     return 0;
 }
 
-/* After a trial of c ended: finish c when nothing is left, drop a terminal
- * campaign from memory once it has no running trial. */
+/* Tell the other active campaigns' kinds that c ended (a chained campaign
+ * may be waiting for it). Returns 0 or the first hook's error. */
+static int notify_ended(campaign_set *cs, store *st, const campaign *c, im_error *err)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        campaign *o = cs->v[i];
+        if (o == c || !o->kind->on_campaign_ended) continue;
+        int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Every planned point of c has ended: its kind plans the next stage
+ * (returns 1) or c is done. */
+static int stage_ended(campaign *c, store *st, im_error *err)
+{
+    if (c->kind->on_stage_end) {
+        int more = c->kind->on_stage_end(c, st, err);
+        if (more != 0) return more < 0 ? more : 0; /* a next stage, or waiting */
+    }
+    int rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_DONE, err);
+    if (rc) return rc;
+    rc = store_event(st, "campaign_done", c->id, 0, NULL, NULL, err);
+    if (rc) return rc;
+    im_log(IM_LOG_INFO, "campaign %s: done", c->name);
+    c->status = STORE_CAMPAIGN_DONE;
+    return 0;
+}
+
+/* After a trial of c ended: end the stage when nothing is left, drop a
+ * terminal campaign from memory once it has no running trial. */
 static int campaign_after_end(campaign_set *cs, store *st, campaign *c, im_error *err)
 {
     c->ended_this_run++;
     if ((c->status == STORE_CAMPAIGN_RUNNING || c->status == STORE_CAMPAIGN_QUEUED) &&
         c->q_len == 0 && c->n_held == 0 && c->n_running == 0 && c->next_point >= c->n_points) {
-        int rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_DONE, err);
+        int rc = stage_ended(c, st, err);
         if (rc) return rc;
-        rc = store_event(st, "campaign_done", c->id, 0, NULL, NULL, err);
-        if (rc) return rc;
-        im_log(IM_LOG_INFO, "campaign %s: done", c->name);
-        c->status = STORE_CAMPAIGN_DONE;
+        if (c->status == STORE_CAMPAIGN_DONE && (rc = notify_ended(cs, st, c, err))) return rc;
     }
     if (c->status != STORE_CAMPAIGN_RUNNING && c->status != STORE_CAMPAIGN_QUEUED &&
         c->n_running == 0)
         set_remove(cs, c);
     return 0;
+}
+
+/* t (out of the running list) ended with status: tally its point, free it,
+ * and see whether its campaign is done. */
+static int trial_ended(campaign_set *cs, store *st, trial *t, store_trial_status status,
+                       double val_acc, im_error *err)
+{
+    campaign *c = t->c;
+    if (status != STORE_TRIAL_DONE) val_acc = NAN; /* a value counts only for a done trial */
+    if (c->kind->on_trial_end) c->kind->on_trial_end(c, t, status, val_acc);
+    open_tally(c, t->point, status, val_acc);
+    map_del(cs, t->id);
+    trial_free(t);
+    return campaign_after_end(cs, st, c, err);
 }
 
 int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
@@ -565,52 +568,34 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
     int rc = store_trial_finish(st, t->id, t->attempt, r, err);
     if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
     campaign *c = t->c;
-    if (c->smp)
-        sampler_observe(c->smp, t->point, t->gamma,
-                        r->status == STORE_TRIAL_DONE ? r->val_acc : (double)NAN);
     if (c->prn && r->status == STORE_TRIAL_DONE && val_by_epoch)
         pruner_add(c->prn, val_by_epoch, n_epochs);
     running_remove(cs, t);
-    map_del(cs, t->id);
-    trial_free(t);
-    return campaign_after_end(cs, st, c, err);
+    return trial_ended(cs, st, t, r->status, r->val_acc, err);
 }
 
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
-                        int count_against_limit, im_error *err)
+                        store_trial_status to, im_error *err)
 {
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
+    if (to != STORE_TRIAL_QUEUED && to != STORE_TRIAL_FAILED && to != STORE_TRIAL_CANCELLED)
+        return im_error_set(err, IM_EINVAL, "trial %lld: a lost attempt cannot make it %s",
+                            (long long)t->id, store_trial_status_name(to));
     campaign *c = t->c;
-    if (t->stop_reason && strcmp(t->stop_reason, "pruned") == 0) {
-        /* told to stop for the pruner: it ends pruned, whatever came after */
-        store_trial_result r = {.status = STORE_TRIAL_PRUNED,
-                                .val_acc = NAN,
-                                .test_acc = NAN,
-                                .wall_s = NAN,
-                                .error = reason};
-        return campaign_trial_finish(cs, st, t, &r, NULL, 0, err);
-    }
-    int cancelled = c->status == STORE_CAMPAIGN_CANCELLED;
-    int give_up = count_against_limit && t->attempt >= CAMPAIGN_MAX_ATTEMPTS;
-    int rc = store_trial_lost(st, t->id, t->attempt, reason, !give_up, err);
+    int rc = store_trial_lost(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err);
     if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc;
     running_remove(cs, t);
-    if (give_up || cancelled) {
-        if (cancelled && !give_up) {
-            /* queued again by store_trial_lost: cancel it with the campaign */
-            rc = store_campaign_cancel_queued(st, c->id, NULL, err);
-            if (rc) return rc;
-        } else {
-            im_log(IM_LOG_WARN, "trial %lld (campaign %s): failed after %d attempts",
-                   (long long)t->id, c->name, t->attempt);
-        }
-        map_del(cs, t->id);
-        trial_free(t);
-        return campaign_after_end(cs, st, c, err);
+    if (to == STORE_TRIAL_QUEUED) {
+        queue_push_front(c, t);
+        return 0;
     }
-    queue_push_front(c, t);
-    return 0;
+    if (to == STORE_TRIAL_CANCELLED) {
+        /* queued again by store_trial_lost: cancel it with the campaign */
+        rc = store_campaign_cancel_queued(st, c->id, NULL, err);
+        if (rc) return rc;
+    }
+    return trial_ended(cs, st, t, to, NAN, err);
 }
 
 void campaign_trial_progress(trial *t, int epoch, double val_acc)
@@ -674,6 +659,8 @@ int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancell
         if (cs->running[i]->c == c) cs->running[i]->stop_reason = "cancelled";
     if (n_cancelled) *n_cancelled = n;
     im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
+    rc = notify_ended(cs, st, c, err);
+    if (rc) return rc;
     if (c->n_running == 0) set_remove(cs, c);
     return 0;
 }
@@ -723,42 +710,16 @@ static int load_pruner_history(store *st, campaign *c, im_error *err)
     return 0;
 }
 
-static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, double now,
-                         double hold_s, im_error *err)
+/* c's queued trials (including those just re-queued) into memory, in
+ * number order; those that were out before are held for their workers. */
+static int load_queued(campaign_set *cs, store *st, campaign *c, double now, double hold_s,
+                       im_error *err)
 {
-    json_error_t jerr;
-    json_t *obj = json_loads(sc->spec_json, 0, &jerr);
-    im_campaign_spec spec;
-    memset(&spec, 0, sizeof spec);
-    im_error perr = {0};
-    if (!obj) im_error_set(&perr, IM_EFORMAT, "stored spec is not JSON: %s", jerr.text);
-    int rc = obj ? im_campaign_spec_from_json(&spec, obj, &perr) : IM_EFORMAT;
-    json_decref(obj);
-    campaign *c = NULL;
-    if (rc == 0)
-        rc = campaign_build(&c, &spec, &perr);
-    else
-        im_campaign_spec_release(&spec);
-    if (rc) {
-        im_log(IM_LOG_ERROR, "campaign %s: cannot be resumed, left as it is: %s", sc->name,
-               perr.msg);
-        return 0;
-    }
-    c->id = sc->id;
-    c->status = sc->status;
-
-    store_counts counts;
-    rc = store_campaign_counts(st, c->id, &counts, err);
-    if (rc) goto fail;
-    c->next_number = counts.next_number;
-    c->next_point = counts.next_point;
-
-    /* queued trials (including those just re-queued), in number order */
     store_trial *tr = NULL;
     size_t n = 0;
-    rc = store_trial_list(st, c->id, STORE_MASK(STORE_TRIAL_QUEUED),
-                          STORE_WITH_SPEC | STORE_WITH_PARAMS, &tr, &n, err);
-    if (rc) goto fail;
+    int rc = store_trial_list(st, c->id, STORE_MASK(STORE_TRIAL_QUEUED),
+                              STORE_WITH_SPEC | STORE_WITH_PARAMS, &tr, &n, err);
+    if (rc) return rc;
     for (size_t i = 0; i < n; i++) {
         json_t *spec_obj = tr[i].spec_json ? json_loads(tr[i].spec_json, 0, NULL) : NULL;
         if (!json_is_object(spec_obj)) {
@@ -788,27 +749,75 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
         map_put(cs, t);
     }
     store_trials_free(&tr, n);
+    return 0;
+}
+
+/* Replay the ended seeds of c's created points into the open tallies (the
+ * kind hears every point that ended before the restart); the points not
+ * ended stay pending. */
+static int replay_points(store *st, campaign *c, im_error *err)
+{
+    store_trial *tr = NULL;
+    size_t n = 0;
+    int rc = store_trial_list(st, c->id, 0, STORE_WITH_PARAMS, &tr, &n, err);
+    if (rc) return rc;
+    int prev = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (tr[i].point != prev) {
+            double g[IM_MAX_TERMS];
+            gamma_from_params(c, &tr[i], g);
+            open_add(c, tr[i].point, g);
+            prev = tr[i].point;
+        }
+        store_trial_status s = tr[i].status;
+        if (s != STORE_TRIAL_QUEUED && s != STORE_TRIAL_RUNNING)
+            open_tally(c, tr[i].point, s, tr[i].val_acc);
+    }
+    store_trials_free(&tr, n);
+    return 0;
+}
+
+static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, double now,
+                         double hold_s, im_error *err)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(sc->spec_json, 0, &jerr);
+    im_campaign_spec spec;
+    memset(&spec, 0, sizeof spec);
+    im_error perr = {0};
+    if (!obj) im_error_set(&perr, IM_EFORMAT, "stored spec is not JSON: %s", jerr.text);
+    int rc = obj ? im_campaign_spec_from_json(&spec, obj, &perr) : IM_EFORMAT;
+    json_decref(obj);
+    campaign *c = NULL;
+    if (rc == 0)
+        rc = campaign_build(&c, &spec, st, &perr);
+    else
+        im_campaign_spec_release(&spec);
+    if (rc) {
+        im_log(IM_LOG_ERROR, "campaign %s: cannot be resumed, left as it is: %s", sc->name,
+               perr.msg);
+        return 0;
+    }
+    c->id = sc->id;
+    c->status = sc->status;
+
+    store_counts counts;
+    rc = store_campaign_counts(st, c->id, &counts, err);
+    if (rc) goto fail;
+    c->next_number = counts.next_number;
+    c->next_point = counts.next_point;
+
+    /* queued trials (including those just re-queued), in number order */
+    if ((rc = load_queued(cs, st, c, now, hold_s, err))) goto fail;
 
     /* the pruner's history: the curves of the done trials */
     if (c->prn) {
         rc = load_pruner_history(st, c, err);
         if (rc) goto fail;
     }
-    /* the sampler's history */
-    if (c->smp && sampler_wants_history(c->smp)) {
-        rc = store_trial_list(st, c->id,
-                              STORE_MASK(STORE_TRIAL_DONE) | STORE_MASK(STORE_TRIAL_FAILED) |
-                                  STORE_MASK(STORE_TRIAL_PRUNED),
-                              STORE_WITH_PARAMS, &tr, &n, err);
-        if (rc) goto fail;
-        for (size_t i = 0; i < n; i++) {
-            double g[IM_MAX_TERMS];
-            gamma_from_params(c, &tr[i], g);
-            sampler_observe(c->smp, tr[i].point, g,
-                            tr[i].status == STORE_TRIAL_DONE ? tr[i].val_acc : (double)NAN);
-        }
-        store_trials_free(&tr, n);
-    }
+    /* the points' history, for a kind that wants it */
+    if (c->kind->wants_history && c->kind->wants_history(c) && (rc = replay_points(st, c, err)))
+        goto fail;
     set_add(cs, c);
     im_log(IM_LOG_INFO,
            "campaign %s: resumed (%s, %zu trials queued, %zu held for their workers, next point "

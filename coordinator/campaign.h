@@ -2,14 +2,13 @@
  * campaign.h: the campaigns of the coordinator and their life cycle, in
  * memory, mirrored in the trial store (ARCHITECTURE.md, "Campaigns").
  *
- * Kinds: `search` (points proposed by a sampler, `budget` of them),
- * `fixed` (the listed points) and `ablation` (its first stage: the base
- * point, labelled "base", then the base with each non-zero component set to
- * 0 individually, labelled with that component's short name; the successive
- * stage is not generated yet, so the campaign is done after the first).
- * A base given as {"trial": ID} is resolved at submission and stored as the
- * gamma it stands for. Every point runs seeds_per_point trials with
- * training seeds 1..R.
+ * Kinds are plug-ins (kind.h: `search`, `fixed`, `ablation`): a kind plans
+ * the points, gives each point's gamma and label, hears when a point or a
+ * stage ends and when another campaign ends. Every point runs
+ * seeds_per_point trials with training seeds 1..R; when every seed of a
+ * point has ended, the point's value (the mean val_acc of its done seeds)
+ * and state go to the kind (a search's sampler), and until then the point
+ * is pending (campaign_pending).
  *
  * Life cycle: a campaign is "queued" when submitted, "running" from its
  * first hand-out, "done" when every planned trial has ended, or "cancelled".
@@ -38,25 +37,30 @@
 #ifndef IM_CAMPAIGN_H
 #define IM_CAMPAIGN_H
 
+#include "campaign_spec.h"
 #include "im.h"
+#include "kind.h"
 #include "lattice.h"
 #include "protocol.h"
 #include "pruner.h"
 #include "sampler.h"
-#include "spec.h"
 #include "store.h"
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* A trial whose lease runs out on attempt CAMPAIGN_MAX_ATTEMPTS (or later)
- * fails instead of being queued again. */
-#define CAMPAIGN_MAX_ATTEMPTS 3
-
 typedef struct campaign campaign;
 
+/* A trial in memory is queued or running; lifecycle.h decides the moves
+ * between the two and out of memory. */
 typedef enum { TRIAL_QUEUED = 0, TRIAL_RUNNING } trial_state;
+
+/* The seeds of an open point that have ended so far. */
+typedef struct point_tally {
+    int ended, done, pruned;
+    double sum; /* of the done seeds' val_acc */
+} point_tally;
 
 typedef struct trial {
     int64_t id; /* trials.id */
@@ -80,6 +84,7 @@ struct campaign {
     int64_t id;
     char name[IM_CAMPAIGN_NAME_MAX + 1];
     im_campaign_spec spec; /* owned */
+    const kind_def *kind;  /* its entry in the kind table */
     im_lattice lat;        /* for the gamma components' short names */
     store_campaign_status status;
     int n_points;    /* points planned */
@@ -89,7 +94,13 @@ struct campaign {
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
     pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
-    trial **queue;                  /* ring of queued trials */
+    /* the points created whose seeds have not all ended (after a restart,
+     * those of before only when the kind wants history and they were
+     * replayed): open_x[i] holds the gamma; O(points in flight) */
+    sampler_point *open_x; /* [n_open] */
+    point_tally *open_n;   /* [n_open] */
+    size_t n_open, open_cap;
+    trial **queue; /* ring of queued trials */
     size_t q_head, q_len, q_cap;
     trial **held;      /* queued trials kept for their last worker after a restart */
     size_t n_held;     /* (they join the queue's front at hold_until) */
@@ -134,6 +145,17 @@ double campaign_set_release_holds(campaign_set *cs, double now);
  * with err naming the field or saying the name is taken, IM_EDB. */
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err);
 
+/* The pending points of c (created, not every seed ended yet): *out points
+ * into c's memory (valid until c changes). Returns their number. After a
+ * restart the points created before it count only for a kind that wants
+ * history (kind_def.wants_history), whose ended points are replayed. */
+int campaign_pending(const campaign *c, const sampler_point **out);
+
+/* A point's value and state from its seeds' tally: the mean val_acc of the
+ * done seeds (NAN when none) and POINT_COMPLETE when one was done, else
+ * POINT_PRUNED when one was pruned, else POINT_FAILED. */
+point_state point_aggregate(const point_tally *n, double *value);
+
 /* Trials the campaign runs in all (points x seeds_per_point). */
 int64_t campaign_planned(const campaign *c);
 
@@ -160,11 +182,11 @@ trial *campaign_set_trial(const campaign_set *cs, int64_t id);
 /* The active campaign with this name / id, or NULL. */
 campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id);
 
-/* The running attempt of t ended with a result: record it (store_trial_finish
- * with r), tell the sampler and (a done trial, with its val_acc by epoch
- * val_by_epoch[0..n_epochs), may be NULL) the pruner, free t and finish the
- * campaign when nothing is left. t is freed in every case but IM_EDB.
- * Returns 0, IM_EINVAL (t is not running), IM_EDB. */
+/* The running attempt of t ended with a result (r->status as lifecycle.h
+ * decided): record it (store_trial_finish with r), tally its point, tell
+ * (a done trial, with its val_acc by epoch val_by_epoch[0..n_epochs), may be
+ * NULL) the pruner, free t and end the stage when nothing is left. t is freed in every case but
+ * IM_EDB. Returns 0, IM_EINVAL (t is not running), IM_EDB. */
 int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
                           const double *val_by_epoch, int n_epochs, im_error *err);
 
@@ -173,14 +195,14 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
  * in the reply). */
 void campaign_trial_progress(trial *t, int epoch, double val_acc);
 
-/* The running attempt of t was lost (lease expiry, a worker that shut down):
- * the attempt is recorded as lost with `reason`. The trial is queued again
- * (ahead of the others), except that it fails when its lease ran out on
- * attempt CAMPAIGN_MAX_ATTEMPTS or later (count_against_limit non-zero), is
- * cancelled when its campaign is, and ends as pruned when it was told to
- * stop for that. Returns 0, IM_EINVAL, IM_EDB. */
+/* The running attempt of t was lost (lease expiry, a worker that shut down
+ * or gave the trial up): the attempt is recorded as lost with `reason`, and
+ * t becomes `to` as lifecycle.h decided: STORE_TRIAL_QUEUED (ahead of the
+ * others), STORE_TRIAL_FAILED (no attempts left) or STORE_TRIAL_CANCELLED
+ * (its campaign was cancelled); an ended t is freed. Returns 0, IM_EINVAL
+ * (t is not running, another `to`), IM_EDB. */
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
-                        int count_against_limit, im_error *err);
+                        store_trial_status to, im_error *err);
 
 /* Re-lease: a worker reports progress or a result for an attempt of t that
  * was given up (its lease ran out, or the coordinator restarted), and no one

@@ -48,7 +48,31 @@ static void usage(FILE *out)
         IM_PROTOCOL_VERSION);
 }
 
-int main(int argc, char **argv)
+/* What the command line says. */
+typedef struct cmdline {
+    broker_options opt;
+    im_log_level level;
+} cmdline;
+
+/* --lease: seconds in [0.1, 604800]. Returns 0 or 2 (usage error). */
+static int parse_lease(const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(arg, &end);
+    if (errno || *end || !(*out >= 0.1 && *out <= 86400 * 7)) {
+        fprintf(stderr,
+                "infomorph-coordinator: --lease must be a number of seconds in [0.1, 604800], "
+                "not '%s'\n",
+                arg);
+        return 2;
+    }
+    return 0;
+}
+
+/* Read the options into cl. Returns -1 to go on, or the exit status (0
+ * after --help, 2 for a usage error). */
+static int parse_cmdline(int argc, char **argv, cmdline *cl)
 {
     enum {
         OPT_DB = 1,
@@ -72,32 +96,18 @@ int main(int argc, char **argv)
         {"sync-full", no_argument, NULL, OPT_SYNC},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
-    broker_options opt = {.db_path = "infomorph.db",
-                          .workers_endpoint = "tcp://127.0.0.1:5555",
-                          .clients_endpoint = "tcp://127.0.0.1:5556",
-                          .lease_s = 60};
-    im_log_level level = IM_LOG_INFO;
+    broker_options *opt = &cl->opt;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_DB: opt.db_path = optarg; break;
-        case OPT_WEP: opt.workers_endpoint = optarg; break;
-        case OPT_CEP: opt.clients_endpoint = optarg; break;
-        case OPT_LEASE: {
-            char *end;
-            errno = 0;
-            opt.lease_s = strtod(optarg, &end);
-            if (errno || *end || !(opt.lease_s >= 0.1 && opt.lease_s <= 86400 * 7)) {
-                fprintf(stderr,
-                        "infomorph-coordinator: --lease must be a number of seconds in "
-                        "[0.1, 604800], not '%s'\n",
-                        optarg);
-                return 2;
-            }
+        case OPT_DB: opt->db_path = optarg; break;
+        case OPT_WEP: opt->workers_endpoint = optarg; break;
+        case OPT_CEP: opt->clients_endpoint = optarg; break;
+        case OPT_LEASE:
+            if (parse_lease(optarg, &opt->lease_s)) return 2;
             break;
-        }
         case OPT_LOG:
-            if (im_log_parse_level(optarg, &level) != 0) {
+            if (im_log_parse_level(optarg, &cl->level) != 0) {
                 fprintf(stderr,
                         "infomorph-coordinator: --log-level must be debug, info, warn or error, "
                         "not '%s'\n",
@@ -105,9 +115,9 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case OPT_INSECURE: opt.insecure = 1; break;
-        case OPT_EPFILE: opt.endpoints_file = optarg; break;
-        case OPT_SYNC: opt.sync_full = 1; break;
+        case OPT_INSECURE: opt->insecure = 1; break;
+        case OPT_EPFILE: opt->endpoints_file = optarg; break;
+        case OPT_SYNC: opt->sync_full = 1; break;
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -118,9 +128,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *eps[2] = {opt.workers_endpoint, opt.clients_endpoint};
+    return -1;
+}
+
+/* Refuse non-loopback endpoints unless --insecure. Returns 0 or 2. */
+static int check_endpoints(const cmdline *cl)
+{
+    const char *eps[2] = {cl->opt.workers_endpoint, cl->opt.clients_endpoint};
     for (int i = 0; i < 2; i++)
-        if (!opt.insecure && !im_transport_is_loopback(eps[i])) {
+        if (!cl->opt.insecure && !im_transport_is_loopback(eps[i])) {
             fprintf(stderr,
                     "infomorph-coordinator: refusing to bind '%s': it is not a loopback "
                     "address, and authenticating peers with CurveZMQ keys is not implemented "
@@ -128,27 +144,20 @@ int main(int argc, char **argv)
                     eps[i]);
             return 2;
         }
-    im_log_setup(level, "coordinator");
-#ifdef __GLIBC__
-    /* Each pass of the loop allocates and frees the JSON of hundreds of
-     * messages; with glibc's default trim threshold (128 KiB) every pass
-     * gave that memory back to the kernel and faulted it in again, which
-     * cost about a third of the throughput. Keep up to 64 MiB. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-#endif
-    if (opt.insecure)
-        im_log(IM_LOG_WARN, "--insecure: peers are not authenticated; anyone who reaches the "
-                            "endpoints can submit campaigns and report results");
+    return 0;
+}
 
+/* Run the broker until a signal. Returns the exit status, 0 or 1. */
+static int serve(const cmdline *cl)
+{
     int stop_fd = im_sigpipe_install();
     if (stop_fd < 0) {
         im_log(IM_LOG_ERROR, "cannot create the signal pipe: %s", strerror(errno));
         return 1;
     }
-
     im_error err = {0};
     broker *b = NULL;
-    int rc = broker_new(&b, &opt, &err);
+    int rc = broker_new(&b, &cl->opt, &err);
     if (rc) {
         im_log(IM_LOG_ERROR, "%s", err.msg);
         return 1;
@@ -161,4 +170,28 @@ int main(int argc, char **argv)
     }
     im_log(IM_LOG_INFO, "stopped cleanly");
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cmdline cl = {.opt = {.db_path = "infomorph.db",
+                          .workers_endpoint = "tcp://127.0.0.1:5555",
+                          .clients_endpoint = "tcp://127.0.0.1:5556",
+                          .lease_s = 60},
+                  .level = IM_LOG_INFO};
+    int status = parse_cmdline(argc, argv, &cl);
+    if (status >= 0) return status;
+    if ((status = check_endpoints(&cl))) return status;
+    im_log_setup(cl.level, "coordinator");
+#ifdef __GLIBC__
+    /* Each pass of the loop allocates and frees the JSON of hundreds of
+     * messages; with glibc's default trim threshold (128 KiB) every pass
+     * gave that memory back to the kernel and faulted it in again, which
+     * cost about a third of the throughput. Keep up to 64 MiB. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+    if (cl.opt.insecure)
+        im_log(IM_LOG_WARN, "--insecure: peers are not authenticated; anyone who reaches the "
+                            "endpoints can submit campaigns and report results");
+    return serve(&cl);
 }

@@ -1,5 +1,23 @@
 /*
- * pruner_median.c: the median pruner. Per epoch, the completed trials'
+ * pruner_median.c: the median pruner ("median", as Optuna's MedianPruner).
+ *
+ * A running trial is pruned at epoch e when
+ *  - e >= max(1, n_warmup_epochs) (epoch 0 is the untrained network, whose
+ *    accuracy says nothing about the goal),
+ *  - at least n_startup_trials trials of the campaign have completed, and at
+ *    least one of them reported epoch e,
+ *  - and the trial's best validation accuracy so far is below the median of
+ *    the completed trials' validation accuracies at epoch e (the mean of the
+ *    two middle values for an even count).
+ * Completed means "done": failed and pruned trials do not count.
+ *
+ * Options ("pruner": {"name": "median", ...}):
+ *   n_startup_trials  integer in 0..100000, default 5
+ *   n_warmup_epochs   integer in 0..100000, default 0
+ *
+ * Workload: one add per completed trial (O(epochs log n)) and one
+ * should_stop per PROGRESS (O(1)), so pruning never re-reads the history.
+ * Per epoch, the completed trials'
  * accuracies are kept in two heaps (a max-heap of the lower half, a min-heap
  * of the upper half, sizes equal or the lower one larger by one), so the
  * median is read in O(1) and a value added in O(log n). The naive oracle
@@ -9,6 +27,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct heap {
     double *v;
@@ -20,12 +39,11 @@ typedef struct epoch_median {
     heap lo, hi; /* lo: max-heap of the lower half; hi: min-heap of the upper half */
 } epoch_median;
 
-struct pruner {
-    im_pruner_spec spec;
+typedef struct median_pruner {
+    pruner head;
     epoch_median *ep; /* [n_ep] */
     int n_ep;
-    int completed;
-};
+} median_pruner;
 
 static int before(const heap *h, double a, double b)
 {
@@ -81,17 +99,9 @@ static double median_get(const epoch_median *m)
     return 0.5 * (m->lo.v[0] + m->hi.v[0]);
 }
 
-pruner *pruner_new(const im_pruner_spec *spec)
+static void median_pruner_add(pruner *base, const double *val_acc, int n)
 {
-    if (spec->kind != IM_PRUNER_MEDIAN) return NULL;
-    pruner *p = im_xcalloc(1, sizeof *p);
-    p->spec = *spec;
-    return p;
-}
-
-void pruner_add(pruner *p, const double *val_acc, int n)
-{
-    if (!p) return;
+    median_pruner *p = (median_pruner *)base;
     if (n > p->n_ep) {
         p->ep = im_xrealloc(p->ep, (size_t)n * sizeof *p->ep);
         for (int e = p->n_ep; e < n; e++) {
@@ -101,38 +111,76 @@ void pruner_add(pruner *p, const double *val_acc, int n)
     }
     for (int e = 0; e < n; e++)
         if (isfinite(val_acc[e])) median_add(&p->ep[e], val_acc[e]);
-    p->completed++;
 }
 
-int pruner_completed(const pruner *p)
+static double median_pruner_reference(const pruner *base, int epoch)
 {
-    return p ? p->completed : 0;
-}
-
-double pruner_median(const pruner *p, int epoch)
-{
-    if (!p || epoch < 0 || epoch >= p->n_ep) return NAN;
+    const median_pruner *p = (const median_pruner *)base;
+    if (epoch < 0 || epoch >= p->n_ep) return NAN;
     return median_get(&p->ep[epoch]);
 }
 
-int pruner_should_stop(const pruner *p, int epoch, double best)
+static int median_pruner_should_stop(const pruner *p, int epoch, double best)
 {
-    if (!p) return 0;
     int warmup = p->spec.n_warmup_epochs > 1 ? p->spec.n_warmup_epochs : 1;
     if (epoch < warmup || p->completed < p->spec.n_startup_trials) return 0;
-    double med = pruner_median(p, epoch);
+    double med = median_pruner_reference(p, epoch);
     return isfinite(med) && isfinite(best) && best < med;
 }
 
-void pruner_free(pruner **pp)
+static void median_pruner_destroy(pruner *base)
 {
-    if (!pp || !*pp) return;
-    pruner *p = *pp;
+    median_pruner *p = (median_pruner *)base;
     for (int e = 0; e < p->n_ep; e++) {
         free(p->ep[e].lo.v);
         free(p->ep[e].hi.v);
     }
     free(p->ep);
     free(p);
-    *pp = NULL;
 }
+
+static const pruner_ops median_ops = {.add = median_pruner_add,
+                                      .should_stop = median_pruner_should_stop,
+                                      .reference = median_pruner_reference,
+                                      .destroy = median_pruner_destroy};
+
+static pruner *median_create(const im_pruner_spec *spec)
+{
+    median_pruner *p = im_xcalloc(1, sizeof *p);
+    p->head.ops = &median_ops;
+    p->head.spec = *spec;
+    return &p->head;
+}
+
+/* ---- options ---- */
+
+#define MAX_EPOCHS 100000
+
+static const char *const median_keys[] = {"n_startup_trials", "n_warmup_epochs", NULL};
+
+static void median_defaults(im_pruner_spec *p)
+{
+    p->n_startup_trials = 5;
+    p->n_warmup_epochs = 0;
+}
+
+static int median_set_option(im_pruner_spec *p, const char *key, const json_t *v, const char *field,
+                             im_error *err)
+{
+    int *out = !strcmp(key, "n_startup_trials") ? &p->n_startup_trials : &p->n_warmup_epochs;
+    return opt_read_int32(v, "campaign", field, 0, MAX_EPOCHS, out, err);
+}
+
+static void median_to_json(const im_pruner_spec *p, json_t *obj)
+{
+    json_object_set_new(obj, "n_startup_trials", json_integer(p->n_startup_trials));
+    json_object_set_new(obj, "n_warmup_epochs", json_integer(p->n_warmup_epochs));
+}
+
+const pruner_def pruner_median_def = {
+    .opt = {.name = "median", .keys = median_keys},
+    .defaults = median_defaults,
+    .set_option = median_set_option,
+    .options_to_json = median_to_json,
+    .create = median_create,
+};

@@ -1,7 +1,9 @@
 /*
- * backend.h: how infomorph-worker runs one trial. A backend takes the trial
- * spec as the coordinator sent it (JSON), trains, reports every epoch through
- * a callback and returns the trial's result as a struct (protocol.h's
+ * backend.h: how infomorph-worker runs one trial, and the backend table. A
+ * backend is one file (backend_builtin.c; an external-command backend later)
+ * that defines a wk_backend plus one line in backends.c. A backend takes the
+ * trial spec as the coordinator sent it (JSON), trains, reports every epoch
+ * through a callback and returns the trial's result as a struct (protocol.h's
  * im_trial_result: status, accuracies, the trainer's curve, the atoms,
  * wall_s, error, and an opaque slot for extra JSON a backend wants to send
  * along). The worker fills in trial and attempt and encodes it once, as the
@@ -32,6 +34,25 @@ typedef struct wk_result {
     char *error;                           /* r.error points here; NULL if none */
     char atom_names[2 * IM_MAX_TERMS][16]; /* r.atoms[i].name point here */
 } wk_result;
+
+/* A backend as the table lists it. run() always returns a new result owned
+ * by the caller (a failure is IM_RESULT_FAILED with the error text); it must
+ * be thread-safe for distinct calls. */
+typedef struct wk_backend {
+    const char *name; /* announced in READY's "backends": "builtin" */
+    wk_result *(*run)(const json_t *spec, const wk_run_options *opt);
+} wk_backend;
+
+/* The i-th backend of the table, NULL past the end. Thread-safe. */
+const wk_backend *wk_backend_at(int i);
+
+/* The backend for a trial spec: today every spec goes to the first entry
+ * ("builtin"). Never NULL. Thread-safe. */
+const wk_backend *wk_backend_for(const json_t *spec);
+
+/* The names of the table's backends as a JSON list, for READY. Caller owns
+ * the new reference. */
+json_t *wk_backend_names(void);
 
 /* Train the trial spec `spec` (a JSON object; borrowed, only read) with
  * libinfomorph. Always returns a new result owned by the caller: a bad spec,

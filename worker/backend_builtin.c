@@ -96,3 +96,5 @@ wk_result *wk_builtin_run(const json_t *spec_json, const wk_run_options *opt)
     im_train_result_release(&run);
     return res;
 }
+
+const wk_backend wk_backend_builtin = {.name = "builtin", .run = wk_builtin_run};

@@ -175,7 +175,7 @@ static void *train_thread(void *arg)
     wk *w = arg;
     wk_run_options opt = {
         .data_dir = w->data_dir, .on_epoch = on_epoch, .user = w, .stop = &w->job.stop};
-    wk_result *res = wk_builtin_run(w->job.spec, &opt);
+    wk_result *res = wk_backend_for(w->job.spec)->run(w->job.spec, &opt);
     json_decref(w->job.spec);
     w->job.spec = NULL;
     queue_push(w, NULL, res);
@@ -271,8 +271,7 @@ static int send_request(wk *w, req_kind kind, const im_msg *m)
 static void send_ready(wk *w)
 {
     im_msg m = {.type = IM_MSG_READY};
-    json_t *backends = json_array(), *datasets = list_datasets(w->data_dir);
-    json_array_append_new(backends, json_string("builtin"));
+    json_t *backends = wk_backend_names(), *datasets = list_datasets(w->data_dir);
     m.ready.worker = w->name;
     m.ready.host = w->host;
     m.ready.version = IM_VERSION;

@@ -4,7 +4,8 @@
  * (tests/data/specs/bad, tests/data/campaigns/{bad,good}): NAME.json with the
  * expected message fragment in NAME.err, so adding a case needs no code.
  */
-#include "spec.h"
+#include "campaign_spec.h"
+#include "spec_json.h"
 #include "test.h"
 
 #include <dirent.h>

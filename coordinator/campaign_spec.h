@@ -1,47 +1,48 @@
 /*
- * spec.h: the campaign spec (what to search), as JSON <-> struct with
- * validation that names the offending field (ARCHITECTURE.md, "The two
- * specs"). The trial spec it contains is the core's (train_spec.h); its JSON
- * form is spec_json.h, both included here for the campaign spec's users.
- * Structs are plain caller-owned storage unless a _release function exists.
- */
-#ifndef IM_SPEC_H
-#define IM_SPEC_H
-
-#include "im.h"
-#include "lattice.h"
-#include "spec_json.h"
-#include "train_spec.h"
-
-#include <jansson.h>
-#include <stdint.h>
-
-/* ---- campaign spec ---------------------------------------------------------
+ * campaign_spec.h: the campaign spec (what to search), JSON <-> struct, with
+ * validation that names the offending field (ARCHITECTURE.md, "Campaigns").
  *
- * A campaign file says what to search (ARCHITECTURE.md, "Campaigns"):
- * "name" and "kind" are required; "train" is a trial spec without "gamma"
- * and "seed" (both are set per trial); the kind decides which of "space",
- * "sampler", "budget", "seed" (search), "points" (fixed) and "base"
- * (ablation) are allowed, and a key of another kind is refused. Gammas
- * (space names, points, base) are read for the k of train.setup; "search"
- * and "ablation" refuse the setup "backprop", which has no goal to vary.
- * Messages start with "campaign: " and name the field.
+ * A campaign file has "name" and "kind" (required), "train" (a trial spec
+ * without "gamma" and "seed", both set per trial), "seeds_per_point",
+ * "priority", "pruner", "user" (every kind), and the keys of its kind: a
+ * key of another kind is refused. The kinds, samplers and pruners are
+ * plug-ins, each listed once in its table (kinds.c, samplers.c, pruners.c)
+ * and each parsing, validating and writing its own keys in its own file
+ * (kind_search.c, kind_fixed.c, kind_ablation.c, sampler_random.c,
+ * sampler_tpe.c, pruner_median.c); this module runs the common keys and
+ * hands the rest to them. The kind, sampler and pruner enums below are
+ * positions in those tables. Gammas (space names, points, base) are read
+ * for the k of train.setup; kinds that vary gamma refuse the setup
+ * "backprop". Messages start with "campaign: " and name the field.
  *
  * Ownership: an im_campaign_spec owns `points`, `point_presets` and `user`;
  * im_campaign_spec_release frees them. Not thread-safe to modify; read-only
  * use from several threads is safe.
  */
+#ifndef IM_CAMPAIGN_SPEC_H
+#define IM_CAMPAIGN_SPEC_H
+
+#include "im.h"
+#include "lattice.h"
+#include "spec_json.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Positions in the kind table (kinds.c). */
 typedef enum {
     IM_CAMPAIGN_SEARCH = 0, /* "search": a sampler proposes `budget` points in `space` */
     IM_CAMPAIGN_FIXED,      /* "fixed": the listed `points` */
     IM_CAMPAIGN_ABLATION    /* "ablation": components of `base` set to 0, then successively */
 } im_campaign_kind;
 
+/* Positions in the sampler table (samplers.c). */
 typedef enum {
     IM_SAMPLER_RANDOM = 0, /* "random": uniform in the space */
     IM_SAMPLER_TPE         /* "tpe": tree-structured Parzen estimator (SAMPLERS.md) */
 } im_sampler_kind;
 
+/* The options of sampler "tpe" (sampler_tpe.c). */
 typedef struct im_tpe_options {
     int n_startup_trials;   /* 10: finished trials sampled at random before the model, >= 0 */
     int n_ei_candidates;    /* 24: candidates drawn from l(x) per proposal, >= 1 */
@@ -50,6 +51,7 @@ typedef struct im_tpe_options {
     int consider_endpoints; /* 0 */
 } im_tpe_options;
 
+/* Positions in the pruner table (pruners.c). */
 typedef enum {
     IM_PRUNER_NONE = 0, /* "none" */
     IM_PRUNER_MEDIAN    /* "median": stop a trial below the median of earlier ones */
@@ -69,7 +71,7 @@ typedef struct im_campaign_spec {
     im_train_spec train; /* train.gamma and train.seed are placeholders: set per trial */
     int n_terms;         /* gamma length of train.setup: 5 or 19 */
 
-    /* search */
+    /* search (kind_search.c) */
     double space_low[IM_MAX_TERMS];  /* [n_terms]; default atoms -1, h_res 0 */
     double space_high[IM_MAX_TERMS]; /* [n_terms]; default atoms 1, h_res 0; low == high: fixed */
     im_sampler_kind sampler;         /* IM_SAMPLER_RANDOM */
@@ -77,12 +79,12 @@ typedef struct im_campaign_spec {
     int budget;                      /* points to propose, >= 1 (0 for other kinds) */
     uint64_t seed;                   /* the sampler's seed, 0 */
 
-    /* fixed */
+    /* fixed (kind_fixed.c) */
     int n_points;              /* >= 1 for fixed, else 0 */
     double *points;            /* [n_points][IM_MAX_TERMS] (n_terms used), owned */
     char (*point_presets)[32]; /* [n_points]: the preset a point equals, or "", owned */
 
-    /* ablation */
+    /* ablation (kind_ablation.c) */
     int64_t base_trial;        /* > 0: the base is that trial's gamma; 0: `base` below */
     double base[IM_MAX_TERMS]; /* [n_terms], when base_trial == 0 */
     char base_preset[32];      /* the preset base equals, or "" */
@@ -94,9 +96,10 @@ typedef struct im_campaign_spec {
     json_t *user; /* any JSON object for external-command workers, or NULL; owned */
 } im_campaign_spec;
 
+/* Names from the tables; "unknown" for a value outside them. */
 const char *im_campaign_kind_name(im_campaign_kind kind);
-const char *im_sampler_name(im_sampler_kind sampler);
-const char *im_pruner_name(im_pruner_kind pruner);
+const char *im_sampler_name(im_sampler_kind kind);
+const char *im_pruner_name(im_pruner_kind kind);
 
 /* Parse a campaign object into *spec (overwritten, not released first: pass
  * fresh or released storage; obj is only read, "user" is deep-copied).
@@ -127,4 +130,7 @@ int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, in
 int im_campaign_trial_spec(const im_campaign_spec *spec, const double *gamma, uint64_t seed,
                            im_train_spec *out, im_error *err);
 
-#endif /* IM_SPEC_H */
+/* A list of n numbers as JSON reals. Caller owns the new reference. */
+json_t *im_number_list(const double *x, int n);
+
+#endif /* IM_CAMPAIGN_SPEC_H */

@@ -1,0 +1,278 @@
+/*
+ * campaign_spec.c: campaign files, JSON <-> im_campaign_spec.
+ *
+ * Parsing checks every key against the known ones first (a typo is reported
+ * as such, with a suggestion), then reads "name" and "kind", refuses a key
+ * of another kind, reads "train", hands the kind's own keys to the kind
+ * (kind.h) and reads the keys every kind has last; the pruner and the
+ * sampler parse their own options (pruner.h, sampler.h). All parsing works
+ * on a copy and stores it only on success.
+ *
+ * Workload: one parse per submitted campaign and per campaign resumed.
+ */
+#include "campaign_spec.h"
+
+#include "kind.h"
+#include "options.h"
+#include "pruner.h"
+#include "sampler.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SEEDS    1000
+#define MAX_PRIORITY 1000000
+
+/* The keys every kind has; the kinds' own keys come from the table. */
+static const char *const head_keys[] = {"name", "kind", "train", NULL};
+static const char *const tail_keys[] = {"seeds_per_point", "priority", "pruner", "user", NULL};
+
+const char *im_campaign_kind_name(im_campaign_kind kind)
+{
+    const kind_def *k = kind_def_at((int)kind);
+    return k ? k->name : "unknown";
+}
+
+json_t *im_number_list(const double *x, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, json_real(x[i]));
+    return a;
+}
+
+void im_campaign_spec_release(im_campaign_spec *spec)
+{
+    if (!spec) return;
+    free(spec->points);
+    free(spec->point_presets);
+    json_decref(spec->user);
+    spec->points = NULL;
+    spec->point_presets = NULL;
+    spec->user = NULL;
+    spec->n_points = 0;
+}
+
+static void campaign_defaults(im_campaign_spec *c)
+{
+    memset(c, 0, sizeof *c);
+    im_train_spec_default(&c->train);
+    c->sampler = IM_SAMPLER_RANDOM;
+    for (int i = 0; sampler_def_at(i); i++)
+        if (sampler_def_at(i)->defaults) sampler_def_at(i)->defaults(c);
+    c->pruner.kind = IM_PRUNER_NONE;
+    for (int i = 0; pruner_def_at(i); i++)
+        if (pruner_def_at(i)->defaults) pruner_def_at(i)->defaults(&c->pruner);
+    c->seeds_per_point = 1;
+}
+
+/* Every key a campaign object may have, in file order, into keys[max]. */
+static void known_keys(const char **keys, int max)
+{
+    int n = 0;
+    for (int i = 0; head_keys[i]; i++) keys[n++] = head_keys[i];
+    for (int k = 0; kind_def_at(k); k++)
+        for (int i = 0; kind_def_at(k)->keys[i] && n < max - 8; i++)
+            keys[n++] = kind_def_at(k)->keys[i];
+    for (int i = 0; tail_keys[i]; i++) keys[n++] = tail_keys[i];
+    keys[n] = NULL;
+}
+
+/* A string value in messages: 'x' for a string, else its JSON kind. */
+#define QUOTED(v)                                                                                  \
+    json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : opt_json_kind(v),     \
+        json_is_string(v) ? "'" : ""
+
+/* "name" and "kind"; *kind gets the kind's table entry. */
+static int parse_name_kind(im_campaign_spec *c, const json_t *obj, const kind_def **kind,
+                           im_error *err)
+{
+    const json_t *v = json_object_get(obj, "name");
+    if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'name' is required");
+    if (!json_is_string(v) || !opt_valid_name(json_string_value(v), IM_CAMPAIGN_NAME_MAX))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'name' must be 1..%d characters of [A-Za-z0-9._-] (got "
+                            "%s%.80s%s)",
+                            IM_CAMPAIGN_NAME_MAX, QUOTED(v));
+    snprintf(c->name, sizeof c->name, "%s", json_string_value(v));
+
+    char names[128] = "";
+    size_t used = 0;
+    for (int i = 0; kind_def_at(i); i++) {
+        const char *sep = i == 0 ? "" : kind_def_at(i + 1) ? ", " : " or ";
+        used +=
+            (size_t)snprintf(names + used, sizeof names - used, "%s%s", sep, kind_def_at(i)->name);
+        if (used >= sizeof names) break;
+    }
+    v = json_object_get(obj, "kind");
+    if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'kind' is required (%s)", names);
+    for (int i = 0; kind_def_at(i) && json_is_string(v); i++) {
+        if (strcmp(json_string_value(v), kind_def_at(i)->name)) continue;
+        c->kind = (im_campaign_kind)i;
+        *kind = kind_def_at(i);
+        return 0;
+    }
+    return im_error_set(err, IM_EFORMAT, "campaign: 'kind' must be %s (got %s%.80s%s)", names,
+                        QUOTED(v));
+}
+
+/* A key that another kind owns is refused. */
+static int check_kind_keys(const json_t *obj, const kind_def *kind, im_error *err)
+{
+    const char *key;
+    json_t *x;
+    json_object_foreach((json_t *)obj, key, x)
+    {
+        const kind_def *owner = kind_owning(key);
+        if (owner && owner != kind)
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: '%s' is not used by kind '%s' (only by '%s')", key,
+                                kind->name, owner->name);
+    }
+    return 0;
+}
+
+/* "train": a trial spec without the keys set per trial. */
+static int parse_train(im_campaign_spec *c, const json_t *obj, const kind_def *kind, im_error *err)
+{
+    const json_t *v = json_object_get(obj, "train");
+    if (v && json_is_object(v) && json_object_get(v, "gamma"))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'train.gamma' is set per trial (from 'space', 'points' "
+                            "or 'base'); remove it");
+    if (v && json_is_object(v) && json_object_get(v, "seed"))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'train.seed' is set per trial (seeds 1..'seeds_per_"
+                            "point'); remove it");
+    int rc = v ? im_train_spec_parse(&c->train, v, "campaign: 'train'", err) : 0;
+    if (rc) return rc;
+    c->n_terms = im_setup_terms(c->train.setup);
+    if (c->train.setup == IM_SETUP_BACKPROP && kind->varies_gamma)
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: kind '%s' varies gamma, which setup 'backprop' ignores; use "
+                            "kind 'fixed'",
+                            kind->name);
+    return 0;
+}
+
+/* The keys every kind has, after the kind's own. */
+static int parse_tail(im_campaign_spec *c, const json_t *obj, im_error *err)
+{
+    const json_t *v;
+    int rc, index = 0;
+    if ((v = json_object_get(obj, "seeds_per_point")) &&
+        (rc = opt_read_int32(v, "campaign", "seeds_per_point", 1, MAX_SEEDS, &c->seeds_per_point,
+                             err)))
+        return rc;
+    if ((v = json_object_get(obj, "priority")) &&
+        (rc = opt_read_int32(v, "campaign", "priority", -MAX_PRIORITY, MAX_PRIORITY, &c->priority,
+                             err)))
+        return rc;
+    if ((v = json_object_get(obj, "pruner"))) {
+        opt_family fam;
+        pruner_family(&fam);
+        if ((rc = opt_parse_named(&fam, v, &c->pruner, &index, err))) return rc;
+        c->pruner.kind = (im_pruner_kind)index;
+    }
+    if ((v = json_object_get(obj, "user")) && !json_is_null(v)) {
+        if (!json_is_object(v))
+            return im_error_set(err, IM_EFORMAT, "campaign: 'user' must be an object, not %s",
+                                opt_json_kind(v));
+        c->user = json_deep_copy(v);
+    }
+    return 0;
+}
+
+int im_campaign_spec_from_json(im_campaign_spec *spec, const json_t *obj, im_error *err)
+{
+    im_campaign_spec c;
+    campaign_defaults(&c);
+    memset(spec, 0, sizeof *spec);
+    const kind_def *kind = NULL;
+    const char *keys[64];
+    im_lattice lat;
+    int rc;
+
+    if (!json_is_object(obj)) {
+        rc = im_error_set(err, IM_EFORMAT, "campaign: expected a JSON object, not %s",
+                          opt_json_kind(obj));
+        goto fail;
+    }
+    known_keys(keys, 64);
+    if ((rc = opt_check_keys(obj, keys, "campaign", err))) goto fail;
+    if ((rc = parse_name_kind(&c, obj, &kind, err))) goto fail;
+    if (kind->defaults) kind->defaults(&c);
+    if ((rc = check_kind_keys(obj, kind, err))) goto fail;
+    if ((rc = parse_train(&c, obj, kind, err))) goto fail;
+    if ((rc = im_lattice_init(&lat, im_setup_sources(c.train.setup), err))) goto fail;
+    if ((rc = kind->parse(&c, obj, &lat, err))) goto fail;
+    if ((rc = parse_tail(&c, obj, err))) goto fail;
+    *spec = c;
+    return 0;
+
+fail:
+    im_campaign_spec_release(&c);
+    return rc;
+}
+
+int im_campaign_spec_load_file(im_campaign_spec *spec, const char *path, im_error *err)
+{
+    memset(spec, 0, sizeof *spec);
+    json_t *root = opt_load_file(path, "campaign", err);
+    if (!root) return err ? err->code : IM_EFORMAT;
+    int rc = im_campaign_spec_from_json(spec, root, err);
+    json_decref(root);
+    return rc;
+}
+
+json_t *im_campaign_spec_to_json(const im_campaign_spec *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(c->name));
+    json_object_set_new(o, "kind", json_string(im_campaign_kind_name(c->kind)));
+    json_t *train = im_train_spec_to_json(&c->train);
+    json_object_del(train, "seed"); /* set per trial */
+    json_object_del(train, "gamma");
+    json_object_set_new(o, "train", train);
+    im_lattice lat;
+    const kind_def *kind = kind_def_at((int)c->kind);
+    if (kind && im_lattice_init(&lat, c->n_terms == 5 ? 2 : 3, NULL) == 0)
+        kind->to_json(c, &lat, o);
+    json_object_set_new(o, "seeds_per_point", json_integer(c->seeds_per_point));
+    json_object_set_new(o, "priority", json_integer(c->priority));
+    json_t *prn = json_pack("{s:s}", "name", im_pruner_name(c->pruner.kind));
+    const pruner_def *pd = pruner_def_at((int)c->pruner.kind);
+    if (pd && pd->options_to_json) pd->options_to_json(&c->pruner, prn);
+    json_object_set_new(o, "pruner", prn);
+    if (c->user) json_object_set_new(o, "user", json_deep_copy(c->user));
+    return o;
+}
+
+int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, int *n, im_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (spec->n_points < 1 || !spec->points) /* only kind_fixed parses points */
+        return im_error_set(err, IM_EINVAL, "campaign: '%s' is not a fixed campaign with points",
+                            spec->name);
+    double *g = im_xmalloc_array((size_t)spec->n_points * (size_t)spec->n_terms, sizeof *g);
+    for (int i = 0; i < spec->n_points; i++)
+        memcpy(g + (size_t)i * (size_t)spec->n_terms, spec->points + (size_t)i * IM_MAX_TERMS,
+               sizeof *g * (size_t)spec->n_terms);
+    *out = g;
+    *n = spec->n_points;
+    return 0;
+}
+
+int im_campaign_trial_spec(const im_campaign_spec *spec, const double *gamma, uint64_t seed,
+                           im_train_spec *out, im_error *err)
+{
+    im_train_spec t = spec->train;
+    int rc = im_train_spec_set_gamma(&t, gamma, spec->n_terms, err);
+    if (rc) return rc;
+    t.seed = seed;
+    *out = t;
+    return 0;
+}

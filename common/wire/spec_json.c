@@ -129,8 +129,8 @@ int im_json_read_int32(const json_t *v, const char *prefix, const char *field, l
 }
 
 /* A finite number (integer or real); positive = 1: > 0, 0: >= 0, -1: any. */
-static int read_number(const json_t *v, const char *prefix, const char *field, int positive,
-                       double *out, im_error *err)
+int im_json_read_number(const json_t *v, const char *prefix, const char *field, int positive,
+                        double *out, im_error *err)
 {
     const char *what = positive > 0 ? " > 0" : positive == 0 ? " >= 0" : "";
     if (!json_is_number(v))
@@ -354,23 +354,23 @@ static int train_read_learning(im_train_spec *t, const json_t *obj, const char *
         (rc = im_gamma_from_json(v, 2, prefix, "gamma_out", t->gamma_out, NULL, err)))
         return rc;
     if ((v = json_object_get(obj, "lr_hidden")) &&
-        (rc = read_number(v, prefix, "lr_hidden", 1, &t->lr_hidden, err)))
+        (rc = im_json_read_number(v, prefix, "lr_hidden", 1, &t->lr_hidden, err)))
         return rc;
     if ((v = json_object_get(obj, "wd_hidden")) &&
-        (rc = read_number(v, prefix, "wd_hidden", 0, &t->wd_hidden, err)))
+        (rc = im_json_read_number(v, prefix, "wd_hidden", 0, &t->wd_hidden, err)))
         return rc;
     if ((v = json_object_get(obj, "lr_out")) &&
-        (rc = read_number(v, prefix, "lr_out", 1, &t->lr_out, err)))
+        (rc = im_json_read_number(v, prefix, "lr_out", 1, &t->lr_out, err)))
         return rc;
     if ((v = json_object_get(obj, "wd_out")) &&
-        (rc = read_number(v, prefix, "wd_out", 0, &t->wd_out, err)))
+        (rc = im_json_read_number(v, prefix, "wd_out", 0, &t->wd_out, err)))
         return rc;
     if ((v = json_object_get(obj, "bins")) &&
         (rc = im_json_read_int32(v, prefix, "bins", IM_SPEC_MIN_BINS, IM_SPEC_MAX_BINS, &t->bins,
                                  err)))
         return rc;
     if ((v = json_object_get(obj, "bin_range")) &&
-        (rc = read_number(v, prefix, "bin_range", 1, &t->bin_range, err)))
+        (rc = im_json_read_number(v, prefix, "bin_range", 1, &t->bin_range, err)))
         return rc;
     if ((v = json_object_get(obj, "threads")) &&
         (rc = im_json_read_int32(v, prefix, "threads", 1, IM_SPEC_MAX_THREADS, &t->threads, err)))

@@ -82,7 +82,7 @@ static void known_keys(const char **keys, int max)
 
 /* A string value in messages: 'x' for a string, else its JSON kind. */
 #define QUOTED(v)                                                                                  \
-    json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : opt_json_kind(v),     \
+    json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : im_json_kind(v),      \
         json_is_string(v) ? "'" : ""
 
 /* "name" and "kind"; *kind gets the kind's table entry. */
@@ -91,7 +91,7 @@ static int parse_name_kind(im_campaign_spec *c, const json_t *obj, const kind_de
 {
     const json_t *v = json_object_get(obj, "name");
     if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'name' is required");
-    if (!json_is_string(v) || !opt_valid_name(json_string_value(v), IM_CAMPAIGN_NAME_MAX))
+    if (!json_is_string(v) || !im_spec_name_valid(json_string_value(v), IM_CAMPAIGN_NAME_MAX))
         return im_error_set(err, IM_EFORMAT,
                             "campaign: 'name' must be 1..%d characters of [A-Za-z0-9._-] (got "
                             "%s%.80s%s)",
@@ -163,12 +163,12 @@ static int parse_tail(im_campaign_spec *c, const json_t *obj, im_error *err)
     const json_t *v;
     int rc, index = 0;
     if ((v = json_object_get(obj, "seeds_per_point")) &&
-        (rc = opt_read_int32(v, "campaign", "seeds_per_point", 1, MAX_SEEDS, &c->seeds_per_point,
-                             err)))
+        (rc = im_json_read_int32(v, "campaign", "seeds_per_point", 1, MAX_SEEDS,
+                                 &c->seeds_per_point, err)))
         return rc;
     if ((v = json_object_get(obj, "priority")) &&
-        (rc = opt_read_int32(v, "campaign", "priority", -MAX_PRIORITY, MAX_PRIORITY, &c->priority,
-                             err)))
+        (rc = im_json_read_int32(v, "campaign", "priority", -MAX_PRIORITY, MAX_PRIORITY,
+                                 &c->priority, err)))
         return rc;
     if ((v = json_object_get(obj, "pruner"))) {
         opt_family fam;
@@ -179,7 +179,7 @@ static int parse_tail(im_campaign_spec *c, const json_t *obj, im_error *err)
     if ((v = json_object_get(obj, "user")) && !json_is_null(v)) {
         if (!json_is_object(v))
             return im_error_set(err, IM_EFORMAT, "campaign: 'user' must be an object, not %s",
-                                opt_json_kind(v));
+                                im_json_kind(v));
         c->user = json_deep_copy(v);
     }
     return 0;
@@ -197,11 +197,11 @@ int im_campaign_spec_from_json(im_campaign_spec *spec, const json_t *obj, im_err
 
     if (!json_is_object(obj)) {
         rc = im_error_set(err, IM_EFORMAT, "campaign: expected a JSON object, not %s",
-                          opt_json_kind(obj));
+                          im_json_kind(obj));
         goto fail;
     }
     known_keys(keys, 64);
-    if ((rc = opt_check_keys(obj, keys, "campaign", err))) goto fail;
+    if ((rc = im_json_check_keys(obj, keys, "campaign", err))) goto fail;
     if ((rc = parse_name_kind(&c, obj, &kind, err))) goto fail;
     if (kind->defaults) kind->defaults(&c);
     if ((rc = check_kind_keys(obj, kind, err))) goto fail;
@@ -220,7 +220,7 @@ fail:
 int im_campaign_spec_load_file(im_campaign_spec *spec, const char *path, im_error *err)
 {
     memset(spec, 0, sizeof *spec);
-    json_t *root = opt_load_file(path, "campaign", err);
+    json_t *root = im_json_load_file(path, "campaign", err);
     if (!root) return err ? err->code : IM_EFORMAT;
     int rc = im_campaign_spec_from_json(spec, root, err);
     json_decref(root);

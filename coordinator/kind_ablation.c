@@ -42,7 +42,7 @@ static int ablation_parse(im_campaign_spec *c, const json_t *obj, const im_latti
             return im_error_set(err, IM_EFORMAT,
                                 "campaign: 'base' is either {\"trial\": ID} or a gamma, not both");
         long long id;
-        int rc = opt_read_int(by_trial, "campaign", "base.trial", 1, LLONG_MAX, &id, err);
+        int rc = im_json_read_int(by_trial, "campaign", "base.trial", 1, LLONG_MAX, &id, err);
         if (rc) return rc;
         c->base_trial = (int64_t)id;
         return 0;

@@ -24,7 +24,7 @@ static int fixed_parse(im_campaign_spec *c, const json_t *obj, const im_lattice 
         return im_error_set(err, IM_EFORMAT,
                             "campaign: 'points' must be a non-empty list of gammas (preset "
                             "names, lists or objects), not %s",
-                            json_is_array(v) ? "an empty list" : opt_json_kind(v));
+                            json_is_array(v) ? "an empty list" : im_json_kind(v));
     size_t n = json_array_size(v);
     if (n > MAX_POINTS)
         return im_error_set(err, IM_ERANGE, "campaign: 'points' has %zu entries, at most %d", n,

@@ -32,7 +32,7 @@ static int parse_space(im_campaign_spec *c, const json_t *v, const im_lattice *l
     if (!json_is_object(v))
         return im_error_set(err, IM_EFORMAT,
                             "campaign: 'space' must be an object by atom name, not %s",
-                            opt_json_kind(v));
+                            im_json_kind(v));
     int seen[IM_MAX_TERMS] = {0};
     const char *key;
     json_t *x;
@@ -58,7 +58,7 @@ static int parse_space(im_campaign_spec *c, const json_t *v, const im_lattice *l
             return im_error_set(err, IM_EFORMAT,
                                 "campaign: 'space.%s' must be a number (fixed) or [low, high] (two "
                                 "numbers), not %s",
-                                name, opt_json_kind(x));
+                                name, im_json_kind(x));
         }
         if (!isfinite(lo) || !isfinite(hi))
             return im_error_set(err, IM_ERANGE, "campaign: 'space.%s' must be finite", name);
@@ -78,7 +78,7 @@ static int sampler_seed(void *target, const char *key, const json_t *v, const ch
     (void)key;
     sampler_parse *sp = target;
     long long seed;
-    int rc = opt_read_int(v, "campaign", field, 0, LLONG_MAX, &seed, err);
+    int rc = im_json_read_int(v, "campaign", field, 0, LLONG_MAX, &seed, err);
     if (rc) return rc;
     if (sp->seed_given && sp->spec->seed != (uint64_t)seed)
         return im_error_set(err, IM_EFORMAT,
@@ -104,7 +104,7 @@ static int search_parse(im_campaign_spec *c, const json_t *obj, const im_lattice
     sampler_parse sp = {.spec = c, .seed_given = 0};
     if ((v = json_object_get(obj, "seed"))) {
         long long seed;
-        if ((rc = opt_read_int(v, "campaign", "seed", 0, LLONG_MAX, &seed, err))) return rc;
+        if ((rc = im_json_read_int(v, "campaign", "seed", 0, LLONG_MAX, &seed, err))) return rc;
         c->seed = (uint64_t)seed;
         sp.seed_given = 1;
     }
@@ -118,7 +118,7 @@ static int search_parse(im_campaign_spec *c, const json_t *obj, const im_lattice
     v = json_object_get(obj, "budget");
     if (!v)
         return im_error_set(err, IM_EFORMAT, "campaign: 'budget' is required for kind 'search'");
-    return opt_read_int32(v, "campaign", "budget", 1, MAX_BUDGET, &c->budget, err);
+    return im_json_read_int32(v, "campaign", "budget", 1, MAX_BUDGET, &c->budget, err);
 }
 
 static void search_to_json(const im_campaign_spec *c, const im_lattice *lat, json_t *o)

@@ -3,48 +3,23 @@
  * (samplers, pruners, campaign kinds), with messages that name the field:
  * "campaign: 'budget' must be an integer in 1..1000000 (got 0)".
  *
- * Every reader takes the message prefix ("campaign", "campaign: 'sampler'")
- * and the field name, stores its result only on success, and returns 0,
- * IM_EFORMAT (wrong type, unknown key) or IM_ERANGE (value out of range)
- * with err set. opt_parse_named is the one parser of a plug-in choice,
- * `"name"` or `{"name": ..., options}`, shared by samplers and pruners.
- * Nothing here keeps state: all functions are thread-safe.
+ * The value readers are spec_json's (im_json_read_int, im_json_read_number,
+ * im_json_check_keys, ...), included from here: each takes the message
+ * prefix ("campaign", "campaign: 'sampler'") and the field name, stores its
+ * result only on success, and returns 0, IM_EFORMAT (wrong type, unknown
+ * key) or IM_ERANGE (value out of range) with err set. opt_parse_named is
+ * the one parser of a plug-in choice, `"name"` or `{"name": ..., options}`,
+ * shared by samplers and pruners. Nothing here keeps state: all functions
+ * are thread-safe.
  */
 #ifndef IM_OPTIONS_H
 #define IM_OPTIONS_H
 
 #include "im.h"
+#include "spec_json.h"
 
 #include <jansson.h>
 #include <stddef.h>
-
-/* A short description of a JSON value for messages: "a list", "null". */
-const char *opt_json_kind(const json_t *v);
-
-/* Refuse the first key of obj that is not in known (NULL-terminated), with a
- * "did you mean" when a known key is close. */
-int opt_check_keys(const json_t *obj, const char *const *known, const char *prefix, im_error *err);
-
-/* An integer in lo..hi. */
-int opt_read_int(const json_t *v, const char *prefix, const char *field, long long lo, long long hi,
-                 long long *out, im_error *err);
-int opt_read_int32(const json_t *v, const char *prefix, const char *field, long long lo,
-                   long long hi, int *out, im_error *err);
-
-/* A finite number; positive = 1: > 0, 0: >= 0, -1: any. */
-int opt_read_number(const json_t *v, const char *prefix, const char *field, int positive,
-                    double *out, im_error *err);
-
-/* true or false, as 1 or 0. */
-int opt_read_bool(const json_t *v, const char *prefix, const char *field, int *out, im_error *err);
-
-/* 1 if s is 1..max characters of [A-Za-z0-9._-], else 0. */
-int opt_valid_name(const char *s, size_t max);
-
-/* A JSON file's root, or NULL with err set: IM_EIO (cannot open),
- * IM_EFORMAT with line and column. prefix starts messages. Caller owns the
- * new reference. */
-json_t *opt_load_file(const char *path, const char *prefix, im_error *err);
 
 /* ---- a plug-in chosen by name --------------------------------------------
  *

@@ -168,7 +168,7 @@ static int median_set_option(im_pruner_spec *p, const char *key, const json_t *v
                              im_error *err)
 {
     int *out = !strcmp(key, "n_startup_trials") ? &p->n_startup_trials : &p->n_warmup_epochs;
-    return opt_read_int32(v, "campaign", field, 0, MAX_EPOCHS, out, err);
+    return im_json_read_int32(v, "campaign", field, 0, MAX_EPOCHS, out, err);
 }
 
 static void median_to_json(const im_pruner_spec *p, json_t *obj)

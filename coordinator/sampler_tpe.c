@@ -40,14 +40,15 @@ static int tpe_set_option(im_campaign_spec *c, const char *key, const json_t *v,
 {
     im_tpe_options *o = &c->tpe;
     if (!strcmp(key, "n_startup_trials"))
-        return opt_read_int32(v, "campaign", field, 0, MAX_STARTUP, &o->n_startup_trials, err);
+        return im_json_read_int32(v, "campaign", field, 0, MAX_STARTUP, &o->n_startup_trials, err);
     if (!strcmp(key, "n_ei_candidates"))
-        return opt_read_int32(v, "campaign", field, 1, MAX_CANDIDATES, &o->n_ei_candidates, err);
+        return im_json_read_int32(v, "campaign", field, 1, MAX_CANDIDATES, &o->n_ei_candidates,
+                                  err);
     if (!strcmp(key, "multivariate"))
-        return opt_read_bool(v, "campaign", field, &o->multivariate, err);
+        return im_json_read_bool(v, "campaign", field, &o->multivariate, err);
     if (!strcmp(key, "constant_liar"))
-        return opt_read_bool(v, "campaign", field, &o->constant_liar, err);
-    return opt_read_bool(v, "campaign", field, &o->consider_endpoints, err);
+        return im_json_read_bool(v, "campaign", field, &o->constant_liar, err);
+    return im_json_read_bool(v, "campaign", field, &o->consider_endpoints, err);
 }
 
 static void tpe_to_json(const im_campaign_spec *c, json_t *obj)

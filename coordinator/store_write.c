@@ -124,6 +124,14 @@ static int step_trial_row(store *s, sqlite3_stmt *st, int64_t trial_id, im_error
     return rc;
 }
 
+/* Take the time into now (room for STORE_TIME_MAX) and begin an op, which
+ * the caller ends with store__op_end. Returns 0 or store__op_begin's error. */
+static int op_begin_at(store *s, char *now, im_error *err)
+{
+    store__now_iso(now);
+    return store__op_begin(s, err);
+}
+
 /* ---- campaigns ---- */
 
 int store_campaign_insert(store *s, const store_campaign_new *c, int64_t *id_out, im_error *err)
@@ -133,8 +141,7 @@ int store_campaign_insert(store *s, const store_campaign_new *c, int64_t *id_out
     if (c->seeds_per_point < 1)
         return im_error_set(err, IM_EINVAL, "campaign '%s': seeds_per_point must be >= 1", c->name);
     char now[STORE_TIME_MAX];
-    store__now_iso(now);
-    int rc = store__op_begin(s, err);
+    int rc = op_begin_at(s, now, err);
     if (rc) return rc;
     sqlite3_stmt *st = stmt(s, ST_CAMPAIGN_INSERT);
     store__bind_text(st, 1, c->name);
@@ -202,8 +209,7 @@ int store_trial_insert(store *s, const store_trial_new *t, int64_t *id_out, im_e
                                 t->params[i].name);
     }
     char now[STORE_TIME_MAX];
-    store__now_iso(now);
-    int rc = store__op_begin(s, err);
+    int rc = op_begin_at(s, now, err);
     if (rc) return rc;
     sqlite3_stmt *st = stmt(s, ST_TRIAL_INSERT);
     sqlite3_bind_int64(st, 1, t->campaign_id);
@@ -288,6 +294,28 @@ static int get_running(store *s, int64_t trial_id, int attempt, trial_state *ts,
                         attempt);
 }
 
+/* Begin the write that ends running attempt `attempt` of trial_id: check
+ * that it is running (its state into *ts), take the time into now (room
+ * for STORE_TIME_MAX) and begin an op, which the caller ends with
+ * store__op_end. Returns 0, or get_running's or store__op_begin's error
+ * (no op begun). */
+static int running_op_begin(store *s, int64_t trial_id, int attempt, trial_state *ts, char *now,
+                            im_error *err)
+{
+    int rc = get_running(s, trial_id, attempt, ts, err);
+    if (rc) return rc;
+    return op_begin_at(s, now, err);
+}
+
+/* Statement id with ?1 bound to trial_id and ?2 to attempt. */
+static sqlite3_stmt *stmt_attempt(store *s, int id, int64_t trial_id, int attempt)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int(st, 2, attempt);
+    return st;
+}
+
 int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attempt_out,
                       im_error *err)
 {
@@ -299,8 +327,7 @@ int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attem
                             (long long)trial_id, store_trial_status_name(ts.status), ts.attempt);
     int attempt = ts.attempt + 1;
     char now[STORE_TIME_MAX];
-    store__now_iso(now);
-    if ((rc = store__op_begin(s, err))) return rc;
+    if ((rc = op_begin_at(s, now, err))) return rc;
     sqlite3_stmt *st = stmt(s, ST_TRIAL_START);
     sqlite3_bind_int64(st, 1, trial_id);
     store__bind_text(st, 2, worker);
@@ -308,9 +335,7 @@ int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attem
     sqlite3_bind_int(st, 4, attempt);
     rc = store__exec_stmt(s, st, err, "unable to start a trial");
     if (rc == 0) {
-        st = stmt(s, ST_ATTEMPT_INSERT);
-        sqlite3_bind_int64(st, 1, trial_id);
-        sqlite3_bind_int(st, 2, attempt);
+        st = stmt_attempt(s, ST_ATTEMPT_INSERT, trial_id, attempt);
         store__bind_text(st, 3, worker);
         store__bind_text(st, 4, now);
         rc = store__exec_stmt(s, st, err, "unable to record a trial attempt");
@@ -335,9 +360,7 @@ int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attem
 static int attempt_end(store *s, int64_t trial_id, int attempt, store_attempt_status status,
                        const char *now, const char *error, im_error *err)
 {
-    sqlite3_stmt *st = stmt(s, ST_ATTEMPT_END);
-    sqlite3_bind_int64(st, 1, trial_id);
-    sqlite3_bind_int(st, 2, attempt);
+    sqlite3_stmt *st = stmt_attempt(s, ST_ATTEMPT_END, trial_id, attempt);
     store__bind_text(st, 3, store_attempt_status_name(status));
     store__bind_text(st, 4, now);
     store__bind_text(st, 5, error);
@@ -358,14 +381,10 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
                             "a trial result must be done, failed, pruned or cancelled");
     }
     trial_state ts;
-    int rc = get_running(s, trial_id, attempt, &ts, err);
-    if (rc) return rc;
     char now[STORE_TIME_MAX];
-    store__now_iso(now);
-    if ((rc = store__op_begin(s, err))) return rc;
-    sqlite3_stmt *st = stmt(s, ST_TRIAL_FINISH);
-    sqlite3_bind_int64(st, 1, trial_id);
-    sqlite3_bind_int(st, 2, attempt);
+    int rc = running_op_begin(s, trial_id, attempt, &ts, now, err);
+    if (rc) return rc;
+    sqlite3_stmt *st = stmt_attempt(s, ST_TRIAL_FINISH, trial_id, attempt);
     store__bind_text(st, 3, store_trial_status_name(r->status));
     store__bind_real(st, 4, r->val_acc);
     store__bind_real(st, 5, r->test_acc);
@@ -386,14 +405,10 @@ int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason
                      im_error *err)
 {
     trial_state ts;
-    int rc = get_running(s, trial_id, attempt, &ts, err);
-    if (rc) return rc;
     char now[STORE_TIME_MAX];
-    store__now_iso(now);
-    if ((rc = store__op_begin(s, err))) return rc;
-    sqlite3_stmt *st = stmt(s, ST_TRIAL_LOST);
-    sqlite3_bind_int64(st, 1, trial_id);
-    sqlite3_bind_int(st, 2, attempt);
+    int rc = running_op_begin(s, trial_id, attempt, &ts, now, err);
+    if (rc) return rc;
+    sqlite3_stmt *st = stmt_attempt(s, ST_TRIAL_LOST, trial_id, attempt);
     sqlite3_bind_int(st, 3, requeue != 0);
     store__bind_text(st, 4, reason);
     store__bind_text(st, 5, now);
@@ -405,8 +420,7 @@ int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason
 int store_requeue_running(store *s, int64_t *n_out, im_error *err)
 {
     char now[STORE_TIME_MAX];
-    store__now_iso(now);
-    int rc = store__op_begin(s, err);
+    int rc = op_begin_at(s, now, err);
     if (rc) return rc;
     sqlite3_stmt *st = stmt(s, ST_REQUEUE_ATTEMPTS);
     store__bind_text(st, 1, now);

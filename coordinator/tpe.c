@@ -446,17 +446,12 @@ typedef struct build_ws {
     srec *recs, *tmp; /* [n + 1] each */
 } build_ws;
 
-/* Build the mixture of the observations rows[n] (points in the space's
- * order, oldest first) over the dimensions of L. Returns 0 or IM_EINVAL (bad
- * weights). */
-static int mixture_build(mixture *m, const layout *L, const tpe_options *opt,
-                         const double *const *rows, int n, build_ws *ws, im_error *err)
+/* The components' log weights into m->logw[n + 1]: the rule's for the n
+ * observations, then the prior's (w[n + 1] is work space). Returns 0 or
+ * IM_EINVAL (a weight not finite or negative, or a sum not > 0). */
+static int mixture_weights(mixture *m, const tpe_options *opt, int n, double *w, im_error *err)
 {
-    int k = n + 1, nnum = L->ncont + L->ndisc;
-    m->k = k;
-
-    /* weights: the rule's for the observations, then the prior's */
-    double *w = ws->w;
+    int k = n + 1;
     if (n == 0) {
         w[0] = 1.0;
     } else {
@@ -475,40 +470,51 @@ static int mixture_build(mixture *m, const layout *L, const tpe_options *opt,
     if (!(sum > 0) || !isfinite(sum))
         return im_error_set(err, IM_EINVAL, "tpe: the weights of %d points sum to %g", n, sum);
     for (int i = 0; i < k; i++) m->logw[i] = log(w[i] / sum);
+    return 0;
+}
 
-    /* numerical dimensions: centres and neighbour bandwidths */
-    for (int j = 0; j < nnum; j++) {
-        const tdim *d = &L->d[j];
-        double range = d->hi - d->lo, prior_mu = 0.5 * (d->lo + d->hi);
-        double minsig = range / (n + 2 < 100 ? n + 2 : 100), maxsig = range;
-        srec *s = ws->recs;
-        double *mu = m->mu;
-        for (int i = 0; i < n; i++) {
-            double y = to_model(d, rows[i][d->param]);
-            mu[(size_t)i * nnum + j] = y;
-            s[i] = (srec){.key = sort_key(y), .i = i};
-        }
-        mu[(size_t)n * nnum + j] = prior_mu;
-        s[n] = (srec){.key = sort_key(prior_mu), .i = n};
-        srec_sort(s, ws->tmp, k);
-#define MU_AT(t) mu[(size_t)s[t].i * nnum + j]
-        for (int t = 0; t < k; t++) {
-            double left = MU_AT(t) - (t > 0 ? MU_AT(t - 1) : d->lo);
-            double right = (t + 1 < k ? MU_AT(t + 1) : d->hi) - MU_AT(t);
-            double sg = left > right ? left : right;
-            if (!opt->consider_endpoints && k >= 2) {
-                if (t == 0) sg = right;
-                if (t == k - 1) sg = left;
-            }
-            int i = s[t].i;
-            if (i < n) m->sig[(size_t)i * nnum + j] = clampd(sg, minsig, maxsig);
-        }
-#undef MU_AT
-        m->sig[(size_t)n * nnum + j] = range;
+/* Numerical dimension j: the components' centres (the observations, then
+ * the prior's at the middle) and their neighbour bandwidths, clamped to
+ * [range / min(n + 2, 100), range]; the prior's bandwidth is the range. */
+static void mixture_numeric_dim(mixture *m, const layout *L, const tpe_options *opt,
+                                const double *const *rows, int n, build_ws *ws, int j)
+{
+    int k = n + 1, nnum = L->ncont + L->ndisc;
+    const tdim *d = &L->d[j];
+    double range = d->hi - d->lo, prior_mu = 0.5 * (d->lo + d->hi);
+    double minsig = range / (n + 2 < 100 ? n + 2 : 100), maxsig = range;
+    srec *s = ws->recs;
+    double *mu = m->mu;
+    for (int i = 0; i < n; i++) {
+        double y = to_model(d, rows[i][d->param]);
+        mu[(size_t)i * nnum + j] = y;
+        s[i] = (srec){.key = sort_key(y), .i = i};
     }
+    mu[(size_t)n * nnum + j] = prior_mu;
+    s[n] = (srec){.key = sort_key(prior_mu), .i = n};
+    srec_sort(s, ws->tmp, k);
+#define MU_AT(t) mu[(size_t)s[t].i * nnum + j]
+    for (int t = 0; t < k; t++) {
+        double left = MU_AT(t) - (t > 0 ? MU_AT(t - 1) : d->lo);
+        double right = (t + 1 < k ? MU_AT(t + 1) : d->hi) - MU_AT(t);
+        double sg = left > right ? left : right;
+        if (!opt->consider_endpoints && k >= 2) {
+            if (t == 0) sg = right;
+            if (t == k - 1) sg = left;
+        }
+        int i = s[t].i;
+        if (i < n) m->sig[(size_t)i * nnum + j] = clampd(sg, minsig, maxsig);
+    }
+#undef MU_AT
+    m->sig[(size_t)n * nnum + j] = range;
+}
 
-    /* per component: inverse bandwidths, truncation masses, constants */
-    for (int i = 0; i < k; i++) {
+/* Per component: inverse bandwidths, truncation masses and the constant of
+ * its log density (log weight and the continuous dimensions' normalisers). */
+static void mixture_constants(mixture *m, const layout *L)
+{
+    int nnum = L->ncont + L->ndisc;
+    for (int i = 0; i < m->k; i++) {
         double c = m->logw[i];
         for (int j = 0; j < nnum; j++) {
             const tdim *d = &L->d[j];
@@ -520,10 +526,15 @@ static int mixture_build(mixture *m, const layout *L, const tpe_options *opt,
         }
         m->cst[i] = c;
     }
+}
 
-    /* categorical dimensions: prior_weight / k on every choice, + 1 on the
-     * observed one, normalised; the prior component is uniform */
-    for (int j = nnum; j < L->nd; j++) {
+/* Categorical dimensions: prior_weight / k on every choice, + 1 on the
+ * observed one, normalised; the prior component is uniform. */
+static void mixture_categorical(mixture *m, const layout *L, const tpe_options *opt,
+                                const double *const *rows, int n)
+{
+    int k = n + 1;
+    for (int j = L->ncont + L->ndisc; j < L->nd; j++) {
         const tdim *d = &L->d[j];
         int nc = d->n_choices;
         double base = opt->prior_weight / k, tot = base * nc + 1.0;
@@ -538,6 +549,20 @@ static int mixture_build(mixture *m, const layout *L, const tpe_options *opt,
             for (int c = 0; c < nc; c++) row[c] = c == hit ? lhit : lbase;
         }
     }
+}
+
+/* Build the mixture of the observations rows[n] (points in the space's
+ * order, oldest first) over the dimensions of L. Returns 0 or IM_EINVAL (bad
+ * weights). */
+static int mixture_build(mixture *m, const layout *L, const tpe_options *opt,
+                         const double *const *rows, int n, build_ws *ws, im_error *err)
+{
+    m->k = n + 1;
+    int rc = mixture_weights(m, opt, n, ws->w, err);
+    if (rc) return rc;
+    for (int j = 0; j < L->ncont + L->ndisc; j++) mixture_numeric_dim(m, L, opt, rows, n, ws, j);
+    mixture_constants(m, L);
+    mixture_categorical(m, L, opt, rows, n);
     return 0;
 }
 

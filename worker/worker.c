@@ -573,10 +573,9 @@ static void begin_shutdown(wk *w, double now)
     }
 }
 
-static int run(wk *w)
+/* Log where this worker connects and which datasets it offers. */
+static void announce(const wk *w)
 {
-    w->backoff_ms = WK_BACKOFF_MIN_MS;
-    if (sock_open(w) != 0) return 1;
     json_t *datasets = list_datasets(w->data_dir);
     char *names = json_dumps(datasets, JSON_COMPACT);
     im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s: %s)", w->name, w->endpoint,
@@ -588,6 +587,97 @@ static int run(wk *w)
                w->data_dir);
     free(names);
     json_decref(datasets);
+}
+
+/* 1 when the loop should end: stopping and settled (a BYE is sent on the
+ * way), past the hard limit, or --max-trials reached with nothing held. */
+static int loop_done(wk *w, double now)
+{
+    if (w->shutting) {
+        if (im_sigpipe_count() > 1 || now > w->shutdown_hard) return 1;
+        if (!w->job.active) {
+            int settled = (!w->pending && w->n_inflight == 0) || now > w->shutdown_deadline;
+            if (settled && (w->bye == 2 || !w->sock || now > w->shutdown_deadline)) return 1;
+            if (settled && w->bye == 0 && w->n_inflight == 0) send_bye(w);
+        }
+    } else if (w->max_trials > 0 && w->trials_done >= w->max_trials && !w->job.active &&
+               !w->pending && w->n_inflight == 0) {
+        im_log(IM_LOG_INFO, "%ld trials done; exiting", w->trials_done);
+        return 1;
+    }
+    return 0;
+}
+
+static void reconnect_if_due(wk *w, double now)
+{
+    if (w->sock || now < w->reconnect_at) return;
+    if (sock_open(w) != 0) {
+        w->reconnect_at = now + w->backoff_ms;
+    } else {
+        im_log(IM_LOG_INFO, "reconnected to %s", w->endpoint);
+        w->last_job_send = 0; /* renew the lease at once */
+        w->next_ready_at = now;
+    }
+}
+
+/* Send what is due: the unacknowledged result, a HEARTBEAT, a READY. */
+static void send_due(wk *w, double now)
+{
+    if (!w->sock) return;
+    send_pending_result(w, now);
+    if (heartbeat_may_go(w) && now >= heartbeat_due(w)) send_heartbeat(w);
+    if (ready_may_go(w) && now >= w->next_ready_at) send_ready(w);
+}
+
+/* Too long without a reply: drop the socket and reconnect later. */
+static void check_silence(wk *w, double now)
+{
+    if (!w->sock || w->n_inflight == 0 ||
+        now - w->wait_start <= (double)WK_REPLY_IVL_MS * WK_LIVENESS)
+        return;
+    char why[128];
+    snprintf(why, sizeof why, "no reply to %s for %.1f s", req_names[w->inflight[0]],
+             (now - w->wait_start) / 1e3);
+    sock_reconnect_later(w, now, why);
+}
+
+/* Milliseconds until the earliest deadline of something that will happen
+ * then (a deadline of an action that cannot go now would spin); at most 1 s. */
+static long poll_timeout(const wk *w, double now)
+{
+    double until = now + 1000;
+    if (!w->sock) until = min_d(until, w->reconnect_at);
+    if (w->sock && w->n_inflight > 0)
+        until = min_d(until, w->wait_start + (double)WK_REPLY_IVL_MS * WK_LIVENESS);
+    if (ready_may_go(w)) until = min_d(until, w->next_ready_at);
+    if (heartbeat_may_go(w)) until = min_d(until, heartbeat_due(w));
+    if (w->shutting && now < w->shutdown_deadline) until = min_d(until, w->shutdown_deadline);
+    long timeout = (long)ceil(until - now);
+    return timeout < 0 ? 0 : timeout;
+}
+
+/* Wait up to timeout ms for the training thread, a signal or the socket,
+ * and read what came. Returns 0, or -1 when the poll itself failed. */
+static int poll_once(wk *w, long timeout)
+{
+    zmq_pollitem_t items[3] = {{.socket = NULL, .fd = w->wake[0], .events = ZMQ_POLLIN},
+                               {.socket = NULL, .fd = g_sig_fd, .events = ZMQ_POLLIN},
+                               {.socket = w->sock, .fd = -1, .events = ZMQ_POLLIN}};
+    int n_items = w->sock ? 3 : 2;
+    if (zmq_poll(items, n_items, timeout) < 0 && zmq_errno() != EINTR) {
+        im_log(IM_LOG_ERROR, "poll failed: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (items[1].revents & ZMQ_POLLIN) im_pipe_drain(g_sig_fd);
+    if (w->sock && (items[2].revents & ZMQ_POLLIN)) read_socket(w);
+    return 0;
+}
+
+static int run(wk *w)
+{
+    w->backoff_ms = WK_BACKOFF_MIN_MS;
+    if (sock_open(w) != 0) return 1;
+    announce(w);
     w->next_ready_at = 0;
 
     for (;;) {
@@ -595,71 +685,11 @@ static int run(wk *w)
         if (im_sigpipe_count() && !w->shutting) begin_shutdown(w, now);
         drain_events(w);
         now = now_ms();
-
-        /* done? */
-        if (w->shutting) {
-            if (im_sigpipe_count() > 1 || now > w->shutdown_hard) break;
-            if (!w->job.active) {
-                int settled = (!w->pending && w->n_inflight == 0) || now > w->shutdown_deadline;
-                if (settled && (w->bye == 2 || !w->sock || now > w->shutdown_deadline)) break;
-                if (settled && w->bye == 0 && w->n_inflight == 0) send_bye(w);
-            }
-        } else if (w->max_trials > 0 && w->trials_done >= w->max_trials && !w->job.active &&
-                   !w->pending && w->n_inflight == 0) {
-            im_log(IM_LOG_INFO, "%ld trials done; exiting", w->trials_done);
-            break;
-        }
-
-        /* (re)connect */
-        if (!w->sock && now >= w->reconnect_at) {
-            if (sock_open(w) != 0) {
-                w->reconnect_at = now + w->backoff_ms;
-            } else {
-                im_log(IM_LOG_INFO, "reconnected to %s", w->endpoint);
-                w->last_job_send = 0; /* renew the lease at once */
-                w->next_ready_at = now;
-            }
-        }
-
-        /* what to send */
-        if (w->sock) {
-            send_pending_result(w, now);
-            if (heartbeat_may_go(w) && now >= heartbeat_due(w)) send_heartbeat(w);
-            if (ready_may_go(w) && now >= w->next_ready_at) send_ready(w);
-        }
-
-        /* silence */
-        if (w->sock && w->n_inflight > 0 &&
-            now - w->wait_start > (double)WK_REPLY_IVL_MS * WK_LIVENESS) {
-            char why[128];
-            snprintf(why, sizeof why, "no reply to %s for %.1f s", req_names[w->inflight[0]],
-                     (now - w->wait_start) / 1e3);
-            sock_reconnect_later(w, now, why);
-        }
-
-        /* sleep until the earliest deadline */
-        /* sleep until the earliest deadline of something that will happen
-         * then (a deadline of an action that cannot go now would spin) */
-        double until = now + 1000;
-        if (!w->sock) until = min_d(until, w->reconnect_at);
-        if (w->sock && w->n_inflight > 0)
-            until = min_d(until, w->wait_start + (double)WK_REPLY_IVL_MS * WK_LIVENESS);
-        if (ready_may_go(w)) until = min_d(until, w->next_ready_at);
-        if (heartbeat_may_go(w)) until = min_d(until, heartbeat_due(w));
-        if (w->shutting && now < w->shutdown_deadline) until = min_d(until, w->shutdown_deadline);
-        long timeout = (long)ceil(until - now);
-        if (timeout < 0) timeout = 0;
-
-        zmq_pollitem_t items[3] = {{.socket = NULL, .fd = w->wake[0], .events = ZMQ_POLLIN},
-                                   {.socket = NULL, .fd = g_sig_fd, .events = ZMQ_POLLIN},
-                                   {.socket = w->sock, .fd = -1, .events = ZMQ_POLLIN}};
-        int n_items = w->sock ? 3 : 2;
-        if (zmq_poll(items, n_items, timeout) < 0 && zmq_errno() != EINTR) {
-            im_log(IM_LOG_ERROR, "poll failed: %s", zmq_strerror(zmq_errno()));
-            return 1;
-        }
-        if (items[1].revents & ZMQ_POLLIN) im_pipe_drain(g_sig_fd);
-        if (w->sock && (items[2].revents & ZMQ_POLLIN)) read_socket(w);
+        if (loop_done(w, now)) break;
+        reconnect_if_due(w, now);
+        send_due(w, now);
+        check_silence(w, now);
+        if (poll_once(w, poll_timeout(w, now)) != 0) return 1;
     }
 
     if (w->job.thread_running) { /* only after a second signal or the hard limit */
@@ -705,16 +735,10 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line into *w, *level and *name. Returns -1 to go on, or the exit
+ * status (0 after --help, 2 for a bad option). */
+static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const char **name)
 {
-    static wk w;
-    w.endpoint = WK_DEFAULT_CONNECT;
-    w.data_dir =
-        getenv("INFOMORPH_DATA") && *getenv("INFOMORPH_DATA") ? getenv("INFOMORPH_DATA") : "./data";
-    w.threads = 1;
-    im_log_level level = IM_LOG_INFO;
-    const char *name = NULL;
-
     static const struct option opts[] = {{"connect", required_argument, NULL, 'c'},
                                          {"data-dir", required_argument, NULL, 'd'},
                                          {"threads", required_argument, NULL, 't'},
@@ -727,26 +751,26 @@ int main(int argc, char **argv)
     long v;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': w.endpoint = optarg; break;
-        case 'd': w.data_dir = optarg; break;
+        case 'c': w->endpoint = optarg; break;
+        case 'd': w->data_dir = optarg; break;
         case 't':
             if (parse_long(optarg, 1, 1024, &v) != 0) {
                 fprintf(stderr, "infomorph-worker: --threads must be an integer in 1..1024\n");
                 return 2;
             }
-            w.threads = (int)v;
-            w.threads_set = 1;
+            w->threads = (int)v;
+            w->threads_set = 1;
             break;
-        case 'n': name = optarg; break;
+        case 'n': *name = optarg; break;
         case 'm':
             if (parse_long(optarg, 1, LONG_MAX, &v) != 0) {
                 fprintf(stderr, "infomorph-worker: --max-trials must be a positive integer\n");
                 return 2;
             }
-            w.max_trials = v;
+            w->max_trials = v;
             break;
         case 'l':
-            if (im_log_parse_level(optarg, &level) != 0) {
+            if (im_log_parse_level(optarg, level) != 0) {
                 fprintf(stderr, "infomorph-worker: --log-level must be debug, info, warn or "
                                 "error\n");
                 return 2;
@@ -761,16 +785,52 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (gethostname(w.host, sizeof w.host) != 0) snprintf(w.host, sizeof w.host, "unknown");
-    w.host[sizeof w.host - 1] = '\0';
-    if (name && (!*name || strlen(name) >= sizeof w.name)) {
-        fprintf(stderr, "infomorph-worker: --name must be 1..%zu characters\n", sizeof w.name - 1);
+    return -1;
+}
+
+/* w->host, and w->name from --name (NULL: HOST-PID). Returns 0, or 2 for a
+ * name of the wrong length. */
+static int set_names(wk *w, const char *name)
+{
+    if (gethostname(w->host, sizeof w->host) != 0) snprintf(w->host, sizeof w->host, "unknown");
+    w->host[sizeof w->host - 1] = '\0';
+    if (name && (!*name || strlen(name) >= sizeof w->name)) {
+        fprintf(stderr, "infomorph-worker: --name must be 1..%zu characters\n", sizeof w->name - 1);
         return 2;
     }
     if (name)
-        snprintf(w.name, sizeof w.name, "%s", name);
+        snprintf(w->name, sizeof w->name, "%s", name);
     else
-        snprintf(w.name, sizeof w.name, "%.100s-%ld", w.host, (long)getpid());
+        snprintf(w->name, sizeof w->name, "%.100s-%ld", w->host, (long)getpid());
+    return 0;
+}
+
+/* Close the socket and the context, free what is still queued or held. */
+static void release(wk *w)
+{
+    im_transport_close(&w->sock);
+    zmq_ctx_term(w->ctx);
+    json_decref(w->pending);
+    wk_event *e;
+    while ((e = queue_pop(w))) {
+        wk_result_free(&e->result);
+        free(e);
+    }
+    pthread_mutex_destroy(&w->mu);
+}
+
+int main(int argc, char **argv)
+{
+    static wk w;
+    w.endpoint = WK_DEFAULT_CONNECT;
+    w.data_dir =
+        getenv("INFOMORPH_DATA") && *getenv("INFOMORPH_DATA") ? getenv("INFOMORPH_DATA") : "./data";
+    w.threads = 1;
+    im_log_level level = IM_LOG_INFO;
+    const char *name = NULL;
+    int rc = parse_args(&w, argc, argv, &level, &name);
+    if (rc >= 0) return rc;
+    if (set_names(&w, name) != 0) return 2;
 
     im_log_setup(level, "worker");
 #ifdef IM_HAVE_OPENBLAS
@@ -788,16 +848,8 @@ int main(int argc, char **argv)
         im_log(IM_LOG_ERROR, "unable to create a ZeroMQ context");
         return 1;
     }
-    int rc = run(&w);
-    im_transport_close(&w.sock);
-    zmq_ctx_term(w.ctx);
-    json_decref(w.pending);
-    wk_event *e;
-    while ((e = queue_pop(&w))) {
-        wk_result_free(&e->result);
-        free(e);
-    }
-    pthread_mutex_destroy(&w.mu);
+    rc = run(&w);
+    release(&w);
     im_log(IM_LOG_INFO, "worker %s stopped after %ld trials", w.name, w.trials_done);
     return rc;
 }

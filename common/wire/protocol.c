@@ -202,98 +202,179 @@ static int result_extra(im_msg *m, const json_t *o)
     return 0;
 }
 
-static int decode_result(im_msg *m, const json_t *o, im_error *err)
+/* RESULT's "status", one of result_names. */
+static int decode_status(im_trial_result *r, const json_t *o, im_error *err)
 {
     const char *status;
-    if (get_trial_attempt(o, 1, &m->result.trial, &m->result.attempt, err) ||
-        get_str(o, "status", 1, 32, &status, err))
-        return IM_EPROTO;
-    int found = 0;
+    if (get_str(o, "status", 1, 32, &status, err)) return IM_EPROTO;
     for (int i = 0; i <= IM_RESULT_STOPPED; i++)
         if (strcmp(status, result_names[i]) == 0) {
-            m->result.status = (im_result_status)i;
-            found = 1;
+            r->status = (im_result_status)i;
+            return 0;
         }
-    if (!found)
-        return bad(err, "'status' must be \"done\", \"failed\", \"interrupted\" or \"stopped\"");
-    if (get_num(o, "val_acc", &m->result.val_acc, err) ||
-        get_num(o, "test_acc", &m->result.test_acc, err) ||
-        get_num(o, "wall_s", &m->result.wall_s, err) ||
-        get_str(o, "error", 0, 65536, &m->result.error, err))
-        return IM_EPROTO;
+    return bad(err, "'status' must be \"done\", \"failed\", \"interrupted\" or \"stopped\"");
+}
 
+/* RESULT's optional "curve": a list of epochs, into r->curve. */
+static int decode_curve(im_trial_result *r, const json_t *o, im_error *err)
+{
     const json_t *curve = json_object_get(o, "curve");
-    if (curve && !json_is_null(curve)) {
-        if (!json_is_array(curve) || json_array_size(curve) > 100000)
-            return bad(err, "'curve' must be a list of at most 100000 epochs");
-        size_t n = json_array_size(curve);
-        m->result.curve = n ? im_xmalloc_array(n, sizeof *m->result.curve) : NULL;
-        for (size_t i = 0; i < n; i++) {
-            const json_t *e = json_array_get(curve, i);
-            if (!json_is_object(e)) return bad(err, "'curve[%zu]' must be an object", i);
-            if (get_epoch(e, &m->result.curve[i], err)) {
-                if (err) {
-                    char inner[IM_ERROR_MAX];
-                    snprintf(inner, sizeof inner, "%s", err->msg + strlen("message: "));
-                    bad(err, "'curve[%zu]': %s", i, inner);
-                }
-                return IM_EPROTO;
+    if (!curve || json_is_null(curve)) return 0;
+    if (!json_is_array(curve) || json_array_size(curve) > 100000)
+        return bad(err, "'curve' must be a list of at most 100000 epochs");
+    size_t n = json_array_size(curve);
+    r->curve = n ? im_xmalloc_array(n, sizeof *r->curve) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(curve, i);
+        if (!json_is_object(e)) return bad(err, "'curve[%zu]' must be an object", i);
+        if (get_epoch(e, &r->curve[i], err)) {
+            if (err) {
+                char inner[IM_ERROR_MAX];
+                snprintf(inner, sizeof inner, "%s", err->msg + strlen("message: "));
+                bad(err, "'curve[%zu]': %s", i, inner);
             }
-            m->result.n_curve = i + 1;
+            return IM_EPROTO;
         }
+        r->n_curve = i + 1;
     }
+    return 0;
+}
 
-    const json_t *atoms = json_object_get(o, "atoms");
-    if (atoms && !json_is_null(atoms)) {
-        if (!json_is_object(atoms)) return bad(err, "'atoms' must be an object");
-        size_t total = 0;
-        const char *layer;
-        const json_t *lv;
-        json_object_foreach((json_t *)atoms, layer, lv)
-        {
-            if (strcmp(layer, "hidden") != 0 && strcmp(layer, "output") != 0)
-                return bad(err, "'atoms' has layer '%.32s': only \"hidden\" and \"output\"", layer);
-            if (!json_is_object(lv) || json_object_size(lv) > 64)
-                return bad(err, "'atoms.%s' must be an object of at most 64 atoms", layer);
-            total += json_object_size(lv);
-        }
-        m->result.atoms = total ? im_xmalloc_array(total, sizeof *m->result.atoms) : NULL;
-        json_object_foreach((json_t *)atoms, layer, lv)
-        {
-            const char *name;
-            const json_t *x;
-            json_object_foreach((json_t *)lv, name, x)
-            {
-                size_t len = strlen(name);
-                if (len == 0 || len > 31)
-                    return bad(err, "'atoms.%s' has a name of %zu bytes (1 to 31)", layer, len);
-                if (!json_is_number(x) || !isfinite(json_number_value(x)))
-                    return bad(err, "'atoms.%s.%s' must be a finite number", layer, name);
-                im_trial_atom *a = &m->result.atoms[m->result.n_atoms++];
-                a->layer = strcmp(layer, "hidden") == 0 ? "hidden" : "output";
-                a->name = name;
-                a->value = json_number_value(x);
-            }
-        }
+/* The atoms of one layer ("hidden" or "output"), appended to r->atoms. */
+static int decode_layer_atoms(im_trial_result *r, const char *layer, const json_t *lv,
+                              im_error *err)
+{
+    const char *name;
+    const json_t *x;
+    json_object_foreach((json_t *)lv, name, x)
+    {
+        size_t len = strlen(name);
+        if (len == 0 || len > 31)
+            return bad(err, "'atoms.%s' has a name of %zu bytes (1 to 31)", layer, len);
+        if (!json_is_number(x) || !isfinite(json_number_value(x)))
+            return bad(err, "'atoms.%s.%s' must be a finite number", layer, name);
+        im_trial_atom *a = &r->atoms[r->n_atoms++];
+        a->layer = strcmp(layer, "hidden") == 0 ? "hidden" : "output";
+        a->name = name;
+        a->value = json_number_value(x);
     }
+    return 0;
+}
+
+/* RESULT's optional "atoms": {"hidden": {name: bits}, "output": {...}},
+ * into r->atoms. The layers are checked and counted first, so that one
+ * allocation holds them all. */
+static int decode_atoms(im_trial_result *r, const json_t *o, im_error *err)
+{
+    const json_t *atoms = json_object_get(o, "atoms");
+    if (!atoms || json_is_null(atoms)) return 0;
+    if (!json_is_object(atoms)) return bad(err, "'atoms' must be an object");
+    size_t total = 0;
+    const char *layer;
+    const json_t *lv;
+    json_object_foreach((json_t *)atoms, layer, lv)
+    {
+        if (strcmp(layer, "hidden") != 0 && strcmp(layer, "output") != 0)
+            return bad(err, "'atoms' has layer '%.32s': only \"hidden\" and \"output\"", layer);
+        if (!json_is_object(lv) || json_object_size(lv) > 64)
+            return bad(err, "'atoms.%s' must be an object of at most 64 atoms", layer);
+        total += json_object_size(lv);
+    }
+    r->atoms = total ? im_xmalloc_array(total, sizeof *r->atoms) : NULL;
+    json_object_foreach((json_t *)atoms, layer, lv)
+    {
+        if (decode_layer_atoms(r, layer, lv, err)) return IM_EPROTO;
+    }
+    return 0;
+}
+
+static int decode_result(im_msg *m, const json_t *o, im_error *err)
+{
+    im_trial_result *r = &m->result;
+    if (get_trial_attempt(o, 1, &r->trial, &r->attempt, err) || decode_status(r, o, err) ||
+        get_num(o, "val_acc", &r->val_acc, err) || get_num(o, "test_acc", &r->test_acc, err) ||
+        get_num(o, "wall_s", &r->wall_s, err) || get_str(o, "error", 0, 65536, &r->error, err) ||
+        decode_curve(r, o, err) || decode_atoms(r, o, err))
+        return IM_EPROTO;
     return result_extra(m, o);
+}
+
+static int decode_ready(im_msg *m, const json_t *o, im_error *err)
+{
+    int64_t x = 0;
+    if (get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->ready.worker, err) ||
+        get_str(o, "host", 0, 255, &m->ready.host, err) ||
+        get_str(o, "version", 0, 64, &m->ready.version, err) ||
+        get_int(o, "pid", 0, 0, INT64_MAX, 0, &m->ready.pid, err) ||
+        get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
+        get_string_list(o, "backends", &m->ready.backends, err) ||
+        get_string_list(o, "datasets", &m->ready.datasets, err))
+        return IM_EPROTO;
+    m->ready.threads = (int)x;
+    return 0;
+}
+
+static int decode_job(im_msg *m, const json_t *o, im_error *err)
+{
+    int64_t x = 0;
+    if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
+        get_str(o, "campaign", 0, 64, &m->job.campaign, err) ||
+        get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
+        return IM_EPROTO;
+    m->job.number = (int)x;
+    const json_t *l = json_object_get(o, "lease_s");
+    if (!l || !json_is_number(l) || !(json_number_value(l) > 0) || !isfinite(json_number_value(l)))
+        return bad(err, "'lease_s' must be a number > 0");
+    m->job.lease_s = json_number_value(l);
+    m->job.spec = json_object_get(o, "spec");
+    if (!json_is_object(m->job.spec)) return bad(err, "'spec' must be an object");
+    m->job.user = json_object_get(o, "user");
+    if (m->job.user && json_is_null(m->job.user)) m->job.user = NULL;
+    if (m->job.user && !json_is_object(m->job.user)) return bad(err, "'user' must be an object");
+    return 0;
+}
+
+static int decode_stop(im_msg *m, const json_t *o, im_error *err)
+{
+    if (get_trial_attempt(o, 0, &m->stop.trial, &m->stop.attempt, err) ||
+        get_str(o, "reason", 1, 32, &m->stop.reason, err))
+        return IM_EPROTO;
+    for (size_t i = 0; i < sizeof stop_reasons / sizeof stop_reasons[0]; i++)
+        if (strcmp(m->stop.reason, stop_reasons[i]) == 0) return 0;
+    return bad(err, "'reason' must be \"pruned\", \"cancelled\", \"lost\" or \"unknown\"");
+}
+
+static int decode_ack(im_msg *m, const json_t *o, im_error *err)
+{
+    if (get_trial_attempt(o, 0, &m->ack.trial, &m->ack.attempt, err) ||
+        get_str(o, "note", 0, 32, &m->ack.note, err))
+        return IM_EPROTO;
+    const json_t *a = json_object_get(o, "accepted");
+    if (a && !json_is_boolean(a)) return bad(err, "'accepted' must be true or false");
+    m->ack.accepted = a ? json_is_true(a) : 1;
+    return 0;
+}
+
+/* STATUS, BEST, TRIALS, CANCEL, EXPORT: a campaign and the paging keys. */
+static int decode_query(im_msg *m, const json_t *o, im_error *err)
+{
+    int64_t x = 0;
+    int required = m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST;
+    if (get_campaign_ref(o, required, &m->query.campaign, err)) return IM_EPROTO;
+    if (get_int(o, "n", 0, 1, 1000, 10, &x, err)) return IM_EPROTO;
+    m->query.n = (int)x;
+    if (get_int(o, "from", 0, 0, INT32_MAX, 0, &m->query.from, err)) return IM_EPROTO;
+    int max = m->type == IM_MSG_TRIALS ? IM_TRIALS_PAGE_MAX : IM_EXPORT_PAGE_MAX;
+    if (get_int(o, "limit", 0, 1, max, 0, &x, err)) return IM_EPROTO;
+    m->query.limit = (int)x;
+    return 0;
 }
 
 static int decode_fields(im_msg *m, const json_t *o, im_error *err)
 {
     int64_t x = 0;
     switch (m->type) {
-    case IM_MSG_READY:
-        if (get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->ready.worker, err) ||
-            get_str(o, "host", 0, 255, &m->ready.host, err) ||
-            get_str(o, "version", 0, 64, &m->ready.version, err) ||
-            get_int(o, "pid", 0, 0, INT64_MAX, 0, &m->ready.pid, err) ||
-            get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
-            get_string_list(o, "backends", &m->ready.backends, err) ||
-            get_string_list(o, "datasets", &m->ready.datasets, err))
-            return IM_EPROTO;
-        m->ready.threads = (int)x;
-        return 0;
+    case IM_MSG_READY: return decode_ready(m, o, err);
     case IM_MSG_PROGRESS:
         if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err)) break;
         return get_epoch(o, &m->progress.e, err);
@@ -302,45 +383,13 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_CONTINUE: return get_trial_attempt(o, 0, &m->cont.trial, &m->cont.attempt, err);
     case IM_MSG_RESULT: return decode_result(m, o, err);
     case IM_MSG_BYE: return get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->bye.worker, err);
-    case IM_MSG_JOB: {
-        if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
-            get_str(o, "campaign", 0, 64, &m->job.campaign, err) ||
-            get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
-            return IM_EPROTO;
-        m->job.number = (int)x;
-        const json_t *l = json_object_get(o, "lease_s");
-        if (!l || !json_is_number(l) || !(json_number_value(l) > 0) ||
-            !isfinite(json_number_value(l)))
-            return bad(err, "'lease_s' must be a number > 0");
-        m->job.lease_s = json_number_value(l);
-        m->job.spec = json_object_get(o, "spec");
-        if (!json_is_object(m->job.spec)) return bad(err, "'spec' must be an object");
-        m->job.user = json_object_get(o, "user");
-        if (m->job.user && json_is_null(m->job.user)) m->job.user = NULL;
-        if (m->job.user && !json_is_object(m->job.user))
-            return bad(err, "'user' must be an object");
-        return 0;
-    }
+    case IM_MSG_JOB: return decode_job(m, o, err);
     case IM_MSG_NOJOB:
         if (get_int(o, "retry_ms", 0, 0, 86400000, 1000, &x, err)) break;
         m->nojob.retry_ms = (int)x;
         return 0;
-    case IM_MSG_STOP:
-        if (get_trial_attempt(o, 0, &m->stop.trial, &m->stop.attempt, err) ||
-            get_str(o, "reason", 1, 32, &m->stop.reason, err))
-            return IM_EPROTO;
-        for (size_t i = 0; i < sizeof stop_reasons / sizeof stop_reasons[0]; i++)
-            if (strcmp(m->stop.reason, stop_reasons[i]) == 0) return 0;
-        return bad(err, "'reason' must be \"pruned\", \"cancelled\", \"lost\" or \"unknown\"");
-    case IM_MSG_ACK: {
-        if (get_trial_attempt(o, 0, &m->ack.trial, &m->ack.attempt, err) ||
-            get_str(o, "note", 0, 32, &m->ack.note, err))
-            return IM_EPROTO;
-        const json_t *a = json_object_get(o, "accepted");
-        if (a && !json_is_boolean(a)) return bad(err, "'accepted' must be true or false");
-        m->ack.accepted = a ? json_is_true(a) : 1;
-        return 0;
-    }
+    case IM_MSG_STOP: return decode_stop(m, o, err);
+    case IM_MSG_ACK: return decode_ack(m, o, err);
     case IM_MSG_SUBMIT:
         m->submit.campaign = json_object_get(o, "campaign");
         if (!m->submit.campaign) return bad(err, "'campaign' is missing");
@@ -353,17 +402,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_BEST:
     case IM_MSG_TRIALS:
     case IM_MSG_CANCEL:
-    case IM_MSG_EXPORT: {
-        int required = m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST;
-        if (get_campaign_ref(o, required, &m->query.campaign, err)) break;
-        if (get_int(o, "n", 0, 1, 1000, 10, &x, err)) break;
-        m->query.n = (int)x;
-        if (get_int(o, "from", 0, 0, INT32_MAX, 0, &m->query.from, err)) break;
-        int max = m->type == IM_MSG_TRIALS ? IM_TRIALS_PAGE_MAX : IM_EXPORT_PAGE_MAX;
-        if (get_int(o, "limit", 0, 1, max, 0, &x, err)) break;
-        m->query.limit = (int)x;
-        return 0;
-    }
+    case IM_MSG_EXPORT: return decode_query(m, o, err);
     case IM_MSG_OK: return get_str(o, "re", 0, 32, &m->ok.re, err);
     case IM_MSG_ERROR:
         if (get_str(o, "re", 0, 32, &m->error.re, err) ||
@@ -470,6 +509,137 @@ static json_t *campaign_ref_json(const im_wire_campaign_ref *r)
     return NULL;
 }
 
+static void put_ready(json_t *o, const im_msg *m)
+{
+    set(o, "worker", json_string(m->ready.worker));
+    if (m->ready.host) set(o, "host", json_string(m->ready.host));
+    if (m->ready.version) set(o, "version", json_string(m->ready.version));
+    set(o, "pid", json_integer(m->ready.pid));
+    set(o, "threads", json_integer(m->ready.threads));
+    if (m->ready.backends) set(o, "backends", json_deep_copy(m->ready.backends));
+    if (m->ready.datasets) set(o, "datasets", json_deep_copy(m->ready.datasets));
+}
+
+/* r->atoms as {"hidden": {name: bits}, "output": {...}}. */
+static json_t *atoms_json(const im_trial_result *r)
+{
+    json_t *a = json_object();
+    for (size_t i = 0; i < r->n_atoms; i++) {
+        const im_trial_atom *at = &r->atoms[i];
+        if (!at->layer || !at->name) continue;
+        json_t *l = json_object_get(a, at->layer);
+        if (!l) {
+            l = json_object();
+            json_object_set_new(a, at->layer, l);
+        }
+        set(l, at->name, num(at->value));
+    }
+    return a;
+}
+
+static void put_result(json_t *o, const im_trial_result *r)
+{
+    if (json_is_object(r->extra)) json_object_update(o, r->extra);
+    put_ta(o, r->trial, r->attempt);
+    set(o, "status", json_string(im_result_status_name(r->status)));
+    set(o, "val_acc", num(r->val_acc));
+    set(o, "test_acc", num(r->test_acc));
+    set(o, "wall_s", num(r->wall_s));
+    set(o, "error", str_or_null(r->error));
+    if (r->n_curve) {
+        json_t *c = json_array();
+        for (size_t i = 0; i < r->n_curve; i++) {
+            json_t *e = json_object();
+            put_epoch(e, &r->curve[i]);
+            json_array_append_new(c, e);
+        }
+        set(o, "curve", c);
+    }
+    if (r->n_atoms) set(o, "atoms", atoms_json(r));
+}
+
+static void put_job(json_t *o, const im_msg *m)
+{
+    put_ta(o, m->job.trial, m->job.attempt);
+    set(o, "lease_s", json_real(m->job.lease_s));
+    if (m->job.campaign) set(o, "campaign", json_string(m->job.campaign));
+    if (m->job.number >= 0) set(o, "number", json_integer(m->job.number));
+    set(o, "spec", json_incref((json_t *)m->job.spec));
+    if (m->job.user) set(o, "user", json_incref((json_t *)m->job.user));
+}
+
+/* STATUS, BEST, TRIALS, CANCEL, EXPORT. Returns -1 when the campaign is
+ * missing where it is required. */
+static int put_query(json_t *o, const im_msg *m)
+{
+    json_t *c = campaign_ref_json(&m->query.campaign);
+    if (!c && m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST) return -1;
+    if (c) set(o, "campaign", c);
+    if (m->type == IM_MSG_BEST && m->query.n > 0) set(o, "n", json_integer(m->query.n));
+    int paged = m->type == IM_MSG_EXPORT || m->type == IM_MSG_TRIALS;
+    if (paged && m->query.from > 0) set(o, "from", json_integer(m->query.from));
+    if (paged && m->query.limit > 0) set(o, "limit", json_integer(m->query.limit));
+    return 0;
+}
+
+/* The fields of m's type into o. Returns -1 when a required one is
+ * missing. */
+static int put_fields(json_t *o, const im_msg *m)
+{
+    switch (m->type) {
+    case IM_MSG_READY:
+        if (!m->ready.worker) return -1;
+        put_ready(o, m);
+        return 0;
+    case IM_MSG_PROGRESS:
+        put_ta(o, m->progress.trial, m->progress.attempt);
+        put_epoch(o, &m->progress.e);
+        return 0;
+    case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); return 0;
+    case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); return 0;
+    case IM_MSG_RESULT: put_result(o, &m->result); return 0;
+    case IM_MSG_BYE:
+        if (!m->bye.worker) return -1;
+        set(o, "worker", json_string(m->bye.worker));
+        return 0;
+    case IM_MSG_JOB:
+        if (!m->job.spec) return -1;
+        put_job(o, m);
+        return 0;
+    case IM_MSG_NOJOB: set(o, "retry_ms", json_integer(m->nojob.retry_ms)); return 0;
+    case IM_MSG_STOP:
+        if (!m->stop.reason) return -1;
+        put_ta(o, m->stop.trial, m->stop.attempt);
+        set(o, "reason", json_string(m->stop.reason));
+        return 0;
+    case IM_MSG_ACK:
+        put_ta(o, m->ack.trial, m->ack.attempt);
+        set(o, "accepted", json_boolean(m->ack.accepted));
+        if (m->ack.note) set(o, "note", json_string(m->ack.note));
+        return 0;
+    case IM_MSG_SUBMIT:
+        if (!m->submit.campaign) return -1;
+        set(o, "campaign", json_incref((json_t *)m->submit.campaign));
+        return 0;
+    case IM_MSG_LIST:
+    case IM_MSG_WORKERS: return 0;
+    case IM_MSG_STATUS:
+    case IM_MSG_BEST:
+    case IM_MSG_TRIALS:
+    case IM_MSG_CANCEL:
+    case IM_MSG_EXPORT: return put_query(o, m);
+    case IM_MSG_OK:
+        if (m->ok.re) set(o, "re", json_string(m->ok.re));
+        return 0;
+    case IM_MSG_ERROR:
+        if (m->error.re) set(o, "re", json_string(m->error.re));
+        set(o, "message", json_string(m->error.message ? m->error.message : "error"));
+        return 0;
+    case IM_MSG_COUNT_: break;
+    }
+    return -1;
+}
+
 json_t *im_msg_to_json(const im_msg *m, im_error *err)
 {
     const char *tn = im_msg_type_name(m->type);
@@ -481,114 +651,12 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
     if (m->body && json_is_object(m->body)) json_object_update(o, m->body);
     set(o, "type", json_string(tn));
     set(o, "v", json_integer(IM_PROTOCOL_VERSION));
-    switch (m->type) {
-    case IM_MSG_READY:
-        if (!m->ready.worker) goto missing;
-        set(o, "worker", json_string(m->ready.worker));
-        if (m->ready.host) set(o, "host", json_string(m->ready.host));
-        if (m->ready.version) set(o, "version", json_string(m->ready.version));
-        set(o, "pid", json_integer(m->ready.pid));
-        set(o, "threads", json_integer(m->ready.threads));
-        if (m->ready.backends) set(o, "backends", json_deep_copy(m->ready.backends));
-        if (m->ready.datasets) set(o, "datasets", json_deep_copy(m->ready.datasets));
-        break;
-    case IM_MSG_PROGRESS:
-        put_ta(o, m->progress.trial, m->progress.attempt);
-        put_epoch(o, &m->progress.e);
-        break;
-    case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); break;
-    case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); break;
-    case IM_MSG_RESULT: {
-        if (json_is_object(m->result.extra)) json_object_update(o, m->result.extra);
-        put_ta(o, m->result.trial, m->result.attempt);
-        set(o, "status", json_string(im_result_status_name(m->result.status)));
-        set(o, "val_acc", num(m->result.val_acc));
-        set(o, "test_acc", num(m->result.test_acc));
-        set(o, "wall_s", num(m->result.wall_s));
-        set(o, "error", str_or_null(m->result.error));
-        if (m->result.n_curve) {
-            json_t *c = json_array();
-            for (size_t i = 0; i < m->result.n_curve; i++) {
-                json_t *e = json_object();
-                put_epoch(e, &m->result.curve[i]);
-                json_array_append_new(c, e);
-            }
-            set(o, "curve", c);
-        }
-        if (m->result.n_atoms) {
-            json_t *a = json_object();
-            for (size_t i = 0; i < m->result.n_atoms; i++) {
-                const im_trial_atom *at = &m->result.atoms[i];
-                if (!at->layer || !at->name) continue;
-                json_t *l = json_object_get(a, at->layer);
-                if (!l) {
-                    l = json_object();
-                    json_object_set_new(a, at->layer, l);
-                }
-                set(l, at->name, num(at->value));
-            }
-            set(o, "atoms", a);
-        }
-        break;
-    }
-    case IM_MSG_BYE:
-        if (!m->bye.worker) goto missing;
-        set(o, "worker", json_string(m->bye.worker));
-        break;
-    case IM_MSG_JOB:
-        if (!m->job.spec) goto missing;
-        put_ta(o, m->job.trial, m->job.attempt);
-        set(o, "lease_s", json_real(m->job.lease_s));
-        if (m->job.campaign) set(o, "campaign", json_string(m->job.campaign));
-        if (m->job.number >= 0) set(o, "number", json_integer(m->job.number));
-        set(o, "spec", json_incref((json_t *)m->job.spec));
-        if (m->job.user) set(o, "user", json_incref((json_t *)m->job.user));
-        break;
-    case IM_MSG_NOJOB: set(o, "retry_ms", json_integer(m->nojob.retry_ms)); break;
-    case IM_MSG_STOP:
-        if (!m->stop.reason) goto missing;
-        put_ta(o, m->stop.trial, m->stop.attempt);
-        set(o, "reason", json_string(m->stop.reason));
-        break;
-    case IM_MSG_ACK:
-        put_ta(o, m->ack.trial, m->ack.attempt);
-        set(o, "accepted", json_boolean(m->ack.accepted));
-        if (m->ack.note) set(o, "note", json_string(m->ack.note));
-        break;
-    case IM_MSG_SUBMIT:
-        if (!m->submit.campaign) goto missing;
-        set(o, "campaign", json_incref((json_t *)m->submit.campaign));
-        break;
-    case IM_MSG_LIST:
-    case IM_MSG_WORKERS: break;
-    case IM_MSG_STATUS:
-    case IM_MSG_BEST:
-    case IM_MSG_TRIALS:
-    case IM_MSG_CANCEL:
-    case IM_MSG_EXPORT: {
-        json_t *c = campaign_ref_json(&m->query.campaign);
-        if (!c && m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST) goto missing;
-        if (c) set(o, "campaign", c);
-        if (m->type == IM_MSG_BEST && m->query.n > 0) set(o, "n", json_integer(m->query.n));
-        int paged = m->type == IM_MSG_EXPORT || m->type == IM_MSG_TRIALS;
-        if (paged && m->query.from > 0) set(o, "from", json_integer(m->query.from));
-        if (paged && m->query.limit > 0) set(o, "limit", json_integer(m->query.limit));
-        break;
-    }
-    case IM_MSG_OK:
-        if (m->ok.re) set(o, "re", json_string(m->ok.re));
-        break;
-    case IM_MSG_ERROR:
-        if (m->error.re) set(o, "re", json_string(m->error.re));
-        set(o, "message", json_string(m->error.message ? m->error.message : "error"));
-        break;
-    case IM_MSG_COUNT_: goto missing;
+    if (put_fields(o, m) != 0) {
+        json_decref(o);
+        im_error_set(err, IM_EINVAL, "message: %s lacks a required field", tn);
+        return NULL;
     }
     return o;
-missing:
-    json_decref(o);
-    im_error_set(err, IM_EINVAL, "message: %s lacks a required field", tn);
-    return NULL;
 }
 
 char *im_msg_encode(const im_msg *m, size_t *len_out, im_error *err)

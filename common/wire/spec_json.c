@@ -20,6 +20,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,8 +130,8 @@ int im_json_read_int32(const json_t *v, const char *prefix, const char *field, l
 }
 
 /* A finite number (integer or real); positive = 1: > 0, 0: >= 0, -1: any. */
-static int read_number(const json_t *v, const char *prefix, const char *field, int positive,
-                       double *out, im_error *err)
+int im_json_read_number(const json_t *v, const char *prefix, const char *field, int positive,
+                        double *out, im_error *err)
 {
     const char *what = positive > 0 ? " > 0" : positive == 0 ? " >= 0" : "";
     if (!json_is_number(v))
@@ -273,15 +274,56 @@ static const char *const train_keys[] = {
     "bin_range", "threads",   "train_limit", "eval_limit",  NULL,
 };
 
-/* Read an optional count where null and 0 both mean "none". */
-static int read_limit(const json_t *v, const char *prefix, const char *field, int *out,
-                      im_error *err)
+/* A plain numeric key of the spec: an int in lo..hi (F_INT_OR_NULL: or
+ * null, read as 0), or a finite double (positive as for
+ * im_json_read_number). Read in the table's order, so the first bad key of
+ * an object is the one reported. */
+typedef struct spec_field {
+    const char *key;
+    size_t off; /* of the int or double in im_train_spec */
+    enum { F_INT, F_INT_OR_NULL, F_NUMBER } kind;
+    int lo, hi;   /* F_INT, F_INT_OR_NULL */
+    int positive; /* F_NUMBER */
+} spec_field;
+
+static const spec_field size_fields[] = {
+    {"hidden", offsetof(im_train_spec, hidden), F_INT, 1, IM_SPEC_MAX_HIDDEN, 0},
+    {"max_lateral", offsetof(im_train_spec, max_lateral), F_INT_OR_NULL, 1, IM_SPEC_MAX_HIDDEN, 0},
+    {"epochs", offsetof(im_train_spec, epochs), F_INT, 0, IM_SPEC_MAX_EPOCHS, 0},
+    {"batch", offsetof(im_train_spec, batch), F_INT, 1, IM_SPEC_MAX_BATCH, 0},
+};
+
+static const spec_field learning_fields[] = {
+    {"lr_hidden", offsetof(im_train_spec, lr_hidden), F_NUMBER, 0, 0, 1},
+    {"wd_hidden", offsetof(im_train_spec, wd_hidden), F_NUMBER, 0, 0, 0},
+    {"lr_out", offsetof(im_train_spec, lr_out), F_NUMBER, 0, 0, 1},
+    {"wd_out", offsetof(im_train_spec, wd_out), F_NUMBER, 0, 0, 0},
+    {"bins", offsetof(im_train_spec, bins), F_INT, IM_SPEC_MIN_BINS, IM_SPEC_MAX_BINS, 0},
+    {"bin_range", offsetof(im_train_spec, bin_range), F_NUMBER, 0, 0, 1},
+    {"threads", offsetof(im_train_spec, threads), F_INT, 1, IM_SPEC_MAX_THREADS, 0},
+    {"train_limit", offsetof(im_train_spec, train_limit), F_INT_OR_NULL, 0, INT_MAX, 0},
+    {"eval_limit", offsetof(im_train_spec, eval_limit), F_INT_OR_NULL, 0, INT_MAX, 0},
+};
+
+/* The keys of fields[n] that obj gives, in the table's order, into t. */
+static int read_fields(im_train_spec *t, const spec_field *fields, size_t n, const json_t *obj,
+                       const char *prefix, im_error *err)
 {
-    if (json_is_null(v)) {
-        *out = 0;
-        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const spec_field *f = &fields[i];
+        const json_t *v = json_object_get(obj, f->key);
+        if (!v) continue;
+        char *at = (char *)t + f->off;
+        int rc = 0;
+        if (f->kind == F_NUMBER)
+            rc = im_json_read_number(v, prefix, f->key, f->positive, (double *)(void *)at, err);
+        else if (f->kind == F_INT_OR_NULL && json_is_null(v))
+            *(int *)(void *)at = 0;
+        else
+            rc = im_json_read_int32(v, prefix, f->key, f->lo, f->hi, (int *)(void *)at, err);
+        if (rc) return rc;
     }
-    return im_json_read_int32(v, prefix, field, 0, INT_MAX, out, err);
+    return 0;
 }
 
 /* "dataset" and "setup" of obj into t. */
@@ -319,21 +361,8 @@ static int train_read_sizes(im_train_spec *t, const json_t *obj, const char *pre
 {
     const json_t *v;
     int rc;
-    if ((v = json_object_get(obj, "hidden")) &&
-        (rc = im_json_read_int32(v, prefix, "hidden", 1, IM_SPEC_MAX_HIDDEN, &t->hidden, err)))
-        return rc;
-    if ((v = json_object_get(obj, "max_lateral"))) {
-        if (json_is_null(v))
-            t->max_lateral = 0;
-        else if ((rc = im_json_read_int32(v, prefix, "max_lateral", 1, IM_SPEC_MAX_HIDDEN,
-                                          &t->max_lateral, err)))
-            return rc;
-    }
-    if ((v = json_object_get(obj, "epochs")) &&
-        (rc = im_json_read_int32(v, prefix, "epochs", 0, IM_SPEC_MAX_EPOCHS, &t->epochs, err)))
-        return rc;
-    if ((v = json_object_get(obj, "batch")) &&
-        (rc = im_json_read_int32(v, prefix, "batch", 1, IM_SPEC_MAX_BATCH, &t->batch, err)))
+    if ((rc = read_fields(t, size_fields, sizeof size_fields / sizeof *size_fields, obj, prefix,
+                          err)))
         return rc;
     if ((v = json_object_get(obj, "seed"))) {
         long long seed;
@@ -353,35 +382,8 @@ static int train_read_learning(im_train_spec *t, const json_t *obj, const char *
     if ((v = json_object_get(obj, "gamma_out")) &&
         (rc = im_gamma_from_json(v, 2, prefix, "gamma_out", t->gamma_out, NULL, err)))
         return rc;
-    if ((v = json_object_get(obj, "lr_hidden")) &&
-        (rc = read_number(v, prefix, "lr_hidden", 1, &t->lr_hidden, err)))
-        return rc;
-    if ((v = json_object_get(obj, "wd_hidden")) &&
-        (rc = read_number(v, prefix, "wd_hidden", 0, &t->wd_hidden, err)))
-        return rc;
-    if ((v = json_object_get(obj, "lr_out")) &&
-        (rc = read_number(v, prefix, "lr_out", 1, &t->lr_out, err)))
-        return rc;
-    if ((v = json_object_get(obj, "wd_out")) &&
-        (rc = read_number(v, prefix, "wd_out", 0, &t->wd_out, err)))
-        return rc;
-    if ((v = json_object_get(obj, "bins")) &&
-        (rc = im_json_read_int32(v, prefix, "bins", IM_SPEC_MIN_BINS, IM_SPEC_MAX_BINS, &t->bins,
-                                 err)))
-        return rc;
-    if ((v = json_object_get(obj, "bin_range")) &&
-        (rc = read_number(v, prefix, "bin_range", 1, &t->bin_range, err)))
-        return rc;
-    if ((v = json_object_get(obj, "threads")) &&
-        (rc = im_json_read_int32(v, prefix, "threads", 1, IM_SPEC_MAX_THREADS, &t->threads, err)))
-        return rc;
-    if ((v = json_object_get(obj, "train_limit")) &&
-        (rc = read_limit(v, prefix, "train_limit", &t->train_limit, err)))
-        return rc;
-    if ((v = json_object_get(obj, "eval_limit")) &&
-        (rc = read_limit(v, prefix, "eval_limit", &t->eval_limit, err)))
-        return rc;
-    return 0;
+    return read_fields(t, learning_fields, sizeof learning_fields / sizeof *learning_fields, obj,
+                       prefix, err);
 }
 
 int im_train_spec_parse(im_train_spec *s, const json_t *obj, const char *prefix, im_error *err)

@@ -108,6 +108,11 @@ int im_json_read_int(const json_t *v, const char *prefix, const char *field, lon
 int im_json_read_int32(const json_t *v, const char *prefix, const char *field, long long lo,
                        long long hi, int *out, im_error *err);
 
+/* A finite number (an integer or a real); positive = 1: > 0, 0: >= 0,
+ * -1: any. */
+int im_json_read_number(const json_t *v, const char *prefix, const char *field, int positive,
+                        double *out, im_error *err);
+
 /* true or false, as 1 or 0. */
 int im_json_read_bool(const json_t *v, const char *prefix, const char *field, int *out,
                       im_error *err);

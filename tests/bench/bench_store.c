@@ -21,19 +21,6 @@
 #include <unistd.h>
 
 /* Write one completed trial. Returns 0 or an IM_E* code. */
-/* An epoch record with the figures the store keeps. */
-static im_epoch_stats epoch_rec(int epoch, double train_acc, double val_acc, double test_acc,
-                                double goal_hidden, double goal_out, double seconds)
-{
-    return (im_epoch_stats){.epoch = epoch,
-                            .train_acc = train_acc,
-                            .val_acc = val_acc,
-                            .test_acc = test_acc,
-                            .goal_hidden = goal_hidden,
-                            .goal_out = goal_out,
-                            .seconds = seconds};
-}
-
 static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
 {
     store_param p[19];
@@ -55,7 +42,13 @@ static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
     if ((rc = store_trial_start(s, id, "bench-worker", &attempt, err))) return rc;
     im_epoch_stats e[10];
     for (int k = 0; k < 10; k++)
-        e[k] = epoch_rec(k, 0.09 * k, 0.09 * k, 0.09 * k, 0.01 * k, 0.02 * k, 1.25);
+        e[k] = (im_epoch_stats){.epoch = k,
+                                .train_acc = 0.09 * k,
+                                .val_acc = 0.09 * k,
+                                .test_acc = 0.09 * k,
+                                .goal_hidden = 0.01 * k,
+                                .goal_out = 0.02 * k,
+                                .seconds = 1.25};
     if ((rc = store_epochs_insert(s, id, e, 10, err))) return rc;
     im_trial_atom a[24];
     for (int j = 0; j < 19; j++) a[j] = (im_trial_atom){"hidden", test_gamma3_names[j], 0.001 * j};

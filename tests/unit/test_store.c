@@ -35,6 +35,18 @@ static void db_path(char *out, size_t size, const char *name)
     snprintf(out, size, "%s/%s", dir, name);
 }
 
+/* A new store at dir/name (an old file of that name removed first), its
+ * path into path[size]. NULL, after a failed check, if it does not open. */
+static store *open_fresh(char *path, size_t size, const char *name)
+{
+    db_path(path, size, name);
+    test_remove_db(path);
+    store *s = NULL;
+    im_error e = {0};
+    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s: %s", name, e.msg);
+    return s;
+}
+
 /* ---- a second, plain connection: what a person with sqlite3 sees ---- */
 
 static sqlite3 *reader(const char *path)
@@ -246,12 +258,9 @@ static populated populate(store *s)
 static void test_fresh_and_reopen(void)
 {
     char path[400];
-    db_path(path, sizeof path, "fresh.db");
-    test_remove_db(path);
-    store *s = NULL;
-    im_error e = {0};
-    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    store *s = open_fresh(path, sizeof path, "fresh.db");
     if (!s) return;
+    im_error e = {0};
     CHECK_INT(store_version(s), store_schema_latest());
     CHECK(store_schema_latest() >= 2);
     store_close(&s);
@@ -1036,12 +1045,9 @@ static void test_status_names(void)
 static void test_trial_data(void)
 {
     char path[400];
-    db_path(path, sizeof path, "data.db");
-    test_remove_db(path);
-    store *s = NULL;
-    im_error e = {0};
-    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    store *s = open_fresh(path, sizeof path, "data.db");
     if (!s) return;
+    im_error e = {0};
     int64_t c = add_campaign(s, "data", "fixed", -1, 1);
     int64_t id = add_trial(s, c, 0, 0, 1, NULL, 0.5, NULL);
     im_epoch_stats curve[2] = {epoch_rec(0, NAN, 0.1, 0.1, 0.5, 0.25, 0.5),
@@ -1084,11 +1090,7 @@ int main(void)
     test_trial_data();
 
     char path[400];
-    db_path(path, sizeof path, "api.db");
-    test_remove_db(path);
-    store *s = NULL;
-    im_error e = {0};
-    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    store *s = open_fresh(path, sizeof path, "api.db");
     if (s) test_writes_attempts_and_errors(s, path);
     store_close(&s);
 

@@ -20,7 +20,8 @@
 #include <math.h>
 #include <string.h>
 
-#define N_STYLES 6
+#define N_STYLES   6
+#define PLOT_MAX_W 1040 /* the page's width: wider plots would be scaled down, text and all */
 static const char *const colour[N_STYLES] = {"#0072B2", "#D55E00", "#009E73",
                                              "#CC79A7", "#E69F00", "#000000"};
 static const char *const dash[N_STYLES] = {"", "7 3", "2 2", "9 3 2 3", "4 4", "1 3"};
@@ -256,7 +257,8 @@ static void grouped_bars(FILE *f, const char *id, const char *title, const char 
     nice_range(&lo, &hi, 5);
     int mr = n_ser > 1 ? LEGEND_W : 20;
     int w = 84 + mr + n_cat * (12 * n_ser + 14);
-    plot p = {f, id, 0, n_cat, lo, hi, w < 560 ? 560 : w, 360, 64, mr, 16, n_cat > 6 ? 96 : 48};
+    w = w < 560 ? 560 : w > PLOT_MAX_W ? PLOT_MAX_W : w; /* thinner bars rather than tiny text */
+    plot p = {f, id, 0, n_cat, lo, hi, w, 360, 64, mr, 16, n_cat > 6 ? 96 : 48};
     plot_begin(&p, title, xlabel, ylabel, 0);
     hatch_defs(&p, n_ser);
     double slot = (px(&p, 1) - px(&p, 0)), bw = slot * 0.8 / n_ser;
@@ -346,10 +348,23 @@ static void history(FILE *f, const report *r)
     plot p = {f, "plot-history", -0.5, xmax + 0.5, lo, hi, 960, 380, 64, LEGEND_W, 16, 48};
     plot_begin(&p, "Optimisation history: validation accuracy of every trial", "trial number",
                "validation accuracy (%)", 2);
+    double radius = r->n_trials > 2000 ? 1.5 : r->n_trials > 300 ? 2.2 : 3, best = NAN;
+    int started = 0;
+    for (size_t i = 0; i < r->n_trials; i++) {
+        const report_trial *t = &r->trials[i];
+        double x = px(&p, (double)t->number);
+        if (t->status == 2 && !isnan(t->val))
+            fprintf(f, "<circle class=\"pt done\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"/>\n", x,
+                    py(&p, pct(t->val)), radius);
+        else if (t->status == 4) /* pruned: at its last accuracy, else on the floor */
+            marker(f, 2, x, isnan(t->val) ? py(&p, lo) - 5 : py(&p, pct(t->val)), "pt pruned",
+                   "#E69F00");
+        else if (t->status == 3)
+            marker(f, 4, x, py(&p, lo) - 5, "pt failed", "#000000");
+    }
     /* running best as a step line */
     fputs("<path class=\"curve best\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"2\" d=\"", f);
-    double best = NAN;
-    int started = 0;
+    best = NAN;
     for (size_t i = 0; i < r->n_trials; i++) {
         const report_trial *t = &r->trials[i];
         if (t->status != 2 || isnan(t->val)) continue;
@@ -364,18 +379,6 @@ static void history(FILE *f, const report *r)
     }
     if (started) fprintf(f, "H%.1f", px(&p, xmax + 0.5));
     fputs("\"/>\n", f);
-    for (size_t i = 0; i < r->n_trials; i++) {
-        const report_trial *t = &r->trials[i];
-        double x = px(&p, (double)t->number);
-        if (t->status == 2 && !isnan(t->val))
-            fprintf(f, "<circle class=\"pt done\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", x,
-                    py(&p, pct(t->val)));
-        else if (t->status == 4) /* pruned: at its last accuracy, else on the floor */
-            marker(f, 2, x, isnan(t->val) ? py(&p, lo) - 5 : py(&p, pct(t->val)), "pt pruned",
-                   "#E69F00");
-        else if (t->status == 3)
-            marker(f, 4, x, py(&p, lo) - 5, "pt failed", "#000000");
-    }
     char *names[] = {"done trial", "running best", "pruned", "failed (no accuracy)"};
     double lx = p.w - p.mr + 22, ly = p.mt + 10;
     fprintf(f,
@@ -489,7 +492,9 @@ static void best_goals(FILE *f, const report *r)
                 px(&p, c + 0.5), px(&p, c + 0.5), p.mt, p.h - p.mb);
     for (size_t i = m; i-- > 0;) {
         const report_trial *t = &r->trials[r->ranked[i]];
-        double op = i == 0 ? 1 : 0.25 + 0.5 * (double)(m - i) / (double)m;
+        /* fainter when many lines overlap */
+        double base = m > 100 ? 0.04 : m > 20 ? 0.12 : 0.25;
+        double op = i == 0 ? 1 : base + 2 * base * (double)(m - i) / (double)m;
         fprintf(f,
                 "<polyline class=\"pcline\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
                 "stroke-opacity=\"%.2f\" points=\"",

@@ -30,6 +30,13 @@ static void summary(FILE *f, const report *r)
             *r->finished_at ? r->finished_at : "-");
 }
 
+/* The width of parameter p's column: its name, at least 7. */
+static int col_width(const report *r, int p)
+{
+    int n = (int)strlen(r->param[p]);
+    return n > 7 ? n : 7;
+}
+
 static void best(FILE *f, const report *r)
 {
     char b1[32], b2[32];
@@ -39,14 +46,14 @@ static void best(FILE *f, const report *r)
         return;
     }
     fprintf(f, "%-5s %-7s %-7s %-7s", "RANK", "TRIAL", "VAL", "TEST");
-    for (int p = 0; p < r->n_params; p++) fprintf(f, " %7s", r->param[p]);
+    for (int p = 0; p < r->n_params; p++) fprintf(f, " %*s", col_width(r, p), r->param[p]);
     fprintf(f, "\n");
     for (size_t i = 0; i < r->n_ranked && i < REPORT_BEST_ROWS; i++) {
         const report_trial *t = &r->trials[r->ranked[i]];
         fprintf(f, "%-5zu %-7lld %-7s %-7s", i + 1, t->number, num(b1, sizeof b1, t->val, 4),
                 num(b2, sizeof b2, t->test, 4));
         for (int p = 0; p < r->n_params; p++)
-            fprintf(f, " %7s", num(b1, sizeof b1, t->param[p], 3));
+            fprintf(f, " %*s", col_width(r, p), num(b1, sizeof b1, t->param[p], 3));
         fprintf(f, "\n");
     }
 }

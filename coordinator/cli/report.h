@@ -40,7 +40,7 @@ typedef struct report_trial {
     char *worker;      /* owned, NULL if none */
     double val, test;  /* accuracies in [0, 1], NAN if unknown */
     double wall_s;     /* training seconds, NAN if unknown */
-    int paper;         /* its spec's gamma is the preset "paper-optimized" */
+    int paper;         /* its gamma is the preset "paper-optimized" (by name or by value) */
     double *param;     /* [n_params], NAN where the trial lacks one; owned */
     double *atoms;     /* [REPORT_LAYERS][n_atoms] bits, NAN if missing; owned */
     int n_epochs;      /* entries of epoch_val */

@@ -519,6 +519,7 @@ static void best_goals(FILE *f, const report *r)
 
 static void importance(FILE *f, const report *r)
 {
+    if (!strcmp(r->kind, "ablation")) return; /* its points differ by one zero: see the stages */
     section(f, "importance", "Parameter importance");
     if (!r->imp_n) {
         fprintf(f, "<p>Needs at least %d finished trials.</p>\n</section>\n", REPORT_IMP_MIN);
@@ -657,25 +658,54 @@ static void atoms(FILE *f, const report *r)
                    (size_t)r->n_atoms * sizeof *v);
         }
         if (r->n_paper) {
-            snprintf(names[n], sizeof names[n], "paper-optimized (mean of %d)", r->n_paper);
+            snprintf(names[n], sizeof names[n], "paper-optimized (n=%d)", r->n_paper);
             np[n] = names[n];
             memcpy(v + n * r->n_atoms, r->paper_atoms + l * r->n_atoms,
                    (size_t)r->n_atoms * sizeof *v);
         }
+        /* the atoms this layer has; the bars leave out H_res, which dwarfs the rest */
+        int na = r->n_atoms, nk = 0, nb = 0;
+        int *keep = im_xmalloc_array((size_t)na, sizeof *keep);
+        char **bar_label = im_xmalloc_array((size_t)na, sizeof *bar_label);
+        double *bars = im_xmalloc_array((size_t)ns * (size_t)na, sizeof *bars);
+        double hres = NAN;
+        for (int a = 0; a < na; a++) {
+            int any = 0;
+            for (int s = 0; s < ns; s++) any |= !isnan(v[s * na + a]);
+            if (any) keep[nk++] = a;
+            if (!any) continue;
+            if (!strcmp(r->atom[a], "h_res")) {
+                hres = v[a];
+                continue;
+            }
+            bar_label[nb] = r->atom_label[a];
+            for (int s = 0; s < ns; s++) bars[s * na + nb] = v[s * na + a];
+            nb++;
+        }
+        /* grouped_bars reads bars[s * nb + c]: pack the rows */
+        for (int s = 1; s < ns; s++)
+            memmove(bars + s * nb, bars + s * na, (size_t)nb * sizeof *bars);
         char id[32], title[96];
         snprintf(id, sizeof id, "plot-atoms-%s", report_layers[l]);
         snprintf(title, sizeof title, "PID atoms of the %s layer", report_layers[l]);
         fprintf(f, "<h3>%s layer</h3>\n", report_layers[l]);
-        grouped_bars(f, id, title, "PID atom", "mean atom (bits)", r->atom_label, r->n_atoms, np,
-                     ns, v);
+        if (!isnan(hres))
+            fprintf(f,
+                    "<p>H_res, the output entropy the sources leave unexplained (%.3f bits for "
+                    "the best trial), is left out of the bars; the table has it.</p>\n",
+                    hres);
+        if (nb)
+            grouped_bars(f, id, title, "PID atom", "mean atom (bits)", bar_label, nb, np, ns, bars);
         table_head(f, "atom", np, ns);
-        for (int a = 0; a < r->n_atoms; a++) {
+        for (int k = 0; k < nk; k++) {
+            int a = keep[k];
             fputs("<tr><th scope=\"row\">", f);
             esc(f, r->atom_label[a]);
             fputs("</th>", f);
-            for (int s = 0; s < ns; s++) cell_num(f, v[s * r->n_atoms + a], 4);
+            for (int s = 0; s < ns; s++) cell_num(f, v[s * na + a], 4);
             fputs("</tr>\n", f);
         }
+        free(keep), free(bar_label), free(bars);
         fputs("</tbody></table>\n", f);
         free(v);
     }

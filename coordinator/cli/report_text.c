@@ -61,7 +61,7 @@ static void best(FILE *f, const report *r)
 static void importance(FILE *f, const report *r)
 {
     char b1[32], b2[32];
-    if (!r->imp_n) return;
+    if (!r->imp_n || !strcmp(r->kind, "ablation")) return; /* see the stages instead */
     fprintf(f,
             "\nparameter importance (eta^2 of validation accuracy over %d quantile bins of each "
             "parameter, %zu done trials; noise alone gives about %.3f)\n",

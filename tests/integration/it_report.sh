@@ -31,14 +31,15 @@ done
 
 # rep-search: 11 done, 1 pruned, 2 failed; the 5 best over 4 parameters;
 # the best 10 % of 11 is 2 lines; curves of 3 epochs; atoms of the 5 best
-# and of the paper-optimized trial (2 hidden atoms, 1 output atom)
+# and of the paper-optimized trial (hidden: f_c, as H_res is left out of
+# the bars; output: f)
 $CHECK "$T/rep-search.db.html" \
     plot-history pt 14 plot-history done 11 plot-history pruned 1 plot-history failed 2 \
     plot-goals bar 20 plot-parallel pcline 2 plot-importance bar 4 \
     plot-curves curve 5 plot-curves pt 15 \
-    plot-atoms-hidden bar 12 plot-atoms-output bar 6 \
+    plot-atoms-hidden bar 6 plot-atoms-output bar 6 \
     --absent plot-ablation --absent plot-successive || fail "rep-search: the page"
-grep -q 'paper-optimized (mean of 1)' "$T/rep-search.db.html" || fail "no paper-optimized atoms"
+grep -q 'paper-optimized (n=1)' "$T/rep-search.db.html" || fail "no paper-optimized atoms"
 grep -q '<td>boom' "$T/rep-search.db.html" && fail "error text leaked unescaped"
 expect_eq "summary line" "trials: 14, done 11, failed 2, pruned 1" \
     "$(grep '^trials:' "$T/rep-search.db.txt")"

@@ -11,6 +11,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keep of one object only the keys listed (NULL-terminated). */
+static void keep_keys(json_t *o, const char *const *keys)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(o, tmp, k, v)
+    {
+        int keep = 0;
+        for (const char *const *q = keys; *q && !keep; q++) keep = !strcmp(*q, k);
+        if (!keep) json_object_del(o, k);
+    }
+}
+
+/* Drop from a trial of the document what the model never reads (times,
+ * errors, most of the spec, the epochs' other columns, the attempts' all but
+ * the worker): the document of a big campaign then takes a fraction of the
+ * memory while the pages come in. Both sources slim the same way. */
+static void slim_trial(json_t *t)
+{
+    static const char *const trial_keys[] = {
+        "trial",    "number", "point", "seed",  "label",  "stage", "status",   "worker", "val_acc",
+        "test_acc", "wall_s", "spec",  "gamma", "epochs", "atoms", "attempts", NULL};
+    static const char *const spec_keys[] = {"dataset", "setup", "hidden", "epochs", NULL};
+    static const char *const epoch_keys[] = {"epoch", "val_acc", NULL};
+    static const char *const attempt_keys[] = {"worker", NULL};
+    keep_keys(t, trial_keys);
+    json_t *spec = json_object_get(t, "spec");
+    if (json_is_object(spec)) {
+        json_t *g = json_object_get(spec, "gamma");
+        json_t *preset = json_is_string(g) ? json_incref(g) : NULL;
+        keep_keys(spec, spec_keys);
+        if (preset) json_object_set_new(spec, "gamma", preset);
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(t, "epochs"), i, e) keep_keys(e, epoch_keys);
+    json_array_foreach(json_object_get(t, "attempts"), i, e) keep_keys(e, attempt_keys);
+}
+
 /* ---------- from the coordinator ---------- */
 
 int report_fetch_export(const cli_args *a, json_t **campaign, json_t **trials)
@@ -25,7 +65,9 @@ int report_fetch_export(const cli_args *a, json_t **campaign, json_t **trials)
         json_t *reply;
         if ((rc = cli_call(a, "EXPORT", fields, &reply, CLI_ERROR))) break;
         if (from == 0) camp = json_incref(json_object_get(reply, "campaign"));
-        json_t *page = json_object_get(reply, "trials");
+        json_t *page = json_object_get(reply, "trials"), *t;
+        size_t i;
+        json_array_foreach(page, i, t) slim_trial(t);
         if (json_is_array(page)) json_array_extend(all, page);
         json_t *next = json_object_get(reply, "next");
         long long to = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
@@ -57,7 +99,8 @@ int report_fetch_export(const cli_args *a, json_t **campaign, json_t **trials)
 
 /* ---------- from a database file ---------- */
 
-/* The queries of the coordinator's store (store.c) for the same fields. */
+/* The queries of the coordinator's store (store.c) for the same fields
+ * (of the epochs and attempts only the columns slim_trial keeps). */
 static const char sql_campaign[] =
     "SELECT p.campaign_id AS id, p.campaign AS name, p.kind, p.status, p.priority, p.budget, "
     "p.seeds_per_point, p.created_at, p.started_at, p.finished_at, p.trials, p.queued, "
@@ -72,15 +115,13 @@ static const char sql_gamma[] = "SELECT t.number, p.name, p.value FROM trials AS
                                 "JOIN trial_params AS p ON p.trial_id = t.id "
                                 "WHERE t.campaign_id = ?1 ORDER BY t.number, p.name";
 static const char sql_epochs[] =
-    "SELECT t.number, e.epoch, e.train_acc, e.val_acc, e.test_acc, e.goal_hidden, e.goal_out, "
-    "e.seconds FROM trials AS t JOIN trial_epochs AS e ON e.trial_id = t.id "
-    "WHERE t.campaign_id = ?1 ORDER BY t.number, e.epoch";
+    "SELECT t.number, e.epoch, e.val_acc FROM trials AS t JOIN trial_epochs AS e "
+    "ON e.trial_id = t.id WHERE t.campaign_id = ?1 ORDER BY t.number, e.epoch";
 static const char sql_atoms[] = "SELECT t.number, a.layer, a.name, a.value "
                                 "FROM trials AS t JOIN trial_atoms AS a ON a.trial_id = t.id "
                                 "WHERE t.campaign_id = ?1 ORDER BY t.number, a.layer, a.name";
 static const char sql_attempts[] =
-    "SELECT t.number, a.attempt, a.worker, a.status, a.started_at, a.ended_at, a.error "
-    "FROM trials AS t JOIN trial_attempts AS a ON a.trial_id = t.id "
+    "SELECT t.number, a.worker FROM trials AS t JOIN trial_attempts AS a ON a.trial_id = t.id "
     "WHERE t.campaign_id = ?1 ORDER BY t.number, a.attempt";
 
 static json_t *col_json(sqlite3_stmt *st, int i)
@@ -265,6 +306,9 @@ int report_fetch_db(const char *path, const char *campaign_ref, json_t **campaig
         merge(db, sql_atoms, id, arr, "atoms", MERGE_MAP2, err) ||
         merge(db, sql_attempts, id, arr, "attempts", MERGE_ARRAY, err))
         goto fail;
+    size_t i;
+    json_t *t;
+    json_array_foreach(arr, i, t) slim_trial(t);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
     *campaign = camp;

@@ -7,7 +7,9 @@
  * building the model, writing the HTML page and the text form. The target:
  * 10,000 trials in under 2 s, the page under 10 MB.
  *
- *   bench_report [trials] [dir]      defaults: 10000 trials, the current directory
+ *   bench_report [trials] [dir] [keep]   defaults: 10000 trials, the current
+ *                                        directory; "keep" leaves the database
+ *                                        (to time `infomorph report` on it)
  */
 #include "report.h"
 #include "store.h"
@@ -143,6 +145,9 @@ int main(int argc, char **argv)
     report_release(&r);
     json_decref(campaign);
     json_decref(trials);
-    test_remove_db(path);
+    if (argc > 3 && !strcmp(argv[3], "keep"))
+        printf("kept %s (campaign \"bench\")\n", path);
+    else
+        test_remove_db(path);
     return 0;
 }

@@ -47,6 +47,37 @@ expect_eq "best trial" "1 13 0.7600 0.7500" \
     "$(awk '$1 == "1" {print $1, $2, $3, $4; exit}' "$T/rep-search.db.txt")"
 expect_eq "importance rows" 4 "$(grep -c -E '^(f_c_l|f_c|c_l|h_res) +[{H]' "$T/rep-search.db.txt")"
 
+# importance: eta^2 recomputed here, the naive way, from the database
+expect_eq "eta^2 per parameter" "$(python3 - "$DB" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT t.number, t.val_acc, p.name, p.value FROM trials t JOIN trial_params p "
+                  "ON p.trial_id = t.id WHERE t.campaign_id = 1 AND t.status = 'done'").fetchall()
+out = []
+for name in ["f_c_l", "f_c", "c_l", "h_res"]:
+    pts = sorted((v, num, y) for num, y, nm, v in rows if nm == name)
+    n = len(pts)
+    bins = max(2, min(10, n // 5))
+    ys = [y for _, _, y in pts]
+    mean = sum(ys) / n
+    total = sum((y - mean) ** 2 for y in ys)
+    between, lo = 0.0, 0
+    if pts[0][0] != pts[-1][0]:
+        for b in range(bins):
+            if lo >= n:
+                break
+            hi = n if b == bins - 1 else max((b + 1) * n // bins, lo + 1)
+            while hi < n and pts[hi][0] == pts[hi - 1][0]:
+                hi += 1
+            m = sum(ys[lo:hi]) / (hi - lo)
+            between += (hi - lo) * (m - mean) ** 2
+            lo = hi
+    out.append(f"{name}={between / total if total > 0 else 0:.3f}")
+print(" ".join(out))
+PY
+)" "$(awk '/^parameter importance/ {on = 1; next} on && $1 != "PARAM" && NF {printf "%s%s=%s", s, $1, $3; s = " "}' \
+    "$T/rep-search.db.txt")"
+
 # rep-ablation: stage 1 only (no stage column yet), most harmful first
 $CHECK "$T/rep-ablation.db.html" plot-ablation bar 3 plot-ablation whisker 2 \
     --absent plot-successive || fail "rep-ablation: the page"

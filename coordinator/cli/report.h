@@ -134,9 +134,6 @@ int report_fetch_db(const char *path, const char *campaign_ref, json_t **campaig
 int report_build(report *r, const json_t *campaign, const json_t *trials, im_error *err);
 void report_release(report *r);
 
-/* Mean of x[0..n) ignoring NANs; NAN when none. */
-double report_mean(const double *x, size_t n);
-
 /* ---------- report_text.c / report_html.c ---------- */
 
 /* The text form: summary, best trials, importance, ablation stages. */

@@ -410,12 +410,14 @@ static void history(FILE *f, const report *r)
     fputs("</tbody></table></details>\n</section>\n", f);
 }
 
-/* Up to REPORT_TOP best trials (as indices into trials) that pass keep. */
-static int top_trials(const report *r, size_t *out, int (*keep)(const report *, size_t))
+/* Up to REPORT_TOP best trials (as indices into trials) that pass keep
+ * (called with arg), best first. */
+static int top_trials(const report *r, size_t *out, int (*keep)(const report *, size_t, int),
+                      int arg)
 {
     int n = 0;
     for (size_t i = 0; i < r->n_ranked && n < REPORT_TOP; i++)
-        if (!keep || keep(r, r->ranked[i])) out[n++] = r->ranked[i];
+        if (!keep || keep(r, r->ranked[i], arg)) out[n++] = r->ranked[i];
     return n;
 }
 
@@ -447,7 +449,7 @@ static void best_goals(FILE *f, const report *r)
         return;
     }
     size_t top[REPORT_TOP];
-    int n = top_trials(r, top, NULL);
+    int n = top_trials(r, top, NULL, 0);
     char names[REPORT_TOP][64], *np[REPORT_TOP];
     double *v = im_xmalloc_array((size_t)n * (size_t)r->n_params, sizeof *v);
     for (int s = 0; s < n; s++) {
@@ -556,15 +558,16 @@ static void importance(FILE *f, const report *r)
     fputs("</tbody></table>\n</section>\n", f);
 }
 
-static int has_curve(const report *r, size_t i)
+static int has_curve(const report *r, size_t i, int unused)
 {
+    (void)unused;
     return r->trials[i].n_epochs > 0;
 }
 
 static void curves(FILE *f, const report *r)
 {
     size_t top[REPORT_TOP];
-    int n = top_trials(r, top, has_curve);
+    int n = top_trials(r, top, has_curve, 0);
     if (!n) return;
     section(f, "curves", "Learning curves of the best trials");
     double lo = INFINITY, hi = -INFINITY;
@@ -616,11 +619,10 @@ static void curves(FILE *f, const report *r)
     fputs("</tbody></table>\n</section>\n", f);
 }
 
-static int layer_of_keep; /* the layer has_atoms tests (qsort-style: no user pointer) */
-
-static int has_atoms(const report *r, size_t i)
+/* Whether trial i has any atom of layer l. */
+static int has_atoms(const report *r, size_t i, int l)
 {
-    const double *a = r->trials[i].atoms + layer_of_keep * r->n_atoms;
+    const double *a = r->trials[i].atoms + l * r->n_atoms;
     for (int k = 0; k < r->n_atoms; k++)
         if (!isnan(a[k])) return 1;
     return 0;
@@ -634,8 +636,7 @@ static void atoms(FILE *f, const report *r)
     int opened = 0;
     for (int l = 0; l < REPORT_LAYERS; l++) {
         size_t top[REPORT_TOP];
-        layer_of_keep = l;
-        int n = top_trials(r, top, has_atoms);
+        int n = top_trials(r, top, has_atoms, l);
         if (!n) continue;
         if (!opened) {
             section(f, "atoms", "PID atoms of the trained networks");

@@ -39,15 +39,6 @@ static char *dup_or_empty(const json_t *o, const char *key)
     return s ? s : im_xstrdup("");
 }
 
-double report_mean(const double *x, size_t n)
-{
-    double s = 0;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(x[i])) s += x[i], m++;
-    return m ? s / (double)m : NAN;
-}
-
 /* ---------- names ---------- */
 
 /* Braced name of a PID term by short name ("f_c" -> "{F}{C}"), or the name
@@ -207,12 +198,16 @@ static void collect_workers(report *r, const json_t *trials)
 
 /* ---------- ranks ---------- */
 
-static const report *rank_of; /* qsort has no user pointer */
+/* A done trial's sort key: val desc, test desc (unknown last), number. */
+typedef struct rank_key {
+    double val, test;
+    long long number;
+    size_t index;
+} rank_key;
 
 static int by_rank(const void *pa, const void *pb)
 {
-    const report_trial *a = &rank_of->trials[*(const size_t *)pa];
-    const report_trial *b = &rank_of->trials[*(const size_t *)pb];
+    const rank_key *a = pa, *b = pb;
     if (a->val != b->val) return a->val > b->val ? -1 : 1;
     int na = isnan(a->test), nb = isnan(b->test);
     if (na != nb) return na - nb;
@@ -222,15 +217,17 @@ static int by_rank(const void *pa, const void *pb)
 
 static void rank_trials(report *r)
 {
-    r->ranked = im_xmalloc_array(r->n_trials + 1, sizeof *r->ranked);
-    r->n_ranked = 0;
+    rank_key *keys = im_xmalloc_array(r->n_trials + 1, sizeof *keys);
+    size_t n = 0;
     for (size_t i = 0; i < r->n_trials; i++) {
         const report_trial *t = &r->trials[i];
-        if (t->status == 2 && !isnan(t->val)) r->ranked[r->n_ranked++] = i;
+        if (t->status == 2 && !isnan(t->val)) keys[n++] = (rank_key){t->val, t->test, t->number, i};
     }
-    rank_of = r;
-    qsort(r->ranked, r->n_ranked, sizeof *r->ranked, by_rank);
-    rank_of = NULL;
+    qsort(keys, n, sizeof *keys, by_rank);
+    r->ranked = im_xmalloc_array(n + 1, sizeof *r->ranked);
+    for (size_t i = 0; i < n; i++) r->ranked[i] = keys[i].index;
+    r->n_ranked = n;
+    free(keys);
 }
 
 /* ---------- importance ---------- */

@@ -29,7 +29,9 @@
 #define REPORT_IMP_BINS   10 /* most quantile bins per parameter */
 #define REPORT_N_STATUSES 6
 
-extern const char *const report_statuses[REPORT_N_STATUSES]; /* queued ... cancelled */
+/* Trial statuses, indices into report_statuses. */
+enum { REPORT_QUEUED, REPORT_RUNNING, REPORT_DONE, REPORT_FAILED, REPORT_PRUNED, REPORT_CANCELLED };
+extern const char *const report_statuses[REPORT_N_STATUSES]; /* "queued" ... "cancelled" */
 extern const char *const report_layers[REPORT_LAYERS];       /* "hidden", "output" */
 
 typedef struct report_trial {

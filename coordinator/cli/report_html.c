@@ -353,13 +353,13 @@ static void history(FILE *f, const report *r)
     for (size_t i = 0; i < r->n_trials; i++) {
         const report_trial *t = &r->trials[i];
         double x = px(&p, (double)t->number);
-        if (t->status == 2 && !isnan(t->val))
+        if (t->status == REPORT_DONE && !isnan(t->val))
             fprintf(f, "<circle class=\"pt done\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"/>\n", x,
                     py(&p, pct(t->val)), radius);
-        else if (t->status == 4) /* pruned: at its last accuracy, else on the floor */
+        else if (t->status == REPORT_PRUNED) /* pruned: at its last accuracy, else on the floor */
             marker(f, 2, x, isnan(t->val) ? py(&p, lo) - 5 : py(&p, pct(t->val)), "pt pruned",
                    "#E69F00");
-        else if (t->status == 3)
+        else if (t->status == REPORT_FAILED)
             marker(f, 4, x, py(&p, lo) - 5, "pt failed", "#000000");
     }
     /* running best as a step line */
@@ -367,7 +367,7 @@ static void history(FILE *f, const report *r)
     best = NAN;
     for (size_t i = 0; i < r->n_trials; i++) {
         const report_trial *t = &r->trials[i];
-        if (t->status != 2 || isnan(t->val)) continue;
+        if (t->status != REPORT_DONE || isnan(t->val)) continue;
         if (!isnan(best) && t->val <= best) continue;
         double x = px(&p, (double)t->number);
         best = t->val;
@@ -400,7 +400,8 @@ static void history(FILE *f, const report *r)
     best = NAN;
     for (size_t i = 0; i < r->n_trials; i++) {
         const report_trial *t = &r->trials[i];
-        if (t->status == 2 && !isnan(t->val) && (isnan(best) || t->val > best)) best = t->val;
+        if (t->status == REPORT_DONE && !isnan(t->val) && (isnan(best) || t->val > best))
+            best = t->val;
         fprintf(f, "<tr><td>%lld</td><td>%s</td>", t->number,
                 t->status >= 0 ? report_statuses[t->status] : "?");
         cell_num(f, pct(t->val), 2);

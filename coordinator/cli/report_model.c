@@ -221,7 +221,8 @@ static void rank_trials(report *r)
     size_t n = 0;
     for (size_t i = 0; i < r->n_trials; i++) {
         const report_trial *t = &r->trials[i];
-        if (t->status == 2 && !isnan(t->val)) keys[n++] = (rank_key){t->val, t->test, t->number, i};
+        if (t->status == REPORT_DONE && !isnan(t->val))
+            keys[n++] = (rank_key){t->val, t->test, t->number, i};
     }
     qsort(keys, n, sizeof *keys, by_rank);
     r->ranked = im_xmalloc_array(n + 1, sizeof *r->ranked);
@@ -326,7 +327,7 @@ static int by_removed(const void *pa, const void *pb)
 
 static int done(const report_trial *t)
 {
-    return t->status == 2 && !isnan(t->val);
+    return t->status == REPORT_DONE && !isnan(t->val);
 }
 
 static void ablation(report *r, const im_lattice *lat, int lat_ok)

@@ -136,7 +136,8 @@ int main(int argc, char **argv)
     double t4 = test_now_s();
 
     printf("trials %zu (done %lld, failed %lld, pruned %lld), params %d, atoms %d\n", r.n_trials,
-           r.count[2], r.count[3], r.count[4], r.n_params, r.n_atoms);
+           r.count[REPORT_DONE], r.count[REPORT_FAILED], r.count[REPORT_PRUNED], r.n_params,
+           r.n_atoms);
     printf("read the database   %7.3f s\n", t1 - t0);
     printf("build the model     %7.3f s\n", t2 - t1);
     printf("write the HTML      %7.3f s  (%.2f MB: %s)\n", t3 - t2, size / 1e6, html);

@@ -106,6 +106,8 @@ static void plot_begin(plot *p, const char *title, const char *xlabel, const cha
 {
     FILE *f = p->f;
     char b[32];
+    if (!(p->x1 > p->x0)) p->x1 = p->x0 + 1; /* never a zero span (a malformed document) */
+    if (!(p->y1 > p->y0)) p->y1 = p->y0 + 1;
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"%s-t\">\n<title id=\"%s-t\">",

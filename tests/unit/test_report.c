@@ -283,6 +283,9 @@ static void test_refused(void)
     CHECK_INT(r.n_trials, 2);
     CHECK_INT(r.n_ranked, 0);
     char *page = render(&r, 1);
+    /* no zero-span axis: no nan or inf among the coordinates */
+    CHECK(!strstr(page, "nan"));
+    CHECK_INT(count(page, "inf"), count(page, "infomorph"));
     free(page);
     report_release(&r);
     json_decref(t), json_decref(arr), json_decref(obj);

@@ -278,10 +278,11 @@ static void test_refused(void)
     CHECK_INT(report_build(&r, obj, obj, NULL), IM_EFORMAT);
     /* trials of the wrong shape are read as far as they go, never trusted */
     json_t *t = parse("[1, {\"number\": \"x\", \"status\": 7, \"gamma\": [1],"
-                      " \"epochs\": {\"epoch\": 1}, \"atoms\": 3}]");
+                      " \"epochs\": {\"epoch\": 1}, \"atoms\": 3},"
+                      " {\"status\": \"done\", \"val_acc\": 0.5}]");
     CHECK_INT(report_build(&r, obj, t, NULL), 0);
-    CHECK_INT(r.n_trials, 2);
-    CHECK_INT(r.n_ranked, 0);
+    CHECK_INT(r.n_trials, 3);
+    CHECK_INT(r.n_ranked, 1);
     char *page = render(&r, 1);
     /* no zero-span axis: no nan or inf among the coordinates */
     CHECK(!strstr(page, "nan"));

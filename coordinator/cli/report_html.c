@@ -28,6 +28,8 @@ static const char *const dash[N_STYLES] = {"", "7 3", "2 2", "9 3 2 3", "4 4", "
 
 /* ---------- text ---------- */
 
+/* s as HTML and XML text: markup characters escaped, control characters
+ * (which XML 1.0 forbids) left out. */
 static void esc(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
@@ -36,7 +38,8 @@ static void esc(FILE *f, const char *s)
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n') fputc(*s, f);
         }
     }
 }

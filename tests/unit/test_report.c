@@ -49,7 +49,8 @@ static void test_search(void)
 {
     /* numbers 0..5: 1 and 3 tie on val (3 has the better test), 4 ties with
      * 0 on val and lacks a test, 2 failed, 5 pruned; "lr" is no PID atom */
-    json_t *c = parse("{\"id\": 3, \"name\": \"s\", \"kind\": \"search\", \"status\": \"done\"}");
+    json_t *c = parse("{\"id\": 3, \"name\": \"s<&\\u0001>\", \"kind\": \"search\", "
+                      "\"status\": \"done\"}");
     json_t *t = parse(
         "[{\"number\": 0, \"status\": \"done\", \"val_acc\": 0.5, \"test_acc\": 0.4,"
         "  \"wall_s\": 1.5, \"worker\": \"w2\", \"gamma\": {\"h_res\": 0, \"f_c\": 1, \"lr\": 3},"
@@ -111,6 +112,7 @@ static void test_search(void)
     CHECK_INT(count(a, "class=\"pt pruned\""), 1);
     CHECK_INT(count(a, "class=\"pt failed\""), 1);
     CHECK(!strstr(a, "<script"));
+    CHECK_CONTAINS(a, "<h1>s&lt;&amp;&gt;<small>"); /* escaped, the control character left out */
     free(a), free(b);
     char *text = render(&r, 0);
     CHECK_CONTAINS(text, "trials: 6, done 4, failed 1, pruned 1");

@@ -3,7 +3,8 @@
 # fetch the mnist10k data, start a coordinator and two workers in the
 # background, run a small random-search campaign (deploy/campaigns/demo.json:
 # 8 goal vectors gamma, 2 epochs each), follow it live, print the leaderboard
-# and an SQL query to try on the trial database. Everything it started is
+# and an SQL query to try on the trial database, and end by writing the
+# campaign's HTML report and printing its path. Everything it started is
 # stopped when it exits (also on Ctrl-C or an error).
 #
 # Usage: deploy/demo.sh            (from anywhere; re-runnable)
@@ -99,3 +100,9 @@ echo "the database stays in $run/trials.db; more: infomorph --help, README.md"
 echo "random goals over 2 epochs are mostly poor; the paper's optimised goal reaches"
 echo "about 85 % test accuracy on mnist10k in 10 epochs (a few seconds):"
 echo "  build/infomorph train --set gamma=paper-optimized --data-dir data"
+
+say "infomorph report $name --html $run/$name-report.html   (one self-contained page with the plots)"
+"$bin/infomorph" report "$name" --html "$run/$name-report.html"
+echo "the report (open it in a browser; also from the database alone:"
+echo "  build/infomorph report $name --db $run/trials.db --html FILE):"
+echo "$repo/$run/$name-report.html"

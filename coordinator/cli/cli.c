@@ -33,6 +33,7 @@ static const cli_verb verbs[] = {
     {"trials", cli_trials_main, 1, "every trial of a campaign"},
     {"cancel", cli_cancel_main, 1, "cancel a campaign"},
     {"export", cli_export_main, 1, "a campaign's trials as CSV or JSON"},
+    {"report", cli_report_main, 1, "a campaign's report as text, or --html with plots"},
     {"workers", cli_workers_main, 1, "the workers the coordinator knows"},
 };
 

@@ -359,7 +359,7 @@ static void source_preact(im_layer *l, int i, const double *src)
  * vmath.h). IM_NATIVE builds (-march=native) need no clones. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
     !defined(IM_NO_TARGET_CLONES)
-#define IM_VECTOR_FN __attribute__((noinline, target_clones("avx2", "default")))
+#define IM_VECTOR_FN __attribute__((noinline, target_clones("arch=x86-64-v4", "avx2", "default")))
 #elif defined(__GNUC__)
 #define IM_VECTOR_FN __attribute__((noinline))
 #else
@@ -450,8 +450,9 @@ static int activate(im_layer *l, int changed, im_error *err)
     for (int j = 0; j < n_out; j++) {
         const size_t r = (size_t)j * (size_t)n;
         const double *x = l->x + r;
-        int bad = 0;
-        for (int i = 0; i < k; i++) bad |= row_not_finite(x + (size_t)i * nb, n);
+        int bad = 0; /* the other sources' rows were checked when they were set */
+        for (int i = 0; i < k; i++)
+            if (changed < 0 || changed == i) bad |= row_not_finite(x + (size_t)i * nb, n);
         if (bad) {
             l->n = 0;
             l->fwd_valid = 0;
@@ -557,6 +558,19 @@ int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
     return 0;
 }
 
+/* sum of x [n] in 8 interleaved partial sums added in a fixed order: the
+ * same bits at every vector width, and no chain of n dependent additions. */
+static double row_sum(const double *x, int n)
+{
+    enum { LANES = 8 };
+    double acc[LANES] = {0};
+    int t = 0;
+    for (; t + LANES <= n; t += LANES)
+        for (int q = 0; q < LANES; q++) acc[q] += x[t + q];
+    for (int q = 0; t < n; t++, q++) acc[q] += x[t];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
 {
     const int n = l->n, n_out = l->n_out;
@@ -577,9 +591,7 @@ void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
 
         double *gb = l->grad + l->off_b[i];
         for (int j = 0; j < n_out; j++) {
-            const double *row = dxi + (size_t)j * (size_t)n;
-            double s = 0.0;
-            for (int t = 0; t < n; t++) s += row[t];
+            double s = row_sum(dxi + (size_t)j * (size_t)n, n);
             gb[j] = accumulate ? gb[j] + s : s;
         }
 

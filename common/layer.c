@@ -366,20 +366,6 @@ static void source_preact(im_layer *l, int i, const double *src)
 #define IM_VECTOR_FN
 #endif
 
-/* Non-zero if any x [n] is NaN or infinite: an exponent of all ones carries
- * into the top bit. Integer-only, so the loop vectorises. */
-static int row_not_finite(const double *x, int n)
-{
-    const uint64_t exp_mask = 0x7ff0000000000000u, exp_one = (uint64_t)1 << 52;
-    uint64_t acc = 0;
-    for (int t = 0; t < n; t++) {
-        uint64_t u;
-        memcpy(&u, &x[t], sizeof u);
-        acc |= (u & exp_mask) + exp_one;
-    }
-    return (int)(acc >> 63);
-}
-
 /* s [n] = sig(w f c), one inner sigmoid of a neuron's batch. */
 IM_VECTOR_FN static void sig_row(int n, double w, const double *restrict f,
                                  const double *restrict c, double *restrict s)
@@ -452,7 +438,7 @@ static int activate(im_layer *l, int changed, im_error *err)
         const double *x = l->x + r;
         int bad = 0; /* the other sources' rows were checked when they were set */
         for (int i = 0; i < k; i++)
-            if (changed < 0 || changed == i) bad |= row_not_finite(x + (size_t)i * nb, n);
+            if (changed < 0 || changed == i) bad |= im_any_not_finite(x + (size_t)i * nb, n);
         if (bad) {
             l->n = 0;
             l->fwd_valid = 0;

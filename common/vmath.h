@@ -77,4 +77,19 @@ static inline double im_sigmoid(double u)
     return nq / (nq + scale * np);
 }
 
+/* Non-zero if any x [n] is NaN or infinite: an exponent of all ones carries
+ * into the top bit. Integer-only, so the loop vectorises (isfinite() in a
+ * loop with an early exit does not). */
+static inline int im_any_not_finite(const double *x, int n)
+{
+    const uint64_t exp_mask = 0x7ff0000000000000u, exp_one = (uint64_t)1 << 52;
+    uint64_t acc = 0;
+    for (int t = 0; t < n; t++) {
+        uint64_t u;
+        memcpy(&u, &x[t], sizeof u);
+        acc |= (u & exp_mask) + exp_one;
+    }
+    return (int)(acc >> 63);
+}
+
 #endif /* IM_VMATH_H */

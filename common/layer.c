@@ -605,7 +605,8 @@ void im_layer_input_grad(im_layer *l, int i, double *din)
 }
 
 /* PyTorch's single-tensor Adam with L2 weight decay, on params [lo, hi). */
-static void adam_range(im_layer *l, size_t lo, size_t hi, double step_size, double bc2_sqrt)
+IM_VECTOR_FN static void adam_range(im_layer *l, size_t lo, size_t hi, double step_size,
+                                    double bc2_sqrt)
 {
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = l->spec.wd;
     double *p = l->params, *g = l->grad, *m = l->adam_m, *v = l->adam_v;

@@ -36,7 +36,7 @@ static inline uint16_t bin_of(double v, int bins)
     return (uint16_t)(int)v;
 }
 
-int im_bin_fixed(uint16_t *out, const double *x, int n, int bins, double lo, double hi)
+IM_VECTOR_FN int im_bin_fixed(uint16_t *out, const double *x, int n, int bins, double lo, double hi)
 {
     if (im_any_not_finite(x, n)) return IM_ENUMERIC;
     const double scale = (double)bins / (hi - lo);
@@ -44,7 +44,7 @@ int im_bin_fixed(uint16_t *out, const double *x, int n, int bins, double lo, dou
     return 0;
 }
 
-int im_bin_adaptive(uint16_t *out, const double *x, int n, int bins)
+IM_VECTOR_FN int im_bin_adaptive(uint16_t *out, const double *x, int n, int bins)
 {
     if (im_any_not_finite(x, n)) return IM_ENUMERIC;
     /* max |x| as the largest magnitude bit pattern: for finite doubles the

@@ -351,20 +351,9 @@ static void source_preact(im_layer *l, int i, const double *src)
                 &l->gemm_s);
 }
 
-/* The row loops stay functions of their own: inlined into activate(), their
- * restrict qualifiers would be lost and the vectoriser would give up on the
- * run-time alias checks of seven arrays. On x86-64 with GCC they are also
- * cloned for AVX2 and picked at load time (ifunc), so the portable build runs
- * 4-wide on the CPUs that have it; the clones compute the same bits (see
- * vmath.h). IM_NATIVE builds (-march=native) need no clones. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
-    !defined(IM_NO_TARGET_CLONES)
-#define IM_VECTOR_FN __attribute__((noinline, target_clones("arch=x86-64-v4", "avx2", "default")))
-#elif defined(__GNUC__)
-#define IM_VECTOR_FN __attribute__((noinline))
-#else
-#define IM_VECTOR_FN
-#endif
+/* The row loops stay functions of their own (IM_VECTOR_FN, vmath.h): inlined
+ * into activate(), their restrict qualifiers would be lost and the vectoriser
+ * would give up on the run-time alias checks of seven arrays. */
 
 /* s [n] = sig(w f c), one inner sigmoid of a neuron's batch. */
 IM_VECTOR_FN static void sig_row(int n, double w, const double *restrict f,

@@ -30,6 +30,20 @@
 #include <stdint.h>
 #include <string.h>
 
+/* A hot loop's function: never inlined (its restrict parameters keep their
+ * meaning), and on x86-64 with GCC cloned for AVX-512 and AVX2 and picked at
+ * load time (ifunc), so the portable build runs 8- or 4-wide on the CPUs that
+ * have it. The clones compute the same bits (see above). IM_NATIVE builds
+ * (-march=native) define IM_NO_TARGET_CLONES and need no clones. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(IM_NO_TARGET_CLONES)
+#define IM_VECTOR_FN __attribute__((noinline, target_clones("arch=x86-64-v4", "avx2", "default")))
+#elif defined(__GNUC__)
+#define IM_VECTOR_FN __attribute__((noinline))
+#else
+#define IM_VECTOR_FN
+#endif
+
 #define IM_EXP_MAX_ARG     709.0
 #define IM_EXP_MIN_ARG     (-708.0)
 #define IM_EXP_MAX_REL_ERR 8.9e-16 /* 4 ulp of 1.0 */

@@ -505,6 +505,14 @@ int im_layer_bin(im_layer *l, im_error *err)
 
 int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
 {
+    int rc = im_layer_goal_terms(l, terms, goal, err);
+    if (rc) return rc;
+    im_layer_backward(l, l->dtheta, 0);
+    return 0;
+}
+
+int im_layer_goal_terms(im_layer *l, double *terms, double *goal, im_error *err)
+{
     const int n = l->n, k = l->k, n_out = l->n_out, nt = l->n_terms;
     if (n < 1 || l->n_binned != n)
         return im_error_set(err, IM_EINVAL, "layer: goal needs a forward and a bin of the batch");
@@ -529,7 +537,6 @@ int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
     if (terms)
         for (int q = 0; q < nt; q++) terms[q] = acc[q] / n_out;
     if (goal) *goal = g_sum / n_out;
-    im_layer_backward(l, l->dtheta, 0);
     return 0;
 }
 

@@ -25,6 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Samples per tile of im_layer_sample: theta is read a cache line per neuron
+ * (8 doubles) into a [SAMPLE_TILE][n_out] tile that stays in L1. */
+#define SAMPLE_TILE 8
+
 struct im_layer {
     im_layer_spec spec;
     int k, n_out, n_max, n_terms;
@@ -40,6 +44,7 @@ struct im_layer {
 
     const double *in[IM_MAX_SOURCES]; /* inputs of the last forward (borrowed or own_in) */
     double *own_in;                   /* [n_max][n_out] copy of this layer's own output */
+    double *theta_tile;               /* [SAMPLE_TILE][n_out] im_layer_sample's work */
     double *x;                        /* [k][n_out][n_max], block i dense [n_out][n] */
     double *sig;                      /* [k-1][n_out][n_max] inner sigmoids s1, s2 (or s) */
     double *dth;                      /* [n_out][n_max] d theta / d u, 0 where clamped */
@@ -248,6 +253,7 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
 
     size_t nb = (size_t)l->n_out * (size_t)l->n_max; /* one neuron-major buffer */
     l->own_in = im_xmalloc_array(nb, sizeof(double));
+    l->theta_tile = im_xmalloc_array((size_t)SAMPLE_TILE * (size_t)l->n_out, sizeof(double));
     l->x = im_xcalloc(nb * (size_t)l->k, sizeof(double));
     l->sig = im_xcalloc(nb * (size_t)(l->k - 1), sizeof(double));
     l->dth = im_xcalloc(nb, sizeof(double));
@@ -300,6 +306,7 @@ void im_layer_free(im_layer **lp)
     free(l->adam_m);
     free(l->adam_v);
     free(l->own_in);
+    free(l->theta_tile);
     free(l->x);
     free(l->sig);
     free(l->dth);
@@ -464,27 +471,27 @@ int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *er
     return activate(l, i, err);
 }
 
-/* Samples per tile of im_layer_sample: theta is read a cache line per neuron
- * (8 doubles) while the tile's rows of y, TILE * n_out doubles, stay in L1. */
-#define SAMPLE_TILE 8
+/* y [m] = +1 where u < th, else -1, in place over u = y: a select the
+ * compiler vectorises. */
+IM_VECTOR_FN static void sample_rows(int m, double *restrict y, const double *restrict th)
+{
+    for (int q = 0; q < m; q++) y[q] = y[q] < th[q] ? 1.0 : -1.0;
+}
 
 void im_layer_sample(im_layer *l, im_rng *rng)
 {
     const int n = l->n, n_out = l->n_out;
-    static const double pm[2] = {-1.0, 1.0};
-    /* the uniforms in the documented order (sample-major, as y), then the
-     * comparison against the neuron-major theta a tile of samples at a time:
-     * walking theta column by column would touch a new cache line per value */
+    /* the uniforms in the documented order (sample-major, as y); theta is
+     * neuron-major, so a tile of samples of it is transposed into theta_tile
+     * (a cache line per neuron, instead of one per value), then compared */
     im_rng_uniform_fill(rng, l->y, (size_t)n * (size_t)n_out);
     for (int t0 = 0; t0 < n; t0 += SAMPLE_TILE) {
-        const int t1 = t0 + SAMPLE_TILE < n ? t0 + SAMPLE_TILE : n;
+        const int m = t0 + SAMPLE_TILE < n ? SAMPLE_TILE : n - t0;
         for (int j = 0; j < n_out; j++) {
-            const double *th = l->theta + (size_t)j * (size_t)n;
-            for (int t = t0; t < t1; t++) {
-                double *y = l->y + (size_t)t * (size_t)n_out + j;
-                *y = pm[*y < th[t]]; /* a load, not a branch mispredicted half the time */
-            }
+            const double *th = l->theta + (size_t)j * (size_t)n + t0;
+            for (int t = 0; t < m; t++) l->theta_tile[(size_t)t * (size_t)n_out + j] = th[t];
         }
+        sample_rows(m * n_out, l->y + (size_t)t0 * (size_t)n_out, l->theta_tile);
     }
 }
 

@@ -6,17 +6,28 @@
  * masked source; per-batch buffers sized for n_max. For the current batch of
  * n samples every neuron-major buffer [n_out][n] is dense with row stride n.
  *
- * Forward keeps d theta / d x_i per sample (dthx), so the backward pass is an
- * elementwise product and one GEMM per source; nothing is recomputed.
+ * Forward keeps what the backward pass needs of the activation: the inner
+ * sigmoids (sig: s1 = sig(w1 f c) and s2 = sig(w2 f l), or the bivariate s)
+ * and d theta / d u at the outer sigmoid (dth, 0 where clamped). The backward
+ * pass forms d theta / d x_i from them in the same loop as dLoss / d x_i, then
+ * one GEMM per source: the derivatives are computed once per batch, not at
+ * every recurrent step nor at evaluation. forward_source recomputes only the
+ * inner sigmoids that involve the new source (step 2 of the recurrent setups
+ * keeps s1, since only the lateral input changed).
  */
 #include "layer.h"
 
 #include "gemm.h"
 #include "pid.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Samples per tile of im_layer_sample: theta is read a cache line per neuron
+ * (8 doubles) into a [SAMPLE_TILE][n_out] tile that stays in L1. */
+#define SAMPLE_TILE 8
 
 struct im_layer {
     im_layer_spec spec;
@@ -33,8 +44,10 @@ struct im_layer {
 
     const double *in[IM_MAX_SOURCES]; /* inputs of the last forward (borrowed or own_in) */
     double *own_in;                   /* [n_max][n_out] copy of this layer's own output */
+    double *theta_tile;               /* [SAMPLE_TILE][n_out] im_layer_sample's work */
     double *x;                        /* [k][n_out][n_max], block i dense [n_out][n] */
-    double *dthx;                     /* [k][n_out][n_max] d theta / d x_i */
+    double *sig;                      /* [k-1][n_out][n_max] inner sigmoids s1, s2 (or s) */
+    double *dth;                      /* [n_out][n_max] d theta / d u, 0 where clamped */
     double *dx;                       /* [k][n_out][n_max] dLoss / d x_i */
     double *theta;                    /* [n_out][n_max] */
     double *dtheta;                   /* [n_out][n_max] work: dLoss / d theta */
@@ -50,47 +63,73 @@ struct im_layer {
 
 /* ---- activation ---------------------------------------------------------- */
 
-static inline double sigmoid(double u)
+/*
+ * One sample's activation in pieces, so that the forward pass computes only
+ * theta and what the gradient needs later, and the backward pass the rest.
+ * Trivariate: s1 = sig(w1 f c), s2 = sig(w2 f l), g = (1 - c1 - c2) + c1 s1
+ * + c2 s2; bivariate: s = sig(k2 f c), g = k1 + (1 - k1) 2 s; theta =
+ * sig(f g) clamped. Branch-free and inlined into the row loops below, which
+ * the compiler vectorises; im_activation_eval composes the same functions, so
+ * both agree bit for bit.
+ */
+static inline double act_clamp(double u, double *dth)
 {
-    return 1.0 / (1.0 + exp(-u));
+    const double th = im_sigmoid(u);
+    double d = th * (1.0 - th), out = th;
+    d = th < IM_THETA_MIN ? 0.0 : d;
+    d = th > 1.0 - IM_THETA_MIN ? 0.0 : d;
+    out = th < IM_THETA_MIN ? IM_THETA_MIN : out;
+    out = th > 1.0 - IM_THETA_MIN ? 1.0 - IM_THETA_MIN : out;
+    *dth = d;
+    return out;
+}
+
+static inline double tri_g(const im_activation *a, double s1, double s2)
+{
+    return (1.0 - a->c1 - a->c2) + a->c1 * s1 + a->c2 * s2;
+}
+
+static inline double bi_g(const im_activation *a, double s)
+{
+    return a->k1 + (1.0 - a->k1) * 2.0 * s;
+}
+
+/* d theta / d (f, c, l) from the kept pieces. */
+static inline void tri_grad(const im_activation *a, double f, double c, double l, double s1,
+                            double s2, double dth, double *df, double *dc, double *dl)
+{
+    const double e1 = a->c1 * s1 * (1.0 - s1) * a->w1; /* d(c1 s1)/d(f c) */
+    const double e2 = a->c2 * s2 * (1.0 - s2) * a->w2;
+    const double g = tri_g(a, s1, s2);
+    *df = dth * (g + f * (e1 * c + e2 * l));
+    *dc = dth * (f * f * e1);
+    *dl = dth * (f * f * e2);
+}
+
+static inline void bi_grad(const im_activation *a, double f, double c, double s, double dth,
+                           double *df, double *dc)
+{
+    const double e = (1.0 - a->k1) * 2.0 * s * (1.0 - s) * a->k2;
+    const double g = bi_g(a, s);
+    *df = dth * (g + f * e * c);
+    *dc = dth * (f * f * e);
 }
 
 /* theta(x) clamped, and d theta / d x_i (zero where clamped). x [k], d [k]. */
-static inline double act_eval(const im_activation *a, int k, const double *x, double *d)
+static double act_eval(const im_activation *a, int k, const double *x, double *d)
 {
-    const double f = x[0];
-    double g, dadf, dadc, dadl = 0.0;
+    double dth, th, dd[IM_MAX_SOURCES];
     if (a->kind == IM_ACT_TRIVARIATE) {
-        const double c = x[1], l = x[2];
-        const double s1 = sigmoid(a->w1 * f * c), s2 = sigmoid(a->w2 * f * l);
-        const double e1 = a->c1 * s1 * (1.0 - s1) * a->w1; /* d(c1 s1)/d(f c) */
-        const double e2 = a->c2 * s2 * (1.0 - s2) * a->w2;
-        g = (1.0 - a->c1 - a->c2) + a->c1 * s1 + a->c2 * s2;
-        dadf = g + f * (e1 * c + e2 * l);
-        dadc = f * f * e1;
-        dadl = f * f * e2;
+        const double s1 = im_sigmoid(a->w1 * x[0] * x[1]), s2 = im_sigmoid(a->w2 * x[0] * x[2]);
+        th = act_clamp(x[0] * tri_g(a, s1, s2), &dth);
+        tri_grad(a, x[0], x[1], x[2], s1, s2, dth, &dd[0], &dd[1], &dd[2]);
     } else {
-        const double c = x[1];
-        const double s = sigmoid(a->k2 * f * c);
-        const double e = (1.0 - a->k1) * 2.0 * s * (1.0 - s) * a->k2;
-        g = a->k1 + (1.0 - a->k1) * 2.0 * s;
-        dadf = g + f * e * c;
-        dadc = f * f * e;
+        const double s = im_sigmoid(a->k2 * x[0] * x[1]);
+        th = act_clamp(x[0] * bi_g(a, s), &dth);
+        bi_grad(a, x[0], x[1], s, dth, &dd[0], &dd[1]);
     }
-    double th = sigmoid(f * g);
-    double dth = th * (1.0 - th);
-    if (th < IM_THETA_MIN) {
-        th = IM_THETA_MIN;
-        dth = 0.0;
-    } else if (th > 1.0 - IM_THETA_MIN) {
-        th = 1.0 - IM_THETA_MIN;
-        dth = 0.0;
-    }
-    if (d) {
-        d[0] = dth * dadf;
-        d[1] = dth * dadc;
-        if (k == 3) d[2] = dth * dadl;
-    }
+    if (d)
+        for (int i = 0; i < k; i++) d[i] = dd[i];
     return th;
 }
 
@@ -214,8 +253,10 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
 
     size_t nb = (size_t)l->n_out * (size_t)l->n_max; /* one neuron-major buffer */
     l->own_in = im_xmalloc_array(nb, sizeof(double));
+    l->theta_tile = im_xmalloc_array((size_t)SAMPLE_TILE * (size_t)l->n_out, sizeof(double));
     l->x = im_xcalloc(nb * (size_t)l->k, sizeof(double));
-    l->dthx = im_xcalloc(nb * (size_t)l->k, sizeof(double));
+    l->sig = im_xcalloc(nb * (size_t)(l->k - 1), sizeof(double));
+    l->dth = im_xcalloc(nb, sizeof(double));
     l->dx = im_xcalloc(nb * (size_t)l->k, sizeof(double));
     l->theta = im_xcalloc(nb, sizeof(double));
     l->dtheta = im_xcalloc(nb, sizeof(double));
@@ -265,8 +306,10 @@ void im_layer_free(im_layer **lp)
     free(l->adam_m);
     free(l->adam_v);
     free(l->own_in);
+    free(l->theta_tile);
     free(l->x);
-    free(l->dthx);
+    free(l->sig);
+    free(l->dth);
     free(l->dx);
     free(l->theta);
     free(l->dtheta);
@@ -315,30 +358,93 @@ static void source_preact(im_layer *l, int i, const double *src)
                 &l->gemm_s);
 }
 
-/* theta and d theta / d x_i from the x_i of the current batch. */
-static int activate(im_layer *l, im_error *err)
+/* The row loops stay functions of their own (IM_VECTOR_FN, vmath.h): inlined
+ * into activate(), their restrict qualifiers would be lost and the vectoriser
+ * would give up on the run-time alias checks of seven arrays. */
+
+/* s [n] = sig(w f c), one inner sigmoid of a neuron's batch. */
+IM_VECTOR_FN static void sig_row(int n, double w, const double *restrict f,
+                                 const double *restrict c, double *restrict s)
 {
-    const int k = l->k, n_out = l->n_out, n = l->n;
+    for (int t = 0; t < n; t++) s[t] = im_sigmoid(w * f[t] * c[t]);
+}
+
+/* theta and dth [n] of a neuron's batch from f and the inner sigmoids
+ * (s2 unused by the bivariate activation). */
+IM_VECTOR_FN static void theta_row(const im_activation *a, int n, const double *restrict f,
+                                   const double *restrict s1, const double *restrict s2,
+                                   double *restrict th, double *restrict dth)
+{
+    const im_activation act = *a;
+    if (act.kind == IM_ACT_TRIVARIATE)
+        for (int t = 0; t < n; t++) th[t] = act_clamp(f[t] * tri_g(&act, s1[t], s2[t]), &dth[t]);
+    else
+        for (int t = 0; t < n; t++) th[t] = act_clamp(f[t] * bi_g(&act, s1[t]), &dth[t]);
+}
+
+/* dx_i [n] = dtheta * d theta / d x_i of a neuron's batch, trivariate. */
+IM_VECTOR_FN static void grad_row_trivariate(const im_activation *a, int n,
+                                             const double *restrict f, const double *restrict c,
+                                             const double *restrict lat, const double *restrict s1,
+                                             const double *restrict s2, const double *restrict dth,
+                                             const double *restrict dtheta, double *restrict dx0,
+                                             double *restrict dx1, double *restrict dx2)
+{
+    const im_activation act = *a;
+    for (int t = 0; t < n; t++) {
+        double df, dc, dl;
+        tri_grad(&act, f[t], c[t], lat[t], s1[t], s2[t], dth[t], &df, &dc, &dl);
+        dx0[t] = dtheta[t] * df;
+        dx1[t] = dtheta[t] * dc;
+        dx2[t] = dtheta[t] * dl;
+    }
+}
+
+IM_VECTOR_FN static void grad_row_bivariate(const im_activation *a, int n, const double *restrict f,
+                                            const double *restrict c, const double *restrict s,
+                                            const double *restrict dth,
+                                            const double *restrict dtheta, double *restrict dx0,
+                                            double *restrict dx1)
+{
+    const im_activation act = *a;
+    for (int t = 0; t < n; t++) {
+        double df, dc;
+        bi_grad(&act, f[t], c[t], s[t], dth[t], &df, &dc);
+        dx0[t] = dtheta[t] * df;
+        dx1[t] = dtheta[t] * dc;
+    }
+}
+
+/*
+ * theta and dth from the x_i of the current batch. changed: the source whose
+ * x_i is new (forward_source), or -1 after a full forward: only the inner
+ * sigmoids that involve it are recomputed (trivariate: s1 needs f and c, s2
+ * needs f and l; bivariate: s needs f and c).
+ */
+static int activate(im_layer *l, int changed, im_error *err)
+{
+    const int n_out = l->n_out, n = l->n, k = l->k;
     const size_t nb = (size_t)n_out * (size_t)l->n_max;
     const im_activation *a = &l->spec.act;
+    const int tri = a->kind == IM_ACT_TRIVARIATE;
+    const int new_s1 = changed != 2, new_s2 = tri && changed != 1;
+    const double w1 = tri ? a->w1 : a->k2, w2 = a->w2;
     for (int j = 0; j < n_out; j++) {
-        size_t r = (size_t)j * (size_t)n;
-        double check = 0.0;
-        for (int t = 0; t < n; t++) {
-            double xv[IM_MAX_SOURCES], d[IM_MAX_SOURCES];
-            for (int i = 0; i < k; i++) xv[i] = l->x[(size_t)i * nb + r + t];
-            l->theta[r + t] = act_eval(a, k, xv, d);
-            for (int i = 0; i < k; i++) {
-                l->dthx[(size_t)i * nb + r + t] = d[i];
-                check += xv[i];
-            }
-        }
-        if (!isfinite(check)) {
+        const size_t r = (size_t)j * (size_t)n;
+        const double *x = l->x + r;
+        int bad = 0; /* the other sources' rows were checked when they were set */
+        for (int i = 0; i < k; i++)
+            if (changed < 0 || changed == i) bad |= im_any_not_finite(x + (size_t)i * nb, n);
+        if (bad) {
             l->n = 0;
             l->fwd_valid = 0;
             return im_error_set(err, IM_ENUMERIC, "layer: non-finite pre-activation (neuron %d)",
                                 j);
         }
+        double *s1 = l->sig + r, *s2 = tri ? s1 + nb : NULL;
+        if (new_s1) sig_row(n, w1, x, x + nb, s1);
+        if (new_s2) sig_row(n, w2, x, x + 2 * nb, s2);
+        theta_row(a, n, x, s1, s2, l->theta + r, l->dth + r);
     }
     l->fwd_valid = 1;
     return 0;
@@ -351,7 +457,7 @@ int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
                             l->n_max);
     l->n = n; /* the bins stay: goal at frozen bins after a new forward */
     for (int i = 0; i < l->k; i++) source_preact(l, i, in ? in[i] : NULL);
-    return activate(l, err);
+    return activate(l, -1, err);
 }
 
 int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *err)
@@ -362,16 +468,31 @@ int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *er
         return im_error_set(err, IM_EINVAL,
                             "layer: forward_source needs a full forward since the last step");
     source_preact(l, i, in_i);
-    return activate(l, err);
+    return activate(l, i, err);
+}
+
+/* y [m] = +1 where u < th, else -1, in place over u = y: a select the
+ * compiler vectorises. */
+IM_VECTOR_FN static void sample_rows(int m, double *restrict y, const double *restrict th)
+{
+    for (int q = 0; q < m; q++) y[q] = y[q] < th[q] ? 1.0 : -1.0;
 }
 
 void im_layer_sample(im_layer *l, im_rng *rng)
 {
     const int n = l->n, n_out = l->n_out;
-    for (int t = 0; t < n; t++)
-        for (int j = 0; j < n_out; j++)
-            l->y[(size_t)t * (size_t)n_out + j] =
-                im_rng_uniform(rng) < l->theta[(size_t)j * (size_t)n + t] ? 1.0 : -1.0;
+    /* the uniforms in the documented order (sample-major, as y); theta is
+     * neuron-major, so a tile of samples of it is transposed into theta_tile
+     * (a cache line per neuron, instead of one per value), then compared */
+    im_rng_uniform_fill(rng, l->y, (size_t)n * (size_t)n_out);
+    for (int t0 = 0; t0 < n; t0 += SAMPLE_TILE) {
+        const int m = t0 + SAMPLE_TILE < n ? SAMPLE_TILE : n - t0;
+        for (int j = 0; j < n_out; j++) {
+            const double *th = l->theta + (size_t)j * (size_t)n + t0;
+            for (int t = 0; t < m; t++) l->theta_tile[(size_t)t * (size_t)n_out + j] = th[t];
+        }
+        sample_rows(m * n_out, l->y + (size_t)t0 * (size_t)n_out, l->theta_tile);
+    }
 }
 
 int im_layer_bin(im_layer *l, im_error *err)
@@ -390,6 +511,14 @@ int im_layer_bin(im_layer *l, im_error *err)
 }
 
 int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
+{
+    int rc = im_layer_goal_terms(l, terms, goal, err);
+    if (rc) return rc;
+    im_layer_backward(l, l->dtheta, 0);
+    return 0;
+}
+
+int im_layer_goal_terms(im_layer *l, double *terms, double *goal, im_error *err)
 {
     const int n = l->n, k = l->k, n_out = l->n_out, nt = l->n_terms;
     if (n < 1 || l->n_binned != n)
@@ -415,24 +544,43 @@ int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
     if (terms)
         for (int q = 0; q < nt; q++) terms[q] = acc[q] / n_out;
     if (goal) *goal = g_sum / n_out;
-    im_layer_backward(l, l->dtheta, 0);
     return 0;
+}
+
+/* sum of x [n] in 8 interleaved partial sums added in a fixed order: the
+ * same bits at every vector width, and no chain of n dependent additions. */
+static double row_sum(const double *x, int n)
+{
+    enum { LANES = 8 };
+    double acc[LANES] = {0};
+    int t = 0;
+    for (; t + LANES <= n; t += LANES)
+        for (int q = 0; q < LANES; q++) acc[q] += x[t + q];
+    for (int q = 0; t < n; t++, q++) acc[q] += x[t];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
 {
     const int n = l->n, n_out = l->n_out;
-    const size_t nb = (size_t)n_out * (size_t)l->n_max, nn = (size_t)n_out * (size_t)n;
+    const size_t nb = (size_t)n_out * (size_t)l->n_max;
+    const im_activation *a = &l->spec.act;
+    for (int j = 0; j < n_out; j++) {
+        const size_t r = (size_t)j * (size_t)n;
+        const double *x = l->x + r, *s = l->sig + r;
+        double *dx = l->dx + r;
+        if (a->kind == IM_ACT_TRIVARIATE)
+            grad_row_trivariate(a, n, x, x + nb, x + 2 * nb, s, s + nb, l->dth + r, dtheta + r, dx,
+                                dx + nb, dx + 2 * nb);
+        else
+            grad_row_bivariate(a, n, x, x + nb, s, l->dth + r, dtheta + r, dx, dx + nb);
+    }
     for (int i = 0; i < l->k; i++) {
         double *dxi = l->dx + (size_t)i * nb;
-        const double *dthxi = l->dthx + (size_t)i * nb;
-        for (size_t q = 0; q < nn; q++) dxi[q] = dtheta[q] * dthxi[q];
 
         double *gb = l->grad + l->off_b[i];
         for (int j = 0; j < n_out; j++) {
-            const double *row = dxi + (size_t)j * (size_t)n;
-            double s = 0.0;
-            for (int t = 0; t < n; t++) s += row[t];
+            double s = row_sum(dxi + (size_t)j * (size_t)n, n);
             gb[j] = accumulate ? gb[j] + s : s;
         }
 
@@ -460,7 +608,8 @@ void im_layer_input_grad(im_layer *l, int i, double *din)
 }
 
 /* PyTorch's single-tensor Adam with L2 weight decay, on params [lo, hi). */
-static void adam_range(im_layer *l, size_t lo, size_t hi, double step_size, double bc2_sqrt)
+IM_VECTOR_FN static void adam_range(im_layer *l, size_t lo, size_t hi, double step_size,
+                                    double bc2_sqrt)
 {
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = l->spec.wd;
     double *p = l->params, *g = l->grad, *m = l->adam_m, *v = l->adam_v;

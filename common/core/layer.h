@@ -174,6 +174,13 @@ int im_layer_bin(im_layer *l, im_error *err);
  */
 int im_layer_goal(im_layer *l, double *terms, double *goal, im_error *err);
 
+/* im_layer_goal without its last step: terms, goal and dLoss/dtheta of the
+ * batch, but no backward pass, so the gradient buffers are left as they were.
+ * For a measurement pass without an update, or when another loss's gradient
+ * replaces the goal's (the backprop baseline): it saves the weight-gradient
+ * products. Same returns as im_layer_goal. */
+int im_layer_goal_terms(im_layer *l, double *terms, double *goal, im_error *err);
+
 /*
  * Gradient of any loss through the layer: dtheta [n_out][n] is dLoss/dtheta of
  * the current batch (neuron-major, as im_layer_theta). Computes dLoss/dx_i

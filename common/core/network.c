@@ -227,12 +227,13 @@ static void output_theta(im_network *net, double *theta)
     if (theta) im_layer_theta_sample_major(net->out, theta);
 }
 
-/* Bin and measure one layer's goal (leaves its goal gradient). */
-static int layer_goal(im_layer *l, double *terms, double *goal, im_error *err)
+/* Bin and measure one layer's goal; with grad != 0 leave its goal gradient
+ * (without, the weight-gradient products are skipped). */
+static int layer_goal(im_layer *l, int grad, double *terms, double *goal, im_error *err)
 {
     int rc = im_layer_bin(l, err);
     if (rc) return rc;
-    return im_layer_goal(l, terms, goal, err);
+    return grad ? im_layer_goal(l, terms, goal, err) : im_layer_goal_terms(l, terms, goal, err);
 }
 
 /* dtheta [hidden][n] = 2 * dy [n][hidden]: the straight-through estimate of
@@ -300,8 +301,11 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
     im_batch_stats local;
     if (!st) st = &local;
     st->n_terms_hidden = net->k_hid == 3 ? IM_MAX_TERMS : 5;
-    if ((rc = layer_goal(net->hid, st->atoms_hidden, &st->goal_hidden, err)) ||
-        (rc = layer_goal(net->out, st->atoms_out, &st->goal_out, err)))
+    /* the goals' gradients are wanted only for an update by the goals; the
+     * backprop baseline replaces them with the cross-entropy's */
+    int grad = update && net->setup != IM_SETUP_BACKPROP;
+    if ((rc = layer_goal(net->hid, grad, st->atoms_hidden, &st->goal_hidden, err)) ||
+        (rc = layer_goal(net->out, grad, st->atoms_out, &st->goal_out, err)))
         return rc;
     if (!isfinite(st->goal_hidden) || !isfinite(st->goal_out))
         return im_error_set(err, IM_ENUMERIC, "network: non-finite goal (hidden %g, output %g)",

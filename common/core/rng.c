@@ -41,6 +41,11 @@ double im_rng_uniform(im_rng *r)
     return (double)(im_rng_u64(r) >> 11) * 0x1.0p-53;
 }
 
+void im_rng_uniform_fill(im_rng *r, double *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (double)(im_rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
 double im_rng_range(im_rng *r, double lo, double hi)
 {
     return lo + (hi - lo) * im_rng_uniform(r);

@@ -9,6 +9,7 @@
 #ifndef IM_RNG_H
 #define IM_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct im_rng {
@@ -20,6 +21,9 @@ void im_rng_seed(im_rng *r, uint64_t seed, uint64_t stream);
 uint64_t im_rng_u64(im_rng *r);
 /* Uniform in [0, 1) with 53 random bits. */
 double im_rng_uniform(im_rng *r);
+/* out[0..n) = n successive im_rng_uniform values (the same numbers, in
+ * order), without a call per value. */
+void im_rng_uniform_fill(im_rng *r, double *out, size_t n);
 /* Uniform in [lo, hi). */
 double im_rng_range(im_rng *r, double lo, double hi);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */

@@ -732,6 +732,58 @@ static void test_errors(void)
     im_layer_free(&l); /* NULL-safe */
 }
 
+/* Every weight and bias gradient of the layer set to v; the number that differ from v. */
+static void grads_fill(im_layer *l, double v)
+{
+    for (int i = 0; i < im_layer_k(l); i++) {
+        size_t nw = (size_t)im_layer_n_out(l) * (size_t)im_layer_n_in(l, i);
+        for (size_t q = 0; q < nw; q++) im_layer_grad_weights(l, i)[q] = v;
+        for (int j = 0; j < im_layer_n_out(l); j++) im_layer_grad_bias(l, i)[j] = v;
+    }
+}
+
+static int grads_not(im_layer *l, double v)
+{
+    int count = 0;
+    for (int i = 0; i < im_layer_k(l); i++) {
+        size_t nw = (size_t)im_layer_n_out(l) * (size_t)im_layer_n_in(l, i);
+        for (size_t q = 0; q < nw; q++) count += im_layer_grad_weights(l, i)[q] != v;
+        for (int j = 0; j < im_layer_n_out(l); j++) count += im_layer_grad_bias(l, i)[j] != v;
+    }
+    return count;
+}
+
+/* im_layer_goal_terms: the same terms and goal as im_layer_goal, and the
+ * gradient buffers left alone; im_layer_goal afterwards sets them. */
+static void test_goal_terms(void)
+{
+    im_rng r;
+    im_rng_seed(&r, 300, 0);
+    enum { NO = 4, NF = 6, NC = 3, N = 40 };
+    im_layer_spec s = small_spec(3, NO, NF, NC, 64, IM_MASK_NO_SELF, 2, &r);
+    im_error err = {0};
+    im_layer *l = im_layer_new(&s, &r, &err);
+    CHECK_MSG(l != NULL, "layer: %s", err.msg);
+    if (!l) return;
+    double *in0 = random_matrix(&r, N, NF, -2, 2), *in1 = random_spins(&r, N, NC);
+    double *in2 = random_spins(&r, N, NO);
+    const double *in[3] = {in0, in1, in2};
+    CHECK_INT(im_layer_forward(l, N, in, NULL), 0);
+    CHECK_INT(im_layer_bin(l, NULL), 0);
+    grads_fill(l, 7.0);
+    double t1[IM_MAX_TERMS], t2[IM_MAX_TERMS], g1 = NAN, g2 = NAN;
+    CHECK_INT(im_layer_goal_terms(l, t1, &g1, &err), 0);
+    CHECK_INT(grads_not(l, 7.0), 0);
+    CHECK_INT(im_layer_goal(l, t2, &g2, &err), 0);
+    CHECK(g1 == g2);
+    for (int q = 0; q < 19; q++) CHECK(t1[q] == t2[q]);
+    CHECK(grads_not(l, 7.0) > 0);
+    free(in0);
+    free(in1);
+    free(in2);
+    im_layer_free(&l);
+}
+
 int main(void)
 {
     test_activation();
@@ -742,6 +794,7 @@ int main(void)
     test_goal_gradient(2, IM_MASK_NONE, 1);
     test_goal_gradient(3, IM_MASK_NO_SELF, 0);
     test_goal_gradient(3, IM_MASK_SPARSE, 1);
+    test_goal_terms();
     test_masks();
     test_fixed_identity();
     test_adam();

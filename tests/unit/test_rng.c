@@ -34,6 +34,17 @@ int main(void)
     CHECK_NEAR(s / n, 0.5, 0.005);
     CHECK_NEAR(s2 / n - (s / n) * (s / n), 1.0 / 12, 0.002);
 
+    /* uniform_fill: the same numbers as successive uniform calls, and the
+     * generator left in the same state */
+    double fill[1001];
+    im_rng_seed(&b, 9, 2);
+    im_rng_seed(&c, 9, 2);
+    im_rng_uniform_fill(&b, fill, 1001);
+    int same_fill = 1;
+    for (int i = 0; i < 1001; i++) same_fill &= fill[i] == im_rng_uniform(&c);
+    CHECK(same_fill);
+    CHECK(im_rng_u64(&b) == im_rng_u64(&c));
+
     /* below(n): every value hit, roughly equally */
     int counts[7] = {0};
     for (int i = 0; i < 70000; i++) counts[im_rng_below(&a, 7)]++;

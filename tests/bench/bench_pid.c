@@ -26,7 +26,7 @@
 #include "network.h"
 #include "pid.h"
 #include "rng.h"
-#include "spec.h"
+#include "train_spec.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -32,6 +32,7 @@
 #include "dataset.h"
 #include "network.h"
 #include "rng.h"
+#include "spec_json.h"
 #include "train_spec.h"
 #include "train.h"
 

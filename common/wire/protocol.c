@@ -319,6 +319,18 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         if (m->job.user && json_is_null(m->job.user)) m->job.user = NULL;
         if (m->job.user && !json_is_object(m->job.user))
             return bad(err, "'user' must be an object");
+        m->job.params = json_object_get(o, "params");
+        if (m->job.params && json_is_null(m->job.params)) m->job.params = NULL;
+        if (m->job.params) {
+            if (!json_is_object(m->job.params)) return bad(err, "'params' must be an object");
+            const char *name;
+            const json_t *pv;
+            json_object_foreach((json_t *)m->job.params, name, pv)
+            {
+                if (!json_is_string(pv) && !(json_is_number(pv) && isfinite(json_number_value(pv))))
+                    return bad(err, "'params.%.64s' must be a finite number or a string", name);
+            }
+        }
         return 0;
     }
     case IM_MSG_NOJOB:
@@ -543,6 +555,7 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
         if (m->job.number >= 0) set(o, "number", json_integer(m->job.number));
         set(o, "spec", json_incref((json_t *)m->job.spec));
         if (m->job.user) set(o, "user", json_incref((json_t *)m->job.user));
+        if (m->job.params) set(o, "params", json_incref((json_t *)m->job.params));
         break;
     case IM_MSG_NOJOB: set(o, "retry_ms", json_integer(m->nojob.retry_ms)); break;
     case IM_MSG_STOP:

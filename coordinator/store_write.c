@@ -202,6 +202,7 @@ int store_trial_insert(store *s, const store_trial_new *t, int64_t *id_out, im_e
     for (size_t i = 0; i < t->n_params; i++) {
         int rc = check_param_name(t->params[i].name, err);
         if (rc) return rc;
+        if (t->param_texts && t->param_texts[i]) continue; /* a choice */
         if (!isfinite(t->params[i].value))
             return im_error_set(err, IM_EINVAL, "trial parameter '%s' is not a finite number",
                                 t->params[i].name);

@@ -77,7 +77,7 @@ const char *const store__read_sql[ST_COUNT + 1] = {
                 "t.test_acc DESC, t.id) AS "
                 "rank, t.id AS trial, c.name AS campaign, t.campaign_id, t.number, t.point, "
                 "t.seed, t.label, t.val_acc, t.test_acc, t.wall_s, t.worker, t.value, "
-                "c.objective, c.direction "
+                "c.objective, c.direction, c.backend "
                 "FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id "
                 "WHERE t.status = 'done' AND (CASE WHEN ?1 = 0 THEN t.val_acc ELSE t.value END) "
                 "IS NOT NULL "

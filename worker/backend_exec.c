@@ -448,7 +448,8 @@ static int supervise(run *r, double start)
         if (r->fd_in >= 0) i_in = nfds, fds[nfds++] = (struct pollfd){r->fd_in, POLLOUT, 0};
         if (r->fd_out >= 0) i_out = nfds, fds[nfds++] = (struct pollfd){r->fd_out, POLLIN, 0};
         if (r->fd_err >= 0) i_err = nfds, fds[nfds++] = (struct pollfd){r->fd_err, POLLIN, 0};
-        int n = poll(fds, (nfds_t)nfds, WK_EXEC_TICK_MS);
+        /* the pipes are closed, the exit is a moment away: look again soon */
+        int n = poll(fds, (nfds_t)nfds, nfds ? WK_EXEC_TICK_MS : 2);
         if (n < 0 && errno != EINTR) {
             terminate(r, now_ms());
             continue;

@@ -65,6 +65,11 @@ static int parse_named_points(im_campaign_spec *c, const json_t *v, im_error *er
             for (int k = 0; k < ps->n; k++) {
                 param_def *p = &ps->p[k];
                 const json_t *pv = json_object_get(o, p->name);
+                if (!pv)
+                    return im_error_set(err, IM_EFORMAT,
+                                        "campaign: 'points[%zu]' must be an object with the %d "
+                                        "parameters of points[0] (no '%s')",
+                                        i, ps->n, p->name);
                 double *dst = c->points + i * IM_CAMPAIGN_MAX_PARAMS + k;
                 if (json_is_number(pv) && isfinite(json_number_value(pv))) {
                     if (pass == 0) continue;

@@ -284,6 +284,39 @@ static void test_direction(store *st)
     campaign_set_release(&cs);
 }
 
+/* After a restart the queued exec trials come back with the same params. */
+static void test_resume(store *st)
+{
+    campaign_set cs;
+    campaign_set_init(&cs);
+    im_error err = {0};
+    json_t *obj = json_loads(SEARCH, 0, NULL);
+    json_object_set_new(obj, "name", json_string("r"));
+    json_object_set_new(obj, "priority", json_integer(10));
+    campaign *c = NULL;
+    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
+    json_decref(obj);
+    trial *t = c ? hand_out(&cs, st, "[\"exec\"]") : NULL;
+    if (!t) return;
+    int64_t id = t->id;
+    char *before = json_dumps(t->params, JSON_SORT_KEYS | JSON_COMPACT);
+    campaign_set_release(&cs); /* the coordinator stops */
+
+    campaign_set_init(&cs);
+    CHECK_INT(campaign_set_resume(&cs, st, 0, 0, NULL, &err), 0);
+    t = hand_out(&cs, st, "[\"exec\"]");
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_INT(t->id, id);
+        char *after = json_dumps(t->params, JSON_SORT_KEYS | JSON_COMPACT);
+        CHECK_STR(after, before);
+        free(after);
+        CHECK_STR(json_string_value(json_object_get(t->spec, "backend")), "exec");
+    }
+    free(before);
+    campaign_set_release(&cs);
+}
+
 int main(void)
 {
     test_parse();
@@ -296,6 +329,7 @@ int main(void)
     CHECK_MSG(store_open(&st, path, NULL, &err) == 0, "%s", err.msg);
     if (st) test_store(st);
     if (st) test_direction(st);
+    if (st) test_resume(st);
     store_close(&st);
     test_rm_tree(dir);
     return TEST_END();

@@ -5,7 +5,7 @@
 # fixed) that minimises another objective than val_acc; a fixed campaign
 # whose commands succeed, exit 1, print garbage, are killed by a signal and
 # never end (the trial timeout): each trial ends with the right status and
-# message and the workers go on; then SIGTERM to a worker during an exec
+# message and the workers go on; a command pruned through STOP; then SIGTERM to a worker during an exec
 # trial (interrupted, queued again) and a cancel that stops the command
 # through STOP. No command process outlives its trial.
 # Usage: it_exec.sh COORDINATOR WORKER CLI
@@ -92,6 +92,21 @@ expect_eq "the last ok" "done|" "$(st 5)"
 hang_pid=$(cat "$T"/hang-*.pid)
 kill -0 "$hang_pid" 2>/dev/null && fail "the command that timed out still runs (pid $hang_pid)"
 kill -0 "$WE1" && kill -0 "$WE2" || fail "a worker died"
+
+# a command whose progress is below the median of the finished trials is
+# pruned: STOP ends it, the trial is recorded as pruned
+cat >"$T/prune.json" <<JSON
+{"name": "it-exec-prune", "kind": "fixed", "backend": "exec",
+ "points": [{"mode": "good"}, {"mode": "good"}, {"mode": "slow"}],
+ "pruner": {"name": "median", "n_startup_trials": 2}, "user": {"pid_dir": "$T/prune"}}
+JSON
+mkdir -p "$T/prune"
+"$CLI" submit "$T/prune.json" >"$T/prune.submit" 2>&1 || fail "submit refused: $(cat "$T/prune.submit")"
+wait_for 60 "the pruning campaign is done" campaign_is it-exec-prune done
+expect_eq "statuses" "done|done|pruned" \
+    "$(sql "SELECT group_concat(status, '|') FROM (SELECT t.status FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id WHERE c.name = 'it-exec-prune' ORDER BY t.number)")"
+pruned_pid=$(cat "$T"/prune/slow-*.pid)
+kill -0 "$pruned_pid" 2>/dev/null && fail "the command of the pruned trial still runs"
 
 # SIGTERM to the worker during an exec trial: interrupted, queued again; then
 # cancel while the other worker runs it: STOP ends the command

@@ -6,6 +6,7 @@ trial's parameter "mode" (default "quad"):
            and a result {"loss": ..., "val_acc": ...} (the loss is lowest
            near x = 0.3, lr = 0.01, layers = 2, act = "tanh")
   ok       a result {"val_acc": 0.5, "loss": 1}
+  good     three epochs at val_acc 0.9, then the result
   fail     a message on stderr, exit status 1
   garbage  lines that are not a result
   hang     never ends (writes its pid to the file named by user.pid_dir)
@@ -38,6 +39,10 @@ if mode == "quad":
     print(json.dumps({"loss": loss, "val_acc": 1 / (1 + loss), "layers_used": layers}))
 elif mode == "ok":
     print(json.dumps({"val_acc": 0.5, "loss": 1}))
+elif mode == "good":
+    for epoch in range(3):
+        print(json.dumps({"epoch": epoch, "val_acc": 0.9}), flush=True)
+    print(json.dumps({"val_acc": 0.9, "loss": 0.1}))
 elif mode == "fail":
     print("diverged at step 17", file=sys.stderr)
     sys.exit(1)

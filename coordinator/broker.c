@@ -474,7 +474,7 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
     im_error err = {0};
     int rc = store_epochs_insert(b->st, t->id, e, 1, &err);
     if (db_failed(b, rc, &err)) return;
-    lifecycle_progress(t, e->epoch, e->val_acc);
+    lifecycle_progress(t, e->epoch, campaign_progress_score(t, e->val_acc, m->progress.value));
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, lifecycle_stop_reason(t));
 }
 
@@ -501,9 +501,11 @@ static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt
     reply(b, b->workers, env, &r);
 }
 
-/* A RESULT's curve as val_acc by epoch (NAN where missing), for the pruner;
- * epochs beyond 10000 are left out. Caller frees; NULL when empty. */
-static double *curve_val_by_epoch(const im_msg *m, int *n_out)
+/* A RESULT's curve as the pruner's score by epoch (NAN where missing):
+ * val_acc, or for an exec campaign its objective (curve_values) in its
+ * direction; epochs beyond 10000 are left out. Caller frees; NULL when
+ * empty. */
+static double *curve_val_by_epoch(const trial *t, const im_msg *m, int *n_out)
 {
     int n = 0;
     for (size_t i = 0; i < m->result.n_curve; i++)
@@ -513,8 +515,13 @@ static double *curve_val_by_epoch(const im_msg *m, int *n_out)
     if (!n) return NULL;
     double *v = im_xmalloc_array((size_t)n, sizeof *v);
     for (int e = 0; e < n; e++) v[e] = NAN;
-    for (size_t i = 0; i < m->result.n_curve; i++)
-        if (m->result.curve[i].epoch < n) v[m->result.curve[i].epoch] = m->result.curve[i].val_acc;
+    const json_t *values = json_object_get(m->result.extra, "curve_values");
+    for (size_t i = 0; i < m->result.n_curve; i++) {
+        if (m->result.curve[i].epoch >= n) continue;
+        const json_t *x = json_array_get(values, i);
+        v[m->result.curve[i].epoch] = campaign_progress_score(
+            t, m->result.curve[i].val_acc, json_is_number(x) ? json_number_value(x) : NAN);
+    }
     return v;
 }
 
@@ -587,7 +594,7 @@ static void result_current(broker *b, const im_envelope *env, trial *t, const im
         if (db_failed(b, rc, &err)) return;
         if (rc) /* the result itself still counts */
             im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);
-        val_by_epoch = curve_val_by_epoch(m, &n_ep);
+        val_by_epoch = curve_val_by_epoch(t, m, &n_ep);
     }
     int rc = lifecycle_result(&b->cs, b->st, t, m->result.status, &r, val_by_epoch, n_ep, &err);
     free(val_by_epoch);

@@ -666,6 +666,12 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
     return trial_ended(cs, st, t, to, NAN, err);
 }
 
+double campaign_progress_score(const trial *t, double val_acc, double value)
+{
+    if (t->c->spec.backend != IM_BACKEND_EXEC) return val_acc;
+    return t->c->spec.minimize ? -value : value;
+}
+
 void campaign_trial_progress(trial *t, int epoch, double val_acc)
 {
     if (!t->c->prn || !isfinite(val_acc)) return;
@@ -673,10 +679,11 @@ void campaign_trial_progress(trial *t, int epoch, double val_acc)
     if (t->stop_reason || !pruner_should_stop(t->c->prn, epoch, t->best_val)) return;
     t->stop_reason = "pruned";
     im_log(IM_LOG_INFO,
-           "trial %lld (campaign %s): pruned at epoch %d (best val_acc %.4f < median %.4f of %d "
+           "trial %lld (campaign %s): pruned at epoch %d (best %s %.4f < median %.4f of %d "
            "completed trials)",
-           (long long)t->id, t->c->name, epoch, t->best_val, pruner_median(t->c->prn, epoch),
-           pruner_completed(t->c->prn));
+           (long long)t->id, t->c->name, epoch,
+           t->c->spec.backend == IM_BACKEND_EXEC ? "score" : "val_acc", t->best_val,
+           pruner_median(t->c->prn, epoch), pruner_completed(t->c->prn));
 }
 
 int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,
@@ -889,8 +896,13 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
     /* queued trials (including those just re-queued), in number order */
     if ((rc = load_queued(cs, st, c, now, hold_s, err))) goto fail;
 
-    /* the pruner's history: the curves of the done trials */
-    if (c->prn) {
+    /* the pruner's history: the curves of the done trials (their val_acc;
+     * an exec campaign's objective by epoch is not stored: its pruner
+     * starts afresh) */
+    if (c->prn && c->spec.backend == IM_BACKEND_EXEC)
+        im_log(IM_LOG_INFO, "campaign %s: the pruner starts without the history of before",
+               c->name);
+    if (c->prn && c->spec.backend != IM_BACKEND_EXEC) {
         rc = load_pruner_history(st, c, err);
         if (rc) goto fail;
     }

@@ -214,10 +214,15 @@ campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id
 int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
                           const double *val_by_epoch, int n_epochs, im_error *err);
 
-/* A PROGRESS of running t: keep its best accuracy and ask the campaign's
- * pruner; when it says stop, t->stop_reason becomes "pruned" (sent as STOP
- * in the reply). */
+/* A PROGRESS of running t: keep its best score (campaign_progress_score)
+ * and ask the campaign's pruner; when it says stop, t->stop_reason becomes
+ * "pruned" (sent as STOP in the reply). */
 void campaign_trial_progress(trial *t, int epoch, double val_acc);
+
+/* What the pruner compares for an epoch of t (higher is better): val_acc
+ * for built-in campaigns; an exec campaign's objective `value` (NAN:
+ * unknown), negated when the campaign minimises. */
+double campaign_progress_score(const trial *t, double val_acc, double value);
 
 /* The running attempt of t was lost (lease expiry, a worker that shut down
  * or gave the trial up): the attempt is recorded as lost with `reason`, and

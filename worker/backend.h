@@ -38,6 +38,10 @@ typedef struct wk_run_options {
     const json_t *campaign_user; /* the campaign's user object (borrowed), or NULL */
     char *const *exec_argv;      /* the command and its arguments, NULL-terminated; NULL: none */
     double trial_timeout_s;      /* the limit per trial in seconds, 0 = none */
+    /* exec: called for each progress line instead of on_epoch when set, with
+     * the objective's value on that line (NAN if it has none); returns as
+     * on_epoch. May be NULL. */
+    int (*on_epoch_value)(const im_epoch_stats *s, double value, void *user);
 } wk_run_options;
 
 /* A backend's outcome: a trial result that owns everything it points to.
@@ -88,7 +92,9 @@ wk_result *wk_builtin_run(const json_t *spec, const wk_run_options *opt);
  * the reason and the tail of the command's stderr (a non-zero exit, a
  * signal, the timeout, no result line, invalid JSON, no finite objective,
  * an accuracy outside [0, 1]), STOPPED after opt->stop or the callback,
- * DONE with r.extra {"value": objective, "output": the result line}. The
+ * DONE with r.extra {"value": objective, "output": the result line,
+ * "curve_values": the objective by curve entry (null where a progress line
+ * had none)}. The
  * command's process group is always ended and reaped before it returns.
  * Thread-safe for distinct calls. */
 wk_result *wk_exec_run(const json_t *spec, const wk_run_options *opt);

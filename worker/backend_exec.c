@@ -181,6 +181,7 @@ typedef struct run {
     int last_bad;          /* the last line that looked like JSON did not parse */
     char bad_msg[160];     /* why */
     im_epoch_stats *curve; /* [n_curve], the progress lines */
+    double *curve_values;  /* [n_curve], their objective (NAN: none) */
     size_t n_curve, cap_curve;
     tail err_tail, out_tail;
     int stop_asked; /* the stop flag or the callback */
@@ -222,12 +223,20 @@ static void on_progress(run *r, const json_t *o, json_int_t epoch)
     e.goal_hidden = e.goal_out = NAN;
     const json_t *s = json_object_get(o, "seconds");
     e.seconds = json_is_number(s) && json_number_value(s) >= 0 ? json_number_value(s) : NAN;
+    const json_t *ov = json_object_get(o, r->objective);
+    double value =
+        json_is_number(ov) && isfinite(json_number_value(ov)) ? json_number_value(ov) : NAN;
     if (r->n_curve == r->cap_curve) {
         r->cap_curve = r->cap_curve ? 2 * r->cap_curve : 16;
         r->curve = im_xrealloc(r->curve, r->cap_curve * sizeof *r->curve);
+        r->curve_values = im_xrealloc(r->curve_values, r->cap_curve * sizeof *r->curve_values);
     }
+    r->curve_values[r->n_curve] = value;
     r->curve[r->n_curve++] = e;
-    if (r->opt->on_epoch && r->opt->on_epoch(&e, r->opt->user)) r->stop_asked = 1;
+    int stop = r->opt->on_epoch_value ? r->opt->on_epoch_value(&e, value, r->opt->user)
+               : r->opt->on_epoch     ? r->opt->on_epoch(&e, r->opt->user)
+                                      : 0;
+    if (stop) r->stop_asked = 1;
 }
 
 /* One complete stdout line (NUL-terminated, newline removed). */
@@ -564,7 +573,12 @@ static wk_result *outcome(run *r, int status, double wall_s)
     res->r.n_curve = r->n_curve;
     r->curve = NULL;
     r->n_curve = 0;
-    res->r.extra = json_pack("{s:f, s:O}", "value", json_number_value(v), "output", r->last);
+    json_t *values = json_array();
+    for (size_t i = 0; i < res->r.n_curve; i++)
+        json_array_append_new(values, isfinite(r->curve_values[i]) ? json_real(r->curve_values[i])
+                                                                   : json_null());
+    res->r.extra = json_pack("{s:f, s:O, s:o}", "value", json_number_value(v), "output", r->last,
+                             "curve_values", values);
     return res;
 }
 
@@ -599,6 +613,7 @@ wk_result *wk_exec_run(const json_t *spec, const wk_run_options *opt)
     free(input);
     free(r.line);
     free(r.curve);
+    free(r.curve_values);
     json_decref(r.last);
     return res;
 }

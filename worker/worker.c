@@ -68,6 +68,7 @@ typedef struct wk_event {
     struct wk_event *next;
     int is_result;
     im_epoch_stats epoch; /* !is_result */
+    double value;         /* !is_result: the objective at this epoch (exec), NAN if none */
     wk_result *result;    /* is_result: the backend's result, owned */
 } wk_event;
 
@@ -136,13 +137,15 @@ static double now_ms(void)
 
 /* ---------- the training thread ---------- */
 
-/* Queue an epoch (s non-NULL) or the result (s NULL; res stolen) and wake
- * the main loop. Called from the training thread. */
-static void queue_push(wk *w, const im_epoch_stats *s, wk_result *res)
+/* Queue an epoch (s non-NULL, with its objective's value or NAN) or the
+ * result (s NULL; res stolen) and wake the main loop. Called from the
+ * training thread. */
+static void queue_push(wk *w, const im_epoch_stats *s, double value, wk_result *res)
 {
     wk_event *e = im_xcalloc(1, sizeof *e);
     e->is_result = s == NULL;
     e->result = res;
+    e->value = value;
     if (s) e->epoch = *s;
     pthread_mutex_lock(&w->mu);
     if (w->tail)
@@ -171,7 +174,14 @@ static wk_event *queue_pop(wk *w)
 static int on_epoch(const im_epoch_stats *s, void *user)
 {
     wk *w = user;
-    queue_push(w, s, NULL);
+    queue_push(w, s, NAN, NULL);
+    return atomic_load(&w->job.stop) != 0;
+}
+
+static int on_epoch_value(const im_epoch_stats *s, double value, void *user)
+{
+    wk *w = user;
+    queue_push(w, s, value, NULL);
     return atomic_load(&w->job.stop) != 0;
 }
 
@@ -187,13 +197,14 @@ static void *train_thread(void *arg)
                           .params = w->job.params,
                           .campaign_user = w->job.user,
                           .exec_argv = w->exec_argv,
-                          .trial_timeout_s = w->trial_timeout_s};
+                          .trial_timeout_s = w->trial_timeout_s,
+                          .on_epoch_value = on_epoch_value};
     wk_result *res = w->backend->run(w->job.spec, &opt);
     json_decref(w->job.spec);
     json_decref(w->job.params);
     json_decref(w->job.user);
     w->job.spec = w->job.params = w->job.user = NULL;
-    queue_push(w, NULL, res);
+    queue_push(w, NULL, NAN, res);
     return NULL;
 }
 
@@ -301,12 +312,13 @@ static void send_ready(wk *w)
     json_decref(datasets);
 }
 
-static void send_progress(wk *w, const im_epoch_stats *e)
+static void send_progress(wk *w, const im_epoch_stats *e, double value)
 {
     im_msg m = {.type = IM_MSG_PROGRESS};
     m.progress.trial = w->job.trial;
     m.progress.attempt = w->job.attempt;
     m.progress.e = *e;
+    m.progress.value = value;
     if (send_request(w, REQ_PROGRESS, &m) == 0) w->last_job_send = now_ms();
 }
 
@@ -453,7 +465,7 @@ static void drain_events(wk *w)
             im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %d: val_acc %.4f", w->job.trial,
                    e->epoch.epoch, e->epoch.val_acc);
             /* While disconnected, figures are dropped: the RESULT carries the curve. */
-            if (w->job.active && !atomic_load(&w->job.stop)) send_progress(w, &e->epoch);
+            if (w->job.active && !atomic_load(&w->job.stop)) send_progress(w, &e->epoch, e->value);
         }
         free(e);
     }

@@ -294,9 +294,17 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
             return IM_EPROTO;
         m->ready.threads = (int)x;
         return 0;
-    case IM_MSG_PROGRESS:
+    case IM_MSG_PROGRESS: {
         if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err)) break;
+        const json_t *pv = json_object_get(o, "value");
+        m->progress.value = NAN;
+        if (pv && !json_is_null(pv)) {
+            if (!json_is_number(pv) || !isfinite(json_number_value(pv)))
+                return bad(err, "'value' must be a finite number or null");
+            m->progress.value = json_number_value(pv);
+        }
         return get_epoch(o, &m->progress.e, err);
+    }
     case IM_MSG_HEARTBEAT:
         return get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err);
     case IM_MSG_CONTINUE: return get_trial_attempt(o, 0, &m->cont.trial, &m->cont.attempt, err);
@@ -507,6 +515,7 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
     case IM_MSG_PROGRESS:
         put_ta(o, m->progress.trial, m->progress.attempt);
         put_epoch(o, &m->progress.e);
+        if (isfinite(m->progress.value)) set(o, "value", json_real(m->progress.value));
         break;
     case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); break;
     case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); break;

@@ -57,7 +57,10 @@
  *           goal_out, seconds}
  *     After each epoch (epoch 0 is the untrained network); everything but
  *     trial, attempt and epoch may be null or absent. The coordinator records
- *     the epoch and renews the lease.
+ *     the epoch and renews the lease. An exec trial may add "value", its
+ *     objective at this epoch (any finite number, or null): the pruner of a
+ *     campaign with another objective than val_acc reads it. Its RESULT
+ *     then adds "curve_values", the objective by curve entry.
  * HEARTBEAT {trial, attempt}
  *     Renews the lease during a long epoch (trial 0 = idle, just alive).
  *   -> CONTINUE {trial, attempt}: go on.
@@ -314,6 +317,7 @@ typedef struct im_msg {
             int64_t trial;
             int attempt;
             im_epoch_stats e;
+            double value; /* the objective at this epoch (exec trials), NAN if absent */
         } progress;
         struct {
             int64_t trial; /* 0 = idle */

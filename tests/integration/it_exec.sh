@@ -135,5 +135,5 @@ slow_cancelled() { campaign_is it-exec-slow cancelled && [ "$(sql "SELECT count(
 wait_for 20 "the slow trial is cancelled" slow_cancelled
 expect_eq "the slow trial" cancelled "$(sql "SELECT t.status FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id WHERE c.name = 'it-exec-slow'")"
 kill -0 "$slow_pid" 2>/dev/null && fail "the command of the cancelled trial still runs"
-pgrep -f "$BEHAVE" >/dev/null && fail "a command process is left: $(pgrep -af "$BEHAVE")"
+pgrep -f "^python3 $BEHAVE" >/dev/null && fail "a command process is left: $(pgrep -af "^python3 $BEHAVE")"
 echo "PASS"

@@ -160,6 +160,10 @@ static void test_ok(void)
                      0, NULL, NULL);
     CHECK_INT(res->r.status, IM_RESULT_DONE);
     CHECK_NEAR(json_real_value(json_object_get(res->r.extra, "value")), 0.04 - 7.0, 1e-12);
+    const json_t *cv = json_object_get(res->r.extra, "curve_values");
+    CHECK_INT((long long)json_array_size(cv), 3);
+    for (size_t i = 0; i < 3; i++)
+        CHECK_NEAR(json_number_value(json_array_get(cv, i)), 3.0 - (double)i, 0);
     wk_result_free(&res);
     res = run_script("ok.py", NULL, "{\"backend\": \"exec\", \"objective\": \"nope\"}", 0, NULL,
                      NULL);

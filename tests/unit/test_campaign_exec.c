@@ -264,6 +264,8 @@ static void test_direction(store *st)
     CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
     json_decref(obj);
     if (!c) return;
+    trial probe = {.c = c};
+    CHECK_NEAR(campaign_progress_score(&probe, 0.5, 3.0), -3.0, 0); /* minimise: negated */
     kind_def spy = *c->kind; /* the same kind, listening to its points */
     spy.on_point_end = spy_point_end;
     c->kind = &spy;
@@ -279,8 +281,6 @@ static void test_direction(store *st)
         CHECK_INT(campaign_trial_finish(&cs, st, t, &sr, NULL, 0, &err), 0);
     }
     CHECK_INT(g_points_heard, 2);
-    trial probe = {.c = c};
-    CHECK_NEAR(campaign_progress_score(&probe, 0.5, 3.0), -3.0, 0); /* minimise: negated */
     CHECK_NEAR(g_point_value[0], -10, 0);
     CHECK_NEAR(g_point_value[1], -11, 0);
     campaign_set_release(&cs);

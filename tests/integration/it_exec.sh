@@ -59,6 +59,9 @@ expect_eq "the result line kept" 8 \
 expect_eq "best_trials ranks the lowest loss first" \
     "$(sql "SELECT id FROM trials WHERE status = 'done' ORDER BY value, id LIMIT 1")" \
     "$(sql "SELECT trial FROM best_trials WHERE campaign = 'it-exec' AND rank = 1")"
+expect_eq "campaign_progress agrees" \
+    "$(sql "SELECT trial || '|' || value FROM best_trials WHERE campaign = 'it-exec' AND rank = 1")" \
+    "$(sql "SELECT best_trial || '|' || best_value FROM campaign_progress WHERE campaign = 'it-exec'")"
 expect_eq "the curve" 24 "$(sql "SELECT count(*) FROM trial_epochs")"
 "$CLI" best it-exec >"$T/best.out" 2>&1 || fail "best: $(cat "$T/best.out")"
 best_id=$(sql "SELECT trial FROM best_trials WHERE campaign = 'it-exec' AND rank = 1")

@@ -69,7 +69,7 @@ awk -v id="$best_id" '$1 == 1 && $2 == id' "$T/best.out" | grep -q . ||
     fail "best does not rank trial $best_id first: $(cat "$T/best.out")"
 "$CLI" export it-exec --format csv -o "$T/quad.csv" >"$T/export.out" 2>&1 ||
     fail "export: $(cat "$T/export.out")"
-head -1 "$T/quad.csv" | grep -q "act,layers,lr,wd,x" || fail "CSV header: $(head -1 "$T/quad.csv")"
+head -1 "$T/quad.csv" | grep -q "attempts,value,act,layers,lr,wd,x$" || fail "CSV header: $(head -1 "$T/quad.csv")"
 expect_eq "CSV rows with a choice" 8 "$(grep -cE ',(relu|tanh),' "$T/quad.csv")"
 
 # failures: each ends with its reason, the workers take the next trial

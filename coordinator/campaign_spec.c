@@ -58,11 +58,6 @@ void im_campaign_spec_release(im_campaign_spec *spec)
     spec->n_points = 0;
 }
 
-/* A string value in messages: 'x' for a string, else its JSON kind. */
-#define QUOTED(v)                                                                                  \
-    json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : opt_json_kind(v),     \
-        json_is_string(v) ? "'" : ""
-
 static void campaign_defaults(im_campaign_spec *c)
 {
     memset(c, 0, sizeof *c);
@@ -91,6 +86,56 @@ int im_campaign_n_values(const im_campaign_spec *spec)
 int im_campaign_points_stride(const im_campaign_spec *spec)
 {
     return spec->backend == IM_BACKEND_EXEC ? IM_CAMPAIGN_MAX_PARAMS : IM_MAX_TERMS;
+}
+
+/* Every key a campaign object may have, in file order, into keys[max]. */
+static void known_keys(const char **keys, int max)
+{
+    int n = 0;
+    for (int i = 0; head_keys[i]; i++) keys[n++] = head_keys[i];
+    for (int k = 0; kind_def_at(k); k++)
+        for (int i = 0; kind_def_at(k)->keys[i] && n < max - 8; i++)
+            keys[n++] = kind_def_at(k)->keys[i];
+    for (int i = 0; tail_keys[i]; i++) keys[n++] = tail_keys[i];
+    keys[n] = NULL;
+}
+
+/* A string value in messages: 'x' for a string, else its JSON kind. */
+#define QUOTED(v)                                                                                  \
+    json_is_string(v) ? "'" : "", json_is_string(v) ? json_string_value(v) : opt_json_kind(v),     \
+        json_is_string(v) ? "'" : ""
+
+/* "name" and "kind"; *kind gets the kind's table entry. */
+static int parse_name_kind(im_campaign_spec *c, const json_t *obj, const kind_def **kind,
+                           im_error *err)
+{
+    const json_t *v = json_object_get(obj, "name");
+    if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'name' is required");
+    if (!json_is_string(v) || !opt_valid_name(json_string_value(v), IM_CAMPAIGN_NAME_MAX))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'name' must be 1..%d characters of [A-Za-z0-9._-] (got "
+                            "%s%.80s%s)",
+                            IM_CAMPAIGN_NAME_MAX, QUOTED(v));
+    snprintf(c->name, sizeof c->name, "%s", json_string_value(v));
+
+    char names[128] = "";
+    size_t used = 0;
+    for (int i = 0; kind_def_at(i); i++) {
+        const char *sep = i == 0 ? "" : kind_def_at(i + 1) ? ", " : " or ";
+        used +=
+            (size_t)snprintf(names + used, sizeof names - used, "%s%s", sep, kind_def_at(i)->name);
+        if (used >= sizeof names) break;
+    }
+    v = json_object_get(obj, "kind");
+    if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'kind' is required (%s)", names);
+    for (int i = 0; kind_def_at(i) && json_is_string(v); i++) {
+        if (strcmp(json_string_value(v), kind_def_at(i)->name)) continue;
+        c->kind = (im_campaign_kind)i;
+        *kind = kind_def_at(i);
+        return 0;
+    }
+    return im_error_set(err, IM_EFORMAT, "campaign: 'kind' must be %s (got %s%.80s%s)", names,
+                        QUOTED(v));
 }
 
 /* "backend", "objective", "direction": what runs the trials and what is
@@ -141,51 +186,6 @@ static int parse_backend(im_campaign_spec *c, const json_t *obj, const kind_def 
                             "campaign: 'train' is the built-in trainer's; an exec campaign's "
                             "command gets its parameters and 'user'");
     return 0;
-}
-
-/* Every key a campaign object may have, in file order, into keys[max]. */
-static void known_keys(const char **keys, int max)
-{
-    int n = 0;
-    for (int i = 0; head_keys[i]; i++) keys[n++] = head_keys[i];
-    for (int k = 0; kind_def_at(k); k++)
-        for (int i = 0; kind_def_at(k)->keys[i] && n < max - 8; i++)
-            keys[n++] = kind_def_at(k)->keys[i];
-    for (int i = 0; tail_keys[i]; i++) keys[n++] = tail_keys[i];
-    keys[n] = NULL;
-}
-
-/* "name" and "kind"; *kind gets the kind's table entry. */
-static int parse_name_kind(im_campaign_spec *c, const json_t *obj, const kind_def **kind,
-                           im_error *err)
-{
-    const json_t *v = json_object_get(obj, "name");
-    if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'name' is required");
-    if (!json_is_string(v) || !opt_valid_name(json_string_value(v), IM_CAMPAIGN_NAME_MAX))
-        return im_error_set(err, IM_EFORMAT,
-                            "campaign: 'name' must be 1..%d characters of [A-Za-z0-9._-] (got "
-                            "%s%.80s%s)",
-                            IM_CAMPAIGN_NAME_MAX, QUOTED(v));
-    snprintf(c->name, sizeof c->name, "%s", json_string_value(v));
-
-    char names[128] = "";
-    size_t used = 0;
-    for (int i = 0; kind_def_at(i); i++) {
-        const char *sep = i == 0 ? "" : kind_def_at(i + 1) ? ", " : " or ";
-        used +=
-            (size_t)snprintf(names + used, sizeof names - used, "%s%s", sep, kind_def_at(i)->name);
-        if (used >= sizeof names) break;
-    }
-    v = json_object_get(obj, "kind");
-    if (!v) return im_error_set(err, IM_EFORMAT, "campaign: 'kind' is required (%s)", names);
-    for (int i = 0; kind_def_at(i) && json_is_string(v); i++) {
-        if (strcmp(json_string_value(v), kind_def_at(i)->name)) continue;
-        c->kind = (im_campaign_kind)i;
-        *kind = kind_def_at(i);
-        return 0;
-    }
-    return im_error_set(err, IM_EFORMAT, "campaign: 'kind' must be %s (got %s%.80s%s)", names,
-                        QUOTED(v));
 }
 
 /* A key that another kind owns is refused. */

@@ -754,6 +754,34 @@ static void usage(FILE *out)
             WK_DEFAULT_CONNECT);
 }
 
+/* The command of --exec (NULL: none) and --trial-timeout (NULL: none) into
+ * w, and w's backend. Returns 0, or 2 with a message on stderr. */
+static int set_exec(wk *w, const char *exec_line, const char *timeout_text)
+{
+    if (timeout_text) {
+        char *end;
+        errno = 0;
+        w->trial_timeout_s = strtod(timeout_text, &end);
+        if (errno || end == timeout_text || *end || !(w->trial_timeout_s > 0) ||
+            w->trial_timeout_s > 1e9) {
+            fprintf(stderr,
+                    "infomorph-worker: --trial-timeout must be a number of seconds > 0 "
+                    "(got '%s')\n",
+                    timeout_text);
+            return 2;
+        }
+    }
+    if (exec_line) {
+        im_error err = {0};
+        if (wk_exec_split(exec_line, &w->exec_argv, &err) != 0) {
+            fprintf(stderr, "infomorph-worker: --%s\n", err.msg);
+            return 2;
+        }
+    }
+    w->backend = wk_backend_of_worker(w->exec_argv != NULL);
+    return 0;
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -828,27 +856,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (timeout_text) {
-        char *end;
-        errno = 0;
-        w.trial_timeout_s = strtod(timeout_text, &end);
-        if (errno || end == timeout_text || *end || !(w.trial_timeout_s > 0) ||
-            w.trial_timeout_s > 1e9) {
-            fprintf(stderr,
-                    "infomorph-worker: --trial-timeout must be a number of seconds > 0 "
-                    "(got '%s')\n",
-                    timeout_text);
-            return 2;
-        }
-    }
-    if (exec_line) {
-        im_error err = {0};
-        if (wk_exec_split(exec_line, &w.exec_argv, &err) != 0) {
-            fprintf(stderr, "infomorph-worker: --exec: %s\n", err.msg);
-            return 2;
-        }
-    }
-    w.backend = wk_backend_of_worker(w.exec_argv != NULL);
+    if (set_exec(&w, exec_line, timeout_text) != 0) return 2;
     if (gethostname(w.host, sizeof w.host) != 0) snprintf(w.host, sizeof w.host, "unknown");
     w.host[sizeof w.host - 1] = '\0';
     if (name && (!*name || strlen(name) >= sizeof w.name)) {

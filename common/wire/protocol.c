@@ -279,6 +279,35 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
     return result_extra(m, o);
 }
 
+/* JOB's optional "params": an object of finite numbers and strings. */
+static int decode_job_params(im_msg *m, const json_t *o, im_error *err)
+{
+    m->job.params = json_object_get(o, "params");
+    if (m->job.params && json_is_null(m->job.params)) m->job.params = NULL;
+    if (!m->job.params) return 0;
+    if (!json_is_object(m->job.params)) return bad(err, "'params' must be an object");
+    const char *name;
+    const json_t *pv;
+    json_object_foreach((json_t *)m->job.params, name, pv)
+    {
+        if (!json_is_string(pv) && !(json_is_number(pv) && isfinite(json_number_value(pv))))
+            return bad(err, "'params.%.64s' must be a finite number or a string", name);
+    }
+    return 0;
+}
+
+/* PROGRESS's optional "value" (an exec trial's objective), NAN if absent. */
+static int decode_progress_value(im_msg *m, const json_t *o, im_error *err)
+{
+    const json_t *pv = json_object_get(o, "value");
+    m->progress.value = NAN;
+    if (!pv || json_is_null(pv)) return 0;
+    if (!json_is_number(pv) || !isfinite(json_number_value(pv)))
+        return bad(err, "'value' must be a finite number or null");
+    m->progress.value = json_number_value(pv);
+    return 0;
+}
+
 static int decode_fields(im_msg *m, const json_t *o, im_error *err)
 {
     int64_t x = 0;
@@ -294,17 +323,11 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
             return IM_EPROTO;
         m->ready.threads = (int)x;
         return 0;
-    case IM_MSG_PROGRESS: {
-        if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err)) break;
-        const json_t *pv = json_object_get(o, "value");
-        m->progress.value = NAN;
-        if (pv && !json_is_null(pv)) {
-            if (!json_is_number(pv) || !isfinite(json_number_value(pv)))
-                return bad(err, "'value' must be a finite number or null");
-            m->progress.value = json_number_value(pv);
-        }
+    case IM_MSG_PROGRESS:
+        if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err) ||
+            decode_progress_value(m, o, err))
+            break;
         return get_epoch(o, &m->progress.e, err);
-    }
     case IM_MSG_HEARTBEAT:
         return get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err);
     case IM_MSG_CONTINUE: return get_trial_attempt(o, 0, &m->cont.trial, &m->cont.attempt, err);
@@ -327,19 +350,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         if (m->job.user && json_is_null(m->job.user)) m->job.user = NULL;
         if (m->job.user && !json_is_object(m->job.user))
             return bad(err, "'user' must be an object");
-        m->job.params = json_object_get(o, "params");
-        if (m->job.params && json_is_null(m->job.params)) m->job.params = NULL;
-        if (m->job.params) {
-            if (!json_is_object(m->job.params)) return bad(err, "'params' must be an object");
-            const char *name;
-            const json_t *pv;
-            json_object_foreach((json_t *)m->job.params, name, pv)
-            {
-                if (!json_is_string(pv) && !(json_is_number(pv) && isfinite(json_number_value(pv))))
-                    return bad(err, "'params.%.64s' must be a finite number or a string", name);
-            }
-        }
-        return 0;
+        return decode_job_params(m, o, err);
     }
     case IM_MSG_NOJOB:
         if (get_int(o, "retry_ms", 0, 0, 86400000, 1000, &x, err)) break;

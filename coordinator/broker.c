@@ -39,6 +39,7 @@ typedef struct worker_rec {
     double last_touch; /* monotonic time of the last write of last_seen */
     int registered;    /* its READY was recorded in this run (store_worker_seen) */
     json_t *datasets;  /* the datasets of its last READY (owned), NULL = any or not known */
+    json_t *backends;  /* the backends of its last READY (owned), NULL = "builtin" */
     json_t *warned;    /* {dataset: true}: it was told once that it lacks these (owned) */
 } worker_rec;
 
@@ -200,6 +201,7 @@ static void worker_bind(broker *b, worker_rec *w, const im_envelope *env)
 static void worker_remove(broker *b, worker_rec *w)
 {
     json_decref(w->datasets);
+    json_decref(w->backends);
     json_decref(w->warned);
     size_t i = (size_t)(w - b->wk);
     b->wk[i] = b->wk[--b->n_wk];
@@ -245,7 +247,9 @@ static void note_missing_datasets(broker *b, worker_rec *w)
     for (size_t i = 0; i < b->cs.n && !b->fatal; i++) {
         const campaign *c = b->cs.v[i];
         const char *ds = c->spec.train.dataset;
-        if (!campaign_has_work(c) || campaign_runs_on(c, w->datasets)) continue;
+        if (!campaign_has_work(c) || !campaign_backend_fits(c, w->backends) ||
+            c->spec.backend == IM_BACKEND_EXEC || campaign_runs_on(c, w->backends, w->datasets))
+            continue;
         if (!w->warned) w->warned = json_object();
         if (json_object_get(w->warned, ds)) continue;
         json_object_set_new(w->warned, ds, json_true());
@@ -262,24 +266,47 @@ static void note_missing_datasets(broker *b, worker_rec *w)
     }
 }
 
+/* The backends of w as "a, b" into buf ("builtin" when it named none). */
+static const char *backends_text(const worker_rec *w, char *buf, size_t len)
+{
+    size_t i, used = 0;
+    const json_t *x;
+    snprintf(buf, len, "%s", w->backends ? "none" : "builtin");
+    json_array_foreach(w->backends, i, x)
+    {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", json_string_value(x));
+        if (n < 0 || (size_t)n >= len - used) break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
 /* Why campaign c, with trials to hand out, gets no worker: a new string
- * "no connected worker has dataset 'x' (workers: w1 has a, b; w2 has c)",
- * or NULL when some connected worker may run it. */
+ * "no connected worker has dataset 'x' (workers: w1 has a, b; w2 has c)"
+ * or, for a campaign whose backend no worker runs, "no connected worker
+ * runs backend 'exec' (workers: w1 runs builtin)"; NULL when some
+ * connected worker may run it. */
 static json_t *waiting_json(broker *b, const campaign *c)
 {
     if (!campaign_has_work(c) && !c->n_held) return NULL;
     char text[1024], have[512];
     size_t used = 0;
-    int n = snprintf(text, sizeof text, "no connected worker has dataset '%s' (",
-                     c->spec.train.dataset);
+    int by_backend = c->spec.backend != IM_BACKEND_BUILTIN;
+    int n = by_backend ? snprintf(text, sizeof text, "no connected worker runs backend '%s' (",
+                                  im_backend_name(c->spec.backend))
+                       : snprintf(text, sizeof text, "no connected worker has dataset '%s' (",
+                                  c->spec.train.dataset);
     used = (size_t)n;
     int listed = 0;
     for (size_t i = 0; i < b->n_wk; i++) {
         const worker_rec *w = &b->wk[i];
         if (!w->registered || w->id_len == 0) continue; /* not connected in this run */
-        if (campaign_runs_on(c, w->datasets)) return NULL;
-        n = snprintf(text + used, sizeof text - used, "%s%s has %s",
-                     listed ? "; " : "workers: ", w->name, datasets_text(w, have, sizeof have));
+        if (campaign_runs_on(c, w->backends, w->datasets)) return NULL;
+        int other = by_backend || !campaign_backend_fits(c, w->backends);
+        n = snprintf(text + used, sizeof text - used, "%s%s %s %s",
+                     listed ? "; " : "workers: ", w->name, other ? "runs" : "has",
+                     other ? backends_text(w, have, sizeof have)
+                           : datasets_text(w, have, sizeof have));
         if (n > 0 && (size_t)n < sizeof text - used) used += (size_t)n;
         listed++;
     }
@@ -321,14 +348,18 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
         json_decref(w->datasets);
         w->datasets = m->ready.datasets ? json_deep_copy(m->ready.datasets) : NULL;
     }
+    if (!json_equal(w->backends, m->ready.backends) && (w->backends || m->ready.backends)) {
+        json_decref(w->backends);
+        w->backends = m->ready.backends ? json_deep_copy(m->ready.backends) : NULL;
+    }
     /* one connection speaks for one worker: the latest name it gave */
     worker_bind(b, w, env);
     worker_heard(b, w);
     if (b->fatal) return;
 
     trial *t = NULL;
-    int rc = lifecycle_hand_out(&b->cs, b->st, w->name, m->ready.datasets, b->now, b->opt.lease_s,
-                                &t, &err);
+    int rc = lifecycle_hand_out(&b->cs, b->st, w->name, m->ready.backends, m->ready.datasets,
+                                b->now, b->opt.lease_s, &t, &err);
     if (rc) {
         set_fatal(b, &err);
         return;
@@ -349,6 +380,7 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
     r.job.number = t->number;
     r.job.spec = t->spec;
     r.job.user = t->c->spec.user;
+    r.job.params = t->params;
     reply(b, b->workers, env, &r);
     im_log(IM_LOG_DEBUG, "trial %lld (campaign %s, number %d): attempt %d to worker %s",
            (long long)t->id, t->c->name, t->number, t->attempt, w->name);
@@ -442,7 +474,7 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
     im_error err = {0};
     int rc = store_epochs_insert(b->st, t->id, e, 1, &err);
     if (db_failed(b, rc, &err)) return;
-    lifecycle_progress(t, e->epoch, e->val_acc);
+    lifecycle_progress(t, e->epoch, campaign_progress_score(t, e->val_acc, m->progress.value));
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, lifecycle_stop_reason(t));
 }
 
@@ -469,9 +501,11 @@ static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt
     reply(b, b->workers, env, &r);
 }
 
-/* A RESULT's curve as val_acc by epoch (NAN where missing), for the pruner;
- * epochs beyond 10000 are left out. Caller frees; NULL when empty. */
-static double *curve_val_by_epoch(const im_msg *m, int *n_out)
+/* A RESULT's curve as the pruner's score by epoch (NAN where missing):
+ * val_acc, or for an exec campaign its objective (curve_values) in its
+ * direction; epochs beyond 10000 are left out. Caller frees; NULL when
+ * empty. */
+static double *curve_val_by_epoch(const trial *t, const im_msg *m, int *n_out)
 {
     int n = 0;
     for (size_t i = 0; i < m->result.n_curve; i++)
@@ -481,8 +515,13 @@ static double *curve_val_by_epoch(const im_msg *m, int *n_out)
     if (!n) return NULL;
     double *v = im_xmalloc_array((size_t)n, sizeof *v);
     for (int e = 0; e < n; e++) v[e] = NAN;
-    for (size_t i = 0; i < m->result.n_curve; i++)
-        if (m->result.curve[i].epoch < n) v[m->result.curve[i].epoch] = m->result.curve[i].val_acc;
+    const json_t *values = json_object_get(m->result.extra, "curve_values");
+    for (size_t i = 0; i < m->result.n_curve; i++) {
+        if (m->result.curve[i].epoch >= n) continue;
+        const json_t *x = json_array_get(values, i);
+        v[m->result.curve[i].epoch] = campaign_progress_score(
+            t, m->result.curve[i].val_acc, json_is_number(x) ? json_number_value(x) : NAN);
+    }
     return v;
 }
 
@@ -549,12 +588,13 @@ static void result_current(broker *b, const im_envelope *env, trial *t, const im
     lc_event event = lifecycle_result_event(t, m->result.status);
     int n_ep = 0;
     double *val_by_epoch = NULL;
+    campaign_trial_take_result(t, &m->result);
     if (lifecycle_keeps_result(event)) {
         int rc = store_trial_data_insert(b->st, t->id, &m->result, &err);
         if (db_failed(b, rc, &err)) return;
         if (rc) /* the result itself still counts */
             im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);
-        val_by_epoch = curve_val_by_epoch(m, &n_ep);
+        val_by_epoch = curve_val_by_epoch(t, m, &n_ep);
     }
     int rc = lifecycle_result(&b->cs, b->st, t, m->result.status, &r, val_by_epoch, n_ep, &err);
     free(val_by_epoch);
@@ -1157,6 +1197,7 @@ void broker_free(broker **bp)
     store_close(&b->st);
     for (size_t i = 0; i < b->n_wk; i++) {
         json_decref(b->wk[i].datasets);
+        json_decref(b->wk[i].backends);
         json_decref(b->wk[i].warned);
     }
     free(b->wk);

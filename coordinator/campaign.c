@@ -156,6 +156,8 @@ static void trial_free(trial *t)
 {
     if (!t) return;
     json_decref(t->spec);
+    json_decref(t->params);
+    free(t->output);
     free(t);
 }
 
@@ -311,6 +313,9 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
         .budget = c->n_points,
         .seeds_per_point = c->spec.seeds_per_point,
         .seed = c->spec.seed,
+        .backend = im_backend_name(c->spec.backend),
+        .objective = c->spec.objective,
+        .direction = c->spec.minimize ? "minimize" : "maximize",
     };
     rc = store_campaign_insert(st, &nc, &c->id, err);
     free(text);
@@ -348,13 +353,14 @@ static void open_add(campaign *c, int point, const double *gamma)
     sampler_point *x = &c->open_x[c->n_open];
     memset(x, 0, sizeof *x);
     x->point = point;
-    for (int i = 0; i < c->spec.n_terms; i++) x->v[i] = gamma[i];
+    for (int i = 0; i < im_campaign_n_values(&c->spec); i++) x->v[i] = gamma[i];
     c->open_n[c->n_open] = (point_tally){0, 0, 0, 0};
     c->n_open++;
 }
 
-/* One seed of point `point` ended with status and val_acc; when it was the
- * last, the point's value and state go to the kind and the point closes. */
+/* One seed of point `point` ended with status and value (the objective);
+ * when it was the last, the point's value (higher is better: negated for a
+ * campaign that minimises) and state go to the kind and the point closes. */
 static void open_tally(campaign *c, int point, store_trial_status status, double val_acc)
 {
     size_t i = 0;
@@ -370,30 +376,64 @@ static void open_tally(campaign *c, int point, store_trial_status status, double
     if (n->ended < c->spec.seeds_per_point) return;
     double value;
     point_state state = point_aggregate(n, &value);
+    if (c->spec.minimize) value = -value;
     if (c->kind->on_point_end) c->kind->on_point_end(c, &c->open_x[i], value, state);
     c->n_open--;
     c->open_x[i] = c->open_x[c->n_open];
     c->open_n[i] = c->open_n[c->n_open];
 }
 
+/* An exec trial's JOB "params": values by parameter name. Caller owns it. */
+static json_t *params_json(const campaign *c, const double *v)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < c->spec.params->n; i++)
+        json_object_set_new(o, c->spec.params->p[i].name,
+                            param_value_json(&c->spec.params->p[i], v[i]));
+    return o;
+}
+
+/* An exec trial's spec: what the worker needs besides the params. */
+static json_t *exec_spec_json(const campaign *c, uint64_t seed)
+{
+    return json_pack("{s:s, s:I, s:s}", "backend", "exec", "seed", (json_int_t)seed, "objective",
+                     c->spec.objective);
+}
+
 /* Create the next point's seeds_per_point trials in the store and queue them. */
 static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
 {
-    double gamma[IM_MAX_TERMS];
+    double gamma[SAMPLER_MAX_PARAMS];
     char label[STORE_NAME_MAX];
     int p = c->next_point;
     int rc = c->kind->point(c, p, gamma, label, err);
     if (rc) return rc;
-    store_param params[IM_MAX_TERMS];
-    for (int i = 0; i < c->spec.n_terms; i++) {
-        snprintf(params[i].name, sizeof params[i].name, "%s", c->lat.short_name[i]);
+    int exec = c->spec.backend == IM_BACKEND_EXEC, nv = im_campaign_n_values(&c->spec);
+    store_param params[SAMPLER_MAX_PARAMS];
+    const char *texts[SAMPLER_MAX_PARAMS];
+    int any_text = 0;
+    for (int i = 0; i < nv; i++) {
+        const param_def *pd = exec ? &c->spec.params->p[i] : NULL;
+        snprintf(params[i].name, sizeof params[i].name, "%s",
+                 exec ? pd->name : c->lat.short_name[i]);
         params[i].value = gamma[i];
+        texts[i] = NULL;
+        if (exec && pd->type == PARAM_CATEGORICAL && gamma[i] >= 0 && gamma[i] < pd->n_choices) {
+            texts[i] = pd->choices[(int)gamma[i]];
+            params[i].value = NAN;
+            any_text = 1;
+        }
     }
     for (int r = 1; r <= c->spec.seeds_per_point; r++) {
-        im_train_spec ts;
-        rc = im_campaign_trial_spec(&c->spec, gamma, (uint64_t)r, &ts, err);
-        if (rc) return rc;
-        json_t *spec = im_train_spec_to_json(&ts);
+        json_t *spec;
+        if (exec) {
+            spec = exec_spec_json(c, (uint64_t)r);
+        } else {
+            im_train_spec ts;
+            rc = im_campaign_trial_spec(&c->spec, gamma, (uint64_t)r, &ts, err);
+            if (rc) return rc;
+            spec = im_train_spec_to_json(&ts);
+        }
         char *text = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
         if (!text) {
             json_decref(spec);
@@ -407,7 +447,8 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
                               .spec_json = text,
                               .label = label[0] ? label : NULL,
                               .params = params,
-                              .n_params = (size_t)c->spec.n_terms};
+                              .n_params = (size_t)nv,
+                              .param_texts = any_text ? texts : NULL};
         int64_t id = 0;
         rc = store_trial_insert(st, &tn, &id, err);
         free(text);
@@ -422,6 +463,8 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
         t->point = p;
         t->seed = (uint64_t)r;
         t->spec = spec;
+        t->params = exec ? params_json(c, gamma) : NULL;
+        t->value = NAN;
         memcpy(t->gamma, gamma, sizeof gamma);
         queue_push_back(c, t);
         map_put(cs, t);
@@ -431,9 +474,29 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
     return 0;
 }
 
-int campaign_runs_on(const campaign *c, const json_t *datasets)
+int campaign_backend_fits(const campaign *c, const json_t *backends)
 {
+    const char *name = im_backend_name(c->spec.backend);
+    return backends ? im_wire_list_has(backends, name) : c->spec.backend == IM_BACKEND_BUILTIN;
+}
+
+int campaign_runs_on(const campaign *c, const json_t *backends, const json_t *datasets)
+{
+    if (!campaign_backend_fits(c, backends)) return 0;
+    if (c->spec.backend == IM_BACKEND_EXEC) return 1; /* the command brings its own data */
     return !datasets || im_wire_list_has(datasets, c->spec.train.dataset);
+}
+
+void campaign_trial_take_result(trial *t, const im_trial_result *r)
+{
+    free(t->output);
+    t->output = NULL;
+    t->value = r->val_acc;
+    if (t->c->spec.backend != IM_BACKEND_EXEC) return;
+    const json_t *v = json_object_get(r->extra, "value");
+    t->value = json_is_number(v) && isfinite(json_number_value(v)) ? json_number_value(v) : NAN;
+    const json_t *out = json_object_get(r->extra, "output");
+    if (json_is_object(out)) t->output = json_dumps(out, JSON_COMPACT);
 }
 
 int campaign_has_work(const campaign *c)
@@ -470,14 +533,15 @@ static int trial_run(campaign_set *cs, store *st, trial *t, const char *worker, 
     return 0;
 }
 
-int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *datasets,
-                      double now, double lease_s, trial **out, im_error *err)
+int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *backends,
+                      const json_t *datasets, double now, double lease_s, trial **out,
+                      im_error *err)
 {
     *out = NULL;
     for (size_t i = 0; i < cs->n; i++) {
         campaign *c = cs->v[i];
         if (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING) continue;
-        if (!campaign_runs_on(c, datasets)) continue;
+        if (!campaign_runs_on(c, backends, datasets)) continue;
         if (!c->q_len && c->next_point < c->n_points) {
             int rc = create_point(cs, st, c, err);
             if (rc == IM_EDB) return rc;
@@ -565,13 +629,17 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
 {
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
-    int rc = store_trial_finish(st, t->id, t->attempt, r, err);
+    /* the objective: what campaign_trial_take_result found, else val_acc */
+    store_trial_value v = {.value = r->val_acc, .output = NULL};
+    if (t->c->spec.backend == IM_BACKEND_EXEC) v = (store_trial_value){t->value, t->output};
+    if (r->status != STORE_TRIAL_DONE) v.value = NAN;
+    int rc = store_trial_finish_value(st, t->id, t->attempt, r, &v, err);
     if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
     campaign *c = t->c;
     if (c->prn && r->status == STORE_TRIAL_DONE && val_by_epoch)
         pruner_add(c->prn, val_by_epoch, n_epochs);
     running_remove(cs, t);
-    return trial_ended(cs, st, t, r->status, r->val_acc, err);
+    return trial_ended(cs, st, t, r->status, v.value, err);
 }
 
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
@@ -598,6 +666,12 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
     return trial_ended(cs, st, t, to, NAN, err);
 }
 
+double campaign_progress_score(const trial *t, double val_acc, double value)
+{
+    if (t->c->spec.backend != IM_BACKEND_EXEC) return val_acc;
+    return t->c->spec.minimize ? -value : value;
+}
+
 void campaign_trial_progress(trial *t, int epoch, double val_acc)
 {
     if (!t->c->prn || !isfinite(val_acc)) return;
@@ -605,10 +679,11 @@ void campaign_trial_progress(trial *t, int epoch, double val_acc)
     if (t->stop_reason || !pruner_should_stop(t->c->prn, epoch, t->best_val)) return;
     t->stop_reason = "pruned";
     im_log(IM_LOG_INFO,
-           "trial %lld (campaign %s): pruned at epoch %d (best val_acc %.4f < median %.4f of %d "
+           "trial %lld (campaign %s): pruned at epoch %d (best %s %.4f < median %.4f of %d "
            "completed trials)",
-           (long long)t->id, t->c->name, epoch, t->best_val, pruner_median(t->c->prn, epoch),
-           pruner_completed(t->c->prn));
+           (long long)t->id, t->c->name, epoch,
+           t->c->spec.backend == IM_BACKEND_EXEC ? "score" : "val_acc", t->best_val,
+           pruner_median(t->c->prn, epoch), pruner_completed(t->c->prn));
 }
 
 int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,
@@ -669,8 +744,17 @@ int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancell
 
 static void gamma_from_params(const campaign *c, const store_trial *tr, double *gamma)
 {
-    for (int i = 0; i < c->spec.n_terms; i++) gamma[i] = 0;
-    for (size_t i = 0; i < tr->n_params; i++) {
+    for (int i = 0; i < im_campaign_n_values(&c->spec); i++) gamma[i] = 0;
+    for (size_t i = 0; c->spec.backend == IM_BACKEND_EXEC && i < tr->n_params; i++) {
+        int k = param_space_find(c->spec.params, tr->params[i].name);
+        if (k < 0) continue;
+        const param_def *pd = &c->spec.params->p[k];
+        const char *text = tr->param_texts ? tr->param_texts[i] : NULL;
+        gamma[k] = tr->params[i].value;
+        for (int j = 0; text && j < pd->n_choices; j++)
+            if (!strcmp(pd->choices[j], text)) gamma[k] = j;
+    }
+    for (size_t i = 0; c->spec.backend != IM_BACKEND_EXEC && i < tr->n_params; i++) {
         int k = im_lattice_find(&c->lat, tr->params[i].name);
         if (k >= 0 && k < c->spec.n_terms) gamma[k] = tr->params[i].value;
     }
@@ -738,7 +822,9 @@ static int load_queued(campaign_set *cs, store *st, campaign *c, double now, dou
         t->wire_attempt = tr[i].attempt;
         if (tr[i].worker) snprintf(t->worker, sizeof t->worker, "%s", tr[i].worker);
         t->spec = spec_obj;
+        t->value = NAN;
         gamma_from_params(c, &tr[i], t->gamma);
+        if (c->spec.backend == IM_BACKEND_EXEC) t->params = params_json(c, t->gamma);
         if (t->attempt > 0 && hold_s > 0) { /* out before: its worker may still run it */
             c->held = im_xrealloc(c->held, (c->n_held + 1) * sizeof *c->held);
             c->held[c->n_held++] = t;
@@ -764,14 +850,14 @@ static int replay_points(store *st, campaign *c, im_error *err)
     int prev = -1;
     for (size_t i = 0; i < n; i++) {
         if (tr[i].point != prev) {
-            double g[IM_MAX_TERMS];
+            double g[SAMPLER_MAX_PARAMS];
             gamma_from_params(c, &tr[i], g);
             open_add(c, tr[i].point, g);
             prev = tr[i].point;
         }
         store_trial_status s = tr[i].status;
         if (s != STORE_TRIAL_QUEUED && s != STORE_TRIAL_RUNNING)
-            open_tally(c, tr[i].point, s, tr[i].val_acc);
+            open_tally(c, tr[i].point, s, tr[i].value);
     }
     store_trials_free(&tr, n);
     return 0;
@@ -810,8 +896,13 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
     /* queued trials (including those just re-queued), in number order */
     if ((rc = load_queued(cs, st, c, now, hold_s, err))) goto fail;
 
-    /* the pruner's history: the curves of the done trials */
-    if (c->prn) {
+    /* the pruner's history: the curves of the done trials (their val_acc;
+     * an exec campaign's objective by epoch is not stored: its pruner
+     * starts afresh) */
+    if (c->prn && c->spec.backend == IM_BACKEND_EXEC)
+        im_log(IM_LOG_INFO, "campaign %s: the pruner starts without the history of before",
+               c->name);
+    if (c->prn && c->spec.backend != IM_BACKEND_EXEC) {
         rc = load_pruner_history(st, c, err);
         if (rc) goto fail;
     }

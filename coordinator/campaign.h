@@ -6,9 +6,17 @@
  * the points, gives each point's gamma and label, hears when a point or a
  * stage ends and when another campaign ends. Every point runs
  * seeds_per_point trials with training seeds 1..R; when every seed of a
- * point has ended, the point's value (the mean val_acc of its done seeds)
- * and state go to the kind (a search's sampler), and until then the point
- * is pending (campaign_pending).
+ * point has ended, the point's value (the mean objective of its done
+ * seeds, in the campaign's direction: negated when it minimises, so that
+ * higher is better for the kind and its sampler) and state go to the kind
+ * (a search's sampler), and until then the point is pending
+ * (campaign_pending).
+ *
+ * A campaign with backend "exec" has named, typed parameters instead of a
+ * gamma (spec.params): a trial's values are those parameters in their
+ * order, its JOB carries them by name ("params") and its spec is
+ * {"backend": "exec", "seed": S, "objective": KEY}; only workers that run
+ * that backend get its trials.
  *
  * Life cycle: a campaign is "queued" when submitted, "running" from its
  * first hand-out, "done" when every planned trial has ended, or "cancelled".
@@ -59,7 +67,7 @@ typedef enum { TRIAL_QUEUED = 0, TRIAL_RUNNING } trial_state;
 /* The seeds of an open point that have ended so far. */
 typedef struct point_tally {
     int ended, done, pruned;
-    double sum; /* of the done seeds' val_acc */
+    double sum; /* of the done seeds' values (val_acc for built-in campaigns) */
 } point_tally;
 
 typedef struct trial {
@@ -71,13 +79,17 @@ typedef struct trial {
     int wire_attempt; /* the attempt number the worker knows (differs after a re-lease) */
     trial_state state;
     json_t *spec;                      /* the trial spec object sent in JOB, owned */
-    double gamma[IM_MAX_TERMS];        /* [c->spec.n_terms] */
+    json_t *params;                    /* exec: the JOB's "params" by name, owned; else NULL */
+    double gamma[SAMPLER_MAX_PARAMS];  /* [im_campaign_n_values]: the gamma, or the params */
     char worker[IM_WIRE_NAME_MAX + 1]; /* the worker of the last attempt, "" if none */
     /* while running */
     double deadline;         /* monotonic seconds at which the lease runs out */
     double best_val;         /* best val_acc reported in PROGRESS, NAN if none */
     const char *stop_reason; /* NULL, or the STOP reason for the next PROGRESS/HEARTBEAT */
     size_t slot;             /* index in the set's running array */
+    /* the objective of the RESULT being recorded (campaign_trial_result) */
+    double value; /* NAN = unknown */
+    char *output; /* an exec result line as JSON text, owned; NULL */
 } trial;
 
 struct campaign {
@@ -160,17 +172,29 @@ point_state point_aggregate(const point_tally *n, double *value);
 int64_t campaign_planned(const campaign *c);
 
 /* Hand one trial to worker `worker`: the first campaign (in hand-out order)
- * that is queued or running, whose dataset is in `datasets` (NULL = any),
- * and that has a queued trial or a point left to create. The trial is
+ * that is queued or running, that runs on a worker with `backends` and
+ * `datasets` (campaign_runs_on), and that has a queued trial or a point
+ * left to create. The trial is
  * started in the store (attempt + 1) and moved to `running` with deadline
  * now + lease_s. Returns 0 with *out the trial, or 0 with *out NULL when
  * nothing can be handed out; IM_EDB. */
-int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *datasets,
-                      double now, double lease_s, trial **out, im_error *err);
+int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *backends,
+                      const json_t *datasets, double now, double lease_s, trial **out,
+                      im_error *err);
 
-/* 1 if c's trials may go to a worker that has `datasets` (NULL = any): its
- * train spec's dataset is listed. */
-int campaign_runs_on(const campaign *c, const json_t *datasets);
+/* 1 if c's trials may go to a worker that runs `backends` (NULL: a worker
+ * that says nothing runs "builtin") and has `datasets` (NULL = any): its
+ * backend is listed and, for the built-in trainer, its train spec's
+ * dataset. */
+int campaign_runs_on(const campaign *c, const json_t *backends, const json_t *datasets);
+
+/* 1 if a worker with `backends` (as campaign_runs_on) runs c's backend. */
+int campaign_backend_fits(const campaign *c, const json_t *backends);
+
+/* Take what a RESULT says about the objective into t (t->value and
+ * t->output), before lifecycle_result records it: val_acc for built-in
+ * campaigns; for exec ones the worker's "value" and "output" (protocol.h). */
+void campaign_trial_take_result(trial *t, const im_trial_result *r);
 
 /* 1 if c is queued or running and has a trial to hand out now: a queued one
  * (not held) or a point left to create. */
@@ -190,10 +214,15 @@ campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id
 int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_trial_result *r,
                           const double *val_by_epoch, int n_epochs, im_error *err);
 
-/* A PROGRESS of running t: keep its best accuracy and ask the campaign's
- * pruner; when it says stop, t->stop_reason becomes "pruned" (sent as STOP
- * in the reply). */
+/* A PROGRESS of running t: keep its best score (campaign_progress_score)
+ * and ask the campaign's pruner; when it says stop, t->stop_reason becomes
+ * "pruned" (sent as STOP in the reply). */
 void campaign_trial_progress(trial *t, int epoch, double val_acc);
+
+/* What the pruner compares for an epoch of t (higher is better): val_acc
+ * for built-in campaigns; an exec campaign's objective `value` (NAN:
+ * unknown), negated when the campaign minimises. */
+double campaign_progress_score(const trial *t, double val_acc, double value);
 
 /* The running attempt of t was lost (lease expiry, a worker that shut down
  * or gave the trial up): the attempt is recorded as lost with `reason`, and

@@ -27,7 +27,8 @@
 #define MAX_PRIORITY 1000000
 
 /* The keys every kind has; the kinds' own keys come from the table. */
-static const char *const head_keys[] = {"name", "kind", "train", NULL};
+static const char *const head_keys[] = {"name",      "kind",  "backend", "objective",
+                                        "direction", "train", NULL};
 static const char *const tail_keys[] = {"seeds_per_point", "priority", "pruner", "user", NULL};
 
 const char *im_campaign_kind_name(im_campaign_kind kind)
@@ -49,6 +50,8 @@ void im_campaign_spec_release(im_campaign_spec *spec)
     free(spec->points);
     free(spec->point_presets);
     json_decref(spec->user);
+    free(spec->params);
+    spec->params = NULL;
     spec->points = NULL;
     spec->point_presets = NULL;
     spec->user = NULL;
@@ -66,6 +69,23 @@ static void campaign_defaults(im_campaign_spec *c)
     for (int i = 0; pruner_def_at(i); i++)
         if (pruner_def_at(i)->defaults) pruner_def_at(i)->defaults(&c->pruner);
     c->seeds_per_point = 1;
+    c->backend = IM_BACKEND_BUILTIN;
+    snprintf(c->objective, sizeof c->objective, "val_acc");
+}
+
+const char *im_backend_name(im_campaign_backend b)
+{
+    return b == IM_BACKEND_EXEC ? "exec" : "builtin";
+}
+
+int im_campaign_n_values(const im_campaign_spec *spec)
+{
+    return spec->backend == IM_BACKEND_EXEC ? (spec->params ? spec->params->n : 0) : spec->n_terms;
+}
+
+int im_campaign_points_stride(const im_campaign_spec *spec)
+{
+    return spec->backend == IM_BACKEND_EXEC ? IM_CAMPAIGN_MAX_PARAMS : IM_MAX_TERMS;
 }
 
 /* Every key a campaign object may have, in file order, into keys[max]. */
@@ -116,6 +136,56 @@ static int parse_name_kind(im_campaign_spec *c, const json_t *obj, const kind_de
     }
     return im_error_set(err, IM_EFORMAT, "campaign: 'kind' must be %s (got %s%.80s%s)", names,
                         QUOTED(v));
+}
+
+/* "backend", "objective", "direction": what runs the trials and what is
+ * optimised, before the kind reads its keys (an exec campaign's are named
+ * parameters). */
+static int parse_backend(im_campaign_spec *c, const json_t *obj, const kind_def *kind,
+                         im_error *err)
+{
+    const json_t *v = json_object_get(obj, "backend");
+    if (v) {
+        if (json_is_string(v) && !strcmp(json_string_value(v), "exec"))
+            c->backend = IM_BACKEND_EXEC;
+        else if (!json_is_string(v) || strcmp(json_string_value(v), "builtin"))
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: 'backend' must be \"builtin\" or \"exec\" (got "
+                                "%s%.80s%s)",
+                                QUOTED(v));
+    }
+    if (c->backend == IM_BACKEND_EXEC && !kind->runs_exec)
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: kind '%s' varies the gamma of the built-in trainer; it "
+                            "cannot run with backend \"exec\"",
+                            kind->name);
+    if ((v = json_object_get(obj, "objective"))) {
+        if (!json_is_string(v) || !json_string_length(v) ||
+            json_string_length(v) > IM_OBJECTIVE_MAX)
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: 'objective' must be a key of the result, 1..%d "
+                                "characters (got %s%.80s%s)",
+                                IM_OBJECTIVE_MAX, QUOTED(v));
+        snprintf(c->objective, sizeof c->objective, "%s", json_string_value(v));
+    }
+    if ((v = json_object_get(obj, "direction"))) {
+        if (json_is_string(v) && !strcmp(json_string_value(v), "minimize"))
+            c->minimize = 1;
+        else if (!json_is_string(v) || strcmp(json_string_value(v), "maximize"))
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: 'direction' must be \"maximize\" or \"minimize\" "
+                                "(got %s%.80s%s)",
+                                QUOTED(v));
+    }
+    if (c->backend == IM_BACKEND_BUILTIN && (strcmp(c->objective, "val_acc") || c->minimize))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: the built-in trainer maximises 'val_acc'; 'objective' and "
+                            "'direction' are for backend \"exec\"");
+    if (c->backend == IM_BACKEND_EXEC && json_object_get(obj, "train"))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'train' is the built-in trainer's; an exec campaign's "
+                            "command gets its parameters and 'user'");
+    return 0;
 }
 
 /* A key that another kind owns is refused. */
@@ -205,6 +275,7 @@ int im_campaign_spec_from_json(im_campaign_spec *spec, const json_t *obj, im_err
     if ((rc = parse_name_kind(&c, obj, &kind, err))) goto fail;
     if (kind->defaults) kind->defaults(&c);
     if ((rc = check_kind_keys(obj, kind, err))) goto fail;
+    if ((rc = parse_backend(&c, obj, kind, err))) goto fail;
     if ((rc = parse_train(&c, obj, kind, err))) goto fail;
     if ((rc = im_lattice_init(&lat, im_setup_sources(c.train.setup), err))) goto fail;
     if ((rc = kind->parse(&c, obj, &lat, err))) goto fail;
@@ -232,10 +303,18 @@ json_t *im_campaign_spec_to_json(const im_campaign_spec *c)
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(c->name));
     json_object_set_new(o, "kind", json_string(im_campaign_kind_name(c->kind)));
+    if (c->backend == IM_BACKEND_EXEC) { /* a built-in campaign's JSON stays as it was */
+        json_object_set_new(o, "backend", json_string(im_backend_name(c->backend)));
+        json_object_set_new(o, "objective", json_string(c->objective));
+        json_object_set_new(o, "direction", json_string(c->minimize ? "minimize" : "maximize"));
+    }
     json_t *train = im_train_spec_to_json(&c->train);
     json_object_del(train, "seed"); /* set per trial */
     json_object_del(train, "gamma");
-    json_object_set_new(o, "train", train);
+    if (c->backend == IM_BACKEND_EXEC)
+        json_decref(train);
+    else
+        json_object_set_new(o, "train", train);
     im_lattice lat;
     const kind_def *kind = kind_def_at((int)c->kind);
     if (kind && im_lattice_init(&lat, c->n_terms == 5 ? 2 : 3, NULL) == 0)
@@ -257,10 +336,11 @@ int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, in
     if (spec->n_points < 1 || !spec->points) /* only kind_fixed parses points */
         return im_error_set(err, IM_EINVAL, "campaign: '%s' is not a fixed campaign with points",
                             spec->name);
-    double *g = im_xmalloc_array((size_t)spec->n_points * (size_t)spec->n_terms, sizeof *g);
+    size_t nv = (size_t)im_campaign_n_values(spec),
+           stride = (size_t)im_campaign_points_stride(spec);
+    double *g = im_xmalloc_array((size_t)spec->n_points * (nv ? nv : 1), sizeof *g);
     for (int i = 0; i < spec->n_points; i++)
-        memcpy(g + (size_t)i * (size_t)spec->n_terms, spec->points + (size_t)i * IM_MAX_TERMS,
-               sizeof *g * (size_t)spec->n_terms);
+        memcpy(g + (size_t)i * nv, spec->points + (size_t)i * stride, sizeof *g * nv);
     *out = g;
     *n = spec->n_points;
     return 0;

@@ -2,10 +2,17 @@
  * campaign_spec.h: the campaign spec (what to search), JSON <-> struct, with
  * validation that names the offending field (ARCHITECTURE.md, "Campaigns").
  *
- * A campaign file has "name" and "kind" (required), "train" (a trial spec
- * without "gamma" and "seed", both set per trial), "seeds_per_point",
- * "priority", "pruner", "user" (every kind), and the keys of its kind: a
- * key of another kind is refused. The kinds, samplers and pruners are
+ * A campaign file has "name" and "kind" (required), "backend" ("builtin",
+ * the default: the built-in trainer; or "exec": the workers' own command),
+ * "objective" (the result's key that is optimised, "val_acc" by default,
+ * any key for exec campaigns), "direction" ("maximize", the default, or
+ * "minimize"), "train" (a trial spec without "gamma" and "seed", both set
+ * per trial; built-in campaigns only), "seeds_per_point", "priority",
+ * "pruner", "user" (every kind), and the keys of its kind: a key of another
+ * kind is refused. An exec campaign's parameters are named and typed
+ * (sampler.h's param_space, in `params`): its kind reads them ("space" of
+ * a search, "points" by name of a fixed campaign); a kind that varies the
+ * gamma components only (ablation) refuses backend "exec". The kinds, samplers and pruners are
  * plug-ins, each listed once in its table (kinds.c, samplers.c, pruners.c)
  * and each parsing, validating and writing its own keys in its own file
  * (kind_search.c, kind_fixed.c, kind_ablation.c, sampler_random.c,
@@ -15,7 +22,8 @@
  * for the k of train.setup; kinds that vary gamma refuse the setup
  * "backprop". Messages start with "campaign: " and name the field.
  *
- * Ownership: an im_campaign_spec owns `points`, `point_presets` and `user`;
+ * Ownership: an im_campaign_spec owns `points`, `point_presets`, `params`
+ * and `user`;
  * im_campaign_spec_release frees them. Not thread-safe to modify; read-only
  * use from several threads is safe.
  */
@@ -63,7 +71,17 @@ typedef struct im_pruner_spec {
     int n_warmup_epochs;  /* median: 0, epochs of a trial before it may be pruned */
 } im_pruner_spec;
 
-#define IM_CAMPAIGN_NAME_MAX 64
+#define IM_CAMPAIGN_NAME_MAX   64
+#define IM_CAMPAIGN_MAX_PARAMS 32 /* named parameters of an exec campaign */
+#define IM_OBJECTIVE_MAX       64
+
+/* What runs a campaign's trials: the worker backend it needs. */
+typedef enum {
+    IM_BACKEND_BUILTIN = 0, /* "builtin": the built-in trainer, gammas */
+    IM_BACKEND_EXEC         /* "exec": the workers' command, named parameters */
+} im_campaign_backend;
+
+struct param_space; /* sampler.h */
 
 typedef struct im_campaign_spec {
     char name[IM_CAMPAIGN_NAME_MAX + 1]; /* [A-Za-z0-9._-]{1,64} */
@@ -81,7 +99,8 @@ typedef struct im_campaign_spec {
 
     /* fixed (kind_fixed.c) */
     int n_points;              /* >= 1 for fixed, else 0 */
-    double *points;            /* [n_points][IM_MAX_TERMS] (n_terms used), owned */
+    double *points;            /* [n_points][IM_MAX_TERMS] (n_terms used), owned; exec:
+                                  [n_points][IM_CAMPAIGN_MAX_PARAMS] by params' order */
     char (*point_presets)[32]; /* [n_points]: the preset a point equals, or "", owned */
 
     /* ablation (kind_ablation.c) */
@@ -93,8 +112,23 @@ typedef struct im_campaign_spec {
     int seeds_per_point; /* trials per point with seeds 1..R: default 1, ablations 10 */
     int priority;        /* queue order, higher first; 0 */
     im_pruner_spec pruner;
-    json_t *user; /* any JSON object for external-command workers, or NULL; owned */
+    json_t *user;                /* any JSON object for external-command workers, or NULL; owned */
+    im_campaign_backend backend; /* IM_BACKEND_BUILTIN */
+    char objective[IM_OBJECTIVE_MAX + 1]; /* "val_acc" */
+    int minimize;                         /* "direction": 0 maximize, 1 minimize */
+    struct param_space *params;           /* exec: the named parameters, owned; else NULL */
 } im_campaign_spec;
+
+/* "builtin", "exec". */
+const char *im_backend_name(im_campaign_backend b);
+
+/* The values of one point: an exec campaign's parameters (params->n), else
+ * the gamma components (n_terms). */
+int im_campaign_n_values(const im_campaign_spec *spec);
+
+/* The stride of spec->points: IM_CAMPAIGN_MAX_PARAMS for exec campaigns,
+ * else IM_MAX_TERMS. */
+int im_campaign_points_stride(const im_campaign_spec *spec);
 
 /* Names from the tables; "unknown" for a value outside them. */
 const char *im_campaign_kind_name(im_campaign_kind kind);
@@ -119,8 +153,8 @@ void im_campaign_spec_release(im_campaign_spec *spec);
  * from_json(to_json(c)) gives c again. Caller owns the new reference. */
 json_t *im_campaign_spec_to_json(const im_campaign_spec *spec);
 
-/* A fixed campaign's points as gamma vectors: *out gets a new array
- * [*n][spec->n_terms] (caller frees it with free()). Returns 0, or IM_EINVAL
+/* A fixed campaign's points as value vectors: *out gets a new array
+ * [*n][im_campaign_n_values(spec)] (caller frees it with free()). Returns 0, or IM_EINVAL
  * (not a fixed campaign). */
 int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, int *n,
                                   im_error *err);

@@ -34,6 +34,7 @@ typedef struct kind_def {
     const char *name;        /* as in the campaign file */
     const char *const *keys; /* its own keys of the campaign object, NULL-terminated */
     int varies_gamma;        /* 1: refuses setup "backprop", which ignores gamma */
+    int runs_exec;           /* 1: also runs backend "exec" (named, typed parameters) */
 
     /* ---- the campaign file ---- */
     /* Defaults of the keys every kind has, before they are read (ablation:
@@ -99,7 +100,8 @@ const kind_def *kind_owning(const char *key);
  * component with low == high is fixed. Returns 0 or IM_EINVAL. */
 int search_space(const im_campaign_spec *c, param_space *out, im_error *err);
 
-/* The gamma of a point of search_space(c). */
+/* The values of a point of search_space(c) (im_campaign_n_values of them:
+ * the gamma, or an exec campaign's parameters). */
 void search_gamma(const im_campaign_spec *c, const sampler_point *x, double *gamma);
 
 /* "points"-like gamma lists: a fixed campaign's points and an ablation's

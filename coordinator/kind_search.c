@@ -13,6 +13,12 @@
  *   seed     the sampler's seed, integer >= 0, default 0
  * The space becomes the sampler's parameters: one float per component,
  * named by its short name (search_space).
+ *
+ * With backend "exec" the space names any parameters, typed as Optuna's
+ * distributions (sampler.h, param_from_json): {"lr": {"float": [1e-4,
+ * 0.1], "log": true}, "layers": {"int": [1, 4]}, "act": {"categorical":
+ * ["relu", "tanh"]}, "dropout": [0, 0.5], "wd": 0}; it is required and at
+ * least one parameter must vary.
  */
 #include "kind.h"
 
@@ -89,15 +95,50 @@ static int sampler_seed(void *target, const char *key, const json_t *v, const ch
     return 0;
 }
 
+/* An exec campaign's "space": named, typed parameters into c->params. */
+static int parse_params(im_campaign_spec *c, const json_t *v, im_error *err)
+{
+    if (!v)
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'space' is required for backend \"exec\" (its "
+                            "parameters by name)");
+    if (!json_is_object(v) || json_object_size(v) == 0)
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'space' must be a non-empty object by parameter name, not "
+                            "%s",
+                            im_json_kind(v));
+    c->params = im_xcalloc(1, sizeof *c->params);
+    const char *key;
+    json_t *x;
+    json_object_foreach((json_t *)v, key, x)
+    {
+        char field[96];
+        snprintf(field, sizeof field, "space.%.60s", key);
+        param_def p;
+        int rc = param_from_json(&p, key, x, field, err);
+        if (rc) return rc;
+        if (c->params->n >= SAMPLER_MAX_PARAMS)
+            return im_error_set(err, IM_ERANGE, "campaign: 'space' has more than %d parameters",
+                                SAMPLER_MAX_PARAMS);
+        c->params->p[c->params->n++] = p;
+    }
+    return 0;
+}
+
 static int search_parse(im_campaign_spec *c, const json_t *obj, const im_lattice *lat,
                         im_error *err)
 {
     const json_t *v;
     int rc;
     for (int i = 0; i < c->n_terms - 1; i++) c->space_low[i] = -1, c->space_high[i] = 1;
-    if ((v = json_object_get(obj, "space")) && (rc = parse_space(c, v, lat, err))) return rc;
     int free_dims = 0;
-    for (int i = 0; i < c->n_terms; i++) free_dims += c->space_low[i] < c->space_high[i];
+    if (c->backend == IM_BACKEND_EXEC) {
+        if ((rc = parse_params(c, json_object_get(obj, "space"), err))) return rc;
+        for (int i = 0; i < c->params->n; i++) free_dims += c->params->p[i].type != PARAM_FIXED;
+    } else {
+        if ((v = json_object_get(obj, "space")) && (rc = parse_space(c, v, lat, err))) return rc;
+        for (int i = 0; i < c->n_terms; i++) free_dims += c->space_low[i] < c->space_high[i];
+    }
     if (free_dims == 0)
         return im_error_set(err, IM_EFORMAT,
                             "campaign: 'space' fixes every component; there is nothing to search");
@@ -124,7 +165,9 @@ static int search_parse(im_campaign_spec *c, const json_t *obj, const im_lattice
 static void search_to_json(const im_campaign_spec *c, const im_lattice *lat, json_t *o)
 {
     json_t *space = json_object();
-    for (int i = 0; i < c->n_terms; i++) {
+    for (int i = 0; c->params && i < c->params->n; i++)
+        json_object_set_new(space, c->params->p[i].name, param_to_json(&c->params->p[i]));
+    for (int i = 0; !c->params && i < c->n_terms; i++) {
         json_t *x = c->space_low[i] == c->space_high[i]
                         ? json_real(c->space_low[i])
                         : json_pack("[f, f]", c->space_low[i], c->space_high[i]);
@@ -147,6 +190,14 @@ static const char *search_sampler_name(const im_campaign_spec *c)
 int search_space(const im_campaign_spec *c, param_space *out, im_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (c->backend == IM_BACKEND_EXEC) {
+        if (!c->params) return im_error_set(err, IM_EINVAL, "sampler: no parameters");
+        for (int i = 0; i < c->params->n; i++) {
+            int rc = param_space_add(out, &c->params->p[i], err);
+            if (rc) return rc;
+        }
+        return 0;
+    }
     im_lattice lat;
     int rc = im_lattice_init(&lat, c->n_terms == 5 ? 2 : 3, err);
     if (rc) return rc;
@@ -167,7 +218,8 @@ int search_space(const im_campaign_spec *c, param_space *out, im_error *err)
 
 void search_gamma(const im_campaign_spec *c, const sampler_point *x, double *gamma)
 {
-    for (int i = 0; i < c->n_terms; i++) gamma[i] = x->v[i];
+    int n = im_campaign_n_values(c);
+    for (int i = 0; i < n; i++) gamma[i] = x->v[i];
 }
 
 static int search_plan(campaign *c, store *st, im_error *err)
@@ -205,6 +257,7 @@ const kind_def kind_search = {
     .name = "search",
     .keys = search_keys,
     .varies_gamma = 1,
+    .runs_exec = 1,
     .parse = search_parse,
     .to_json = search_to_json,
     .sampler_name = search_sampler_name,

@@ -39,7 +39,8 @@ int kind_point_from_list(campaign *c, int p, double *gamma, char *label, im_erro
 {
     if (!c->points || p < 0 || p >= c->n_points)
         return im_error_set(err, IM_EINVAL, "campaign '%s': no point %d", c->name, p);
-    memcpy(gamma, c->points + (size_t)p * c->spec.n_terms, c->spec.n_terms * sizeof *gamma);
+    size_t nv = (size_t)im_campaign_n_values(&c->spec);
+    memcpy(gamma, c->points + (size_t)p * nv, nv * sizeof *gamma);
     snprintf(label, STORE_NAME_MAX, "%s", c->labels ? c->labels[p] : "");
     return 0;
 }

@@ -37,7 +37,7 @@
 #include "im.h"
 #include "options.h"
 
-#define SAMPLER_MAX_PARAMS  32
+#define SAMPLER_MAX_PARAMS  IM_CAMPAIGN_MAX_PARAMS
 #define SAMPLER_MAX_CHOICES 16
 #define SAMPLER_NAME_MAX    32
 
@@ -83,6 +83,25 @@ int param_space_add(param_space *s, const param_def *p, im_error *err);
 
 /* 1 if x is a valid value of p (in range, integral, a choice), else 0. */
 int param_valid(const param_def *p, double x);
+
+/* A named, typed parameter from the campaign file (Optuna's distributions):
+ * a number (fixed), [low, high] (a uniform float), {"float": [low, high],
+ * "log": true|false}, {"int": [low, high]} or {"categorical": [strings]}.
+ * field names it in messages ("space.lr"). Returns 0, or IM_EFORMAT /
+ * IM_ERANGE with err set. */
+int param_from_json(param_def *p, const char *name, const json_t *v, const char *field,
+                    im_error *err);
+
+/* p in the canonical form of param_from_json. Caller owns the reference. */
+json_t *param_to_json(const param_def *p);
+
+/* Value x of p as JSON for the trial's "params": an integer for int, the
+ * choice's name for categorical, a real otherwise. Caller owns it. */
+json_t *param_value_json(const param_def *p, double x);
+
+/* A name of a parameter: 1..SAMPLER_NAME_MAX - 1 characters of
+ * [A-Za-z0-9_.-]. */
+int param_valid_name(const char *name);
 
 typedef struct sampler sampler;
 

@@ -153,6 +153,9 @@ typedef struct store_campaign_new {
     int64_t budget;        /* points to evaluate; < 0 = not set (NULL) */
     int seeds_per_point;   /* >= 1 */
     uint64_t seed;         /* the sampler's seed */
+    const char *backend;   /* "builtin" or "exec"; NULL = "builtin" */
+    const char *objective; /* the result's key optimised; NULL = "val_acc" */
+    const char *direction; /* "maximize" or "minimize"; NULL = "maximize" */
 } store_campaign_new;
 
 /* Insert a campaign with status "queued". Sets *id_out (may be NULL).
@@ -196,7 +199,9 @@ int store_campaign_list(store *s, unsigned status_mask, store_campaign **out, si
 
 #define STORE_NAME_MAX 32
 
-/* One gamma component by short name ("f_c", "h_res"). */
+/* One parameter by name: a gamma component ("f_c", "h_res") or a named
+ * parameter of an exec campaign ("lr"). A categorical choice is stored as
+ * TEXT (store_trial_new.param_texts); its value here is NAN. */
 typedef struct store_param {
     char name[STORE_NAME_MAX];
     double value;
@@ -211,6 +216,8 @@ typedef struct store_trial_new {
     const char *label;     /* NULL or e.g. "base" / "f_c" in ablations */
     const store_param *params;
     size_t n_params;
+    const char *const *param_texts; /* [n_params]: a choice (stored as TEXT) or NULL for
+                                       the number; NULL: all are numbers */
 } store_trial_new;
 
 /* Insert a trial with status "queued", attempt 0, and its params.
@@ -233,6 +240,12 @@ typedef struct store_trial_result {
     const char *error;         /* NULL or the worker's message */
 } store_trial_result;
 
+/* What a result says about the campaign's objective. */
+typedef struct store_trial_value {
+    double value;       /* the objective, any range; NAN = unknown */
+    const char *output; /* an exec trial's result line as JSON text, or NULL */
+} store_trial_value;
+
 /* Record the end of the running attempt `attempt` of a trial: the trial and
  * the attempt take the result's status; a "done" result also counts for the
  * worker (workers.trials_done). Returns 0, IM_ENOTFOUND, IM_EINVAL (that
@@ -240,6 +253,12 @@ typedef struct store_trial_result {
  * nothing changes), IM_EDB. */
 int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_trial_result *r,
                        im_error *err);
+
+/* store_trial_finish, with the objective's value and output (v); the
+ * call above writes value = val_acc, the built-in trainer's objective.
+ * Returns as store_trial_finish. */
+int store_trial_finish_value(store *s, int64_t trial_id, int attempt, const store_trial_result *r,
+                             const store_trial_value *v, im_error *err);
 
 /* The running attempt `attempt` was lost (lease expired). The attempt becomes
  * "lost" with reason as its error; the trial goes back to "queued" when
@@ -284,11 +303,13 @@ typedef struct store_trial {
     uint64_t seed;
     store_trial_status status;
     double val_acc, test_acc, wall_s; /* NAN if NULL */
+    double value;                     /* the objective, NAN if NULL */
     char *label;                      /* NULL if none */
     char *worker;                     /* NULL if never started */
     char *spec_json;                  /* NULL unless STORE_WITH_SPEC */
     store_param *params;              /* sorted by name; NULL unless STORE_WITH_PARAMS */
     size_t n_params;
+    char **param_texts; /* [n_params]: a choice, NULL for a number; NULL when none is a choice */
 } store_trial;
 
 void store_trial_release(store_trial *t);

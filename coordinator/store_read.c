@@ -21,8 +21,8 @@
 
 #define TRIAL_JSON_COLS                                                                            \
     "id AS trial, number, point, seed, label, status, attempt, worker, val_acc, test_acc, "        \
-    "wall_s, error, created_at, started_at, finished_at, spec"
-#define TRIAL_JSON_NCOLS 16 /* the columns of TRIAL_JSON_COLS, spec last */
+    "wall_s, error, created_at, started_at, finished_at, value, output, spec"
+#define TRIAL_JSON_NCOLS 18 /* the columns of TRIAL_JSON_COLS, spec last */
 
 enum {
     ST_CAMPAIGN_GET,
@@ -51,7 +51,7 @@ const char *const store__read_sql[ST_COUNT + 1] = {
     [ST_CAMPAIGN_LIST] = "SELECT " CAMPAIGN_COLS " FROM campaigns ORDER BY priority DESC, id",
     [ST_CAMPAIGN_EXISTS] = "SELECT 1 FROM campaigns WHERE id = ?1",
     [ST_TRIAL_LIST] = "SELECT id, campaign_id, number, point, attempt, seed, status, val_acc, "
-                      "test_acc, wall_s, label, worker, spec FROM trials "
+                      "test_acc, wall_s, label, worker, spec, value FROM trials "
                       "WHERE ?1 = 0 OR campaign_id = ?1 ORDER BY campaign_id, number",
     [ST_TRIAL_PARAMS] = "SELECT name, value FROM trial_params WHERE trial_id = ?1 ORDER BY name",
     [ST_LIST_PARAMS] = "SELECT t.campaign_id, t.number, p.trial_id, p.name, p.value "
@@ -60,19 +60,27 @@ const char *const store__read_sql[ST_COUNT + 1] = {
                        "ORDER BY t.campaign_id, t.number, p.name",
     [ST_COUNTS] = "SELECT status, count(*), max(number), max(point) FROM trials "
                   "WHERE campaign_id = ?1 GROUP BY status",
-    [ST_BEST_OF_CAMPAIGN] = "SELECT id, val_acc FROM trials WHERE campaign_id = ?1 AND "
-                            "status = 'done' AND val_acc IS NOT NULL "
-                            "ORDER BY val_acc DESC, test_acc DESC, id LIMIT 1",
+    [ST_BEST_OF_CAMPAIGN] =
+        "SELECT t.id, t.val_acc FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id "
+        "WHERE t.campaign_id = ?1 AND t.status = 'done' AND t.value IS NOT NULL "
+        "ORDER BY CASE WHEN c.direction = 'minimize' THEN t.value ELSE -t.value END, "
+        "t.test_acc DESC, t.id LIMIT 1",
     [ST_PROGRESS] =
         "SELECT p.campaign_id AS id, p.campaign AS name, p.kind, p.status, p.priority, p.budget, "
         "p.seeds_per_point, p.created_at, p.started_at, p.finished_at, p.trials, p.queued, "
         "p.running, p.done, p.failed, p.pruned, p.cancelled, p.best_val_acc, p.best_trial, "
         "p.done_fraction FROM campaign_progress AS p WHERE ?1 = 0 OR p.campaign_id = ?1",
-    [ST_BEST] = "SELECT row_number() OVER (ORDER BY t.val_acc DESC, t.test_acc DESC, t.id) AS "
+    /* one campaign: by value in its direction; all campaigns: the values
+     * are not comparable across objectives, so by val_acc as before */
+    [ST_BEST] = "SELECT row_number() OVER (ORDER BY CASE WHEN ?1 = 0 THEN -t.val_acc "
+                "WHEN c.direction = 'minimize' THEN t.value ELSE -t.value END, "
+                "t.test_acc DESC, t.id) AS "
                 "rank, t.id AS trial, c.name AS campaign, t.campaign_id, t.number, t.point, "
-                "t.seed, t.label, t.val_acc, t.test_acc, t.wall_s, t.worker "
+                "t.seed, t.label, t.val_acc, t.test_acc, t.wall_s, t.worker, t.value, "
+                "c.objective, c.direction, c.backend "
                 "FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id "
-                "WHERE t.status = 'done' AND t.val_acc IS NOT NULL "
+                "WHERE t.status = 'done' AND (CASE WHEN ?1 = 0 THEN t.val_acc ELSE t.value END) "
+                "IS NOT NULL "
                 "AND (?1 = 0 OR t.campaign_id = ?1) ORDER BY rank LIMIT ?2",
     [ST_TRIALS_OF_CAMPAIGN] =
         "SELECT " TRIAL_JSON_COLS " FROM trials WHERE campaign_id = ?1 AND number >= ?2 "
@@ -222,6 +230,8 @@ void store_trial_release(store_trial *t)
     free(t->label);
     free(t->worker);
     free(t->spec_json);
+    for (size_t i = 0; t->param_texts && i < t->n_params; i++) free(t->param_texts[i]);
+    free(t->param_texts);
     free(t->params);
     memset(t, 0, sizeof *t);
 }
@@ -234,8 +244,10 @@ void store_trials_free(store_trial **arr, size_t n)
     *arr = NULL;
 }
 
-/* Append a param to a trial read back. */
-static void trial_add_param(store_trial *t, size_t *cap, const char *name, double value)
+/* Append a param to a trial read back: column col of st (a number, or a
+ * choice stored as text). */
+static void trial_add_param(store_trial *t, size_t *cap, const char *name, sqlite3_stmt *st,
+                            int col)
 {
     if (t->n_params == *cap) {
         *cap = *cap ? 2 * *cap : 24;
@@ -243,7 +255,17 @@ static void trial_add_param(store_trial *t, size_t *cap, const char *name, doubl
     }
     store_param *p = &t->params[t->n_params++];
     snprintf(p->name, sizeof p->name, "%s", name ? name : "");
-    p->value = value;
+    p->value = sqlite3_column_double(st, col);
+    size_t k = t->n_params - 1;
+    if (t->param_texts) {
+        t->param_texts = im_xrealloc(t->param_texts, *cap * sizeof *t->param_texts);
+        t->param_texts[k] = NULL;
+    }
+    if (sqlite3_column_type(st, col) == SQLITE_TEXT) {
+        if (!t->param_texts) t->param_texts = im_xcalloc(*cap, sizeof *t->param_texts);
+        t->param_texts[k] = store__col_strdup(st, col);
+        p->value = NAN;
+    }
 }
 
 /* The params of the trials of a list in one pass: the join comes in the
@@ -265,8 +287,7 @@ static int list_params(store *s, int64_t campaign_id, store_trial *list, size_t 
             cap = 0;
         }
         if (i < n && list[i].id == id)
-            trial_add_param(&list[i], &cap, (const char *)sqlite3_column_text(st, 3),
-                            sqlite3_column_double(st, 4));
+            trial_add_param(&list[i], &cap, (const char *)sqlite3_column_text(st, 3), st, 4);
     }
     int rc = 0;
     if (step != SQLITE_DONE && step != SQLITE_ROW)
@@ -312,6 +333,7 @@ int store_trial_list(store *s, int64_t campaign_id, unsigned status_mask, int fl
         t->wall_s = store__col_real(st, 9);
         t->label = store__col_strdup(st, 10);
         t->worker = store__col_strdup(st, 11);
+        t->value = store__col_real(st, 13);
         if (flags & STORE_WITH_SPEC) t->spec_json = store__col_strdup(st, 12);
     }
     if (rc == 0 && step != SQLITE_DONE) rc = store__db_error(s, step, err, "unable to list trials");
@@ -458,8 +480,7 @@ static int gamma_json(store *s, int64_t trial_id, json_t **out, im_error *err)
     json_t *g = json_object();
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        json_object_set_new(g, (const char *)sqlite3_column_text(st, 0),
-                            json_real(sqlite3_column_double(st, 1)));
+        json_object_set_new(g, (const char *)sqlite3_column_text(st, 0), col_json(st, 1));
     int rc = 0;
     if (step != SQLITE_DONE)
         rc = store__db_error(s, step, err, "unable to read the params of trial %lld",

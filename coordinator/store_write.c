@@ -47,7 +47,9 @@ enum {
 const char *const store__write_sql[ST_COUNT + 1] = {
     [ST_CAMPAIGN_INSERT] =
         "INSERT INTO campaigns (name, kind, status, priority, spec, sampler, budget, "
-        "seeds_per_point, seed, created_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "seeds_per_point, seed, created_at, backend, objective, direction) "
+        "VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, coalesce(?10, 'builtin'), "
+        "coalesce(?11, 'val_acc'), coalesce(?12, 'maximize'))",
     [ST_CAMPAIGN_STATUS] =
         "UPDATE campaigns SET status = ?2, "
         "started_at = CASE WHEN ?2 = 'running' THEN coalesce(started_at, ?3) ELSE started_at END, "
@@ -60,13 +62,13 @@ const char *const store__write_sql[ST_COUNT + 1] = {
     [ST_TRIAL_START] =
         "UPDATE trials SET status = 'running', attempt = ?4, worker = ?2, "
         "started_at = ?3, finished_at = NULL, val_acc = NULL, test_acc = NULL, wall_s = NULL, "
-        "error = NULL WHERE id = ?1",
+        "error = NULL, value = NULL, output = NULL WHERE id = ?1",
     [ST_ATTEMPT_INSERT] = "INSERT INTO trial_attempts (trial_id, attempt, worker, status, "
                           "started_at) VALUES (?1, ?2, ?3, 'running', ?4)",
     [ST_EPOCHS_CLEAR] = "DELETE FROM trial_epochs WHERE trial_id = ?1",
     [ST_ATOMS_CLEAR] = "DELETE FROM trial_atoms WHERE trial_id = ?1",
     [ST_TRIAL_FINISH] = "UPDATE trials SET status = ?3, val_acc = ?4, test_acc = ?5, wall_s = ?6, "
-                        "error = ?7, finished_at = ?8 "
+                        "error = ?7, finished_at = ?8, value = ?9, output = ?10 "
                         "WHERE id = ?1 AND attempt = ?2",
     [ST_ATTEMPT_END] = "UPDATE trial_attempts SET status = ?3, ended_at = ?4, error = ?5 "
                        "WHERE trial_id = ?1 AND attempt = ?2",
@@ -156,6 +158,9 @@ int store_campaign_insert(store *s, const store_campaign_new *c, int64_t *id_out
     sqlite3_bind_int(st, 7, c->seeds_per_point);
     sqlite3_bind_int64(st, 8, (int64_t)c->seed);
     store__bind_text(st, 9, now);
+    store__bind_text(st, 10, c->backend);
+    store__bind_text(st, 11, c->objective);
+    store__bind_text(st, 12, c->direction);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         if (id_out) *id_out = sqlite3_last_insert_rowid(s->db);
@@ -204,6 +209,7 @@ int store_trial_insert(store *s, const store_trial_new *t, int64_t *id_out, im_e
     for (size_t i = 0; i < t->n_params; i++) {
         int rc = check_param_name(t->params[i].name, err);
         if (rc) return rc;
+        if (t->param_texts && t->param_texts[i]) continue; /* a choice */
         if (!isfinite(t->params[i].value))
             return im_error_set(err, IM_EINVAL, "trial parameter '%s' is not a finite number",
                                 t->params[i].name);
@@ -235,7 +241,10 @@ int store_trial_insert(store *s, const store_trial_new *t, int64_t *id_out, im_e
     for (size_t i = 0; rc == 0 && i < t->n_params; i++) {
         sqlite3_bind_int64(st, 1, id);
         store__bind_text(st, 2, t->params[i].name);
-        sqlite3_bind_double(st, 3, t->params[i].value);
+        if (t->param_texts && t->param_texts[i])
+            store__bind_text(st, 3, t->param_texts[i]);
+        else
+            sqlite3_bind_double(st, 3, t->params[i].value);
         step = sqlite3_step(st);
         if (step == SQLITE_CONSTRAINT_PRIMARYKEY)
             rc =
@@ -370,6 +379,13 @@ static int attempt_end(store *s, int64_t trial_id, int attempt, store_attempt_st
 int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_trial_result *r,
                        im_error *err)
 {
+    store_trial_value v = {.value = r ? r->val_acc : NAN, .output = NULL};
+    return store_trial_finish_value(s, trial_id, attempt, r, &v, err);
+}
+
+int store_trial_finish_value(store *s, int64_t trial_id, int attempt, const store_trial_result *r,
+                             const store_trial_value *v, im_error *err)
+{
     store_attempt_status as;
     switch (r ? r->status : STORE_TRIAL_QUEUED) {
     case STORE_TRIAL_DONE: as = STORE_ATTEMPT_DONE; break;
@@ -391,6 +407,8 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
     store__bind_real(st, 6, r->wall_s);
     store__bind_text(st, 7, r->error);
     store__bind_text(st, 8, now);
+    store__bind_real(st, 9, v->value);
+    store__bind_text(st, 10, v->output);
     rc = store__exec_stmt(s, st, err, "unable to finish a trial");
     if (rc == 0) rc = attempt_end(s, trial_id, attempt, as, now, r->error, err);
     if (rc == 0 && r->status == STORE_TRIAL_DONE && ts.worker[0]) {

@@ -97,4 +97,5 @@ wk_result *wk_builtin_run(const json_t *spec_json, const wk_run_options *opt)
     return res;
 }
 
-const wk_backend wk_backend_builtin = {.name = "builtin", .run = wk_builtin_run};
+const wk_backend wk_backend_builtin = {
+    .name = "builtin", .needs_command = 0, .needs_data = 1, .run = wk_builtin_run};

@@ -68,6 +68,7 @@ typedef struct wk_event {
     struct wk_event *next;
     int is_result;
     im_epoch_stats epoch; /* !is_result */
+    double value;         /* !is_result: the objective at this epoch (exec), NAN if none */
     wk_result *result;    /* is_result: the backend's result, owned */
 } wk_event;
 
@@ -76,7 +77,9 @@ typedef struct wk_job {
     int64_t trial;
     int attempt;
     double lease_s;
-    json_t *spec; /* the thread's copy, owned by the thread while it runs */
+    json_t *spec;   /* the thread's copy, owned by the thread while it runs */
+    json_t *params; /* the JOB's params and user (copies or NULL), owned likewise */
+    json_t *user;
     pthread_t thread;
     int thread_running; /* started and not yet joined */
     atomic_int stop;    /* set to stop training at the next batch */
@@ -94,6 +97,9 @@ typedef struct wk {
     int threads;
     int threads_set; /* --threads given: it overrides the spec's "threads" */
     long max_trials;
+    char **exec_argv;          /* --exec split into words, or NULL: the built-in trainer */
+    double trial_timeout_s;    /* --trial-timeout, 0 = none */
+    const wk_backend *backend; /* the backend this worker runs */
 
     void *ctx, *sock;
     int wake[2]; /* training thread -> main loop */
@@ -131,13 +137,15 @@ static double now_ms(void)
 
 /* ---------- the training thread ---------- */
 
-/* Queue an epoch (s non-NULL) or the result (s NULL; res stolen) and wake
- * the main loop. Called from the training thread. */
-static void queue_push(wk *w, const im_epoch_stats *s, wk_result *res)
+/* Queue an epoch (s non-NULL, with its objective's value or NAN) or the
+ * result (s NULL; res stolen) and wake the main loop. Called from the
+ * training thread. */
+static void queue_push(wk *w, const im_epoch_stats *s, double value, wk_result *res)
 {
     wk_event *e = im_xcalloc(1, sizeof *e);
     e->is_result = s == NULL;
     e->result = res;
+    e->value = value;
     if (s) e->epoch = *s;
     pthread_mutex_lock(&w->mu);
     if (w->tail)
@@ -166,19 +174,37 @@ static wk_event *queue_pop(wk *w)
 static int on_epoch(const im_epoch_stats *s, void *user)
 {
     wk *w = user;
-    queue_push(w, s, NULL);
+    queue_push(w, s, NAN, NULL);
+    return atomic_load(&w->job.stop) != 0;
+}
+
+static int on_epoch_value(const im_epoch_stats *s, double value, void *user)
+{
+    wk *w = user;
+    queue_push(w, s, value, NULL);
     return atomic_load(&w->job.stop) != 0;
 }
 
 static void *train_thread(void *arg)
 {
     wk *w = arg;
-    wk_run_options opt = {
-        .data_dir = w->data_dir, .on_epoch = on_epoch, .user = w, .stop = &w->job.stop};
-    wk_result *res = wk_backend_for(w->job.spec)->run(w->job.spec, &opt);
+    wk_run_options opt = {.data_dir = w->data_dir,
+                          .on_epoch = on_epoch,
+                          .user = w,
+                          .stop = &w->job.stop,
+                          .trial = w->job.trial,
+                          .attempt = w->job.attempt,
+                          .params = w->job.params,
+                          .campaign_user = w->job.user,
+                          .exec_argv = w->exec_argv,
+                          .trial_timeout_s = w->trial_timeout_s,
+                          .on_epoch_value = on_epoch_value};
+    wk_result *res = w->backend->run(w->job.spec, &opt);
     json_decref(w->job.spec);
-    w->job.spec = NULL;
-    queue_push(w, NULL, res);
+    json_decref(w->job.params);
+    json_decref(w->job.user);
+    w->job.spec = w->job.params = w->job.user = NULL;
+    queue_push(w, NULL, NAN, res);
     return NULL;
 }
 
@@ -271,7 +297,9 @@ static int send_request(wk *w, req_kind kind, const im_msg *m)
 static void send_ready(wk *w)
 {
     im_msg m = {.type = IM_MSG_READY};
-    json_t *backends = wk_backend_names(), *datasets = list_datasets(w->data_dir);
+    /* a worker that runs a command needs no data: it takes any trial of its backend */
+    json_t *backends = wk_backend_names(w->exec_argv != NULL),
+           *datasets = w->backend->needs_data ? list_datasets(w->data_dir) : NULL;
     m.ready.worker = w->name;
     m.ready.host = w->host;
     m.ready.version = IM_VERSION;
@@ -284,12 +312,13 @@ static void send_ready(wk *w)
     json_decref(datasets);
 }
 
-static void send_progress(wk *w, const im_epoch_stats *e)
+static void send_progress(wk *w, const im_epoch_stats *e, double value)
 {
     im_msg m = {.type = IM_MSG_PROGRESS};
     m.progress.trial = w->job.trial;
     m.progress.attempt = w->job.attempt;
     m.progress.e = *e;
+    m.progress.value = value;
     if (send_request(w, REQ_PROGRESS, &m) == 0) w->last_job_send = now_ms();
 }
 
@@ -373,10 +402,23 @@ static void start_job(wk *w, const im_msg *msg)
         finish_job(w, wk_result_failed("the worker is shutting down", 0));
         return;
     }
-    /* A dataset this worker lacks is a clear failure, never a hang. */
+    /* A trial for another backend, or for a dataset this worker lacks, is a
+     * clear failure, never a hang. */
+    const wk_backend *backend = wk_backend_for(spec);
+    if (backend != w->backend) {
+        const json_t *bn = json_object_get(spec, "backend");
+        char text[512];
+        snprintf(text, sizeof text, "worker %s runs backend '%s', not '%.64s'", w->name,
+                 w->backend->name,
+                 backend              ? backend->name
+                 : json_is_string(bn) ? json_string_value(bn)
+                                      : "?");
+        finish_job(w, wk_result_failed(text, 0));
+        return;
+    }
     json_t *ds = json_object_get(spec, "dataset");
     const char *dataset = json_is_string(ds) ? json_string_value(ds) : ds ? NULL : "mnist10k";
-    if (dataset) {
+    if (dataset && w->backend->needs_data) {
         json_t *have = list_datasets(w->data_dir);
         if (!im_wire_list_has(have, dataset)) {
             char *list = json_dumps(have, JSON_COMPACT);
@@ -393,12 +435,16 @@ static void start_job(wk *w, const im_msg *msg)
         json_decref(have);
     }
     w->job.spec = json_deep_copy(spec);
+    w->job.params = msg->job.params ? json_deep_copy(msg->job.params) : NULL;
+    w->job.user = msg->job.user ? json_deep_copy(msg->job.user) : NULL;
     if (w->threads_set) json_object_set_new(w->job.spec, "threads", json_integer(w->threads));
     im_log(IM_LOG_INFO, "trial %" PRId64 " attempt %d: training (lease %g s)", w->job.trial,
            w->job.attempt, w->job.lease_s);
     if (pthread_create(&w->job.thread, NULL, train_thread, w) != 0) {
         json_decref(w->job.spec);
-        w->job.spec = NULL;
+        json_decref(w->job.params);
+        json_decref(w->job.user);
+        w->job.spec = w->job.params = w->job.user = NULL;
         finish_job(w, wk_result_failed("unable to start the training thread", 0));
         return;
     }
@@ -419,7 +465,7 @@ static void drain_events(wk *w)
             im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %d: val_acc %.4f", w->job.trial,
                    e->epoch.epoch, e->epoch.val_acc);
             /* While disconnected, figures are dropped: the RESULT carries the curve. */
-            if (w->job.active && !atomic_load(&w->job.stop)) send_progress(w, &e->epoch);
+            if (w->job.active && !atomic_load(&w->job.stop)) send_progress(w, &e->epoch, e->value);
         }
         free(e);
     }
@@ -580,7 +626,10 @@ static void announce(const wk *w)
     char *names = json_dumps(datasets, JSON_COMPACT);
     im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s: %s)", w->name, w->endpoint,
            w->data_dir, names ? names : "?");
-    if (json_array_size(datasets) == 0)
+    if (w->exec_argv)
+        im_log(IM_LOG_INFO, "running the command '%s' (%s) for every trial", w->exec_argv[0],
+               w->trial_timeout_s > 0 ? "with a time limit" : "no time limit");
+    else if (json_array_size(datasets) == 0)
         im_log(IM_LOG_WARN,
                "no dataset in the data directory '%s' (deploy/fetch-datasets.sh fetches them): "
                "the coordinator hands this worker nothing until one appears",
@@ -718,11 +767,49 @@ static void usage(FILE *out)
             "  --threads N         BLAS threads for every trial (default: the trial spec's)\n"
             "  --name NAME         this worker's name (default HOST-PID)\n"
             "  --max-trials N      exit after N trials (default: run until stopped)\n"
+            "  --exec 'CMD ARGS'   run this command for every trial instead of the built-in\n"
+            "                      trainer (default $INFOMORPH_EXEC): split into words as a\n"
+            "                      shell would (quotes and backslashes), never run through a\n"
+            "                      shell; the trial comes as one JSON object on its stdin\n"
+            "                      ({trial, attempt, seed, params, user}), it prints JSON\n"
+            "                      lines: {\"epoch\": E, \"val_acc\": X, ...} for progress, the\n"
+            "                      last one the result with the campaign's objective\n"
+            "  --trial-timeout S   fail a command's trial after S seconds (default\n"
+            "                      $INFOMORPH_TRIAL_TIMEOUT, else none)\n"
             "  --log-level LEVEL   debug, info, warn or error (default info)\n"
             "  --help              this text\n\n"
-            "SIGTERM or SIGINT stops the running trial, reports it as interrupted (so the\n"
-            "coordinator re-queues it at once) and exits 0.\n",
+            "SIGTERM or SIGINT stops the running trial (a command's whole process group gets\n"
+            "SIGTERM, then SIGKILL), reports it as interrupted (so the coordinator re-queues\n"
+            "it at once) and exits 0.\n",
             WK_DEFAULT_CONNECT);
+}
+
+/* The command of --exec (NULL: none) and --trial-timeout (NULL: none) into
+ * w, and w's backend. Returns 0, or 2 with a message on stderr. */
+static int set_exec(wk *w, const char *exec_line, const char *timeout_text)
+{
+    if (timeout_text) {
+        char *end;
+        errno = 0;
+        w->trial_timeout_s = strtod(timeout_text, &end);
+        if (errno || end == timeout_text || *end || !(w->trial_timeout_s > 0) ||
+            w->trial_timeout_s > 1e9) {
+            fprintf(stderr,
+                    "infomorph-worker: --trial-timeout must be a number of seconds > 0 "
+                    "(got '%s')\n",
+                    timeout_text);
+            return 2;
+        }
+    }
+    if (exec_line) {
+        im_error err = {0};
+        if (wk_exec_split(exec_line, &w->exec_argv, &err) != 0) {
+            fprintf(stderr, "infomorph-worker: --%s\n", err.msg);
+            return 2;
+        }
+    }
+    w->backend = wk_backend_of_worker(w->exec_argv != NULL);
+    return 0;
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -745,8 +832,14 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                                          {"name", required_argument, NULL, 'n'},
                                          {"max-trials", required_argument, NULL, 'm'},
                                          {"log-level", required_argument, NULL, 'l'},
+                                         {"exec", required_argument, NULL, 'x'},
+                                         {"trial-timeout", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    const char *exec_line = getenv("INFOMORPH_EXEC");
+    const char *timeout_text = getenv("INFOMORPH_TRIAL_TIMEOUT");
+    if (exec_line && !*exec_line) exec_line = NULL;
+    if (timeout_text && !*timeout_text) timeout_text = NULL;
     int c;
     long v;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -776,6 +869,8 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                 return 2;
             }
             break;
+        case 'x': exec_line = optarg; break;
+        case 'T': timeout_text = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -785,6 +880,7 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
         usage(stderr);
         return 2;
     }
+    if (set_exec(w, exec_line, timeout_text) != 0) return 2;
     return -1;
 }
 
@@ -817,6 +913,7 @@ static void release(wk *w)
         free(e);
     }
     pthread_mutex_destroy(&w->mu);
+    wk_exec_argv_free(&w->exec_argv);
 }
 
 int main(int argc, char **argv)

@@ -299,6 +299,35 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
     return result_extra(m, o);
 }
 
+/* JOB's optional "params": an object of finite numbers and strings. */
+static int decode_job_params(im_msg *m, const json_t *o, im_error *err)
+{
+    m->job.params = json_object_get(o, "params");
+    if (m->job.params && json_is_null(m->job.params)) m->job.params = NULL;
+    if (!m->job.params) return 0;
+    if (!json_is_object(m->job.params)) return bad(err, "'params' must be an object");
+    const char *name;
+    const json_t *pv;
+    json_object_foreach((json_t *)m->job.params, name, pv)
+    {
+        if (!json_is_string(pv) && !(json_is_number(pv) && isfinite(json_number_value(pv))))
+            return bad(err, "'params.%.64s' must be a finite number or a string", name);
+    }
+    return 0;
+}
+
+/* PROGRESS's optional "value" (an exec trial's objective), NAN if absent. */
+static int decode_progress_value(im_msg *m, const json_t *o, im_error *err)
+{
+    const json_t *pv = json_object_get(o, "value");
+    m->progress.value = NAN;
+    if (!pv || json_is_null(pv)) return 0;
+    if (!json_is_number(pv) || !isfinite(json_number_value(pv)))
+        return bad(err, "'value' must be a finite number or null");
+    m->progress.value = json_number_value(pv);
+    return 0;
+}
+
 static int decode_ready(im_msg *m, const json_t *o, im_error *err)
 {
     int64_t x = 0;
@@ -331,7 +360,7 @@ static int decode_job(im_msg *m, const json_t *o, im_error *err)
     m->job.user = json_object_get(o, "user");
     if (m->job.user && json_is_null(m->job.user)) m->job.user = NULL;
     if (m->job.user && !json_is_object(m->job.user)) return bad(err, "'user' must be an object");
-    return 0;
+    return decode_job_params(m, o, err);
 }
 
 static int decode_stop(im_msg *m, const json_t *o, im_error *err)
@@ -376,7 +405,9 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     switch (m->type) {
     case IM_MSG_READY: return decode_ready(m, o, err);
     case IM_MSG_PROGRESS:
-        if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err)) break;
+        if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err) ||
+            decode_progress_value(m, o, err))
+            break;
         return get_epoch(o, &m->progress.e, err);
     case IM_MSG_HEARTBEAT:
         return get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err);
@@ -566,6 +597,7 @@ static void put_job(json_t *o, const im_msg *m)
     if (m->job.number >= 0) set(o, "number", json_integer(m->job.number));
     set(o, "spec", json_incref((json_t *)m->job.spec));
     if (m->job.user) set(o, "user", json_incref((json_t *)m->job.user));
+    if (m->job.params) set(o, "params", json_incref((json_t *)m->job.params));
 }
 
 /* STATUS, BEST, TRIALS, CANCEL, EXPORT. Returns -1 when the campaign is
@@ -594,6 +626,7 @@ static int put_fields(json_t *o, const im_msg *m)
     case IM_MSG_PROGRESS:
         put_ta(o, m->progress.trial, m->progress.attempt);
         put_epoch(o, &m->progress.e);
+        if (isfinite(m->progress.value)) set(o, "value", json_real(m->progress.value));
         return 0;
     case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); return 0;
     case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); return 0;

@@ -39,21 +39,28 @@
  *     dataset it lacks is logged (a warning) and recorded as an event
  *     "dataset_missing" once per worker and dataset; STATUS says why such a
  *     campaign waits.
- *   -> JOB {trial, attempt, lease_s, campaign, number, spec, user}
+ *   -> JOB {trial, attempt, lease_s, campaign, number, spec, user, params}
  *     trial, attempt: what to echo in every later message about it;
  *     lease_s: the lease in seconds: send PROGRESS or HEARTBEAT at least
  *     every lease_s / 3, or the attempt is declared lost and the trial is
  *     handed to another worker; campaign: the campaign's name; number: the
  *     trial's 0-based number in its campaign; spec: the trial spec object
  *     (spec.h's JSON, gamma and seed set for this trial); user: the
- *     campaign's "user" object, or absent.
+ *     campaign's "user" object, or absent; params: the trial's parameters
+ *     by name (a finite number or a string each), or absent. A trial for
+ *     the external-command backend has spec {"backend": "exec", "seed": S,
+ *     "objective": KEY} (the key of its result line that holds the
+ *     objective); a spec without "backend" is the built-in trainer's.
  *   -> NOJOB {retry_ms}: nothing to do now; send READY again after retry_ms.
  *
  * PROGRESS {trial, attempt, epoch, train_acc, val_acc, test_acc, goal_hidden,
  *           goal_out, seconds}
  *     After each epoch (epoch 0 is the untrained network); everything but
  *     trial, attempt and epoch may be null or absent. The coordinator records
- *     the epoch and renews the lease.
+ *     the epoch and renews the lease. An exec trial may add "value", its
+ *     objective at this epoch (any finite number, or null): the pruner of a
+ *     campaign with another objective than val_acc reads it. Its RESULT
+ *     then adds "curve_values", the objective by curve entry.
  * HEARTBEAT {trial, attempt}
  *     Renews the lease during a long epoch (trial 0 = idle, just alive).
  *   -> CONTINUE {trial, attempt}: go on.
@@ -80,7 +87,9 @@
  *     "output": {short name: bits}} at the end of training; wall_s: seconds
  *     of training; error: string or null. curve and atoms may be absent.
  *     Other keys (a backend's own) are kept as they came in the decoded
- *     result's extra slot and not interpreted.
+ *     result's extra slot and not interpreted here. The exec backend adds
+ *     "value" (the objective's value, a finite number, or null) and
+ *     "output" (the command's result object).
  *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
  *     (or deliberately ignored); the worker may forget it. accepted: true
  *     the first time; false for a duplicate ("duplicate"), a result for an
@@ -299,6 +308,7 @@ typedef struct im_msg {
             int number;           /* -1 if absent */
             const json_t *spec;   /* object, required */
             const json_t *user;   /* object or NULL */
+            const json_t *params; /* object (name -> number or string) or NULL */
         } job;
         struct {
             int retry_ms; /* >= 0 */
@@ -307,6 +317,7 @@ typedef struct im_msg {
             int64_t trial;
             int attempt;
             im_epoch_stats e;
+            double value; /* the objective at this epoch (exec trials), NAN if absent */
         } progress;
         struct {
             int64_t trial; /* 0 = idle */

@@ -56,7 +56,11 @@ int cli_best_main(int argc, char **argv)
         return CLI_OK;
     }
     json_t *names = cli_gamma_names(trials);
+    int exec = cli_is_exec(json_array_get(trials, 0)); /* one campaign: the objective too */
     printf("%-5s %-7s %-7s %-7s %-5s", "RANK", "TRIAL", "VAL", "TEST", "SEED");
+    if (exec)
+        printf(" %10.10s",
+               json_string_value(json_object_get(json_array_get(trials, 0), "objective")));
     size_t i, j;
     json_t *t, *nm;
     json_array_foreach(names, j, nm) printf(" %7s", json_string_value(nm));
@@ -68,9 +72,18 @@ int cli_best_main(int argc, char **argv)
                cli_int(t, "trial", -1), cli_fmt_num(b1, sizeof b1, cli_num(t, "val_acc"), 4),
                cli_fmt_num(b2, sizeof b2, cli_num(t, "test_acc"), 4), cli_int(t, "seed", -1));
         json_t *gamma = json_object_get(t, "gamma");
+        if (exec && cli_is_exec(t))
+            printf(" %10s", cli_fmt_param(b1, sizeof b1, json_object_get(t, "value")));
+        else if (exec)
+            printf(" %10s", "-");
         json_array_foreach(names, j, nm)
         {
-            printf(" %7s", cli_fmt_num(b1, sizeof b1, cli_num(gamma, json_string_value(nm)), 3));
+            if (exec)
+                printf(" %7s",
+                       cli_fmt_param(b1, sizeof b1, json_object_get(gamma, json_string_value(nm))));
+            else
+                printf(" %7s",
+                       cli_fmt_num(b1, sizeof b1, cli_num(gamma, json_string_value(nm)), 3));
         }
         printf("\n");
     }

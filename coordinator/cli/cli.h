@@ -119,6 +119,15 @@ long long cli_int(const json_t *o, const char *key, long long dflt);
 const char *cli_str(const json_t *o, const char *key);
 /* x with digits decimals, "-" for NAN, into buf (n bytes); returns buf. */
 const char *cli_fmt_num(char *buf, size_t n, double x, int digits);
+
+/* A parameter's value v (a number or a string, as BEST and STATUS give an
+ * exec campaign's params) into buf: the string, or the number with 4
+ * significant digits; "-" for anything else. Returns buf. */
+const char *cli_fmt_param(char *buf, size_t n, const json_t *v);
+
+/* 1 if a BEST row (or STATUS's "best") is of a campaign with backend
+ * "exec": its values are named params and its objective is "value". */
+int cli_is_exec(const json_t *row);
 /* s seconds for people ("40 s", "12 min", "2.5 h", "unknown" for NAN or
  * negative), into buf (n bytes); returns buf. */
 const char *cli_fmt_duration(char *buf, size_t n, double s);

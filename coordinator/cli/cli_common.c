@@ -157,6 +157,23 @@ const char *cli_fmt_num(char *buf, size_t n, double x, int digits)
     return buf;
 }
 
+const char *cli_fmt_param(char *buf, size_t n, const json_t *v)
+{
+    if (json_is_string(v))
+        snprintf(buf, n, "%s", json_string_value(v));
+    else if (json_is_number(v))
+        snprintf(buf, n, "%.4g", json_number_value(v));
+    else
+        snprintf(buf, n, "-");
+    return buf;
+}
+
+int cli_is_exec(const json_t *row)
+{
+    const char *b = json_string_value(json_object_get(row, "backend"));
+    return b && !strcmp(b, "exec");
+}
+
 const char *cli_fmt_duration(char *buf, size_t n, double s)
 {
     if (isnan(s) || s < 0)

@@ -36,13 +36,27 @@ static void csv_value(FILE *f, const json_t *v)
     /* null and anything else: an empty field */
 }
 
-/* The CSV header: the fixed columns, then one per gamma short name. */
-static void csv_header(FILE *f, const json_t *names)
+/* 1 if the trials are an exec campaign's: their spec names backend "exec"
+ * (the spec comes as an object or as its JSON text). */
+static int trials_are_exec(const json_t *trials)
+{
+    const json_t *spec = json_object_get(json_array_get(trials, 0), "spec");
+    json_t *parsed = json_is_string(spec) ? json_loads(json_string_value(spec), 0, NULL) : NULL;
+    const json_t *b = json_object_get(parsed ? parsed : spec, "backend");
+    int exec = json_is_string(b) && !strcmp(json_string_value(b), "exec");
+    json_decref(parsed);
+    return exec;
+}
+
+/* The CSV header: the fixed columns (and "value", the objective, for an
+ * exec campaign), then one per gamma short name or parameter. */
+static void csv_header(FILE *f, const json_t *names, int exec)
 {
     static const char *fixed[] = {"trial",    "number", "status", "seed",    "val_acc",
                                   "test_acc", "wall_s", "worker", "attempts"};
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
         fprintf(f, "%s%s", k ? "," : "", fixed[k]);
+    if (exec) fputs(",value", f);
     size_t j;
     json_t *nm;
     json_array_foreach(names, j, nm)
@@ -54,7 +68,7 @@ static void csv_header(FILE *f, const json_t *names)
 }
 
 /* One CSV row per trial, the columns of csv_header. */
-static void csv_rows(FILE *f, const json_t *trials, const json_t *names)
+static void csv_rows(FILE *f, const json_t *trials, const json_t *names, int exec)
 {
     static const char *keys[] = {"trial",    "number", "status", "seed",    "val_acc",
                                  "test_acc", "wall_s", "worker", "attempts"};
@@ -69,6 +83,10 @@ static void csv_rows(FILE *f, const json_t *trials, const json_t *names)
                 fprintf(f, "%zu", json_array_size(v));
             else
                 csv_value(f, v);
+        }
+        if (exec) {
+            fputc(',', f);
+            csv_value(f, json_object_get(t, "value"));
         }
         json_t *gamma = json_object_get(t, "gamma");
         json_array_foreach(names, j, nm)
@@ -100,6 +118,7 @@ static void json_nested(FILE *f, const json_t *v, int indent)
 static int export_pages(const cli_args *a, int csv, long page, FILE *f)
 {
     json_t *names = NULL;
+    int exec = 0;
     long long from = 0, n = 0;
     int rc = CLI_OK;
     for (;;) {
@@ -112,9 +131,10 @@ static int export_pages(const cli_args *a, int csv, long page, FILE *f)
         if (csv) {
             if (!names) {
                 names = cli_gamma_names(trials);
-                csv_header(f, names);
+                exec = trials_are_exec(trials);
+                csv_header(f, names, exec);
             }
-            csv_rows(f, trials, names);
+            csv_rows(f, trials, names, exec);
         } else {
             if (from == 0) {
                 fputs("{\n  \"campaign\": ", f);

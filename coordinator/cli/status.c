@@ -60,7 +60,23 @@ static void print_status(const json_t *c)
     const char *waiting = json_string_value(json_object_get(c, "waiting"));
     if (waiting) printf("  waiting: %s\n", waiting);
     json_t *best = json_object_get(c, "best");
-    if (json_is_object(best)) {
+    if (json_is_object(best) && cli_is_exec(best)) {
+        printf("  best:    trial %lld, %s %s (%s), val %s, test %s\n", cli_int(best, "trial", -1),
+               json_string_value(json_object_get(best, "objective")),
+               cli_fmt_param(b3, sizeof b3, json_object_get(best, "value")),
+               json_string_value(json_object_get(best, "direction")),
+               cli_fmt_num(b1, sizeof b1, cli_num(best, "val_acc"), 4),
+               cli_fmt_num(b2, sizeof b2, cli_num(best, "test_acc"), 4));
+        const char *name;
+        json_t *v;
+        int col = 0;
+        printf("  params: ");
+        json_object_foreach(json_object_get(best, "gamma"), name, v)
+        {
+            printf("%s%s=%s", col++ ? "  " : " ", name, cli_fmt_param(b1, sizeof b1, v));
+        }
+        printf("\n");
+    } else if (json_is_object(best)) {
         printf("  best:    trial %lld, val %s, test %s\n", cli_int(best, "trial", -1),
                cli_fmt_num(b1, sizeof b1, cli_num(best, "val_acc"), 4),
                cli_fmt_num(b2, sizeof b2, cli_num(best, "test_acc"), 4));

@@ -32,7 +32,7 @@ static trial *hand_out(campaign_set *cs, store *st)
 {
     trial *t = NULL;
     im_error err = {0};
-    CHECK_INT(lifecycle_hand_out(cs, st, "w1", NULL, 0, 60, &t, &err), 0);
+    CHECK_INT(lifecycle_hand_out(cs, st, "w1", NULL, NULL, 0, 60, &t, &err), 0);
     return t;
 }
 

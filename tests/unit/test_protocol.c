@@ -78,10 +78,26 @@ static void test_roundtrips(void)
         CHECK_INT(out.job.number, 7);
         CHECK(json_equal((json_t *)out.job.spec, spec));
         CHECK(json_equal((json_t *)out.job.user, user));
+        CHECK(out.job.params == NULL);
         im_msg_release(&out);
     }
     json_decref(spec);
     json_decref(user);
+
+    /* an exec trial's JOB: params by name, numbers and strings */
+    spec = json_pack("{s:s, s:i, s:s}", "backend", "exec", "seed", 3, "objective", "loss");
+    json_t *params = json_pack("{s:f, s:i, s:s}", "lr", 0.01, "layers", 2, "act", "tanh");
+    in.job.spec = spec;
+    in.job.user = NULL;
+    in.job.params = params;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK(json_equal((json_t *)out.job.params, params));
+        CHECK(json_equal((json_t *)out.job.spec, spec));
+        im_msg_release(&out);
+    }
+    in.job.params = NULL;
+    json_decref(spec);
+    json_decref(params);
 
     memset(&in, 0, sizeof in);
     in.type = IM_MSG_NOJOB;

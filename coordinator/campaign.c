@@ -328,7 +328,7 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
 
 point_state point_aggregate(const point_tally *n, double *value)
 {
-    *value = n->done ? n->sum / n->done : (double)NAN;
+    *value = n->done ? n->sum / n->done : n->pruned_valued > 0 ? n->pruned_best : (double)NAN;
     return n->done ? POINT_COMPLETE : n->pruned ? POINT_PRUNED : POINT_FAILED;
 }
 
@@ -349,11 +349,12 @@ static void open_add(campaign *c, int point, const double *gamma)
     memset(x, 0, sizeof *x);
     x->point = point;
     for (int i = 0; i < c->spec.n_terms; i++) x->v[i] = gamma[i];
-    c->open_n[c->n_open] = (point_tally){0, 0, 0, 0};
+    c->open_n[c->n_open] = (point_tally){0};
     c->n_open++;
 }
 
-/* One seed of point `point` ended with status and val_acc; when it was the
+/* One seed of point `point` ended with status and val_acc (a done seed's
+ * result, a pruned seed's last reported value, NAN otherwise); when it was the
  * last, the point's value and state go to the kind and the point closes. */
 static void open_tally(campaign *c, int point, store_trial_status status, double val_acc)
 {
@@ -366,7 +367,11 @@ static void open_tally(campaign *c, int point, store_trial_status status, double
         n->done++;
         n->sum += val_acc;
     }
-    n->pruned += status == STORE_TRIAL_PRUNED;
+    if (status == STORE_TRIAL_PRUNED) {
+        n->pruned++;
+        if (isfinite(val_acc) && (n->pruned_valued++ == 0 || val_acc > n->pruned_best))
+            n->pruned_best = val_acc;
+    }
     if (n->ended < c->spec.seeds_per_point) return;
     double value;
     point_state state = point_aggregate(n, &value);
@@ -552,9 +557,12 @@ static int trial_ended(campaign_set *cs, store *st, trial *t, store_trial_status
                        double val_acc, im_error *err)
 {
     campaign *c = t->c;
-    if (status != STORE_TRIAL_DONE) val_acc = NAN; /* a value counts only for a done trial */
+    /* a value counts only for a done trial; a pruned one's last report
+     * values its point only when no seed of it was done */
+    double last = status == STORE_TRIAL_PRUNED ? val_acc : (double)NAN;
+    if (status != STORE_TRIAL_DONE) val_acc = NAN;
     if (c->kind->on_trial_end) c->kind->on_trial_end(c, t, status, val_acc);
-    open_tally(c, t->point, status, val_acc);
+    open_tally(c, t->point, status, status == STORE_TRIAL_PRUNED ? last : val_acc);
     map_del(cs, t->id);
     trial_free(t);
     return campaign_after_end(cs, st, c, err);

@@ -59,7 +59,9 @@ typedef enum { TRIAL_QUEUED = 0, TRIAL_RUNNING } trial_state;
 /* The seeds of an open point that have ended so far. */
 typedef struct point_tally {
     int ended, done, pruned;
-    double sum; /* of the done seeds' val_acc */
+    double sum;         /* of the done seeds' val_acc */
+    int pruned_valued;  /* pruned seeds with a last reported val_acc */
+    double pruned_best; /* the best of those (valid when pruned_valued > 0) */
 } point_tally;
 
 typedef struct trial {
@@ -151,9 +153,10 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
  * history (kind_def.wants_history), whose ended points are replayed. */
 int campaign_pending(const campaign *c, const sampler_point **out);
 
-/* A point's value and state from its seeds' tally: the mean val_acc of the
- * done seeds (NAN when none) and POINT_COMPLETE when one was done, else
- * POINT_PRUNED when one was pruned, else POINT_FAILED. */
+/* A point's value and state from its seeds' tally: POINT_COMPLETE when one
+ * seed was done, valued by the mean val_acc of the done seeds; else
+ * POINT_PRUNED when one was pruned, valued by the best last reported val_acc
+ * of the pruned seeds (NAN when none reported one); else POINT_FAILED, NAN. */
 point_state point_aggregate(const point_tally *n, double *value);
 
 /* Trials the campaign runs in all (points x seeds_per_point). */

@@ -48,6 +48,7 @@ typedef struct im_tpe_options {
     int n_ei_candidates;    /* 24: candidates drawn from l(x) per proposal, >= 1 */
     int multivariate;       /* 1: one mixture of product kernels */
     int constant_liar;      /* 1: running trials count in the bad group */
+    double prior_weight;    /* 1.0: weight of the prior component, >= 0 */
     int consider_endpoints; /* 0 */
 } im_tpe_options;
 

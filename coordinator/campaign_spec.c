@@ -176,6 +176,9 @@ static int parse_tail(im_campaign_spec *c, const json_t *obj, im_error *err)
         if ((rc = opt_parse_named(&fam, v, &c->pruner, &index, err))) return rc;
         c->pruner.kind = (im_pruner_kind)index;
     }
+    for (int i = 0; pruner_def_at(i); i++)
+        if (pruner_def_at(i)->campaign_defaults)
+            pruner_def_at(i)->campaign_defaults(&c->pruner, c->train.epochs);
     if ((v = json_object_get(obj, "user")) && !json_is_null(v)) {
         if (!json_is_object(v))
             return im_error_set(err, IM_EFORMAT, "campaign: 'user' must be an object, not %s",

@@ -61,7 +61,8 @@ typedef enum {
 typedef struct im_pruner_spec {
     im_pruner_kind kind;  /* IM_PRUNER_NONE */
     int n_startup_trials; /* median: 5, finished trials before any pruning */
-    int n_warmup_epochs;  /* median: 0, epochs of a trial before it may be pruned */
+    int n_warmup_epochs;  /* median: half the trial's epochs (rounded down), epochs of a
+                           * trial before it may be pruned; -1 until the campaign sets it */
 } im_pruner_spec;
 
 #define IM_CAMPAIGN_NAME_MAX 64

@@ -411,6 +411,7 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
                               .seed = (uint64_t)r,
                               .spec_json = text,
                               .label = label[0] ? label : NULL,
+                              .stage = c->kind->stage ? c->kind->stage(c, p) : NULL,
                               .params = params,
                               .n_params = (size_t)c->spec.n_terms};
         int64_t id = 0;

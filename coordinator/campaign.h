@@ -95,6 +95,7 @@ struct campaign {
     double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
+    void *kind_data;                /* the kind's own state, freed by its release hook */
     pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
     /* the points created whose seeds have not all ended (after a restart,
      * those of before only when the kind wants history and they were

@@ -59,6 +59,9 @@ typedef struct kind_def {
     /* The gamma (c->spec.n_terms numbers) of point p < c->n_points, and its
      * label (STORE_NAME_MAX bytes, "" for none). */
     int (*point)(struct campaign *c, int p, double *gamma, char *label, im_error *err);
+    /* The stage of point p as the store's trials.stage records it ("base",
+     * "individual", "successive"), or NULL. May be NULL (none). */
+    const char *(*stage)(const struct campaign *c, int p);
     /* 1 if on_point_end must hear every point's end, also those before a
      * restart: then the ended points are replayed at resume (and the pending
      * points of before the restart are known again). May be NULL (no). */

@@ -1,10 +1,21 @@
 /*
- * kind_ablation.c: kind "ablation". Its first stage is the base point,
- * labelled "base", then the base with each non-zero component set to 0
- * individually, labelled with that component's short name. The successive
- * stage (components removed one after another, ordered by their individual
- * effects) is not generated yet: on_stage_end is where it goes, so the
- * campaign is done after the first stage.
+ * kind_ablation.c: kind "ablation", the paper's two-stage ablation study.
+ *
+ * Stage 1 (trials.stage "base" and "individual"): the base point, labelled
+ * "base", then the base with each non-zero component set to 0 individually,
+ * labelled with that component's short name.
+ * Stage 2 ("successive"), planned when every stage 1 trial has ended: the
+ * components set to 0 cumulatively, in the order of increasing individual
+ * effect (the least harmful first: the largest mean change of validation
+ * accuracy against the base's mean), step k zeroing the first k of them,
+ * k = 1 .. all; a step is labelled with the component it adds (the view
+ * ablation_successive lists the components removed so far). An individual
+ * ablation with no done seed ranks last (its effect is unknown); ties keep
+ * the canonical order. Every point runs seeds_per_point seeds.
+ *
+ * Stage 2 is computed from the stored results of stage 1, which are final
+ * once it starts, so a restart during stage 2 plans the same points again
+ * (the points already created keep their trials).
  *
  * Keys:
  *   base  a gamma (preset name, list or object by atom name), or
@@ -18,8 +29,15 @@
 #include "log.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The kind's state (c->kind_data). */
+typedef struct ablation_state {
+    int n_first; /* points of stage 1: the base and the individual ablations */
+} ablation_state;
 
 static const char *const ablation_keys[] = {"base", NULL};
 
@@ -120,11 +138,97 @@ static int ablation_plan(campaign *c, store *st, im_error *err)
         n++;
     }
     c->n_points = n;
+    ablation_state *as = im_xcalloc(1, sizeof *as);
+    as->n_first = n;
+    c->kind_data = as;
     im_log(IM_LOG_INFO,
            "campaign %s: ablation, first stage (%d points: the base and each non-zero component "
-           "set to 0); the successive stage is not generated yet",
+           "set to 0)",
            c->name, c->n_points);
     return 0;
+}
+
+static const char *ablation_stage(const campaign *c, int p)
+{
+    const ablation_state *as = c->kind_data;
+    if (p == 0) return "base";
+    return !as || p < as->n_first ? "individual" : "successive";
+}
+
+typedef struct effect {
+    int point; /* stage 1 point (1 .. n_first-1) */
+    int comp;  /* the component it zeroes */
+    int n;     /* done seeds */
+    double mean;
+} effect;
+
+/* Least harmful first: the larger mean first, unknown effects last, then the
+ * canonical order. */
+static int cmp_effect(const void *a, const void *b)
+{
+    const effect *x = a, *y = b;
+    if (x->n && y->n && x->mean != y->mean) return x->mean > y->mean ? -1 : 1;
+    if (!x->n != !y->n) return x->n ? -1 : 1;
+    return (x->comp > y->comp) - (x->comp < y->comp);
+}
+
+/* Stage 1 ended: plan stage 2 (returns 1), or, when it was planned (and
+ * is now over), the campaign is done (0). */
+static int ablation_stage_end(campaign *c, store *st, im_error *err)
+{
+    ablation_state *as = c->kind_data;
+    if (!as || c->n_points > as->n_first) return 0; /* stage 2 is over */
+    int nt = c->spec.n_terms, n_ind = as->n_first - 1;
+    if (n_ind < 1) return 0; /* a base of zeros: nothing to remove */
+    store_trial *tr = NULL;
+    size_t n = 0;
+    int rc = store_trial_list(st, c->id, STORE_MASK(STORE_TRIAL_DONE), 0, &tr, &n, err);
+    if (rc) return rc;
+    double sum[IM_MAX_TERMS + 1] = {0};
+    int cnt[IM_MAX_TERMS + 1] = {0};
+    for (size_t i = 0; i < n; i++)
+        if (tr[i].point >= 0 && tr[i].point < as->n_first && isfinite(tr[i].val_acc)) {
+            sum[tr[i].point] += tr[i].val_acc;
+            cnt[tr[i].point]++;
+        }
+    store_trials_free(&tr, n);
+    effect e[IM_MAX_TERMS];
+    for (int p = 1; p <= n_ind; p++) {
+        const double *g = c->points + (size_t)p * nt;
+        int comp = 0;
+        while (comp < nt && g[comp] == c->spec.base[comp]) comp++;
+        e[p - 1] = (effect){
+            .point = p, .comp = comp, .n = cnt[p], .mean = cnt[p] ? sum[p] / cnt[p] : (double)NAN};
+    }
+    qsort(e, (size_t)n_ind, sizeof *e, cmp_effect);
+    int total = as->n_first + n_ind;
+    c->points = im_xrealloc(c->points, (size_t)total * (size_t)nt * sizeof *c->points);
+    c->labels = im_xrealloc(c->labels, (size_t)total * sizeof *c->labels);
+    double g[IM_MAX_TERMS];
+    memcpy(g, c->spec.base, (size_t)nt * sizeof *g);
+    char order[512] = "";
+    for (int k = 0; k < n_ind; k++) {
+        int comp = e[k].comp < nt ? e[k].comp : 0; /* NEVER: each zeroes one */
+        g[comp] = 0;
+        int p = as->n_first + k;
+        memcpy(c->points + (size_t)p * nt, g, (size_t)nt * sizeof *g);
+        snprintf(c->labels[p], sizeof c->labels[p], "%s", c->lat.short_name[comp]);
+        size_t len = strlen(order);
+        snprintf(order + len, sizeof order - len, "%s%s", k ? ", " : "", c->lat.short_name[comp]);
+    }
+    c->n_points = total;
+    if (c->next_point >= c->n_points) return 0; /* created and ended before a restart */
+    im_log(IM_LOG_INFO,
+           "campaign %s: ablation, successive stage (%d points, components set to 0 in this "
+           "order: %s)",
+           c->name, n_ind, order);
+    return 1;
+}
+
+static void ablation_release(campaign *c)
+{
+    free(c->kind_data);
+    c->kind_data = NULL;
 }
 
 const kind_def kind_ablation = {
@@ -137,4 +241,7 @@ const kind_def kind_ablation = {
     .submit = ablation_submit,
     .plan = ablation_plan,
     .point = kind_point_from_list,
+    .stage = ablation_stage,
+    .on_stage_end = ablation_stage_end,
+    .release = ablation_release,
 };

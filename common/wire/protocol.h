@@ -130,9 +130,10 @@
  *     up the coordinator: one page is the trials numbered from "from"
  *     (default 0) on, at most "limit" of them (1..IM_TRIALS_PAGE_MAX,
  *     default IM_TRIALS_PAGE_DEFAULT), by number.
- *   -> OK {trials: [{"trial", "number", "point", "seed", "label", "status",
- *      "attempt", "worker", "val_acc", "test_acc", "wall_s", "error",
- *      "created_at", "started_at", "finished_at", "gamma"}], next: the
+ *   -> OK {trials: [{"trial", "number", "point", "seed", "label", "stage"
+ *      (null, or in an ablation "base", "individual" or "successive"),
+ *      "status", "attempt", "worker", "val_acc", "test_acc", "wall_s",
+ *      "error", "created_at", "started_at", "finished_at", "gamma"}], next: the
  *      "from" of the next page, or null after the last page}
  *     As with EXPORT, a request without "limit" gets ERROR when the campaign
  *     does not fit in one page, never a silently short list.

@@ -4,7 +4,8 @@
  * ended, a lost attempt goes back to the front of the queue, the campaign is
  * done when its last trial ends; a point's value is the mean of its done
  * seeds, a pruned point's the best last report (point_aggregate); a TPE
- * search proposes the same points across a restart.
+ * search proposes the same points across a restart; an ablation plans its
+ * successive stage from the individual effects, also across a restart.
  */
 #include "campaign.h"
 #include "lifecycle.h"
@@ -190,6 +191,84 @@ static void test_tpe_restart(const char *dir)
     CHECK(a[N - 1][0] >= -1 && a[N - 1][0] <= 1);
 }
 
+/* An ablation of a base with nonzero components a, b, c: stage 1 gives
+ * individual effects, stage 2 removes them cumulatively, least harmful
+ * first; a restart in the middle of stage 2 keeps the plan. */
+static void test_ablation_stages(const char *dir)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/abl.db", dir);
+    store *st = NULL;
+    im_error err = {0};
+    CHECK_MSG(store_open(&st, path, NULL, &err) == 0, "%s", err.msg);
+    if (!st) return;
+    campaign_set cs;
+    campaign_set_init(&cs);
+    /* f_c 0.5, fl -0.25, c_fl 0.125; the rest 0 */
+    json_t *obj = json_loads("{\"name\": \"abl\", \"kind\": \"ablation\", \"seeds_per_point\": 1, "
+                             "\"base\": {\"f_c\": 0.5, \"fl\": -0.25, \"c_fl\": 0.125}}",
+                             0, NULL);
+    campaign *c = NULL;
+    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
+    json_decref(obj);
+    if (!c) goto out;
+    CHECK_INT(c->n_points, 4);
+    int i_fc = im_lattice_find(&c->lat, "f_c"), i_fl = im_lattice_find(&c->lat, "fl"),
+        i_cfl = im_lattice_find(&c->lat, "c_fl");
+    /* individual effects: f_c -0.3, fl -0.05, c_fl -0.5 against a base of 0.8 */
+    for (int k = 0; k < 4; k++) {
+        trial *t = hand_out(&cs, st);
+        if (!t) goto out;
+        double v = t->point == 0         ? 0.8
+                   : t->gamma[i_fc] == 0 ? 0.5
+                   : t->gamma[i_fl] == 0 ? 0.75
+                                         : 0.3;
+        finish(&cs, st, t, v);
+    }
+    CHECK_INT(c->n_points, 7); /* stage 2: fl, then f_c, then c_fl */
+    trial *t = hand_out(&cs, st);
+    if (!t) goto out;
+    CHECK_INT(t->point, 4);
+    CHECK(t->gamma[i_fl] == 0 && t->gamma[i_fc] == 0.5 && t->gamma[i_cfl] == 0.125);
+    finish(&cs, st, t, 0.7);
+    t = hand_out(&cs, st); /* point 5 out when the coordinator restarts */
+    if (!t) goto out;
+    CHECK(t->gamma[i_fl] == 0 && t->gamma[i_fc] == 0 && t->gamma[i_cfl] == 0.125);
+    campaign_set_release(&cs);
+    campaign_set_init(&cs);
+    CHECK_MSG(campaign_set_resume(&cs, st, 0, 0, NULL, &err) == 0, "%s", err.msg);
+    t = hand_out(&cs, st);
+    if (!t) goto out;
+    CHECK_INT(t->point, 5);
+    finish(&cs, st, t, 0.6);
+    t = hand_out(&cs, st);
+    if (!t) goto out;
+    CHECK_INT(t->point, 6);
+    CHECK(t->gamma[i_fl] == 0 && t->gamma[i_fc] == 0 && t->gamma[i_cfl] == 0);
+    finish(&cs, st, t, 0.1);
+    CHECK(hand_out(&cs, st) == NULL);
+    store_campaign sc = {0};
+    CHECK_INT(store_campaign_find(st, "abl", &sc, &err), 0);
+    CHECK_INT(sc.status, STORE_CAMPAIGN_DONE);
+    store_campaign_release(&sc);
+    store_trial *tr = NULL;
+    size_t n = 0;
+    CHECK_INT(store_trial_list(st, 0, 0, 0, &tr, &n, &err), 0);
+    CHECK_INT(n, 7);
+    const char *labels[] = {"base", "f_c", "c_fl", "fl", "fl", "f_c", "c_fl"};
+    for (size_t i = 0; i < n && i < 7; i++) CHECK_STR(tr[i].label, labels[i]);
+    store_trials_free(&tr, n);
+out:
+    campaign_set_release(&cs);
+    store_close(&st);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char f[PATH_MAX + 64];
+        snprintf(f, sizeof f, "%s%s", path, suffix[i]);
+        remove(f);
+    }
+}
+
 int main(void)
 {
     test_aggregate();
@@ -202,6 +281,7 @@ int main(void)
     if (st) test_points(st);
     store_close(&st);
     test_tpe_restart(dir);
+    test_ablation_stages(dir);
     const char *suffix[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
         char f[PATH_MAX + 32];

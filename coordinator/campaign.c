@@ -505,15 +505,29 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
     return 0;
 }
 
+static int cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, const char *why,
+                  im_error *err);
+
 /* Tell the other active campaigns' kinds that c ended (a chained campaign
- * may be waiting for it). Returns 0 or the first hook's error. */
+ * may be waiting for it; one whose base cannot be had is cancelled).
+ * Returns 0 or the first hook's error. */
 static int notify_ended(campaign_set *cs, store *st, const campaign *c, im_error *err)
 {
     for (size_t i = 0; i < cs->n; i++) {
         campaign *o = cs->v[i];
         if (o == c || !o->kind->on_campaign_ended) continue;
-        int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, err);
-        if (rc) return rc;
+        if (o->status != STORE_CAMPAIGN_QUEUED && o->status != STORE_CAMPAIGN_RUNNING) continue;
+        im_error why = {0};
+        int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, &why);
+        if (rc == 1) { /* the set may change: look again from the start */
+            if ((rc = cancel(cs, st, o, NULL, why.msg, err))) return rc;
+            i = (size_t)-1;
+            continue;
+        }
+        if (rc) {
+            if (err) *err = why;
+            return rc;
+        }
     }
     return 0;
 }
@@ -645,12 +659,19 @@ int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *work
 
 int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, im_error *err)
 {
+    return cancel(cs, st, c, n_cancelled, NULL, err);
+}
+
+/* Cancel c, by a client (why NULL) or because of why. */
+static int cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, const char *why,
+                  im_error *err)
+{
     int64_t n = 0;
     int rc = store_campaign_cancel_queued(st, c->id, &n, err);
     if (rc) return rc;
     rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_CANCELLED, err);
     if (rc) return rc;
-    rc = store_event(st, "campaign_cancelled", c->id, 0, NULL, NULL, err);
+    rc = store_event(st, "campaign_cancelled", c->id, 0, NULL, why, err);
     if (rc) return rc;
     while (c->q_len) {
         trial *t = queue_pop_front(c);
@@ -667,7 +688,10 @@ int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancell
     for (size_t i = 0; i < cs->n_running; i++)
         if (cs->running[i]->c == c) cs->running[i]->stop_reason = "cancelled";
     if (n_cancelled) *n_cancelled = n;
-    im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
+    if (why)
+        im_log(IM_LOG_WARN, "campaign %s: cancelled: %s", c->name, why);
+    else
+        im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
     rc = notify_ended(cs, st, c, err);
     if (rc) return rc;
     if (c->n_running == 0) set_remove(cs, c);

@@ -87,9 +87,11 @@ typedef struct im_campaign_spec {
     char (*point_presets)[32]; /* [n_points]: the preset a point equals, or "", owned */
 
     /* ablation (kind_ablation.c) */
-    int64_t base_trial;        /* > 0: the base is that trial's gamma; 0: `base` below */
-    double base[IM_MAX_TERMS]; /* [n_terms], when base_trial == 0 */
-    char base_preset[32];      /* the preset base equals, or "" */
+    int64_t base_trial; /* > 0: the base is that trial's gamma; 0: `base` below */
+    char base_campaign[IM_CAMPAIGN_NAME_MAX + 1]; /* "" or: the base is that campaign's
+                                                   * best point, once it is done */
+    double base[IM_MAX_TERMS];                    /* [n_terms], when base_trial == 0 */
+    char base_preset[32];                         /* the preset base equals, or "" */
 
     /* every kind */
     int seeds_per_point; /* trials per point with seeds 1..R: default 1, ablations 10 */

@@ -81,9 +81,13 @@ typedef struct kind_def {
     int (*on_stage_end)(struct campaign *c, store *st, im_error *err);
     /* Another campaign (`name`, id) ended with `status` (done or
      * cancelled): a campaign chained to it may plan its points now
-     * (c->n_points grows). Returns 0 or an IM_E* code. May be NULL. */
+     * (c->n_points grows). Returns 0, 1 when this campaign must be
+     * cancelled (err->msg says why), or an IM_E* code. May be NULL. */
     int (*on_campaign_ended)(struct campaign *c, store *st, const char *name, int64_t id,
                              store_campaign_status status, im_error *err);
+    /* The name of the campaign this one waits for (its status is shown as
+     * "waiting"), or NULL. May be NULL (never waits). */
+    const char *(*waiting_for)(const struct campaign *c);
     /* Free what plan() allocated beyond c->points, c->labels and c->smp,
      * which campaign.c frees. May be NULL. */
     void (*release)(struct campaign *c);

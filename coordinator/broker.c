@@ -738,6 +738,23 @@ static void on_submit(broker *b, const im_envelope *env, const im_msg *m)
                        "planned", (json_int_t)campaign_planned(c)));
 }
 
+/* A campaign waiting for another one (a chained ablation) shows as
+ * "waiting" in LIST and STATUS, with "waiting_for": the other's name (the
+ * store keeps it "queued"). */
+static void mark_waiting(broker *b, json_t *campaigns)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(campaigns, i, o)
+    {
+        campaign *c = campaign_set_find(&b->cs, NULL, json_integer_value(json_object_get(o, "id")));
+        const char *other = c && c->kind->waiting_for ? c->kind->waiting_for(c) : NULL;
+        if (!other) continue;
+        json_object_set_new(o, "status", json_string("waiting"));
+        json_object_set_new(o, "waiting_for", json_string(other));
+    }
+}
+
 static void on_list(broker *b, const im_envelope *env)
 {
     im_error err = {0};
@@ -746,6 +763,7 @@ static void on_list(broker *b, const im_envelope *env)
         client_fail(b, env, "LIST", IM_EDB, &err);
         return;
     }
+    mark_waiting(b, v);
     reply_ok(b, env, "LIST", json_pack("{s:o}", "campaigns", v));
 }
 
@@ -816,8 +834,15 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
         json_object_set_new(
             o, "eta_s", rate > 0 && c ? json_real((double)(planned - ended) / rate) : json_null());
         json_t *waiting = c ? waiting_json(b, c) : NULL;
+        const char *other = c && c->kind->waiting_for ? c->kind->waiting_for(c) : NULL;
+        if (other && !waiting) {
+            char why[160];
+            snprintf(why, sizeof why, "campaign '%s' must be done first", other);
+            waiting = json_string(why);
+        }
         json_object_set_new(o, "waiting", waiting ? waiting : json_null());
     }
+    mark_waiting(b, v);
     reply_ok(b, env, "STATUS", json_pack("{s:o,s:o}", "campaigns", v, "workers", workers));
 }
 

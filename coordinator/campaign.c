@@ -333,7 +333,7 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
 
 point_state point_aggregate(const point_tally *n, double *value)
 {
-    *value = n->done ? n->sum / n->done : (double)NAN;
+    *value = n->done ? n->sum / n->done : n->pruned_valued > 0 ? n->pruned_best : (double)NAN;
     return n->done ? POINT_COMPLETE : n->pruned ? POINT_PRUNED : POINT_FAILED;
 }
 
@@ -354,11 +354,12 @@ static void open_add(campaign *c, int point, const double *gamma)
     memset(x, 0, sizeof *x);
     x->point = point;
     for (int i = 0; i < im_campaign_n_values(&c->spec); i++) x->v[i] = gamma[i];
-    c->open_n[c->n_open] = (point_tally){0, 0, 0, 0};
+    c->open_n[c->n_open] = (point_tally){0};
     c->n_open++;
 }
 
-/* One seed of point `point` ended with status and value (the objective);
+/* One seed of point `point` ended with status and value (the objective: a
+ * done seed's result, a pruned seed's last reported value, NAN otherwise);
  * when it was the last, the point's value (higher is better: negated for a
  * campaign that minimises) and state go to the kind and the point closes. */
 static void open_tally(campaign *c, int point, store_trial_status status, double val_acc)
@@ -372,11 +373,17 @@ static void open_tally(campaign *c, int point, store_trial_status status, double
         n->done++;
         n->sum += val_acc;
     }
-    n->pruned += status == STORE_TRIAL_PRUNED;
+    if (status == STORE_TRIAL_PRUNED) {
+        n->pruned++;
+        /* the best in the campaign's direction: kept oriented, higher is better */
+        double v = c->spec.minimize ? -val_acc : val_acc;
+        if (isfinite(v) && (n->pruned_valued++ == 0 || v > n->pruned_best)) n->pruned_best = v;
+    }
     if (n->ended < c->spec.seeds_per_point) return;
     double value;
     point_state state = point_aggregate(n, &value);
-    if (c->spec.minimize) value = -value;
+    /* the done seeds' mean is of the raw objective; pruned_best is oriented */
+    if (c->spec.minimize && state != POINT_PRUNED) value = -value;
     if (c->kind->on_point_end) c->kind->on_point_end(c, &c->open_x[i], value, state);
     c->n_open--;
     c->open_x[i] = c->open_x[c->n_open];
@@ -446,6 +453,7 @@ static int create_point(campaign_set *cs, store *st, campaign *c, im_error *err)
                               .seed = (uint64_t)r,
                               .spec_json = text,
                               .label = label[0] ? label : NULL,
+                              .stage = c->kind->stage ? c->kind->stage(c, p) : NULL,
                               .params = params,
                               .n_params = (size_t)nv,
                               .param_texts = any_text ? texts : NULL};
@@ -563,15 +571,29 @@ int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const jso
     return 0;
 }
 
+static int cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, const char *why,
+                  im_error *err);
+
 /* Tell the other active campaigns' kinds that c ended (a chained campaign
- * may be waiting for it). Returns 0 or the first hook's error. */
+ * may be waiting for it; one whose base cannot be had is cancelled).
+ * Returns 0 or the first hook's error. */
 static int notify_ended(campaign_set *cs, store *st, const campaign *c, im_error *err)
 {
     for (size_t i = 0; i < cs->n; i++) {
         campaign *o = cs->v[i];
         if (o == c || !o->kind->on_campaign_ended) continue;
-        int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, err);
-        if (rc) return rc;
+        if (o->status != STORE_CAMPAIGN_QUEUED && o->status != STORE_CAMPAIGN_RUNNING) continue;
+        im_error why = {0};
+        int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, &why);
+        if (rc == 1) { /* the set may change: look again from the start */
+            if ((rc = cancel(cs, st, o, NULL, why.msg, err))) return rc;
+            i = (size_t)-1;
+            continue;
+        }
+        if (rc) {
+            if (err) *err = why;
+            return rc;
+        }
     }
     return 0;
 }
@@ -616,9 +638,12 @@ static int trial_ended(campaign_set *cs, store *st, trial *t, store_trial_status
                        double val_acc, im_error *err)
 {
     campaign *c = t->c;
-    if (status != STORE_TRIAL_DONE) val_acc = NAN; /* a value counts only for a done trial */
+    /* a value counts only for a done trial; a pruned one's last report
+     * values its point only when no seed of it was done */
+    double last = status == STORE_TRIAL_PRUNED ? val_acc : (double)NAN;
+    if (status != STORE_TRIAL_DONE) val_acc = NAN;
     if (c->kind->on_trial_end) c->kind->on_trial_end(c, t, status, val_acc);
-    open_tally(c, t->point, status, val_acc);
+    open_tally(c, t->point, status, status == STORE_TRIAL_PRUNED ? last : val_acc);
     map_del(cs, t->id);
     trial_free(t);
     return campaign_after_end(cs, st, c, err);
@@ -632,6 +657,9 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
     /* the objective: what campaign_trial_take_result found, else val_acc */
     store_trial_value v = {.value = r->val_acc, .output = NULL};
     if (t->c->spec.backend == IM_BACKEND_EXEC) v = (store_trial_value){t->value, t->output};
+    /* a pruned trial's last reported objective values its point (when no
+     * seed of it was done); only a done trial stores a value */
+    double tally = r->status == STORE_TRIAL_DONE || r->status == STORE_TRIAL_PRUNED ? v.value : NAN;
     if (r->status != STORE_TRIAL_DONE) v.value = NAN;
     int rc = store_trial_finish_value(st, t->id, t->attempt, r, &v, err);
     if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
@@ -639,7 +667,7 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
     if (c->prn && r->status == STORE_TRIAL_DONE && val_by_epoch)
         pruner_add(c->prn, val_by_epoch, n_epochs);
     running_remove(cs, t);
-    return trial_ended(cs, st, t, r->status, v.value, err);
+    return trial_ended(cs, st, t, r->status, tally, err);
 }
 
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
@@ -711,12 +739,19 @@ int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *work
 
 int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, im_error *err)
 {
+    return cancel(cs, st, c, n_cancelled, NULL, err);
+}
+
+/* Cancel c, by a client (why NULL) or because of why. */
+static int cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, const char *why,
+                  im_error *err)
+{
     int64_t n = 0;
     int rc = store_campaign_cancel_queued(st, c->id, &n, err);
     if (rc) return rc;
     rc = store_campaign_set_status(st, c->id, STORE_CAMPAIGN_CANCELLED, err);
     if (rc) return rc;
-    rc = store_event(st, "campaign_cancelled", c->id, 0, NULL, NULL, err);
+    rc = store_event(st, "campaign_cancelled", c->id, 0, NULL, why, err);
     if (rc) return rc;
     while (c->q_len) {
         trial *t = queue_pop_front(c);
@@ -733,7 +768,10 @@ int campaign_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancell
     for (size_t i = 0; i < cs->n_running; i++)
         if (cs->running[i]->c == c) cs->running[i]->stop_reason = "cancelled";
     if (n_cancelled) *n_cancelled = n;
-    im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
+    if (why)
+        im_log(IM_LOG_WARN, "campaign %s: cancelled: %s", c->name, why);
+    else
+        im_log(IM_LOG_INFO, "campaign %s: cancelled (%lld queued trials)", c->name, (long long)n);
     rc = notify_ended(cs, st, c, err);
     if (rc) return rc;
     if (c->n_running == 0) set_remove(cs, c);
@@ -856,8 +894,12 @@ static int replay_points(store *st, campaign *c, im_error *err)
             prev = tr[i].point;
         }
         store_trial_status s = tr[i].status;
-        if (s != STORE_TRIAL_QUEUED && s != STORE_TRIAL_RUNNING)
-            open_tally(c, tr[i].point, s, tr[i].value);
+        if (s != STORE_TRIAL_QUEUED && s != STORE_TRIAL_RUNNING) {
+            /* a pruned built-in trial keeps its last accuracy in val_acc */
+            double v = tr[i].value;
+            if (!isfinite(v) && strcmp(c->spec.objective, "val_acc") == 0) v = tr[i].val_acc;
+            open_tally(c, tr[i].point, s, v);
+        }
     }
     store_trials_free(&tr, n);
     return 0;

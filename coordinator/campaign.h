@@ -67,7 +67,10 @@ typedef enum { TRIAL_QUEUED = 0, TRIAL_RUNNING } trial_state;
 /* The seeds of an open point that have ended so far. */
 typedef struct point_tally {
     int ended, done, pruned;
-    double sum; /* of the done seeds' values (val_acc for built-in campaigns) */
+    double sum;         /* of the done seeds' values (val_acc for built-in campaigns) */
+    int pruned_valued;  /* pruned seeds with a last reported value */
+    double pruned_best; /* the best of those in the campaign's direction, negated when it
+                           minimises (valid when pruned_valued > 0) */
 } point_tally;
 
 typedef struct trial {
@@ -105,6 +108,7 @@ struct campaign {
     double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
+    void *kind_data;                /* the kind's own state, freed by its release hook */
     pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
     /* the points created whose seeds have not all ended (after a restart,
      * those of before only when the kind wants history and they were
@@ -163,9 +167,10 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
  * history (kind_def.wants_history), whose ended points are replayed. */
 int campaign_pending(const campaign *c, const sampler_point **out);
 
-/* A point's value and state from its seeds' tally: the mean val_acc of the
- * done seeds (NAN when none) and POINT_COMPLETE when one was done, else
- * POINT_PRUNED when one was pruned, else POINT_FAILED. */
+/* A point's value and state from its seeds' tally: POINT_COMPLETE when one
+ * seed was done, valued by the mean val_acc of the done seeds; else
+ * POINT_PRUNED when one was pruned, valued by the best last reported val_acc
+ * of the pruned seeds (NAN when none reported one); else POINT_FAILED, NAN. */
 point_state point_aggregate(const point_tally *n, double *value);
 
 /* Trials the campaign runs in all (points x seeds_per_point). */

@@ -246,6 +246,12 @@ static int parse_tail(im_campaign_spec *c, const json_t *obj, im_error *err)
         if ((rc = opt_parse_named(&fam, v, &c->pruner, &index, err))) return rc;
         c->pruner.kind = (im_pruner_kind)index;
     }
+    /* an exec campaign's command says nothing of its epochs beforehand: its
+     * pruner's defaults see 0 epochs (the warm-up is then the file's, else 0) */
+    int epochs = c->backend == IM_BACKEND_EXEC ? 0 : c->train.epochs;
+    for (int i = 0; pruner_def_at(i); i++)
+        if (pruner_def_at(i)->campaign_defaults)
+            pruner_def_at(i)->campaign_defaults(&c->pruner, epochs);
     if ((v = json_object_get(obj, "user")) && !json_is_null(v)) {
         if (!json_is_object(v))
             return im_error_set(err, IM_EFORMAT, "campaign: 'user' must be an object, not %s",

@@ -56,6 +56,7 @@ typedef struct im_tpe_options {
     int n_ei_candidates;    /* 24: candidates drawn from l(x) per proposal, >= 1 */
     int multivariate;       /* 1: one mixture of product kernels */
     int constant_liar;      /* 1: running trials count in the bad group */
+    double prior_weight;    /* 1.0: weight of the prior component, >= 0 */
     int consider_endpoints; /* 0 */
 } im_tpe_options;
 
@@ -68,7 +69,8 @@ typedef enum {
 typedef struct im_pruner_spec {
     im_pruner_kind kind;  /* IM_PRUNER_NONE */
     int n_startup_trials; /* median: 5, finished trials before any pruning */
-    int n_warmup_epochs;  /* median: 0, epochs of a trial before it may be pruned */
+    int n_warmup_epochs;  /* median: half the trial's epochs (rounded down), epochs of a
+                           * trial before it may be pruned; -1 until the campaign sets it */
 } im_pruner_spec;
 
 #define IM_CAMPAIGN_NAME_MAX   64
@@ -104,9 +106,11 @@ typedef struct im_campaign_spec {
     char (*point_presets)[32]; /* [n_points]: the preset a point equals, or "", owned */
 
     /* ablation (kind_ablation.c) */
-    int64_t base_trial;        /* > 0: the base is that trial's gamma; 0: `base` below */
-    double base[IM_MAX_TERMS]; /* [n_terms], when base_trial == 0 */
-    char base_preset[32];      /* the preset base equals, or "" */
+    int64_t base_trial; /* > 0: the base is that trial's gamma; 0: `base` below */
+    char base_campaign[IM_CAMPAIGN_NAME_MAX + 1]; /* "" or: the base is that campaign's
+                                                   * best point, once it is done */
+    double base[IM_MAX_TERMS];                    /* [n_terms], when base_trial == 0 */
+    char base_preset[32];                         /* the preset base equals, or "" */
 
     /* every kind */
     int seeds_per_point; /* trials per point with seeds 1..R: default 1, ablations 10 */

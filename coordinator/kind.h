@@ -60,6 +60,9 @@ typedef struct kind_def {
     /* The gamma (c->spec.n_terms numbers) of point p < c->n_points, and its
      * label (STORE_NAME_MAX bytes, "" for none). */
     int (*point)(struct campaign *c, int p, double *gamma, char *label, im_error *err);
+    /* The stage of point p as the store's trials.stage records it ("base",
+     * "individual", "successive"), or NULL. May be NULL (none). */
+    const char *(*stage)(const struct campaign *c, int p);
     /* 1 if on_point_end must hear every point's end, also those before a
      * restart: then the ended points are replayed at resume (and the pending
      * points of before the restart are known again). May be NULL (no). */
@@ -79,9 +82,13 @@ typedef struct kind_def {
     int (*on_stage_end)(struct campaign *c, store *st, im_error *err);
     /* Another campaign (`name`, id) ended with `status` (done or
      * cancelled): a campaign chained to it may plan its points now
-     * (c->n_points grows). Returns 0 or an IM_E* code. May be NULL. */
+     * (c->n_points grows). Returns 0, 1 when this campaign must be
+     * cancelled (err->msg says why), or an IM_E* code. May be NULL. */
     int (*on_campaign_ended)(struct campaign *c, store *st, const char *name, int64_t id,
                              store_campaign_status status, im_error *err);
+    /* The name of the campaign this one waits for (its status is shown as
+     * "waiting"), or NULL. May be NULL (never waits). */
+    const char *(*waiting_for)(const struct campaign *c);
     /* Free what plan() allocated beyond c->points, c->labels and c->smp,
      * which campaign.c frees. May be NULL. */
     void (*release)(struct campaign *c);

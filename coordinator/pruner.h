@@ -46,6 +46,9 @@ typedef struct pruner_def {
     int (*set_option)(im_pruner_spec *p, const char *key, const json_t *v, const char *field,
                       im_error *err);
     void (*options_to_json)(const im_pruner_spec *p, json_t *obj); /* may be NULL */
+    /* After parsing: the defaults that depend on the campaign (its epochs
+     * per trial), for the options the file did not give. May be NULL. */
+    void (*campaign_defaults)(im_pruner_spec *p, int epochs);
     /* A new pruner, owned by the caller; NULL for a table entry that never
      * prunes ("none"). */
     pruner *(*create)(const im_pruner_spec *spec);

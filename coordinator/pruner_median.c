@@ -13,7 +13,14 @@
  *
  * Options ("pruner": {"name": "median", ...}):
  *   n_startup_trials  integer in 0..100000, default 5
- *   n_warmup_epochs   integer in 0..100000, default 0
+ *   n_warmup_epochs   integer in 0..100000, default: half the campaign's
+ *                     epochs, rounded down (5 of 10). Infomorphic networks
+ *                     take off late: with the paper's optimised goal the
+ *                     validation accuracy is 21 % after epoch 1 and 15 %
+ *                     after epoch 2 before it climbs to 84 %, while goals
+ *                     that start early and end worse are at 25 % after
+ *                     epoch 2; once a search has found many of those, the
+ *                     median of the early epochs would stop the best goals.
  *
  * Workload: one add per completed trial (O(epochs log n)) and one
  * should_stop per PROGRESS (O(1)), so pruning never re-reads the history.
@@ -161,7 +168,12 @@ static const char *const median_keys[] = {"n_startup_trials", "n_warmup_epochs",
 static void median_defaults(im_pruner_spec *p)
 {
     p->n_startup_trials = 5;
-    p->n_warmup_epochs = 0;
+    p->n_warmup_epochs = -1; /* median_campaign_defaults: half the epochs */
+}
+
+static void median_campaign_defaults(im_pruner_spec *p, int epochs)
+{
+    if (p->n_warmup_epochs < 0) p->n_warmup_epochs = epochs / 2;
 }
 
 static int median_set_option(im_pruner_spec *p, const char *key, const json_t *v, const char *field,
@@ -182,5 +194,6 @@ const pruner_def pruner_median_def = {
     .defaults = median_defaults,
     .set_option = median_set_option,
     .options_to_json = median_to_json,
+    .campaign_defaults = median_campaign_defaults,
     .create = median_create,
 };

@@ -15,7 +15,8 @@
  * Points are numbered 0, 1, 2, ... in the order the campaign creates them.
  * suggest() gets the pending points (handed out, no value yet), observe()
  * one value per POINT: the campaign aggregates the point's seeds (the mean
- * val_acc of its done trials) and says whether the point completed, was
+ * val_acc of its done trials; for a pruned point the best of its pruned
+ * seeds' last reported val_acc) and says whether the point completed, was
  * pruned (no seed done, one pruned) or failed.
  *
  * Reproducible and restart-proof: a proposal depends only on the space, the
@@ -70,7 +71,7 @@ typedef struct sampler_point {
 
 typedef enum {
     POINT_COMPLETE = 0, /* at least one seed done: value is their mean val_acc */
-    POINT_PRUNED,       /* none done, one pruned: value NAN */
+    POINT_PRUNED,       /* none done, one pruned: value = best last report, or NAN */
     POINT_FAILED        /* every seed failed (or was cancelled): value NAN */
 } point_state;
 

@@ -214,6 +214,7 @@ typedef struct store_trial_new {
     uint64_t seed;         /* the training seed */
     const char *spec_json; /* required: the full trial spec as JSON text */
     const char *label;     /* NULL or e.g. "base" / "f_c" in ablations */
+    const char *stage;     /* NULL, or in ablations "base", "individual", "successive" */
     const store_param *params;
     size_t n_params;
     const char *const *param_texts; /* [n_params]: a choice (stored as TEXT) or NULL for

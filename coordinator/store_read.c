@@ -20,9 +20,9 @@
     "started_at, finished_at"
 
 #define TRIAL_JSON_COLS                                                                            \
-    "id AS trial, number, point, seed, label, status, attempt, worker, val_acc, test_acc, "        \
-    "wall_s, error, created_at, started_at, finished_at, value, output, spec"
-#define TRIAL_JSON_NCOLS 18 /* the columns of TRIAL_JSON_COLS, spec last */
+    "id AS trial, number, point, seed, label, stage, status, attempt, worker, val_acc, "           \
+    "test_acc, wall_s, error, created_at, started_at, finished_at, value, output, spec"
+#define TRIAL_JSON_NCOLS 19 /* the columns of TRIAL_JSON_COLS, spec last */
 
 enum {
     ST_CAMPAIGN_GET,

@@ -56,7 +56,7 @@ const char *const store__write_sql[ST_COUNT + 1] = {
         "finished_at = CASE WHEN ?2 IN ('done', 'cancelled', 'failed') THEN ?3 END "
         "WHERE id = ?1",
     [ST_TRIAL_INSERT] = "INSERT INTO trials (campaign_id, number, point, seed, label, spec, "
-                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        "created_at, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_PARAM_INSERT] = "INSERT INTO trial_params (trial_id, name, value) VALUES (?1, ?2, ?3)",
     [ST_TRIAL_STATE] = "SELECT status, attempt, worker FROM trials WHERE id = ?1",
     [ST_TRIAL_START] =
@@ -225,6 +225,7 @@ int store_trial_insert(store *s, const store_trial_new *t, int64_t *id_out, im_e
     store__bind_text(st, 5, t->label);
     store__bind_text(st, 6, t->spec_json);
     store__bind_text(st, 7, now);
+    store__bind_text(st, 8, t->stage);
     int step = sqlite3_step(st);
     if (step == SQLITE_CONSTRAINT_FOREIGNKEY)
         rc = im_error_set(err, IM_ENOTFOUND, "no campaign %lld", (long long)t->campaign_id);

@@ -24,18 +24,6 @@ foreach(f IN LISTS sql_files)
   get_filename_component(name "${f}" NAME)
   string(SUBSTRING "${name}" 0 4 digits)
   string(REGEX REPLACE "^0+" "" number "${digits}")
-  if(number GREATER expected AND number LESS_EQUAL 9999 AND IM_SCHEMA_ALLOW_GAPS)
-    # Numbers are handed out to pieces of work that merge in any order: until
-    # the owner of a missing number is merged, its place is an empty step
-    # (only with -DIM_SCHEMA_ALLOW_GAPS=ON; remove the option once it is).
-    while(expected LESS number)
-      string(APPEND src "/* migration ${expected}: not in this tree (an empty step) */\n")
-      string(APPEND src "static const unsigned char migration_${expected}[] = {0x00};\n\n")
-      string(APPEND sql_list "    (const char *)migration_${expected},\n")
-      string(APPEND name_list "    \"(migration ${expected} not in this tree)\",\n")
-      math(EXPR expected "${expected} + 1")
-    endwhile()
-  endif()
   if(NOT number EQUAL expected)
     message(FATAL_ERROR "schema: migration ${name} should be number ${expected}: "
                         "migrations are numbered 0001, 0002, ... without gaps")

@@ -114,8 +114,10 @@
  * "seeds_per_point", "created_at", "started_at", "finished_at", "trials",
  * "queued", "running", "done", "failed", "pruned", "cancelled",
  * "best_val_acc", "best_trial", "done_fraction"} (trials = created so far;
- * null where unknown). Trial fields are those of the database's trials
- * table, "trial" being its id, plus "gamma": {short name: value}.
+ * null where unknown). In LIST and STATUS, a campaign waiting for another
+ * one to be done (an ablation with "base": {"campaign": NAME}) has status
+ * "waiting" and "waiting_for": NAME (the database keeps it "queued"). Trial fields are those of the
+ * database's trials table, "trial" being its id, plus "gamma": {short name: value}.
  *
  * SUBMIT {campaign: {the campaign file's object}}
  *   -> OK {campaign_id, name, planned}  planned: trials the campaign will run
@@ -139,9 +141,10 @@
  *     up the coordinator: one page is the trials numbered from "from"
  *     (default 0) on, at most "limit" of them (1..IM_TRIALS_PAGE_MAX,
  *     default IM_TRIALS_PAGE_DEFAULT), by number.
- *   -> OK {trials: [{"trial", "number", "point", "seed", "label", "status",
- *      "attempt", "worker", "val_acc", "test_acc", "wall_s", "error",
- *      "created_at", "started_at", "finished_at", "gamma"}], next: the
+ *   -> OK {trials: [{"trial", "number", "point", "seed", "label", "stage"
+ *      (null, or in an ablation "base", "individual" or "successive"),
+ *      "status", "attempt", "worker", "val_acc", "test_acc", "wall_s",
+ *      "error", "created_at", "started_at", "finished_at", "gamma"}], next: the
  *      "from" of the next page, or null after the last page}
  *     As with EXPORT, a request without "limit" gets ERROR when the campaign
  *     does not fit in one page, never a silently short list.

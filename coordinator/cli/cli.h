@@ -54,7 +54,7 @@ extern const char *const cli_connect_help;
 typedef struct cli_args {
     const char *verb;
     const char *connect; /* --connect, or NULL: $INFOMORPH_CONNECT or the default */
-    const char *pos[4];  /* operands */
+    const char *pos[16]; /* operands */
     int n_pos;
 } cli_args;
 
@@ -78,6 +78,7 @@ typedef struct cli_syntax {
     const struct option *longopts; /* own ones, CLI_CLIENT_LONGOPTS; NULL: no own options */
     cli_option_fn option;          /* called for the own options, NULL if none */
     int operands;                  /* at most this many operands: a->pos */
+    int min_operands;              /* with `missing`: at least this many (0: `operands`) */
     const char *missing;           /* NULL: fewer are fine; else the message for too few */
 } cli_syntax;
 

@@ -56,7 +56,7 @@ static int operands(cli_args *a, const cli_syntax *syn, int argc, char **argv)
         }
         a->pos[a->n_pos++] = argv[i];
     }
-    if (syn->missing && a->n_pos < max) {
+    if (syn->missing && a->n_pos < (syn->min_operands > 0 ? syn->min_operands : max)) {
         fprintf(stderr, "infomorph %s: %s\n", a->verb, syn->missing);
         return CLI_USAGE;
     }

@@ -61,8 +61,10 @@ typedef struct report_ablation {
 
 /* Stage 2 of an ablation: after removing the first `removed` components. */
 typedef struct report_step {
+    long long point;       /* the step's point: steps run in point order */
     int removed;           /* components removed so far (1, 2, ...) */
-    const char *label;     /* which, comma-separated short names; borrowed */
+    const char *last;      /* the component this step adds (its trials' label); borrowed */
+    char *label;           /* which, comma-separated short names, in order; owned */
     double mean, min, max; /* validation accuracy over the step's done trials */
     int n;
 } report_step;

@@ -318,11 +318,27 @@ static int by_effect(const void *pa, const void *pb)
     return strcmp(a->label, b->label);
 }
 
-static int by_removed(const void *pa, const void *pb)
+static int by_point(const void *pa, const void *pb)
 {
     const report_step *a = pa, *b = pb;
-    if (a->removed != b->removed) return a->removed - b->removed;
-    return strcmp(a->label, b->label);
+    return (a->point > b->point) - (a->point < b->point);
+}
+
+/* Stage 2 sets components to 0 cumulatively, one step (point) after the
+ * other, each labelled with the component it adds: step k has removed k,
+ * the labels of steps 1..k. */
+static void steps_cumulate(report *r)
+{
+    qsort(r->steps, (size_t)r->n_steps, sizeof *r->steps, by_point);
+    size_t len = 1;
+    for (int g = 0; g < r->n_steps; g++) {
+        report_step *st = &r->steps[g];
+        st->mean /= st->n;
+        st->removed = g + 1;
+        len += strlen(st->last) + 1;
+        st->label = im_xmalloc(len);
+        snprintf(st->label, len, "%s%s%s", g ? r->steps[g - 1].label : "", g ? "," : "", st->last);
+    }
 }
 
 static int done(const report_trial *t)
@@ -371,13 +387,12 @@ static void ablation(report *r, const im_lattice *lat, int lat_ok)
             a->n++;
         } else if (t->stage && !strcmp(t->stage, "successive") && t->label) {
             int g = 0;
-            while (g < r->n_steps && strcmp(r->steps[g].label, t->label)) g++;
+            while (g < r->n_steps && r->steps[g].point != t->point) g++;
             report_step *st = &r->steps[g];
             if (g == r->n_steps) {
                 r->n_steps++;
-                st->label = t->label;
-                st->removed = 1;
-                for (const char *c = t->label; *c; c++) st->removed += *c == ',';
+                st->point = t->point;
+                st->last = t->label;
                 st->min = INFINITY, st->max = -INFINITY;
             }
             st->mean += t->val;
@@ -399,8 +414,7 @@ static void ablation(report *r, const im_lattice *lat, int lat_ok)
         a->sd = a->n > 1 ? sqrt(q / (a->n - 1)) : NAN;
     }
     qsort(r->ablations, (size_t)r->n_ablations, sizeof *r->ablations, by_effect);
-    for (int g = 0; g < r->n_steps; g++) r->steps[g].mean /= r->steps[g].n;
-    qsort(r->steps, (size_t)r->n_steps, sizeof *r->steps, by_removed);
+    steps_cumulate(r);
 }
 
 /* ---------- the model ---------- */
@@ -487,6 +501,7 @@ void report_release(report *r)
     free_names(r->atom_label, r->n_atoms);
     free_names(r->workers, r->n_workers);
     free(r->ranked), free(r->eta2), free(r->imp), free(r->paper_atoms);
+    for (int g = 0; r->steps && g < r->n_steps; g++) free(r->steps[g].label);
     free(r->ablations), free(r->steps);
     memset(r, 0, sizeof *r);
 }

@@ -8,8 +8,9 @@
 # f) for the done trials; two workers.
 # rep-ablation (ablation): 3 base trials (0.80, 0.82, 0.84), stage 1 with
 # f_c (0.70, 0.72), c_l (0.81, 0.83) and f_c_l (0.60).
-# report_fixture_stage2 adds a `stage` column (as a later schema will) and
-# stage 2 trials: c_l (0.80, 0.78), c_l,f_c (0.70, 0.66), c_l,f_c,f_c_l (0.50).
+# report_fixture_stage2 sets the trials' `stage` and adds
+# stage 2 trials, each labelled with the component it adds: c_l (0.80, 0.78),
+# then f_c (0.70, 0.66), then f_c_l (0.50).
 
 report_fixture() {
     local now="'2026-01-01T00:00:00.000Z'"
@@ -61,15 +62,14 @@ VALUES (2, 0, 0, 1, 'base', 'done', 1, 'w0', 0.80, 0.79, 5, '{\"gamma\": \"paper
 report_fixture_stage2() {
     local now="'2026-01-01T00:00:00.000Z'"
     sql "
-ALTER TABLE trials ADD COLUMN stage TEXT;
 UPDATE trials SET stage = CASE WHEN label = 'base' THEN 'base' ELSE 'individual' END
 WHERE campaign_id = 2;
 INSERT INTO trials (campaign_id, number, point, seed, label, stage, status, attempt, worker,
                     val_acc, test_acc, wall_s, spec, created_at, started_at, finished_at)
 VALUES (2, 8, 4, 1, 'c_l', 'successive', 'done', 1, 'w0', 0.80, 0.79, 5, '{}', $now, $now, $now),
        (2, 9, 4, 2, 'c_l', 'successive', 'done', 1, 'w0', 0.78, 0.77, 5, '{}', $now, $now, $now),
-       (2, 10, 5, 1, 'c_l,f_c', 'successive', 'done', 1, 'w0', 0.70, 0.69, 5, '{}', $now, $now, $now),
-       (2, 11, 5, 2, 'c_l,f_c', 'successive', 'done', 1, 'w0', 0.66, 0.65, 5, '{}', $now, $now, $now),
-       (2, 12, 6, 1, 'c_l,f_c,f_c_l', 'successive', 'done', 1, 'w0', 0.50, 0.49, 5, '{}', $now, $now, $now);
+       (2, 10, 5, 1, 'f_c', 'successive', 'done', 1, 'w0', 0.70, 0.69, 5, '{}', $now, $now, $now),
+       (2, 11, 5, 2, 'f_c', 'successive', 'done', 1, 'w0', 0.66, 0.65, 5, '{}', $now, $now, $now),
+       (2, 12, 6, 1, 'f_c_l', 'successive', 'done', 1, 'w0', 0.50, 0.49, 5, '{}', $now, $now, $now);
 "
 }

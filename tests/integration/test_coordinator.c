@@ -783,9 +783,11 @@ static void test_ablation(void)
     CHECK_INT(m.type, IM_MSG_OK);
     int64_t planned = json_integer_value(json_object_get(m.body, "planned"));
     im_msg_release(&m);
+    /* stage 1, then stage 2 (planned when stage 1 ended): the components
+     * removed cumulatively, all equally harmful here, so in canonical order */
     int done = 0;
     while (complete_one(w, "w1", 0.7) == 0) done++;
-    CHECK_INT(done, planned);
+    CHECK_INT(done, planned + planned - 2);
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'abl'"), "done");
     /* points: the base and one per non-zero component of the base */
     const char *base_nonzero = "SELECT count(*) FROM trial_params p JOIN trials t ON t.id = "
@@ -795,11 +797,29 @@ static void test_ablation(void)
     CHECK_INT(planned, 2 * (1 + nonzero));
     CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE label = 'base'"), 2);
     CHECK_INT(q_int(db, "SELECT count(DISTINCT label) FROM trials"), 1 + nonzero);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE stage = 'base'"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE stage = 'individual'"), 2 * nonzero);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE stage = 'successive'"), 2 * nonzero);
+    /* successive step k (points 1 + nonzero + k - 1) zeroes k components,
+     * the last one the step's label, and keeps the others the base's */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT t.id, t.point, count(*) AS z FROM trials t "
+                        "JOIN trial_params p ON p.trial_id = t.id AND p.value = 0 "
+                        "JOIN trials b ON b.label = 'base' AND b.seed = 1 "
+                        "JOIN trial_params q ON q.trial_id = b.id AND q.name = p.name "
+                        "AND q.value != 0 WHERE t.stage = 'successive' GROUP BY t.id) "
+                        "WHERE z != point - (SELECT max(point) FROM trials WHERE stage = "
+                        "'individual')"),
+              0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials t JOIN trial_params p ON p.trial_id = t.id "
+                        "AND p.name = t.label WHERE t.stage = 'successive' AND p.value != 0"),
+              0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM ablation_successive"), 1 + nonzero);
+    CHECK_INT(q_int(db, "SELECT n FROM ablation_successive WHERE n_removed = 1"), 2);
     /* in the trial labelled X, X is 0 and every other component is the base's */
     CHECK_INT(q_int(db, "SELECT count(*) FROM trials t JOIN trial_params p ON p.trial_id = t.id "
                         "JOIN trials b ON b.label = 'base' AND b.seed = t.seed AND "
                         "b.campaign_id = t.campaign_id JOIN trial_params q ON q.trial_id = b.id "
-                        "AND q.name = p.name WHERE t.label != 'base' AND "
+                        "AND q.name = p.name WHERE t.stage = 'individual' AND "
                         "((p.name = t.label AND p.value != 0) OR "
                         "(p.name != t.label AND p.value != q.value))"),
               0);

@@ -199,17 +199,18 @@ static void test_ablation(void)
     report_release(&r);
     json_decref(t);
 
-    /* with stages: one removed (c_l), then two (c_l,f), by the stage field */
+    /* with stages: one removed (c_l, point 5), then two (c_l,f: point 6 adds
+     * f), by the stage field; steps go in point order, whatever the trials' */
     t = parse("["
-              "{\"number\": 0, \"status\": \"done\", \"label\": \"base\", \"stage\": \"base\","
-              " \"val_acc\": 0.8},"
-              "{\"number\": 1, \"status\": \"done\", \"label\": \"c_l,f\","
+              "{\"number\": 0, \"point\": 0, \"status\": \"done\", \"label\": \"base\","
+              " \"stage\": \"base\", \"val_acc\": 0.8},"
+              "{\"number\": 1, \"point\": 6, \"status\": \"done\", \"label\": \"f\","
               " \"stage\": \"successive\", \"val_acc\": 0.5},"
-              "{\"number\": 2, \"status\": \"done\", \"label\": \"c_l\","
+              "{\"number\": 2, \"point\": 5, \"status\": \"done\", \"label\": \"c_l\","
               " \"stage\": \"successive\", \"val_acc\": 0.7},"
-              "{\"number\": 3, \"status\": \"done\", \"label\": \"c_l\","
+              "{\"number\": 3, \"point\": 1, \"status\": \"done\", \"label\": \"c_l\","
               " \"stage\": \"individual\", \"val_acc\": 0.75},"
-              "{\"number\": 4, \"status\": \"done\", \"label\": \"c_l\","
+              "{\"number\": 4, \"point\": 5, \"status\": \"done\", \"label\": \"c_l\","
               " \"stage\": \"successive\", \"val_acc\": 0.76}]");
     CHECK_INT(report_build(&r, c, t, NULL), 0);
     CHECK_INT(r.has_stage, 1);
@@ -223,6 +224,7 @@ static void test_ablation(void)
         CHECK_NEAR(r.steps[0].max, 0.76, 1e-12);
         CHECK_INT(r.steps[0].n, 2);
         CHECK_INT(r.steps[1].removed, 2);
+        CHECK_STR(r.steps[1].label, "c_l,f");
         CHECK_NEAR(r.steps[1].mean, 0.5, 1e-12);
     }
     char *page = render(&r, 1);

@@ -642,7 +642,7 @@ static void test_campaign_defaults(void)
     CHECK_INT(c.seed, 9);
     CHECK_INT(c.pruner.kind, IM_PRUNER_MEDIAN);
     CHECK_INT(c.pruner.n_startup_trials, 5);
-    CHECK_INT(c.pruner.n_warmup_epochs, 0);
+    CHECK_INT(c.pruner.n_warmup_epochs, 5); /* half the default 10 epochs */
     CHECK_NEAR(c.space_low[1], 0, 0);
     CHECK_NEAR(c.space_high[1], 0.5, 0);
     CHECK_NEAR(c.space_low[17], 0.3, 0);
@@ -651,6 +651,24 @@ static void test_campaign_defaults(void)
     CHECK_NEAR(c.space_low[0], -1, 0);
     CHECK_NEAR(c.space_high[0], 1, 0);
     campaign_round_trip(&c, "tpe defaults");
+    im_campaign_spec_release(&c);
+
+    /* the median pruner's warm-up: half the epochs, rounded down, unless given */
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"train\": {\"epochs\": 7}, \"pruner\": \"median\"}",
+                                 &err),
+              0);
+    CHECK_INT(c.pruner.n_warmup_epochs, 3);
+    campaign_round_trip(&c, "median warm-up");
+    im_campaign_spec_release(&c);
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"train\": {\"epochs\": 7}, \"pruner\": {\"name\": \"median\", "
+                                 "\"n_warmup_epochs\": 0}}",
+                                 &err),
+              0);
+    CHECK_INT(c.pruner.n_warmup_epochs, 0);
     im_campaign_spec_release(&c);
 
     /* the same seed in both places is fine */

@@ -138,8 +138,8 @@ static int64_t add_campaign(store *s, const char *name, const char *kind, int64_
 
 /* A trial with a k = 3 gamma: component j is base + j / 100, and the one named
  * `zero` (may be NULL) set to 0. */
-static int64_t add_trial(store *s, int64_t campaign, int number, int point, uint64_t seed,
-                         const char *label, double base, const char *zero)
+static int64_t add_trial_staged(store *s, int64_t campaign, int number, int point, uint64_t seed,
+                                const char *label, const char *stage, double base, const char *zero)
 {
     store_param p[19];
     for (int j = 0; j < 19; j++) {
@@ -152,6 +152,7 @@ static int64_t add_trial(store *s, int64_t campaign, int number, int point, uint
                          .seed = seed,
                          .spec_json = "{\"hidden\": 100, \"epochs\": 10}",
                          .label = label,
+                         .stage = stage,
                          .params = p,
                          .n_params = 19};
     int64_t id = 0;
@@ -159,6 +160,12 @@ static int64_t add_trial(store *s, int64_t campaign, int number, int point, uint
     int rc = store_trial_insert(s, &t, &id, &e);
     CHECK_MSG(rc == 0, "trial %d: %s", number, e.msg);
     return id;
+}
+
+static int64_t add_trial(store *s, int64_t campaign, int number, int point, uint64_t seed,
+                         const char *label, double base, const char *zero)
+{
+    return add_trial_staged(s, campaign, number, point, seed, label, NULL, base, zero);
 }
 
 static void add_curve_and_atoms(store *s, int64_t trial, double val_acc)
@@ -228,26 +235,27 @@ static populated populate(store *s)
     run_trial(s, failed, "w2", STORE_TRIAL_FAILED, NAN);
 
     /* ablation: base 0.90 0.92 0.94; f_c 0.50 0.55 0.60; fl 0.93 0.91 0.92
-     * (+ one failed); f_c,fl 0.40 0.45 */
+     * (+ one failed); successive, first step (f_c removed, labelled as the
+     * individual f_c) 0.40 0.45 */
     p.ablation = add_campaign(s, "ablation-optimized", "ablation", -1, 3);
     struct {
-        const char *label;
+        const char *label, *stage;
         double acc[3];
         int n;
-    } groups[4] = {{"base", {0.90, 0.92, 0.94}, 3},
-                   {"f_c", {0.50, 0.55, 0.60}, 3},
-                   {"fl", {0.93, 0.91, 0.92}, 3},
-                   {"f_c,fl", {0.40, 0.45, 0}, 2}};
+    } groups[4] = {{"base", "base", {0.90, 0.92, 0.94}, 3},
+                   {"f_c", "individual", {0.50, 0.55, 0.60}, 3},
+                   {"fl", "individual", {0.93, 0.91, 0.92}, 3},
+                   {"f_c", "successive", {0.40, 0.45, 0}, 2}};
     int number = 0;
     for (int g = 0; g < 4; g++) {
         for (int r = 0; r < groups[g].n; r++) {
             const char *zero = strcmp(groups[g].label, "base") == 0 ? NULL : "f_c";
-            int64_t t =
-                add_trial(s, p.ablation, number++, g, (uint64_t)r + 1, groups[g].label, 0.3, zero);
+            int64_t t = add_trial_staged(s, p.ablation, number++, g, (uint64_t)r + 1,
+                                         groups[g].label, groups[g].stage, 0.3, zero);
             run_trial(s, t, "w1", STORE_TRIAL_DONE, groups[g].acc[r]);
         }
     }
-    int64_t t = add_trial(s, p.ablation, number++, 2, 4, "fl", 0.3, "fl");
+    int64_t t = add_trial_staged(s, p.ablation, number++, 2, 4, "fl", "individual", 0.3, "fl");
     run_trial(s, t, "w2", STORE_TRIAL_FAILED, NAN);
     CHECK_MSG(store_commit(s, &e) == 0, "%s", e.msg);
     return p;
@@ -270,11 +278,13 @@ static void test_fresh_and_reopen(void)
     sqlite3 *db = reader(path);
     CHECK_INT(q_int(db, "PRAGMA user_version"), store_schema_latest());
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
-    const char *tables[] = {
-        "campaigns",    "trials",           "trial_attempts",    "trial_params",
-        "trial_epochs", "trial_atoms",      "workers",           "events",
-        "best_trials",  "trial_gamma_wide", "campaign_progress", "ablation_effects",
-        "point_summary"};
+    const char *tables[] = {"campaigns",         "trials",
+                            "trial_attempts",    "trial_params",
+                            "trial_epochs",      "trial_atoms",
+                            "workers",           "events",
+                            "best_trials",       "trial_gamma_wide",
+                            "campaign_progress", "ablation_effects",
+                            "point_summary",     "ablation_successive"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         char sql[200];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE name = '%s'",
@@ -302,6 +312,40 @@ static void insert_v1_rows(const char *path)
                "'2026-01-01T00:00:00.000Z');"
                "INSERT INTO trial_params VALUES (1, 'f_c', 1.0), (1, 'h_res', 0.0);") == SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* An ablation written before trials had a stage (schema 2) gets its stage
+ * from its labels: 'base', else 'individual'; other kinds' trials none. */
+static void test_stage_backfill(void)
+{
+    char path[400];
+    db_path(path, sizeof path, "stage.db");
+    test_remove_db(path);
+    im_error e = {0};
+    CHECK_MSG(store__create_at_version(path, 2, &e) == 0, "%s", e.msg);
+    sqlite3 *db = writer(path);
+    CHECK(exec(db, "INSERT INTO campaigns (name, kind, spec, created_at) VALUES "
+                   "('abl', 'ablation', '{}', '2026-01-01T00:00:00.000Z'), "
+                   "('fix', 'fixed', '{}', '2026-01-01T00:00:00.000Z');"
+                   "INSERT INTO trials (campaign_id, number, point, seed, label, status, val_acc, "
+                   "spec, created_at) VALUES "
+                   "(1, 0, 0, 1, 'base', 'done', 0.9, '{}', '2026-01-01T00:00:00.000Z'), "
+                   "(1, 1, 1, 1, 'f_c', 'done', 0.5, '{}', '2026-01-01T00:00:00.000Z'), "
+                   "(2, 0, 0, 1, 'base', 'done', 0.5, '{}', '2026-01-01T00:00:00.000Z');") ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    store *s = NULL;
+    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    store_close(&s);
+    db = reader(path);
+    CHECK_STR(q_text(db, "SELECT group_concat(coalesce(stage, '-'), ' ') FROM "
+                         "(SELECT stage FROM trials ORDER BY id)"),
+              "base individual -");
+    CHECK_NEAR(q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE ablated = 'f_c'"),
+               -0.4, 1e-12);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM ablation_successive"), 0);
+    sqlite3_close(db);
+    test_remove_db(path);
 }
 
 static void test_upgrade_from_each_version(void)
@@ -853,34 +897,53 @@ static void test_views_and_queries(const char *path)
     CHECK_INT(q_int(db, "SELECT running FROM campaign_progress WHERE campaign = 'tpe-mnist'"), 0);
 
     /* ablation_effects: base mean 0.92; f_c: -0.42 -0.37 -0.32; fl: 0.01 -0.01 0;
-     * f_c,fl: -0.52 -0.47 */
+     * successive step 1 (f_c): -0.52 -0.47; the stage tells the individual
+     * f_c from the successive one */
+#define IND   "stage = 'individual' AND "
+#define SUCC2 "stage = 'successive' AND n_ablated = 1"
     CHECK_INT(q_int(db, "SELECT count(*) FROM ablation_effects"), 3);
-    CHECK_STR(q_text(db, "SELECT group_concat(ablated, ' ') FROM ablation_effects"),
-              "f_c fl f_c,fl");
-    CHECK_NEAR(q_real(db, "SELECT base_val_acc FROM ablation_effects WHERE ablated = 'f_c'"), 0.92,
+    CHECK_STR(q_text(db, "SELECT group_concat(ablated || n_ablated, ' ') FROM ablation_effects"),
+              "f_c1 fl1 f_c1");
+    CHECK_NEAR(q_real(db, "SELECT base_val_acc FROM ablation_effects WHERE " IND "ablated = 'f_c'"),
+               0.92, 1e-12);
+    CHECK_INT(q_int(db, "SELECT base_n FROM ablation_effects WHERE " IND "ablated = 'f_c'"), 3);
+    CHECK_NEAR(
+        q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE " IND "ablated = 'f_c'"),
+        -0.37, 1e-12);
+    CHECK_NEAR(q_real(db, "SELECT sd_delta_val FROM ablation_effects WHERE " IND "ablated = 'f_c'"),
+               0.05, 1e-12);
+    CHECK_NEAR(
+        q_real(db, "SELECT min_delta_val FROM ablation_effects WHERE " IND "ablated = 'f_c'"),
+        -0.42, 1e-12);
+    CHECK_NEAR(
+        q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE " IND "ablated = 'fl'"), 0.0,
+        1e-12);
+    CHECK_NEAR(q_real(db, "SELECT sd_delta_val FROM ablation_effects WHERE " IND "ablated = 'fl'"),
+               0.01, 1e-12);
+    CHECK_INT(q_int(db, "SELECT n FROM ablation_effects WHERE " IND "ablated = 'fl'"),
+              3); /* not failed */
+    CHECK_STR(q_text(db, "SELECT ablated FROM ablation_effects WHERE " SUCC2), "f_c");
+    CHECK_NEAR(q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE " SUCC2), -0.495,
                1e-12);
-    CHECK_INT(q_int(db, "SELECT base_n FROM ablation_effects WHERE ablated = 'f_c'"), 3);
-    CHECK_NEAR(q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE ablated = 'f_c'"),
-               -0.37, 1e-12);
-    CHECK_NEAR(q_real(db, "SELECT sd_delta_val FROM ablation_effects WHERE ablated = 'f_c'"), 0.05,
-               1e-12);
-    CHECK_NEAR(q_real(db, "SELECT min_delta_val FROM ablation_effects WHERE ablated = 'f_c'"),
-               -0.42, 1e-12);
-    CHECK_NEAR(q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE ablated = 'fl'"), 0.0,
-               1e-12);
-    CHECK_NEAR(q_real(db, "SELECT sd_delta_val FROM ablation_effects WHERE ablated = 'fl'"), 0.01,
-               1e-12);
-    CHECK_INT(q_int(db, "SELECT n FROM ablation_effects WHERE ablated = 'fl'"), 3); /* not failed */
-    CHECK_STR(q_text(db, "SELECT stage FROM ablation_effects WHERE ablated = 'f_c,fl'"),
-              "successive");
-    CHECK_INT(q_int(db, "SELECT n_ablated FROM ablation_effects WHERE ablated = 'f_c,fl'"), 2);
-    CHECK_NEAR(q_real(db, "SELECT mean_delta_val FROM ablation_effects WHERE ablated = 'f_c,fl'"),
-               -0.495, 1e-12);
-    CHECK_NEAR(q_real(db, "SELECT sd_delta_val FROM ablation_effects WHERE ablated = 'f_c,fl'"),
+    CHECK_NEAR(q_real(db, "SELECT sd_delta_val FROM ablation_effects WHERE " SUCC2),
                0.05 / sqrt(2.0), 1e-12);
     /* test accuracies are val - 0.01 throughout, so the test deltas equal the val deltas */
-    CHECK_NEAR(q_real(db, "SELECT mean_delta_test FROM ablation_effects WHERE ablated = 'f_c'"),
-               -0.37, 1e-12);
+    CHECK_NEAR(
+        q_real(db, "SELECT mean_delta_test FROM ablation_effects WHERE " IND "ablated = 'f_c'"),
+        -0.37, 1e-12);
+
+    /* ablation_successive: the base, then f_c removed */
+    CHECK_STR(q_text(db, "SELECT group_concat(n_removed || ':' || removed || ':' || n, ' ') FROM "
+                         "ablation_successive WHERE campaign = 'ablation-optimized'"),
+              "0::3 1:f_c:2");
+    CHECK_NEAR(q_real(db, "SELECT mean_val_acc FROM ablation_successive WHERE n_removed = 1"),
+               0.425, 1e-12);
+    CHECK_NEAR(q_real(db, "SELECT min_val_acc FROM ablation_successive WHERE n_removed = 1"), 0.40,
+               1e-12);
+    CHECK_NEAR(q_real(db, "SELECT max_val_acc FROM ablation_successive WHERE n_removed = 0"), 0.94,
+               1e-12);
+    CHECK_STR(q_text(db, "SELECT last FROM ablation_successive WHERE n_removed = 1"), "f_c");
+#undef SUCC2
 
     /* point_summary: the three base seeds */
     CHECK_NEAR(q_real(db, "SELECT mean_val_acc FROM point_summary "
@@ -1086,6 +1149,7 @@ int main(void)
     test_status_names();
     test_fresh_and_reopen();
     test_upgrade_from_each_version();
+    test_stage_backfill();
     test_newer_and_foreign_refused();
     test_trial_data();
 

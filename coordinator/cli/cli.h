@@ -18,6 +18,10 @@
 enum { CLI_CONTINUE = -1, CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 int cli_pid_main(int argc, char **argv);
+/* pid.c's table reader: check a decoded table and fill k, shape[k] and *p
+ * (caller frees; NULL on failure). Returns 0, or -1 with a message in msg.
+ * Exposed for its fuzz target. */
+int cli_pid_parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size);
 int cli_train_main(int argc, char **argv);
 
 /* the verbs that talk to a running coordinator */

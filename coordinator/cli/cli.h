@@ -23,6 +23,7 @@ int cli_pid_main(int argc, char **argv);
  * Exposed for its fuzz target. */
 int cli_pid_parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size);
 int cli_train_main(int argc, char **argv);
+int cli_keygen_main(int argc, char **argv);
 
 /* the verbs that talk to a running coordinator */
 int cli_submit_main(int argc, char **argv);

@@ -22,6 +22,7 @@ const char *im_strerror(int code)
     case IM_ESTOPPED: return "stopped";
     case IM_ENET: return "network error";
     case IM_ENUMERIC: return "non-finite value";
+    case IM_EREFUSED: return "the coordinator refused the request";
     default: return "unknown error";
     }
 }

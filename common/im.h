@@ -25,7 +25,8 @@ enum {
     IM_EDB = -8,       /* database error */
     IM_ESTOPPED = -9,  /* the operation was stopped on request */
     IM_ENET = -10,     /* network/transport error */
-    IM_ENUMERIC = -11  /* a non-finite value appeared in a computation */
+    IM_ENUMERIC = -11, /* a non-finite value appeared in a computation */
+    IM_EREFUSED = -12  /* the peer refused the request (the coordinator answered ERROR) */
 };
 
 /* Text of an IM_E* code; never NULL; a static string. Thread-safe. */

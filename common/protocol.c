@@ -51,7 +51,7 @@ const char *im_result_status_name(im_result_status s)
     return result_names[s];
 }
 
-/* ---- decoding helpers: each returns 0 or IM_WIRE_EMALFORMED with err set ---- */
+/* ---- decoding helpers: each returns 0 or IM_EPROTO with err set ---- */
 
 static int bad(im_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -65,7 +65,7 @@ static int bad(im_error *err, const char *fmt, ...)
         va_end(ap);
         im_error_set(err, IM_EPROTO, "message: %s", buf);
     }
-    return IM_WIRE_EMALFORMED;
+    return IM_EPROTO;
 }
 
 /* An integer in [lo, hi]; absent: required -> error, else *out = dflt. */
@@ -139,23 +139,23 @@ static int get_trial_attempt(const json_t *o, int64_t min_trial, int64_t *trial,
                              im_error *err)
 {
     int64_t a = 0;
-    if (get_int(o, "trial", 1, min_trial, INT64_MAX, 0, trial, err)) return IM_WIRE_EMALFORMED;
-    if (get_int(o, "attempt", 1, *trial == 0 ? 0 : 1, 1000000, 0, &a, err))
-        return IM_WIRE_EMALFORMED;
+    if (get_int(o, "trial", 1, min_trial, INT64_MAX, 0, trial, err)) return IM_EPROTO;
+    if (get_int(o, "attempt", 1, *trial == 0 ? 0 : 1, 1000000, 0, &a, err)) return IM_EPROTO;
     *attempt = (int)a;
     return 0;
 }
 
-static int get_epoch(const json_t *o, im_wire_epoch *e, im_error *err)
+static int get_epoch(const json_t *o, im_epoch_stats *e, im_error *err)
 {
     int64_t ep = 0;
-    if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_WIRE_EMALFORMED;
+    memset(e, 0, sizeof *e); /* no atoms on the wire: n_terms_hidden 0 */
+    if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_EPROTO;
     e->epoch = (int)ep;
     if (get_num(o, "train_acc", &e->train_acc, err) || get_num(o, "val_acc", &e->val_acc, err) ||
         get_num(o, "test_acc", &e->test_acc, err) ||
         get_num(o, "goal_hidden", &e->goal_hidden, err) ||
         get_num(o, "goal_out", &e->goal_out, err) || get_num(o, "seconds", &e->seconds, err))
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
     return 0;
 }
 
@@ -181,12 +181,33 @@ static int get_campaign_ref(const json_t *o, int required, im_wire_campaign_ref 
     return bad(err, "'campaign' must be a name (1 to 64 bytes) or an id");
 }
 
+/* The keys of a RESULT beyond those decode_result reads: into
+ * m->result.extra (NULL when there are none). */
+static int result_extra(im_msg *m, const json_t *o)
+{
+    static const char *const known[] = {"type",   "v",       "trial",    "attempt",
+                                        "status", "val_acc", "test_acc", "curve",
+                                        "atoms",  "wall_s",  "error"};
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)o, key, v)
+    {
+        int is_known = 0;
+        for (size_t i = 0; i < sizeof known / sizeof *known && !is_known; i++)
+            is_known = strcmp(key, known[i]) == 0;
+        if (is_known) continue;
+        if (!m->result.extra) m->result.extra = json_object();
+        json_object_set(m->result.extra, key, (json_t *)v);
+    }
+    return 0;
+}
+
 static int decode_result(im_msg *m, const json_t *o, im_error *err)
 {
     const char *status;
     if (get_trial_attempt(o, 1, &m->result.trial, &m->result.attempt, err) ||
         get_str(o, "status", 1, 32, &status, err))
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
     int found = 0;
     for (int i = 0; i <= IM_RESULT_STOPPED; i++)
         if (strcmp(status, result_names[i]) == 0) {
@@ -199,7 +220,7 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
         get_num(o, "test_acc", &m->result.test_acc, err) ||
         get_num(o, "wall_s", &m->result.wall_s, err) ||
         get_str(o, "error", 0, 65536, &m->result.error, err))
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
 
     const json_t *curve = json_object_get(o, "curve");
     if (curve && !json_is_null(curve)) {
@@ -216,7 +237,7 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
                     snprintf(inner, sizeof inner, "%s", err->msg + strlen("message: "));
                     bad(err, "'curve[%zu]': %s", i, inner);
                 }
-                return IM_WIRE_EMALFORMED;
+                return IM_EPROTO;
             }
             m->result.n_curve = i + 1;
         }
@@ -248,14 +269,14 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
                     return bad(err, "'atoms.%s' has a name of %zu bytes (1 to 31)", layer, len);
                 if (!json_is_number(x) || !isfinite(json_number_value(x)))
                     return bad(err, "'atoms.%s.%s' must be a finite number", layer, name);
-                im_wire_atom *a = &m->result.atoms[m->result.n_atoms++];
+                im_trial_atom *a = &m->result.atoms[m->result.n_atoms++];
                 a->layer = strcmp(layer, "hidden") == 0 ? "hidden" : "output";
                 a->name = name;
                 a->value = json_number_value(x);
             }
         }
     }
-    return 0;
+    return result_extra(m, o);
 }
 
 static int decode_fields(im_msg *m, const json_t *o, im_error *err)
@@ -270,7 +291,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
             get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
             get_string_list(o, "backends", &m->ready.backends, err) ||
             get_string_list(o, "datasets", &m->ready.datasets, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         m->ready.threads = (int)x;
         return 0;
     case IM_MSG_PROGRESS:
@@ -285,7 +306,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
             get_str(o, "campaign", 0, 64, &m->job.campaign, err) ||
             get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         m->job.number = (int)x;
         const json_t *l = json_object_get(o, "lease_s");
         if (!l || !json_is_number(l) || !(json_number_value(l) > 0) ||
@@ -307,14 +328,14 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_STOP:
         if (get_trial_attempt(o, 0, &m->stop.trial, &m->stop.attempt, err) ||
             get_str(o, "reason", 1, 32, &m->stop.reason, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         for (size_t i = 0; i < sizeof stop_reasons / sizeof stop_reasons[0]; i++)
             if (strcmp(m->stop.reason, stop_reasons[i]) == 0) return 0;
         return bad(err, "'reason' must be \"pruned\", \"cancelled\", \"lost\" or \"unknown\"");
     case IM_MSG_ACK: {
         if (get_trial_attempt(o, 0, &m->ack.trial, &m->ack.attempt, err) ||
             get_str(o, "note", 0, 32, &m->ack.note, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         const json_t *a = json_object_get(o, "accepted");
         if (a && !json_is_boolean(a)) return bad(err, "'accepted' must be true or false");
         m->ack.accepted = a ? json_is_true(a) : 1;
@@ -338,7 +359,8 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         if (get_int(o, "n", 0, 1, 1000, 10, &x, err)) break;
         m->query.n = (int)x;
         if (get_int(o, "from", 0, 0, INT32_MAX, 0, &m->query.from, err)) break;
-        if (get_int(o, "limit", 0, 1, IM_EXPORT_PAGE_MAX, 0, &x, err)) break;
+        int max = m->type == IM_MSG_TRIALS ? IM_TRIALS_PAGE_MAX : IM_EXPORT_PAGE_MAX;
+        if (get_int(o, "limit", 0, 1, max, 0, &x, err)) break;
         m->query.limit = (int)x;
         return 0;
     }
@@ -346,11 +368,11 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_ERROR:
         if (get_str(o, "re", 0, 32, &m->error.re, err) ||
             get_str(o, "message", 1, 65536, &m->error.message, err))
-            return IM_WIRE_EMALFORMED;
+            return IM_EPROTO;
         return 0;
     case IM_MSG_COUNT_: break;
     }
-    return IM_WIRE_EMALFORMED;
+    return IM_EPROTO;
 }
 
 int im_msg_decode(im_msg *m, const void *data, size_t len, im_error *err)
@@ -388,7 +410,7 @@ int im_msg_decode(im_msg *m, const void *data, size_t len, im_error *err)
     }
     if (decode_fields(m, o, err) != 0) {
         im_msg_release(m);
-        return IM_WIRE_EMALFORMED;
+        return IM_EPROTO;
     }
     return 0;
 }
@@ -399,6 +421,7 @@ void im_msg_release(im_msg *m)
     if (m->body && m->type == IM_MSG_RESULT) {
         free(m->result.curve);
         free(m->result.atoms);
+        json_decref(m->result.extra);
     }
     json_decref(m->body);
     memset(m, 0, sizeof *m);
@@ -423,7 +446,7 @@ static void set(json_t *o, const char *key, json_t *v)
     if (v) json_object_set_new(o, key, v);
 }
 
-static void put_epoch(json_t *o, const im_wire_epoch *e)
+static void put_epoch(json_t *o, const im_epoch_stats *e)
 {
     set(o, "epoch", json_integer(e->epoch));
     set(o, "train_acc", num(e->train_acc));
@@ -476,6 +499,7 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
     case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); break;
     case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); break;
     case IM_MSG_RESULT: {
+        if (json_is_object(m->result.extra)) json_object_update(o, m->result.extra);
         put_ta(o, m->result.trial, m->result.attempt);
         set(o, "status", json_string(im_result_status_name(m->result.status)));
         set(o, "val_acc", num(m->result.val_acc));
@@ -494,7 +518,7 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
         if (m->result.n_atoms) {
             json_t *a = json_object();
             for (size_t i = 0; i < m->result.n_atoms; i++) {
-                const im_wire_atom *at = &m->result.atoms[i];
+                const im_trial_atom *at = &m->result.atoms[i];
                 if (!at->layer || !at->name) continue;
                 json_t *l = json_object_get(a, at->layer);
                 if (!l) {
@@ -546,10 +570,9 @@ json_t *im_msg_to_json(const im_msg *m, im_error *err)
         if (!c && m->type != IM_MSG_STATUS && m->type != IM_MSG_BEST) goto missing;
         if (c) set(o, "campaign", c);
         if (m->type == IM_MSG_BEST && m->query.n > 0) set(o, "n", json_integer(m->query.n));
-        if (m->type == IM_MSG_EXPORT && m->query.from > 0)
-            set(o, "from", json_integer(m->query.from));
-        if (m->type == IM_MSG_EXPORT && m->query.limit > 0)
-            set(o, "limit", json_integer(m->query.limit));
+        int paged = m->type == IM_MSG_EXPORT || m->type == IM_MSG_TRIALS;
+        if (paged && m->query.from > 0) set(o, "from", json_integer(m->query.from));
+        if (paged && m->query.limit > 0) set(o, "limit", json_integer(m->query.limit));
         break;
     }
     case IM_MSG_OK:
@@ -611,13 +634,13 @@ int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im
             if (n_frames == 0) {
                 errno = e;
                 im_error_set(err, IM_ENET, "receive failed: %s", zmq_strerror(e));
-                return IM_WIRE_ETRANSPORT;
+                return IM_ENET;
             }
             /* Interrupted in the middle of a multipart message: ZeroMQ
              * delivers parts atomically, so this only happens on shutdown. */
             errno = e;
             im_error_set(err, IM_ENET, "receive failed mid-message: %s", zmq_strerror(e));
-            return IM_WIRE_ETRANSPORT;
+            return IM_ENET;
         }
         n_frames++;
         int more = zmq_msg_more(&part);
@@ -637,11 +660,11 @@ int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im
         if (status == 0 && !env_ok) memset(m, 0, sizeof *m);
         if (!env_ok) {
             if (env) env->n = -1;
-            status = IM_WIRE_EMALFORMED;
+            status = IM_EPROTO;
             im_error_set(err, IM_EPROTO, "%s", why);
         } else if (zmq_msg_size(&part) > max_bytes) {
             memset(m, 0, sizeof *m);
-            status = IM_WIRE_EMALFORMED;
+            status = IM_EPROTO;
             im_error_set(err, IM_EPROTO, "message: %zu bytes, more than the limit of %zu",
                          zmq_msg_size(&part), max_bytes);
         } else {
@@ -656,7 +679,7 @@ int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error
 {
     size_t len;
     char *s = im_msg_encode(m, &len, err);
-    if (!s) return IM_WIRE_EMALFORMED;
+    if (!s) return IM_EINVAL;
     int n = env && env->n > 0 ? env->n : 0;
     for (int i = 0; i < n; i++)
         if (zmq_send(socket, env->frame[i], env->len[i], ZMQ_SNDMORE) < 0) {
@@ -664,7 +687,7 @@ int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error
             free(s);
             errno = e;
             im_error_set(err, IM_ENET, "send failed: %s", zmq_strerror(e));
-            return IM_WIRE_ETRANSPORT;
+            return IM_ENET;
         }
     int rc = zmq_send(socket, s, len, 0);
     int e = errno;
@@ -672,7 +695,7 @@ int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error
     if (rc < 0) {
         errno = e;
         im_error_set(err, IM_ENET, "send failed: %s", zmq_strerror(e));
-        return IM_WIRE_ETRANSPORT;
+        return IM_ENET;
     }
     return 0;
 }

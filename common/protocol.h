@@ -3,7 +3,7 @@
  * `infomorph` command: JSON bodies over ZeroMQ, their encoding, decoding,
  * size limit and version check. All decoding of network data happens here;
  * the decoder never crashes and never asserts on bad bytes: it returns
- * IM_WIRE_EMALFORMED with a message naming what is wrong.
+ * IM_EPROTO with a message naming what is wrong.
  *
  * ## Transport
  *
@@ -79,6 +79,8 @@
  * objects with the keys of PROGRESS (epoch required); atoms: {"hidden": {short name: bits},
  *     "output": {short name: bits}} at the end of training; wall_s: seconds
  *     of training; error: string or null. curve and atoms may be absent.
+ *     Other keys (a backend's own) are kept as they came in the decoded
+ *     result's extra slot and not interpreted.
  *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
  *     (or deliberately ignored); the worker may forget it. accepted: true
  *     the first time; false for a duplicate ("duplicate"), a result for an
@@ -123,10 +125,17 @@
  *   -> OK {trials: [{"rank", "trial", "campaign" (name), "campaign_id",
  *      "number", "point", "seed", "label", "val_acc", "test_acc", "wall_s",
  *      "worker", "gamma"}]}  done trials by val_acc, best first
- * TRIALS {campaign} -> OK {trials: [{"trial", "number", "point", "seed",
- *      "label", "status", "attempt", "worker", "val_acc", "test_acc",
- *      "wall_s", "error", "created_at", "started_at", "finished_at",
- *      "gamma"}]}  every trial, by number
+ * TRIALS {campaign, from, limit}
+ *     Paged like EXPORT, so that a campaign of a million trials never holds
+ *     up the coordinator: one page is the trials numbered from "from"
+ *     (default 0) on, at most "limit" of them (1..IM_TRIALS_PAGE_MAX,
+ *     default IM_TRIALS_PAGE_DEFAULT), by number.
+ *   -> OK {trials: [{"trial", "number", "point", "seed", "label", "status",
+ *      "attempt", "worker", "val_acc", "test_acc", "wall_s", "error",
+ *      "created_at", "started_at", "finished_at", "gamma"}], next: the
+ *      "from" of the next page, or null after the last page}
+ *     As with EXPORT, a request without "limit" gets ERROR when the campaign
+ *     does not fit in one page, never a silently short list.
  * CANCEL {campaign}
  *   -> OK {campaign, cancelled}  queued trials are cancelled at once
  *      (cancelled = how many); running ones get STOP "cancelled" at their
@@ -165,6 +174,7 @@
 #define IM_PROTOCOL_H
 
 #include "im.h"
+#include "train.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -176,12 +186,13 @@
 #define IM_ENVELOPE_MAX        4           /* most routing frames kept for a reply */
 #define IM_EXPORT_PAGE_MAX     1000        /* most trials in one EXPORT page */
 #define IM_EXPORT_PAGE_DEFAULT 100         /* trials in an EXPORT page without "limit" */
+#define IM_TRIALS_PAGE_MAX     5000        /* most trials in one TRIALS page */
+#define IM_TRIALS_PAGE_DEFAULT 1000        /* trials in a TRIALS page without "limit" */
 
-/* Return codes of the wire functions (the czmq codec convention). */
-enum {
-    IM_WIRE_ETRANSPORT = -1, /* ZeroMQ failed (errno says why; EAGAIN: nothing to read) */
-    IM_WIRE_EMALFORMED = -2  /* bytes arrived but are not a valid message */
-};
+/* The wire functions return 0 or an im.h code: IM_ENET when ZeroMQ failed
+ * (errno says why; EAGAIN: nothing to read), IM_EPROTO when bytes arrived but
+ * are not a valid message, IM_EINVAL when a message to send cannot be
+ * encoded. */
 
 typedef enum {
     /* worker -> coordinator */
@@ -225,21 +236,38 @@ typedef enum {
 
 const char *im_result_status_name(im_result_status s);
 
-/* One epoch of a learning curve (PROGRESS, and the entries of RESULT's
- * curve). NAN = null. */
-typedef struct im_wire_epoch {
-    int epoch; /* >= 0 */
-    double train_acc, val_acc, test_acc;
-    double goal_hidden, goal_out;
-    double seconds;
-} im_wire_epoch;
+/* An epoch of a learning curve (PROGRESS, and the entries of RESULT's curve)
+ * is the trainer's own record, im_epoch_stats (train.h), from the trainer to
+ * the store. The wire carries epoch, train_acc, val_acc, test_acc,
+ * goal_hidden, goal_out and seconds (NAN = null); the per-epoch atoms are not
+ * sent: a decoded epoch has n_terms_hidden 0 and its atom arrays zero. */
 
 /* One PID atom of RESULT's atoms. */
-typedef struct im_wire_atom {
+typedef struct im_trial_atom {
     const char *layer; /* "hidden" or "output" */
     const char *name;  /* short name, 1..31 bytes */
     double value;      /* finite */
-} im_wire_atom;
+} im_trial_atom;
+
+/* A trial's result: what RESULT carries, decoded once and written by the
+ * store from this struct (store_trial_data_insert). Decoded: strings are
+ * borrowed from the message's body, curve, atoms and extra are owned by the
+ * message. Encoding: everything is borrowed. */
+typedef struct im_trial_result {
+    int64_t trial;
+    int attempt;
+    im_result_status status;
+    double val_acc, test_acc, wall_s; /* NAN = null */
+    const char *error;                /* NULL if absent or null */
+    im_epoch_stats *curve;            /* [n_curve] */
+    size_t n_curve;
+    im_trial_atom *atoms; /* [n_atoms] */
+    size_t n_atoms;
+    /* The RESULT's other keys, whatever a backend adds (an object, or NULL
+     * when there are none): opaque here, passed on as they came. Encoding:
+     * merged into the message. */
+    json_t *extra;
+} im_trial_result;
 
 /* A campaign selector: a name or an id (exactly one is set). */
 typedef struct im_wire_campaign_ref {
@@ -278,7 +306,7 @@ typedef struct im_msg {
         struct {
             int64_t trial;
             int attempt;
-            im_wire_epoch e;
+            im_epoch_stats e;
         } progress;
         struct {
             int64_t trial; /* 0 = idle */
@@ -289,17 +317,7 @@ typedef struct im_msg {
             int attempt;
             const char *reason; /* "pruned", "cancelled", "lost", "unknown" */
         } stop;
-        struct {
-            int64_t trial;
-            int attempt;
-            im_result_status status;
-            double val_acc, test_acc, wall_s; /* NAN = null */
-            const char *error;                /* NULL if absent or null */
-            im_wire_epoch *curve;             /* [n_curve]; decoded: owned by the message */
-            size_t n_curve;
-            im_wire_atom *atoms; /* [n_atoms]; decoded: owned by the message */
-            size_t n_atoms;
-        } result;
+        im_trial_result result;
         struct {
             const char *worker;
         } bye;
@@ -315,9 +333,9 @@ typedef struct im_msg {
         struct {
             im_wire_campaign_ref campaign; /* required for TRIALS, CANCEL, EXPORT */
             int n;                         /* BEST only: 10 if absent, 1..1000 */
-            int64_t from;                  /* EXPORT only: 0 if absent, 0..INT32_MAX */
-            int limit; /* EXPORT only: 0 if absent, else 1..IM_EXPORT_PAGE_MAX */
-        } query;       /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
+            int64_t from;                  /* EXPORT, TRIALS: 0 if absent, 0..INT32_MAX */
+            int limit;                     /* EXPORT, TRIALS: 0 if absent, else 1..IM_*_PAGE_MAX */
+        } query;                           /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
         struct {
             const char *re; /* the request type, NULL if absent */
         } ok;
@@ -330,7 +348,7 @@ typedef struct im_msg {
 
 /* Decode one message body of len bytes (not NUL-terminated). On success
  * returns 0 and fills *m (release it with im_msg_release). On failure
- * returns IM_WIRE_EMALFORMED, leaves *m released (nothing to free) and, if
+ * returns IM_EPROTO, leaves *m released (nothing to free) and, if
  * err is non-NULL, writes a message naming the problem, e.g. "message:
  * 'attempt' must be an integer >= 1" or "message: protocol version 2, this
  * program speaks 1". Never reads past data + len. */
@@ -366,9 +384,9 @@ typedef struct im_envelope {
 /* Receive one multipart message from socket: every frame before the last
  * goes into *env (may be NULL on DEALER sockets, then routing frames are
  * refused), the last is decoded into *m. flags: 0 or ZMQ_DONTWAIT.
- * Returns 0; IM_WIRE_ETRANSPORT if zmq_msg_recv failed (errno set; EAGAIN
+ * Returns 0; IM_ENET if zmq_msg_recv failed (errno set; EAGAIN
  * with ZMQ_DONTWAIT means nothing was waiting), *m untouched;
- * IM_WIRE_EMALFORMED if the body is larger than max_bytes, the envelope
+ * IM_EPROTO if the body is larger than max_bytes, the envelope
  * has more than IM_ENVELOPE_MAX frames or a frame longer than 255 bytes,
  * or the body does not decode: the whole multipart message was consumed,
  * *env holds the sender's routing frames when they were valid (env->n ==
@@ -378,9 +396,9 @@ int im_wire_recv(void *socket, int flags, size_t max_bytes, im_envelope *env, im
                  im_error *err);
 
 /* Send env's frames (env may be NULL or empty) and then m encoded. Returns 0,
- * IM_WIRE_ETRANSPORT (errno set; with ZMQ_DONTWAIT semantics on a ROUTER, a
+ * IM_ENET (errno set; with ZMQ_DONTWAIT semantics on a ROUTER, a
  * peer that has gone away makes the send a silent no-op, as ZeroMQ does),
- * or IM_WIRE_EMALFORMED when m cannot be encoded (err set). */
+ * or IM_EINVAL when m cannot be encoded (err set). */
 int im_wire_send(void *socket, const im_envelope *env, const im_msg *m, im_error *err);
 
 /* Send ERROR {re, message} to env. re may be NULL. Returns as im_wire_send. */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "store.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <math.h>
@@ -439,16 +440,9 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
 {
     trial *t = renew_lease(b, env, m->progress.trial, m->progress.attempt);
     if (!t) return;
-    const im_wire_epoch *e = &m->progress.e;
-    store_epoch se = {.epoch = e->epoch,
-                      .train_acc = e->train_acc,
-                      .val_acc = e->val_acc,
-                      .test_acc = e->test_acc,
-                      .goal_hidden = e->goal_hidden,
-                      .goal_out = e->goal_out,
-                      .seconds = e->seconds};
+    const im_epoch_stats *e = &m->progress.e;
     im_error err = {0};
-    int rc = store_epochs_insert(b->st, t->id, &se, 1, &err);
+    int rc = store_epochs_insert(b->st, t->id, e, 1, &err);
     if (db_failed(b, rc, &err)) return;
     campaign_trial_progress(t, e->epoch, e->val_acc);
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, t->stop_reason);
@@ -475,32 +469,6 @@ static void ack(broker *b, const im_envelope *env, int64_t trial_id, int attempt
     r.ack.accepted = accepted;
     r.ack.note = note;
     reply(b, b->workers, env, &r);
-}
-
-/* Epochs and atoms of a result, for its running attempt. */
-static int store_curve_and_atoms(broker *b, trial *t, const im_msg *m, im_error *err)
-{
-    int rc = 0;
-    if (m->result.n_curve) {
-        store_epoch *e = im_xmalloc_array(m->result.n_curve, sizeof *e);
-        for (size_t i = 0; i < m->result.n_curve; i++) {
-            const im_wire_epoch *w = &m->result.curve[i];
-            e[i] = (store_epoch){w->epoch,       w->train_acc, w->val_acc, w->test_acc,
-                                 w->goal_hidden, w->goal_out,  w->seconds};
-        }
-        rc = store_epochs_insert(b->st, t->id, e, m->result.n_curve, err);
-        free(e);
-        if (rc) return rc;
-    }
-    if (m->result.n_atoms) {
-        store_atom *a = im_xmalloc_array(m->result.n_atoms, sizeof *a);
-        for (size_t i = 0; i < m->result.n_atoms; i++)
-            a[i] = (store_atom){m->result.atoms[i].layer, m->result.atoms[i].name,
-                                m->result.atoms[i].value};
-        rc = store_atoms_insert(b->st, t->id, a, m->result.n_atoms, err);
-        free(a);
-    }
-    return rc;
 }
 
 /* A RESULT's curve as val_acc by epoch (NAN where missing), for the pruner;
@@ -600,7 +568,7 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
             ack(b, env, id, attempt, 1, "accepted");
             return;
         }
-        rc = store_curve_and_atoms(b, t, m, &err);
+        rc = store_trial_data_insert(b->st, t->id, &m->result, &err);
         if (db_failed(b, rc, &err)) return;
         if (rc) {
             im_log(IM_LOG_WARN, "trial %lld: curve or atoms refused: %s", (long long)id, err.msg);
@@ -818,20 +786,53 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
     reply_ok(b, env, "STATUS", json_pack("{s:o,s:o}", "campaigns", v, "workers", workers));
 }
 
-/* BEST, TRIALS: store reads for one campaign (BEST: or all). */
-static void on_read(broker *b, const im_envelope *env, const im_msg *m)
+/* BEST: a store read for one campaign or all. */
+static void on_best(broker *b, const im_envelope *env, const im_msg *m)
 {
-    const char *re = im_msg_type_name(m->type);
     im_error err = {0};
     int64_t id;
     if (query_campaign(b, env, m, &id)) return;
-    json_t *v = m->type == IM_MSG_BEST ? store_best_json(b->st, id, m->query.n, &err)
-                                       : store_trials_json(b->st, id, &err);
+    json_t *v = store_best_json(b->st, id, m->query.n, &err);
     if (!v) {
-        client_fail(b, env, re, IM_EDB, &err);
+        client_fail(b, env, "BEST", IM_EDB, &err);
         return;
     }
-    reply_ok(b, env, re, json_pack("{s:o}", "trials", v));
+    reply_ok(b, env, "BEST", json_pack("{s:o}", "trials", v));
+}
+
+/* A paged request without "limit" whose campaign does not fit in the
+ * default page: refused, never answered with a silently short list. */
+static void refuse_unpaged(broker *b, const im_envelope *env, const char *re, int page)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "the campaign has more than %d trials and %s is paged ('from', 'limit' and "
+             "the reply's 'next'): use an infomorph command of this version",
+             page, re);
+    reply_error(b, b->clients, env, re, msg);
+}
+
+/* TRIALS: one page of a campaign's trials, with the cursor of the next (the
+ * work is bounded by the page, so a big campaign never holds up the loop). */
+static void on_trials(broker *b, const im_envelope *env, const im_msg *m)
+{
+    im_error err = {0};
+    int64_t id, next = -1;
+    if (query_campaign(b, env, m, &id)) return;
+    int limit = m->query.limit ? m->query.limit : IM_TRIALS_PAGE_DEFAULT;
+    json_t *trials = store_trials_page_json(b->st, id, m->query.from, limit, &next, &err);
+    if (!trials) {
+        client_fail(b, env, "TRIALS", IM_EDB, &err);
+        return;
+    }
+    if (!m->query.limit && next >= 0) {
+        json_decref(trials);
+        refuse_unpaged(b, env, "TRIALS", IM_TRIALS_PAGE_DEFAULT);
+        return;
+    }
+    reply_ok(b, env, "TRIALS",
+             json_pack("{s:o,s:o}", "trials", trials, "next",
+                       next >= 0 ? json_integer(next) : json_null()));
 }
 
 /* EXPORT: one page of a campaign's trials (the work is bounded by the page,
@@ -849,12 +850,7 @@ static void on_export(broker *b, const im_envelope *env, const im_msg *m)
     }
     if (!m->query.limit && next >= 0) {
         json_decref(trials);
-        char msg[256];
-        snprintf(msg, sizeof msg,
-                 "the campaign has more than %d trials and EXPORT is paged ('from', 'limit' and "
-                 "the reply's 'next'): use an infomorph command of this version",
-                 IM_EXPORT_PAGE_DEFAULT);
-        reply_error(b, b->clients, env, "EXPORT", msg);
+        refuse_unpaged(b, env, "EXPORT", IM_EXPORT_PAGE_DEFAULT);
         return;
     }
     size_t n = json_array_size(trials);
@@ -924,8 +920,8 @@ static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m
     case IM_MSG_SUBMIT: on_submit(b, env, m); return;
     case IM_MSG_LIST: on_list(b, env); return;
     case IM_MSG_STATUS: on_status(b, env, m); return;
-    case IM_MSG_BEST:
-    case IM_MSG_TRIALS: on_read(b, env, m); return;
+    case IM_MSG_BEST: on_best(b, env, m); return;
+    case IM_MSG_TRIALS: on_trials(b, env, m); return;
     case IM_MSG_EXPORT: on_export(b, env, m); return;
     case IM_MSG_CANCEL: on_cancel(b, env, m); return;
     case IM_MSG_WORKERS: on_workers(b, env); return;
@@ -946,13 +942,13 @@ static void drain(broker *b, void *sock, int max, int is_workers)
         im_msg m;
         im_error err = {0};
         int rc = im_wire_recv(sock, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err);
-        if (rc == IM_WIRE_ETRANSPORT) {
+        if (rc == IM_ENET) {
             if (errno != EAGAIN && errno != EINTR)
                 im_log(IM_LOG_WARN, "receive on the %s socket: %s",
                        is_workers ? "workers'" : "clients'", zmq_strerror(errno));
             return;
         }
-        if (rc == IM_WIRE_EMALFORMED) {
+        if (rc == IM_EPROTO) {
             worker_rec *w = is_workers && env.n > 0 ? worker_by_id(b, &env) : NULL;
             im_log(IM_LOG_WARN, "%s %s: refused: %s", is_workers ? "worker" : "client",
                    w ? w->name : "?", err.msg);
@@ -1058,43 +1054,16 @@ int broker_run(broker *b, int stop_fd, im_error *err)
 
 /* ---- set-up ---- */
 
-int broker_endpoint_is_loopback(const char *ep)
-{
-    if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9)) return 1;
-    if (strncmp(ep, "tcp://", 6) != 0) return 0;
-    const char *h = ep + 6;
-    if (!strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6)) return 1;
-    if (strncmp(h, "127.", 4) != 0) return 0;
-    /* 127.a.b.c: digits and dots up to the port */
-    int dots = 0;
-    for (h += 4; *h && *h != ':'; h++) {
-        if (*h == '.')
-            dots++;
-        else if (*h < '0' || *h > '9')
-            return 0;
-    }
-    return *h == ':' && dots == 2;
-}
-
 static int bind_socket(broker *b, void **sock, const char *ep, char *bound, size_t bound_len,
                        im_error *err)
 {
-    *sock = zmq_socket(b->ctx, ZMQ_ROUTER);
-    if (!*sock)
-        return im_error_set(err, IM_ENET, "cannot create a socket: %s", zmq_strerror(errno));
-    int linger = 1000;
-    int64_t maxmsg = (int64_t)IM_MSG_MAX_BYTES * 4; /* beyond: disconnect, below: ERROR */
-    int hwm = 100000;
-    zmq_setsockopt(*sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(*sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(*sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(*sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_bind(*sock, ep) != 0)
-        return im_error_set(err, IM_ENET, "unable to bind '%s': %s", ep, zmq_strerror(errno));
-    size_t len = bound_len;
-    if (zmq_getsockopt(*sock, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
-        snprintf(bound, bound_len, "%s", ep);
-    return 0;
+    /* a message somewhat over IM_MSG_MAX_BYTES arrives and gets ERROR;
+     * far beyond, the transport disconnects the sender */
+    im_transport_opts o = {.max_msg_bytes = IM_TRANSPORT_ROUTER_MAX,
+                           .linger_ms = 1000,
+                           .hwm = 100000,
+                           .allow_remote = b->opt.insecure};
+    return im_transport_bind_router(b->ctx, ep, &o, sock, bound, bound_len, err);
 }
 
 static int write_endpoints(const char *path, const char *w, const char *c, im_error *err)
@@ -1185,8 +1154,8 @@ void broker_free(broker **bp)
     broker *b = *bp;
     drop_replies(b);
     free(b->out);
-    if (b->workers) zmq_close(b->workers);
-    if (b->clients) zmq_close(b->clients);
+    im_transport_close(&b->workers);
+    im_transport_close(&b->clients);
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);

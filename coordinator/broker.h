@@ -36,12 +36,14 @@ typedef struct broker_options {
                                      "workers ENDPOINT\nclients ENDPOINT\n" (written
                                      once the broker serves; useful with port "*") */
     int sync_full;                /* non-zero: fsync every commit (STORE_SYNC_FULL) */
+    int insecure;                 /* non-zero: allow non-loopback endpoints (transport.h) */
 } broker_options;
 
 /* Open the store (migrating it), resume every campaign, bind both sockets.
  * On success *out is a new broker owned by the caller (broker_free). Returns
  * 0, IM_EDB / IM_EPROTO / IM_EFORMAT (the database), IM_ENET (a bind
- * failed: the message names the endpoint), IM_EINVAL (bad options). */
+ * failed: the message names the endpoint), IM_EINVAL (bad options, or an
+ * endpoint that is not loopback without opt->insecure). */
 int broker_new(broker **out, const broker_options *opt, im_error *err);
 
 /* Serve until stop_fd (the read end of the self-pipe; -1 for none) becomes
@@ -51,10 +53,5 @@ int broker_run(broker *b, int stop_fd, im_error *err);
 
 /* Close the sockets and the store; *b becomes NULL. NULL-safe. */
 void broker_free(broker **b);
-
-/* 1 if a ZeroMQ endpoint only reaches this machine: tcp://127.0.0.1 (any
- * 127.x.y.z), tcp://localhost, tcp://[::1], ipc:// and inproc://. Anything
- * else (a wildcard "*" host, tcp://0.0.0.0, an interface or a public address) is 0. */
-int broker_endpoint_is_loopback(const char *endpoint);
 
 #endif /* IM_BROKER_H */

@@ -6,6 +6,7 @@
 #include "client.h"
 
 #include "protocol.h"
+#include "transport.h"
 
 #define CLI_REPLY_MAX ((size_t)1 << 30) /* replies may be large (EXPORT): 1 GiB */
 
@@ -34,10 +35,10 @@ static int no_answer(const char *endpoint, char *err, size_t errlen)
 {
     snprintf(err, errlen, "no coordinator answering at %s: is infomorph-coordinator running?",
              endpoint);
-    return CLI_REQ_NET;
+    return IM_ENET;
 }
 
-/* Wait for one reply and decode it into *m. Returns 0, or a CLI_REQ_* code
+/* Wait for one reply and decode it into *m. Returns 0, or IM_ENET / IM_EPROTO
  * with err set. */
 static int receive_reply(void *sock, const char *endpoint, int timeout_ms, im_msg *m, char *err,
                          size_t errlen)
@@ -51,15 +52,15 @@ static int receive_reply(void *sock, const char *endpoint, int timeout_ms, im_ms
         if (n < 0) {
             if (zmq_errno() == EINTR) continue;
             snprintf(err, errlen, "unable to wait for %s: %s", endpoint, zmq_strerror(zmq_errno()));
-            return CLI_REQ_NET;
+            return IM_ENET;
         }
         if (n == 0) continue;
         im_error e = {0};
         int rc = im_wire_recv(sock, ZMQ_DONTWAIT, CLI_REPLY_MAX, NULL, m, &e);
-        if (rc == IM_WIRE_ETRANSPORT && errno == EAGAIN) continue;
+        if (rc == IM_ENET && errno == EAGAIN) continue;
         if (rc == 0) return 0;
         snprintf(err, errlen, "bad reply from %s: %s", endpoint, e.msg);
-        return rc == IM_WIRE_EMALFORMED ? CLI_REQ_PROTO : CLI_REQ_NET;
+        return rc == IM_EPROTO ? IM_EPROTO : IM_ENET;
     }
 }
 
@@ -70,23 +71,19 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
     void *ctx = zmq_ctx_new();
     if (!ctx) {
         snprintf(err, errlen, "unable to create a ZeroMQ context");
-        return CLI_REQ_NET;
+        return IM_ENET;
     }
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    if (!sock) {
-        snprintf(err, errlen, "unable to create a socket: %s", zmq_strerror(zmq_errno()));
-        zmq_ctx_term(ctx);
-        return CLI_REQ_NET;
-    }
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    /* replies may be large (EXPORT pages): the limit is CLI_REPLY_MAX */
+    im_transport_opts o = {.max_msg_bytes = (int64_t)CLI_REPLY_MAX};
+    im_error e = {0};
+    void *sock = NULL;
     int rc = 0;
     im_msg m = {0};
     char *text = NULL;
-    if (zmq_connect(sock, endpoint) != 0) {
-        snprintf(err, errlen, "unable to connect to '%s': %s", endpoint, zmq_strerror(zmq_errno()));
-        rc = CLI_REQ_NET;
-        goto done;
+    if (im_transport_connect_dealer(ctx, endpoint, &o, &sock, &e) != 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        zmq_ctx_term(ctx);
+        return IM_ENET;
     }
 
     json_t *req = json_object();
@@ -97,12 +94,12 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
     json_decref(req);
     if (!text) {
         snprintf(err, errlen, "unable to encode the %s request", type);
-        rc = CLI_REQ_PROTO;
+        rc = IM_EPROTO;
         goto done;
     }
     if (zmq_send(sock, text, strlen(text), 0) < 0) {
         snprintf(err, errlen, "unable to send to %s: %s", endpoint, zmq_strerror(zmq_errno()));
-        rc = CLI_REQ_NET;
+        rc = IM_ENET;
         goto done;
     }
     rc = receive_reply(sock, endpoint, timeout_ms, &m, err, errlen);
@@ -111,15 +108,15 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
         *reply = json_incref(m.body);
     } else if (m.type == IM_MSG_ERROR) {
         snprintf(err, errlen, "%s", m.error.message);
-        rc = CLI_REQ_REFUSED;
+        rc = IM_EREFUSED;
     } else {
         snprintf(err, errlen, "unexpected reply %s from %s", im_msg_type_name(m.type), endpoint);
-        rc = CLI_REQ_PROTO;
+        rc = IM_EPROTO;
     }
 done:
     free(text);
     im_msg_release(&m);
-    zmq_close(sock);
+    im_transport_close(&sock);
     zmq_ctx_term(ctx);
     return rc;
 }

@@ -12,17 +12,12 @@
 #ifndef IM_CLIENT_H
 #define IM_CLIENT_H
 
+#include "im.h"
+
 #include <jansson.h>
 
 #define CLI_DEFAULT_CONNECT "tcp://127.0.0.1:5556"
 #define CLI_TIMEOUT_MS      10000
-
-/* Outcomes of cli_request besides 0. */
-enum {
-    CLI_REQ_NET = -1,     /* no answer in time, or a transport error */
-    CLI_REQ_REFUSED = -2, /* the coordinator answered ERROR */
-    CLI_REQ_PROTO = -3    /* the answer was not a valid reply */
-};
 
 /* The endpoint to talk to: flag if non-NULL, else $INFOMORPH_CONNECT if set
  * and non-empty, else CLI_DEFAULT_CONNECT. Returns a borrowed string. */
@@ -30,8 +25,10 @@ const char *cli_endpoint(const char *flag);
 
 /* Send a request of the given type with the members of fields (borrowed, may
  * be NULL) to endpoint and wait up to timeout_ms for the reply.
- * Returns 0 and sets *reply to the OK message (caller owns it), or a
- * CLI_REQ_* code with a lowercase message in err (errlen bytes), e.g.
+ * Returns 0 and sets *reply to the OK message (caller owns it), or an im.h
+ * code: IM_ENET (no answer in time, or a transport error), IM_EREFUSED (the
+ * coordinator answered ERROR), IM_EPROTO (the answer was not a valid reply),
+ * with a lowercase message in err (errlen bytes), e.g.
  * "no coordinator answering at tcp://127.0.0.1:5556: is infomorph-coordinator
  * running?" or the coordinator's own ERROR text. */
 int cli_request(const char *endpoint, const char *type, const json_t *fields, int timeout_ms,

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "sigpipe.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
                           .clients_endpoint = "tcp://127.0.0.1:5556",
                           .lease_s = 60};
     im_log_level level = IM_LOG_INFO;
-    int insecure = 0, c;
+    int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_DB: opt.db_path = optarg; break;
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case OPT_INSECURE: insecure = 1; break;
+        case OPT_INSECURE: opt.insecure = 1; break;
         case OPT_EPFILE: opt.endpoints_file = optarg; break;
         case OPT_SYNC: opt.sync_full = 1; break;
         case OPT_HELP:
@@ -119,7 +120,7 @@ int main(int argc, char **argv)
     }
     const char *eps[2] = {opt.workers_endpoint, opt.clients_endpoint};
     for (int i = 0; i < 2; i++)
-        if (!insecure && !broker_endpoint_is_loopback(eps[i])) {
+        if (!opt.insecure && !im_transport_is_loopback(eps[i])) {
             fprintf(stderr,
                     "infomorph-coordinator: refusing to bind '%s': it is not a loopback "
                     "address, and authenticating peers with CurveZMQ keys is not implemented "
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
      * cost about a third of the throughput. Keep up to 64 MiB. */
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 #endif
-    if (insecure)
+    if (opt.insecure)
         im_log(IM_LOG_WARN, "--insecure: peers are not authenticated; anyone who reaches the "
                             "endpoints can submit campaigns and report results");
 

@@ -48,6 +48,8 @@
 #define IM_STORE_H
 
 #include "im.h"
+#include "protocol.h"
+#include "train.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -256,28 +258,23 @@ int store_requeue_running(store *s, int64_t *n_out, im_error *err);
  * Returns 0, IM_EDB. */
 int store_campaign_cancel_queued(store *s, int64_t campaign_id, int64_t *n_out, im_error *err);
 
-/* One epoch of a learning curve; NAN = unknown. Epoch 0 is the untrained one. */
-typedef struct store_epoch {
-    int epoch;
-    double train_acc, val_acc, test_acc;
-    double goal_hidden, goal_out; /* mean goal value G of each layer */
-    double seconds;               /* wall time of the epoch */
-} store_epoch;
+/* Insert or replace (by epoch number) n epochs of a trial: the trainer's
+ * records (train.h), of which the store keeps epoch, train_acc, val_acc,
+ * test_acc, goal_hidden, goal_out and seconds (NAN = unknown; epoch 0 is the
+ * untrained network). Returns 0, IM_ENOTFOUND (trial), IM_EDB. */
+int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, size_t n,
+                        im_error *err);
 
-/* Insert or replace (by epoch number) n epochs of a trial. Returns 0,
- * IM_ENOTFOUND (trial), IM_EDB. */
-int store_epochs_insert(store *s, int64_t trial_id, const store_epoch *e, size_t n, im_error *err);
+/* Insert or replace (by layer and name) n PID atoms of a trial at the end of
+ * training (protocol.h: the mean over the layer's neurons, in bits).
+ * Returns 0, IM_ENOTFOUND (trial), IM_EINVAL (bad layer, no name, a value
+ * that is not finite), IM_EDB. */
+int store_atoms_insert(store *s, int64_t trial_id, const im_trial_atom *a, size_t n, im_error *err);
 
-/* One PID atom at the end of training, mean over the layer's neurons. */
-typedef struct store_atom {
-    const char *layer; /* "hidden" or "output" */
-    const char *name;  /* short name: "f_c", "h_res", ... */
-    double value;      /* bits */
-} store_atom;
-
-/* Insert or replace (by layer and name) n atoms of a trial. Returns 0,
- * IM_ENOTFOUND (trial), IM_EINVAL (bad layer), IM_EDB. */
-int store_atoms_insert(store *s, int64_t trial_id, const store_atom *a, size_t n, im_error *err);
+/* The data of a trial's result, written from the decoded struct: its curve
+ * and its atoms, in one savepoint (both or neither). The result's figures and
+ * status are store_trial_finish's. Returns as the two calls above. */
+int store_trial_data_insert(store *s, int64_t trial_id, const im_trial_result *r, im_error *err);
 
 /* A trial as read back. Owned strings and params: release with
  * store_trial_release (arrays with store_trials_free). */
@@ -373,6 +370,13 @@ json_t *store_best_json(store *s, int64_t campaign_id, int n, im_error *err);
  * "label", "status", "attempt", "worker", "val_acc", "test_acc", "wall_s",
  * "error", "created_at", "started_at", "finished_at", "gamma": {...}}]. */
 json_t *store_trials_json(store *s, int64_t campaign_id, im_error *err);
+
+/* One page of store_trials_json: the trials numbered from `from` on, at most
+ * limit of them (< 0: all), by number. *next (may be NULL) gets the number
+ * of the first trial after the page, -1 when there is none. The work is
+ * proportional to the page, not to the campaign (index ranges). */
+json_t *store_trials_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
+                               int64_t *next, im_error *err);
 
 /* Everything about a campaign's trials, for export: as store_trials_json plus
  * "spec" (the trial spec object), "epochs": [{"epoch", "train_acc", "val_acc",

@@ -1,20 +1,18 @@
 /*
  * backend.h: how infomorph-worker runs one trial. A backend takes the trial
  * spec as the coordinator sent it (JSON), trains, reports every epoch through
- * a callback and returns the body of the RESULT message:
- *
- *   {"status": "done"|"stopped"|"failed", "val_acc", "test_acc",
- *    "curve": [epoch objects], "atoms": {"hidden": {...}, "output": {...}},
- *    "wall_s", "error": string or null}
- *
- * The worker adds the message type, version, trial and attempt. A backend
- * runs in the worker's training thread; it never touches the socket.
- * Workload: one call per trial, minutes of numerics each.
+ * a callback and returns the trial's result as a struct (protocol.h's
+ * im_trial_result: status, accuracies, the trainer's curve, the atoms,
+ * wall_s, error, and an opaque slot for extra JSON a backend wants to send
+ * along). The worker fills in trial and attempt and encodes it once, as the
+ * RESULT message. A backend runs in the worker's training thread; it never
+ * touches the socket. Workload: one call per trial, minutes of numerics each.
  */
 #ifndef IM_WORKER_BACKEND_H
 #define IM_WORKER_BACKEND_H
 
 #include "im.h"
+#include "protocol.h"
 #include "train.h"
 
 #include <jansson.h>
@@ -27,19 +25,26 @@ typedef struct wk_run_options {
     const atomic_int *stop; /* set by another thread to stop at the next batch; may be NULL */
 } wk_run_options;
 
+/* A backend's outcome: a trial result that owns everything it points to.
+ * Free with wk_result_free. */
+typedef struct wk_result {
+    im_trial_result r;                     /* trial and attempt 0: the worker's to set */
+    char *error;                           /* r.error points here; NULL if none */
+    char atom_names[2 * IM_MAX_TERMS][16]; /* r.atoms[i].name point here */
+} wk_result;
+
 /* Train the trial spec `spec` (a JSON object; borrowed, only read) with
- * libinfomorph. Always returns a new RESULT body owned by the caller: a bad
- * spec, a missing dataset or a numerical failure give status "failed" with
+ * libinfomorph. Always returns a new result owned by the caller: a bad spec,
+ * a missing dataset or a numerical failure give status IM_RESULT_FAILED with
  * the error text; a run stopped through opt->stop or the callback gives
- * "stopped" with the epochs done. Thread-safe for distinct calls. */
-json_t *wk_builtin_run(const json_t *spec, const wk_run_options *opt);
+ * IM_RESULT_STOPPED with the epochs done. Thread-safe for distinct calls. */
+wk_result *wk_builtin_run(const json_t *spec, const wk_run_options *opt);
 
-/* One epoch's figures as a JSON object {epoch, train_acc, val_acc, test_acc,
- * goal_hidden, goal_out, seconds}; non-finite numbers become null.
- * Caller owns the new reference. Thread-safe. */
-json_t *wk_epoch_to_json(const im_epoch_stats *s);
+/* A new IM_RESULT_FAILED result with message (copied) and wall_s, no
+ * figures. Caller owns it. */
+wk_result *wk_result_failed(const char *message, double wall_s);
 
-/* A finite number as a JSON real, anything else as null. New reference. */
-json_t *wk_json_number(double x);
+/* Free *res and what it owns (r.extra too) and set *res to NULL. NULL-safe. */
+void wk_result_free(wk_result **res);
 
 #endif /* IM_WORKER_BACKEND_H */

@@ -7,7 +7,7 @@
  * whose timeout is the earliest deadline on the monotonic clock (next READY,
  * next HEARTBEAT, reply due, reconnect, shutdown). A training thread runs one
  * trial at a time through the backend; it never touches the socket: epoch
- * figures and the final RESULT body go through a mutex-protected queue, and a
+ * figures and the final result go through a mutex-protected queue, and a
  * byte on a pipe wakes the poll. Signal handlers only write a byte to a
  * self-pipe.
  *
@@ -30,6 +30,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "sigpipe.h"
+#include "transport.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,12 +63,12 @@ void openblas_set_num_threads(int num_threads);
 typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT, REQ_BYE } req_kind;
 static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT", "BYE"};
 
-/* An event from the training thread: an epoch's figures or the result body. */
+/* An event from the training thread: an epoch's figures or the result. */
 typedef struct wk_event {
     struct wk_event *next;
     int is_result;
-    im_wire_epoch epoch; /* !is_result */
-    json_t *body;        /* is_result: the backend's RESULT body, owned */
+    im_epoch_stats epoch; /* !is_result */
+    wk_result *result;    /* is_result: the backend's result, owned */
 } wk_event;
 
 typedef struct wk_job {
@@ -130,21 +131,14 @@ static double now_ms(void)
 
 /* ---------- the training thread ---------- */
 
-/* Queue an epoch (s non-NULL) or the result body (s NULL; body stolen) and
- * wake the main loop. Called from the training thread. */
-static void queue_push(wk *w, const im_epoch_stats *s, json_t *body)
+/* Queue an epoch (s non-NULL) or the result (s NULL; res stolen) and wake
+ * the main loop. Called from the training thread. */
+static void queue_push(wk *w, const im_epoch_stats *s, wk_result *res)
 {
     wk_event *e = im_xcalloc(1, sizeof *e);
     e->is_result = s == NULL;
-    e->body = body;
-    if (s)
-        e->epoch = (im_wire_epoch){.epoch = s->epoch,
-                                   .train_acc = s->train_acc,
-                                   .val_acc = s->val_acc,
-                                   .test_acc = s->test_acc,
-                                   .goal_hidden = s->goal_hidden,
-                                   .goal_out = s->goal_out,
-                                   .seconds = s->seconds};
+    e->result = res;
+    if (s) e->epoch = *s;
     pthread_mutex_lock(&w->mu);
     if (w->tail)
         w->tail->next = e;
@@ -181,10 +175,10 @@ static void *train_thread(void *arg)
     wk *w = arg;
     wk_run_options opt = {
         .data_dir = w->data_dir, .on_epoch = on_epoch, .user = w, .stop = &w->job.stop};
-    json_t *body = wk_builtin_run(w->job.spec, &opt);
+    wk_result *res = wk_builtin_run(w->job.spec, &opt);
     json_decref(w->job.spec);
     w->job.spec = NULL;
-    queue_push(w, NULL, body);
+    queue_push(w, NULL, res);
     return NULL;
 }
 
@@ -219,20 +213,9 @@ static json_t *list_datasets(const char *data_dir)
 
 static int sock_open(wk *w)
 {
-    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-    if (!w->sock) {
-        im_log(IM_LOG_ERROR, "unable to create a socket: %s", zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    int linger = 0;
-    int64_t maxmsg = IM_MSG_MAX_BYTES;
-    zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (zmq_connect(w->sock, w->endpoint) != 0) {
-        im_log(IM_LOG_ERROR, "unable to connect to '%s': %s", w->endpoint,
-               zmq_strerror(zmq_errno()));
-        zmq_close(w->sock);
-        w->sock = NULL;
+    im_error err = {0};
+    if (im_transport_connect_dealer(w->ctx, w->endpoint, NULL, &w->sock, &err) != 0) {
+        im_log(IM_LOG_ERROR, "%s", err.msg);
         return -1;
     }
     w->n_inflight = 0;
@@ -244,8 +227,7 @@ static int sock_open(wk *w)
 static void sock_reconnect_later(wk *w, double now, const char *why)
 {
     im_log(IM_LOG_WARN, "%s; reconnecting to %s in %.1f s", why, w->endpoint, w->backoff_ms / 1e3);
-    if (w->sock) zmq_close(w->sock);
-    w->sock = NULL;
+    im_transport_close(&w->sock);
     w->n_inflight = 0;
     w->result_inflight = 0;
     if (w->bye == 1) w->bye = 0;
@@ -303,7 +285,7 @@ static void send_ready(wk *w)
     json_decref(datasets);
 }
 
-static void send_progress(wk *w, const im_wire_epoch *e)
+static void send_progress(wk *w, const im_epoch_stats *e)
 {
     im_msg m = {.type = IM_MSG_PROGRESS};
     m.progress.trial = w->job.trial;
@@ -342,46 +324,24 @@ static void send_pending_result(wk *w, double now)
 
 /* ---------- trials ---------- */
 
-static double body_num(const json_t *body, const char *key)
-{
-    json_t *v = json_object_get(body, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Build the RESULT message of the held trial from a backend body (stolen)
+/* Encode the result of the held trial (stolen) as its RESULT message, once,
  * and keep it until it is acknowledged (unless the coordinator wants none). */
-static void finish_job(wk *w, json_t *body)
+static void finish_job(wk *w, wk_result *res)
 {
     im_msg m = {.type = IM_MSG_RESULT};
-    const char *status = json_string_value(json_object_get(body, "status"));
+    m.result = res->r;
     m.result.trial = w->job.trial;
     m.result.attempt = w->job.attempt;
-    m.result.status = !status                      ? IM_RESULT_FAILED
-                      : !strcmp(status, "done")    ? IM_RESULT_DONE
-                      : !strcmp(status, "stopped") ? IM_RESULT_STOPPED
-                                                   : IM_RESULT_FAILED;
     /* a shutdown that came after the last epoch loses nothing: the trial is done */
     if (w->job.interrupted && m.result.status != IM_RESULT_DONE)
         m.result.status = IM_RESULT_INTERRUPTED;
-    m.result.val_acc = body_num(body, "val_acc");
-    m.result.test_acc = body_num(body, "test_acc");
-    m.result.wall_s = body_num(body, "wall_s");
-    m.result.error = json_string_value(json_object_get(body, "error"));
-    /* curve and atoms travel as the backend built them */
-    json_t *extra = json_object();
-    if (json_object_get(body, "curve"))
-        json_object_set(extra, "curve", json_object_get(body, "curve"));
-    if (json_object_get(body, "atoms"))
-        json_object_set(extra, "atoms", json_object_get(body, "atoms"));
-    m.body = extra;
     im_error err = {0};
     json_t *msg = im_msg_to_json(&m, &err);
     im_log(m.result.error ? IM_LOG_WARN : IM_LOG_INFO,
            "trial %" PRId64 " attempt %d: %s, val_acc %.4f%s%s", w->job.trial, w->job.attempt,
            im_result_status_name(m.result.status), m.result.val_acc, m.result.error ? ": " : "",
            m.result.error ? m.result.error : "");
-    json_decref(extra);
-    json_decref(body); /* m.result.error pointed into it: not used below */
+    wk_result_free(&res); /* m pointed into it: not used below */
     w->job.active = 0;
     w->next_ready_at = now_ms();
     if (w->job.discard) {
@@ -398,16 +358,6 @@ static void finish_job(wk *w, json_t *body)
     w->pending = msg;
 }
 
-/* A failed RESULT body for a trial that never started. */
-static json_t *early_failure(const char *message)
-{
-    json_t *b = json_object();
-    json_object_set_new(b, "status", json_string("failed"));
-    json_object_set_new(b, "wall_s", json_real(0));
-    json_object_set_new(b, "error", json_string(message));
-    return b;
-}
-
 static void start_job(wk *w, const im_msg *msg)
 {
     const json_t *spec = msg->job.spec;
@@ -421,7 +371,7 @@ static void start_job(wk *w, const im_msg *msg)
 
     if (w->shutting) { /* a JOB that crossed our shutdown: hand it back at once */
         w->job.interrupted = 1;
-        finish_job(w, early_failure("the worker is shutting down"));
+        finish_job(w, wk_result_failed("the worker is shutting down", 0));
         return;
     }
     /* A dataset this worker lacks is a clear failure, never a hang. */
@@ -438,7 +388,7 @@ static void start_job(wk *w, const im_msg *msg)
                      dataset, w->data_dir, w->name, list ? list : "[]");
             free(list);
             json_decref(have);
-            finish_job(w, early_failure(text));
+            finish_job(w, wk_result_failed(text, 0));
             return;
         }
         json_decref(have);
@@ -450,7 +400,7 @@ static void start_job(wk *w, const im_msg *msg)
     if (pthread_create(&w->job.thread, NULL, train_thread, w) != 0) {
         json_decref(w->job.spec);
         w->job.spec = NULL;
-        finish_job(w, early_failure("unable to start the training thread"));
+        finish_job(w, wk_result_failed("unable to start the training thread", 0));
         return;
     }
     w->job.thread_running = 1;
@@ -465,7 +415,7 @@ static void drain_events(wk *w)
         if (e->is_result) {
             pthread_join(w->job.thread, NULL);
             w->job.thread_running = 0;
-            finish_job(w, e->body);
+            finish_job(w, e->result);
         } else {
             im_log(IM_LOG_INFO, "trial %" PRId64 " epoch %d: val_acc %.4f", w->job.trial,
                    e->epoch.epoch, e->epoch.val_acc);
@@ -558,10 +508,10 @@ static void read_socket(wk *w)
         im_msg m;
         im_error err = {0};
         int rc = im_wire_recv(w->sock, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, NULL, &m, &err);
-        if (rc == IM_WIRE_ETRANSPORT) return; /* nothing more to read */
+        if (rc == IM_ENET) return; /* nothing more to read */
         double now = now_ms();
         w->backoff_ms = WK_BACKOFF_MIN_MS;
-        if (rc == IM_WIRE_EMALFORMED) {
+        if (rc == IM_EPROTO) {
             /* It still answers our oldest request: count it, keep what we hold. */
             im_log(IM_LOG_WARN, "malformed reply ignored: %s", err.msg);
             if (w->n_inflight > 0) {
@@ -840,12 +790,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = run(&w);
-    if (w.sock) zmq_close(w.sock);
+    im_transport_close(&w.sock);
     zmq_ctx_term(w.ctx);
     json_decref(w.pending);
     wk_event *e;
     while ((e = queue_pop(&w))) {
-        json_decref(e->body);
+        wk_result_free(&e->result);
         free(e);
     }
     pthread_mutex_destroy(&w.mu);

@@ -98,7 +98,7 @@ int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply
     json_decref(fields);
     if (rc == 0) return CLI_OK;
     fprintf(stderr, "infomorph %s: %s\n", a->verb, err);
-    return rc == CLI_REQ_REFUSED ? refused_status : CLI_ERROR;
+    return rc == IM_EREFUSED ? refused_status : CLI_ERROR;
 }
 
 int cli_parse_request(cli_args *a, const cli_syntax *syn, int argc, char **argv, const char *type,

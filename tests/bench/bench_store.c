@@ -21,6 +21,19 @@
 #include <unistd.h>
 
 /* Write one completed trial. Returns 0 or an IM_E* code. */
+/* An epoch record with the figures the store keeps. */
+static im_epoch_stats epoch_rec(int epoch, double train_acc, double val_acc, double test_acc,
+                                double goal_hidden, double goal_out, double seconds)
+{
+    return (im_epoch_stats){.epoch = epoch,
+                            .train_acc = train_acc,
+                            .val_acc = val_acc,
+                            .test_acc = test_acc,
+                            .goal_hidden = goal_hidden,
+                            .goal_out = goal_out,
+                            .seconds = seconds};
+}
+
 static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
 {
     store_param p[19];
@@ -40,14 +53,14 @@ static int complete_trial(store *s, int64_t campaign, int number, im_error *err)
     int attempt, rc;
     if ((rc = store_trial_insert(s, &t, &id, err))) return rc;
     if ((rc = store_trial_start(s, id, "bench-worker", &attempt, err))) return rc;
-    store_epoch e[10];
+    im_epoch_stats e[10];
     for (int k = 0; k < 10; k++)
-        e[k] = (store_epoch){k, 0.09 * k, 0.09 * k, 0.09 * k, 0.01 * k, 0.02 * k, 1.25};
+        e[k] = epoch_rec(k, 0.09 * k, 0.09 * k, 0.09 * k, 0.01 * k, 0.02 * k, 1.25);
     if ((rc = store_epochs_insert(s, id, e, 10, err))) return rc;
-    store_atom a[24];
-    for (int j = 0; j < 19; j++) a[j] = (store_atom){"hidden", test_gamma3_names[j], 0.001 * j};
+    im_trial_atom a[24];
+    for (int j = 0; j < 19; j++) a[j] = (im_trial_atom){"hidden", test_gamma3_names[j], 0.001 * j};
     const char *out[5] = {"f", "c", "f_c", "fc", "h_res"};
-    for (int j = 0; j < 5; j++) a[19 + j] = (store_atom){"output", out[j], 0.01 * j};
+    for (int j = 0; j < 5; j++) a[19 + j] = (im_trial_atom){"output", out[j], 0.01 * j};
     if ((rc = store_atoms_insert(s, id, a, 24, err))) return rc;
     store_trial_result r = {STORE_TRIAL_DONE, 0.9, 0.89, 12.5, NULL};
     return store_trial_finish(s, id, attempt, &r, err);

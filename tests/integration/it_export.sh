@@ -3,8 +3,9 @@
 # it a page at a time and the command writes CSV and JSON as it goes; both
 # match the database row for row (trials in number order, their fields,
 # gamma, attempts, curves and atoms), and nothing of another campaign leaks
-# in. The trials are written into the database directly (plain SQL, as the
-# coordinator would have left them) while the coordinator is stopped.
+# in; infomorph trials lists the same campaign page by page. The trials are
+# written into the database directly (plain SQL, as the coordinator would
+# have left them) while the coordinator is stopped.
 # Usage: it_export.sh COORDINATOR WORKER CLI
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
@@ -127,6 +128,13 @@ WHERE json_extract(j.value, '\$.number') = t.number
       coalesce((SELECT value FROM d.trial_atoms WHERE trial_id = t.id AND layer = 'hidden' AND name = 'h_res'), -1)
   AND json_array_length(j.value, '\$.attempts') = (SELECT count(*) FROM d.trial_attempts WHERE trial_id = t.id)
   AND json_extract(j.value, '\$.attempts[#-1].status') = t.status")"
+
+# infomorph trials: the big campaign comes in pages too (TRIALS with from and
+# limit, 1000 a page); every trial is listed once, in number order
+"$CLI" trials it-big >"$T/trials.txt" 2>"$T/trials.err" || fail "trials: $(cat "$T/trials.err")"
+expect_eq "trials listed" "$N trials" "$(tail -n 1 "$T/trials.txt")"
+expect_eq "each trial once, in number order" "$(seq 0 $((N - 1)) | tr '\n' ' ')" \
+    "$(awk 'NR > 1 && $2 ~ /^[0-9]+$/ { printf "%s ", $2 }' "$T/trials.txt")"
 
 # a small campaign (one page) and an unknown one
 "$CLI" export it-other --format json -o "$T/o.json" 2>"$T/o.err" || fail "export it-other: $(cat "$T/o.err")"

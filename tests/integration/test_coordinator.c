@@ -543,6 +543,41 @@ static void test_service(void)
     CHECK_INT(request(cl, "{\"type\":\"TRIALS\",\"v\":1,\"campaign\":\"alpha\"}", &m), 0);
     CHECK_INT(json_array_size(json_object_get(m.body, "trials")), 4);
     im_msg_release(&m);
+    /* TRIALS paged: pages of 3 list the 4 trials once each */
+    CHECK_INT(request(cl, "{\"type\":\"TRIALS\",\"v\":1,\"campaign\":\"alpha\",\"limit\":3}", &m),
+              0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    json_t *page1 = json_incref(json_object_get(m.body, "trials"));
+    json_t *next = json_object_get(m.body, "next");
+    CHECK_INT(json_array_size(page1), 3);
+    CHECK(json_is_integer(next));
+    char req[160];
+    snprintf(req, sizeof req,
+             "{\"type\":\"TRIALS\",\"v\":1,\"campaign\":\"alpha\",\"from\":%lld,\"limit\":3}",
+             (long long)json_integer_value(next));
+    im_msg_release(&m);
+    CHECK_INT(request(cl, req, &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    json_t *page2 = json_object_get(m.body, "trials");
+    CHECK_INT(json_array_size(page2), 1);
+    CHECK(json_is_null(json_object_get(m.body, "next")));
+    json_t *ids = json_object(); /* the trial ids seen, as keys */
+    json_t *pages[2] = {page1, page2};
+    for (int k = 0; k < 2; k++) {
+        size_t pi;
+        json_t *po;
+        json_array_foreach(pages[k], pi, po)
+        {
+            char key[32];
+            snprintf(key, sizeof key, "%lld",
+                     (long long)json_integer_value(json_object_get(po, "trial")));
+            json_object_set_new(ids, key, json_true());
+        }
+    }
+    CHECK_INT(json_object_size(ids), 4);
+    json_decref(ids);
+    json_decref(page1);
+    im_msg_release(&m);
     CHECK_INT(request(cl, "{\"type\":\"EXPORT\",\"v\":1,\"campaign\":\"alpha\"}", &m), 0);
     CHECK_INT(m.type, IM_MSG_OK);
     CHECK_INT(json_array_size(json_object_get(m.body, "trials")), 4);

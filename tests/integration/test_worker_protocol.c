@@ -37,8 +37,8 @@ static int recv_msg(double timeout_s, im_envelope *env, im_msg *m)
         if (zmq_poll(&it, 1, (long)(left * 1000) + 1) <= 0) continue;
         im_error err = {0};
         int rc = im_wire_recv(g_router, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, env, m, &err);
-        if (rc == IM_WIRE_ETRANSPORT) continue;
-        if (rc == IM_WIRE_EMALFORMED) {
+        if (rc == IM_ENET) continue;
+        if (rc == IM_EPROTO) {
             fprintf(stderr, "test: the worker sent a malformed message: %s\n", err.msg);
             return -2;
         }

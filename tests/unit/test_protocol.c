@@ -95,13 +95,13 @@ static void test_roundtrips(void)
     in.type = IM_MSG_PROGRESS;
     in.progress.trial = 5;
     in.progress.attempt = 1;
-    in.progress.e = (im_wire_epoch){.epoch = 3,
-                                    .train_acc = 0.9,
-                                    .val_acc = 0.875,
-                                    .test_acc = NAN,
-                                    .goal_hidden = 0.1234567890123,
-                                    .goal_out = INFINITY,
-                                    .seconds = 1.5};
+    in.progress.e = (im_epoch_stats){.epoch = 3,
+                                     .train_acc = 0.9,
+                                     .val_acc = 0.875,
+                                     .test_acc = NAN,
+                                     .goal_hidden = 0.1234567890123,
+                                     .goal_out = INFINITY,
+                                     .seconds = 1.5};
     if (roundtrip(&in, &out) == 0) {
         CHECK_INT(out.progress.trial, 5);
         CHECK_INT(out.progress.e.epoch, 3);
@@ -141,9 +141,9 @@ static void test_roundtrips(void)
         im_msg_release(&out);
     }
 
-    im_wire_epoch curve[2] = {{.epoch = 0, .val_acc = 0.1, .train_acc = NAN, .test_acc = 0.1},
-                              {.epoch = 1, .val_acc = 0.8, .train_acc = 0.7, .test_acc = 0.79}};
-    im_wire_atom atoms[3] = {
+    im_epoch_stats curve[2] = {{.epoch = 0, .val_acc = 0.1, .train_acc = NAN, .test_acc = 0.1},
+                               {.epoch = 1, .val_acc = 0.8, .train_acc = 0.7, .test_acc = 0.79}};
+    im_trial_atom atoms[3] = {
         {"hidden", "f_c", 0.25}, {"hidden", "h_res", 1.5}, {"output", "fc", -0.125}};
     memset(&in, 0, sizeof in);
     in.type = IM_MSG_RESULT;
@@ -172,7 +172,7 @@ static void test_roundtrips(void)
         CHECK_INT(out.result.n_atoms, 3);
         int seen = 0;
         for (size_t i = 0; i < out.result.n_atoms; i++) {
-            const im_wire_atom *a = &out.result.atoms[i];
+            const im_trial_atom *a = &out.result.atoms[i];
             if (!strcmp(a->layer, "output") && !strcmp(a->name, "fc")) {
                 CHECK_NEAR(a->value, -0.125, 0);
                 seen++;
@@ -183,9 +183,27 @@ static void test_roundtrips(void)
             }
         }
         CHECK_INT(seen, 2);
+        CHECK(out.result.extra == NULL);                  /* no keys beyond RESULT's own */
+        CHECK_INT(out.result.curve[0].n_terms_hidden, 0); /* no per-epoch atoms on the wire */
         im_msg_release(&out);
         im_msg_release(&out); /* twice is harmless */
     }
+
+    /* a backend's extra keys travel in the result's opaque slot, both ways */
+    json_t *keys = json_pack("{s:{s:i},s:s}", "exec", "exit_code", 0, "note", "fast");
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_RESULT;
+    in.result.trial = 12;
+    in.result.attempt = 1;
+    in.result.status = IM_RESULT_DONE;
+    in.result.val_acc = in.result.test_acc = in.result.wall_s = NAN;
+    in.result.extra = keys;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK(json_equal(out.result.extra, keys));
+        CHECK(json_object_get(out.result.extra, "status") == NULL);
+        im_msg_release(&out);
+    }
+    json_decref(keys);
 
     memset(&in, 0, sizeof in);
     in.type = IM_MSG_RESULT;
@@ -298,6 +316,19 @@ static void test_roundtrips(void)
         im_msg_release(&out);
     }
 
+    /* TRIALS is paged like EXPORT */
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_TRIALS;
+    in.query.campaign.name = "alpha";
+    in.query.from = 2000;
+    in.query.limit = IM_TRIALS_PAGE_MAX;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK_STR(out.query.campaign.name, "alpha");
+        CHECK_INT(out.query.from, 2000);
+        CHECK_INT(out.query.limit, IM_TRIALS_PAGE_MAX);
+        im_msg_release(&out);
+    }
+
     /* unknown keys are ignored */
     const char *extra = "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":2,\"attempt\":1,\"new\":[1]}";
     CHECK_INT(im_msg_decode(&out, extra, strlen(extra), NULL), 0);
@@ -336,7 +367,7 @@ static void test_bad_folder(void)
             im_msg m;
             im_error err = {0};
             int rc = im_msg_decode(&m, input, in_len, &err);
-            CHECK_MSG(rc == IM_WIRE_EMALFORMED, "case %s: decoded (rc %d)", de->d_name, rc);
+            CHECK_MSG(rc == IM_EPROTO, "case %s: decoded (rc %d)", de->d_name, rc);
             CHECK_MSG(strstr(err.msg, want) != NULL, "case %s: error \"%s\" lacks \"%s\"",
                       de->d_name, err.msg, want);
             CHECK_MSG(m.body == NULL, "case %s: a refused message keeps a body", de->d_name);
@@ -360,7 +391,7 @@ static void test_truncations(void)
         im_msg m;
         char *copy = malloc(i ? i : 1);
         memcpy(copy, s, i);
-        if (im_msg_decode(&m, copy, i, NULL) == IM_WIRE_EMALFORMED)
+        if (im_msg_decode(&m, copy, i, NULL) == IM_EPROTO)
             refused++;
         else
             im_msg_release(&m);
@@ -447,8 +478,7 @@ static void test_transport(void)
     im_envelope env;
     im_msg m;
     im_error err = {0};
-    CHECK_INT(im_wire_recv(router, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err),
-              IM_WIRE_ETRANSPORT);
+    CHECK_INT(im_wire_recv(router, ZMQ_DONTWAIT, IM_MSG_MAX_BYTES, &env, &m, &err), IM_ENET);
     CHECK_INT(errno, EAGAIN);
 
     im_msg hb = {.type = IM_MSG_HEARTBEAT};
@@ -473,7 +503,7 @@ static void test_transport(void)
     /* oversized: refused, envelope kept so the sender can be told */
     const char *big = "{\"type\":\"LIST\",\"v\":1,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
     zmq_send(dealer, big, strlen(big), 0);
-    CHECK_INT(im_wire_recv(router, 0, 32, &env, &m, &err), IM_WIRE_EMALFORMED);
+    CHECK_INT(im_wire_recv(router, 0, 32, &env, &m, &err), IM_EPROTO);
     CHECK_INT(env.n, 1);
     CHECK_CONTAINS(err.msg, "more than the limit of 32");
     CHECK_INT(im_wire_send_error(router, &env, NULL, err.msg), 0);
@@ -485,7 +515,7 @@ static void test_transport(void)
     /* too many routing frames: consumed whole, no reply possible */
     for (int i = 0; i < 6; i++) zmq_send(dealer, "x", 1, ZMQ_SNDMORE);
     zmq_send(dealer, "{}", 2, 0);
-    CHECK_INT(im_wire_recv(router, 0, IM_MSG_MAX_BYTES, &env, &m, &err), IM_WIRE_EMALFORMED);
+    CHECK_INT(im_wire_recv(router, 0, IM_MSG_MAX_BYTES, &env, &m, &err), IM_EPROTO);
     CHECK_INT(env.n, -1);
     /* and the next message is read normally */
     CHECK_INT(im_wire_send(dealer, NULL, &hb, &err), 0);

@@ -15,6 +15,19 @@
 #include <stdint.h>
 #include <unistd.h>
 
+/* An epoch record with the figures the store keeps. */
+static im_epoch_stats epoch_rec(int epoch, double train_acc, double val_acc, double test_acc,
+                                double goal_hidden, double goal_out, double seconds)
+{
+    return (im_epoch_stats){.epoch = epoch,
+                            .train_acc = train_acc,
+                            .val_acc = val_acc,
+                            .test_acc = test_acc,
+                            .goal_hidden = goal_hidden,
+                            .goal_out = goal_out,
+                            .seconds = seconds};
+}
+
 static char dir[256];
 
 static void db_path(char *out, size_t size, const char *name)
@@ -138,14 +151,14 @@ static int64_t add_trial(store *s, int64_t campaign, int number, int point, uint
 
 static void add_curve_and_atoms(store *s, int64_t trial, double val_acc)
 {
-    store_epoch ep[10];
+    im_epoch_stats ep[10];
     for (int k = 0; k < 10; k++)
-        ep[k] = (store_epoch){
-            k, val_acc * k / 9, val_acc * k / 9, val_acc * k / 9 - 0.01, 0.1 * k, 0.2 * k, 1.5};
-    store_atom at[24];
-    for (int j = 0; j < 19; j++) at[j] = (store_atom){"hidden", test_gamma3_names[j], 0.01 * j};
+        ep[k] = epoch_rec(k, val_acc * k / 9, val_acc * k / 9, val_acc * k / 9 - 0.01, 0.1 * k,
+                          0.2 * k, 1.5);
+    im_trial_atom at[24];
+    for (int j = 0; j < 19; j++) at[j] = (im_trial_atom){"hidden", test_gamma3_names[j], 0.01 * j};
     const char *out_names[5] = {"f", "c", "f_c", "fc", "h_res"};
-    for (int j = 0; j < 5; j++) at[19 + j] = (store_atom){"output", out_names[j], 0.1 * j};
+    for (int j = 0; j < 5; j++) at[19 + j] = (im_trial_atom){"output", out_names[j], 0.1 * j};
     im_error e = {0};
     CHECK_MSG(store_epochs_insert(s, trial, ep, 10, &e) == 0, "%s", e.msg);
     CHECK_MSG(store_atoms_insert(s, trial, at, 24, &e) == 0, "%s", e.msg);
@@ -446,9 +459,9 @@ static void test_writes_attempts_and_errors(store *s, const char *store_path)
     store_trial_new orphan = {.campaign_id = 999, .spec_json = "{}"};
     CHECK_INT(store_trial_insert(s, &orphan, NULL, &e), IM_ENOTFOUND);
     CHECK_STR(e.msg, "no campaign 999");
-    store_epoch ep = {0, 0.1, 0.1, 0.1, 0, 0, 1};
+    im_epoch_stats ep = epoch_rec(0, 0.1, 0.1, 0.1, 0, 0, 1);
     CHECK_INT(store_epochs_insert(s, 999, &ep, 1, &e), IM_ENOTFOUND);
-    store_atom at = {"hidden", "f_c", 0.1};
+    im_trial_atom at = {"hidden", "f_c", 0.1};
     CHECK_INT(store_atoms_insert(s, 999, &at, 1, &e), IM_ENOTFOUND);
     at.layer = "middle";
     CHECK_INT(store_atoms_insert(s, 999, &at, 1, &e), IM_EINVAL);
@@ -497,8 +510,9 @@ static void test_writes_attempts_and_errors(store *s, const char *store_path)
     CHECK_INT(att, 1);
     CHECK_INT(store_trial_start(s, a, "w1", &att, &e), IM_EINVAL);
     CHECK_STR(e.msg, "trial 1 is running (attempt 1), not queued");
-    store_epoch curve[3] = {
-        {0, 0.1, 0.1, 0.1, 0, 0, 1}, {1, 0.2, 0.2, 0.2, 0, 0, 1}, {2, 0.3, 0.3, 0.3, 0, 0, 1}};
+    im_epoch_stats curve[3] = {epoch_rec(0, 0.1, 0.1, 0.1, 0, 0, 1),
+                               epoch_rec(1, 0.2, 0.2, 0.2, 0, 0, 1),
+                               epoch_rec(2, 0.3, 0.3, 0.3, 0, 0, 1)};
     CHECK(store_epochs_insert(s, a, curve, 3, &e) == 0);
     CHECK(store_epochs_insert(s, a, curve + 1, 1, &e) == 0); /* the same epoch again: replaced */
     CHECK(store_trial_lost(s, a, 1, "lease expired", 1, &e) == 0);
@@ -741,6 +755,29 @@ static void test_views_and_queries(const char *path)
     CHECK_NEAR(json_real_value(json_object_get(g2, "h_res")), 0.38, 1e-12);
     CHECK_INT(json_integer_value(json_object_get(json_array_get(trials, 2), "number")), 2);
     CHECK_STR(json_string_value(json_object_get(json_array_get(trials, 7), "error")), "diverged");
+
+    /* the same trials page by page: each once, in order, with its gamma */
+    int64_t from = 0, next = 0;
+    size_t seen = 0;
+    for (int pages = 0; from >= 0 && pages < 10; pages++) {
+        json_t *page = store_trials_page_json(s, p.search, from, 3, &next, &e);
+        CHECK_MSG(page != NULL, "%s", e.msg);
+        if (!page) break;
+        CHECK(json_array_size(page) <= 3);
+        size_t i;
+        json_t *o;
+        json_array_foreach(page, i, o)
+        {
+            json_t *all = json_array_get(trials, seen++);
+            CHECK_INT(json_integer_value(json_object_get(o, "trial")),
+                      json_integer_value(json_object_get(all, "trial")));
+            CHECK(json_equal(json_object_get(o, "gamma"), json_object_get(all, "gamma")));
+        }
+        CHECK_INT(next, json_array_size(page) == 3 && seen < 8 ? (int64_t)seen : -1);
+        json_decref(page);
+        from = next;
+    }
+    CHECK_INT(seen, 8);
     json_decref(trials);
 
     json_t *ex = store_export_json(s, p.search, &e);
@@ -994,6 +1031,48 @@ static void test_status_names(void)
     CHECK_INT(store_campaign_status_parse(NULL, &c), IM_ENOTFOUND);
 }
 
+/* A decoded result's curve and atoms are written from the struct, both or
+ * neither. */
+static void test_trial_data(void)
+{
+    char path[400];
+    db_path(path, sizeof path, "data.db");
+    test_remove_db(path);
+    store *s = NULL;
+    im_error e = {0};
+    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    if (!s) return;
+    int64_t c = add_campaign(s, "data", "fixed", -1, 1);
+    int64_t id = add_trial(s, c, 0, 0, 1, NULL, 0.5, NULL);
+    im_epoch_stats curve[2] = {epoch_rec(0, NAN, 0.1, 0.1, 0.5, 0.25, 0.5),
+                               epoch_rec(1, 0.8, 0.75, 0.7, 0.5, 0.25, 2)};
+    im_trial_atom atoms[2] = {{"hidden", "f_c", 0.5}, {"output", "h_res", 1.25}};
+    im_trial_result r = {.trial = id,
+                         .attempt = 1,
+                         .status = IM_RESULT_DONE,
+                         .curve = curve,
+                         .n_curve = 2,
+                         .atoms = atoms,
+                         .n_atoms = 2};
+    CHECK_MSG(store_trial_data_insert(s, id, &r, &e) == 0, "%s", e.msg);
+    /* a bad atom: neither the new epoch nor the atom is written */
+    im_epoch_stats more = epoch_rec(2, 0.9, 0.8, 0.8, 0.5, 0.25, 2);
+    im_trial_atom bad = {"hidden", "f", NAN};
+    im_trial_result r2 = {.curve = &more, .n_curve = 1, .atoms = &bad, .n_atoms = 1};
+    CHECK_INT(store_trial_data_insert(s, id, &r2, &e), IM_EINVAL);
+    store_close(&s);
+
+    sqlite3 *db = reader(path);
+    if (!db) return;
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_epochs"), 2);
+    CHECK_NEAR(q_real(db, "SELECT val_acc FROM trial_epochs WHERE epoch = 1"), 0.75, 0);
+    CHECK(isnan(q_real(db, "SELECT train_acc FROM trial_epochs WHERE epoch = 0")));
+    CHECK_NEAR(q_real(db, "SELECT seconds FROM trial_epochs WHERE epoch = 1"), 2, 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_atoms"), 2);
+    CHECK_NEAR(q_real(db, "SELECT value FROM trial_atoms WHERE layer = 'output'"), 1.25, 0);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     if (test_mkdtemp(dir, sizeof dir, NULL, "test_store") != 0) return 1;
@@ -1002,6 +1081,7 @@ int main(void)
     test_fresh_and_reopen();
     test_upgrade_from_each_version();
     test_newer_and_foreign_refused();
+    test_trial_data();
 
     char path[400];
     db_path(path, sizeof path, "api.db");

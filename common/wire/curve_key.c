@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -161,4 +162,28 @@ int im_curve_key_format(const im_curve_key *key, int with_secret, char *buf, siz
                      "    public-key = \"%s\"\n",
                      key->public_z85);
     return n < 0 || (size_t)n >= size ? IM_ERANGE : 0;
+}
+
+int im_curve_client_keys(const char *server_path, const char *secret_path, im_curve_key *key,
+                         char *server, int *have, im_error *err)
+{
+    *have = 0;
+    server[0] = '\0';
+    if (!server_path || !*server_path) server_path = getenv("INFOMORPH_SERVER_KEY");
+    if (!secret_path || !*secret_path) secret_path = getenv("INFOMORPH_CURVE_SECRET");
+    int has_server = server_path && *server_path, has_secret = secret_path && *secret_path;
+    if (!has_server && !has_secret) return 0;
+    if (!has_server || !has_secret)
+        return im_error_set(err, IM_EINVAL,
+                            "CurveZMQ needs both the server's public key (--server-key, "
+                            "INFOMORPH_SERVER_KEY) and a secret key (--curve-secret, "
+                            "INFOMORPH_CURVE_SECRET); only the %s was given",
+                            has_server ? "server's key" : "secret key");
+    im_curve_key srv;
+    int rc = im_curve_key_read(&srv, server_path, 0, err);
+    if (rc == 0) rc = im_curve_key_read(key, secret_path, 1, err);
+    if (rc) return rc;
+    memcpy(server, srv.public_z85, IM_CURVE_KEY_Z85 + 1);
+    *have = 1;
+    return 0;
 }

@@ -47,4 +47,14 @@ int im_curve_key_read(im_curve_key *key, const char *path, int want_secret, im_e
  * (buf too small). */
 int im_curve_key_format(const im_curve_key *key, int with_secret, char *buf, size_t size);
 
+/* The keys of a worker or a client: server_path (the coordinator's public
+ * key file) and secret_path (this side's secret key file), each NULL or ""
+ * meaning $INFOMORPH_SERVER_KEY and $INFOMORPH_CURVE_SECRET. Both or neither
+ * must be given. Returns 0 with *have = 1, *key and server (the server's
+ * public key, IM_CURVE_KEY_Z85 + 1 bytes) filled, or 0 with *have = 0 when
+ * neither is given (plain TCP); else an error of im_curve_key_read, or
+ * IM_EINVAL when only one is given. Not thread-safe (getenv). */
+int im_curve_client_keys(const char *server_path, const char *secret_path, im_curve_key *key,
+                         char *server, int *have, im_error *err);
+
 #endif /* IM_CURVE_KEY_H */

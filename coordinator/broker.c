@@ -12,6 +12,7 @@
 #include "campaign.h"
 #include "log.h"
 #include "protocol.h"
+#include "sigpipe.h"
 #include "store.h"
 #include "transport.h"
 
@@ -64,6 +65,9 @@ struct broker {
     double next_hold; /* when trials held after a restart are released, or INFINITY */
     int fatal;        /* a database failure in this pass */
     im_error fatal_err;
+    im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
+    char *worker_keys, *client_keys; /* the key directories (owned), with zap */
+    int hup_seen;                    /* im_sigpipe_hup_count() at the last reload */
 };
 
 static double mono_now(void)
@@ -1007,25 +1011,57 @@ static long poll_timeout_ms(broker *b)
     return ms < 0 ? 0 : ms > MAX_POLL_MS ? MAX_POLL_MS : (long)ms;
 }
 
+/* One directory of allowed keys into the ZAP handler's domain. */
+static void load_keys(broker *b, const char *domain, const char *dir)
+{
+    im_error e = {0};
+    int n = 0;
+    if (im_zap_load_dir(b->zap, domain, dir, &n, &e) != 0)
+        im_log(IM_LOG_ERROR, "%s keys: %s (the previous list stays)", domain, e.msg);
+    else
+        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "%s keys: %d allowed (from %s)", domain, n, dir);
+}
+
+void broker_reload_keys(broker *b)
+{
+    if (!b->zap) return;
+    load_keys(b, "workers", b->worker_keys);
+    load_keys(b, "clients", b->client_keys);
+}
+
 int broker_run(broker *b, int stop_fd, im_error *err)
 {
     int stopping = 0;
+    b->hup_seen = im_sigpipe_hup_count();
     while (!stopping) {
         b->now = mono_now();
-        zmq_pollitem_t items[3] = {{b->workers, 0, ZMQ_POLLIN, 0},
-                                   {b->clients, 0, ZMQ_POLLIN, 0},
-                                   {NULL, stop_fd, ZMQ_POLLIN, 0}};
-        int n_items = stop_fd >= 0 ? 3 : 2;
+        /* the stop pipe last: without it n_items - 1 is the ZAP handler */
+        zmq_pollitem_t items[4] = {{b->workers, 0, ZMQ_POLLIN, 0}, {b->clients, 0, ZMQ_POLLIN, 0}};
+        int n_items = 2, i_zap = -1, i_stop = -1;
+        if (b->zap) {
+            items[n_items] = (zmq_pollitem_t){im_zap_socket(b->zap), 0, ZMQ_POLLIN, 0};
+            i_zap = n_items++;
+        }
+        if (stop_fd >= 0) {
+            items[n_items] = (zmq_pollitem_t){NULL, stop_fd, ZMQ_POLLIN, 0};
+            i_stop = n_items++;
+        }
         if (zmq_poll(items, n_items, poll_timeout_ms(b)) < 0) {
             if (errno == EINTR) continue; /* a signal: the pipe says whether to stop */
             return im_error_set(err, IM_ENET, "zmq_poll failed: %s", zmq_strerror(errno));
         }
-        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
-            char buf[64];
-            if (read(stop_fd, buf, sizeof buf) < 0 && errno != EAGAIN) {
-                /* readable but unreadable: stop all the same */
+        if (i_zap >= 0 && (items[i_zap].revents & ZMQ_POLLIN)) im_zap_handle(b->zap);
+        if (i_stop >= 0 && (items[i_stop].revents & ZMQ_POLLIN)) {
+            im_pipe_drain(stop_fd);
+            int hup = im_sigpipe_hup_count();
+            if (hup != b->hup_seen && im_sigpipe_count() == 0) {
+                /* SIGHUP alone: re-read the keys and go on */
+                b->hup_seen = hup;
+                im_log(IM_LOG_INFO, "SIGHUP: re-reading the allowed keys");
+                broker_reload_keys(b);
+            } else {
+                stopping = 1;
             }
-            stopping = 1;
         }
         b->now = mono_now();
         int rc = store_begin(b->st, err);
@@ -1062,7 +1098,10 @@ static int bind_socket(broker *b, void **sock, const char *ep, char *bound, size
     im_transport_opts o = {.max_msg_bytes = IM_TRANSPORT_ROUTER_MAX,
                            .linger_ms = 1000,
                            .hwm = 100000,
-                           .allow_remote = b->opt.insecure};
+                           .allow_remote = b->opt.insecure,
+                           .curve = b->opt.curve,
+                           .zap = b->zap,
+                           .zap_domain = sock == &b->workers ? "workers" : "clients"};
     return im_transport_bind_router(b->ctx, ep, &o, sock, bound, bound_len, err);
 }
 
@@ -1135,11 +1174,29 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
         rc = im_error_set(err, IM_ENET, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
         goto fail;
     }
+    if (opt->curve) {
+        if (!opt->worker_keys || !opt->client_keys) {
+            rc = im_error_set(err, IM_EINVAL, "CurveZMQ needs both key directories");
+            goto fail;
+        }
+        if ((rc = im_zap_new(&b->zap, b->ctx, err))) goto fail;
+        b->worker_keys = im_xstrdup(opt->worker_keys);
+        b->client_keys = im_xstrdup(opt->client_keys);
+        /* at the start an unreadable directory is an error, not a warning */
+        int n = 0;
+        if ((rc = im_zap_load_dir(b->zap, "workers", b->worker_keys, &n, err))) goto fail;
+        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "workers keys: %d allowed (from %s)", n,
+               b->worker_keys);
+        if ((rc = im_zap_load_dir(b->zap, "clients", b->client_keys, &n, err))) goto fail;
+        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "clients keys: %d allowed (from %s)", n,
+               b->client_keys);
+    }
     char wb[512], cb[512];
     if ((rc = bind_socket(b, &b->workers, opt->workers_endpoint, wb, sizeof wb, err))) goto fail;
     if ((rc = bind_socket(b, &b->clients, opt->clients_endpoint, cb, sizeof cb, err))) goto fail;
-    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s)", wb, cb,
-           opt->db_path, opt->lease_s);
+    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s, %s)", wb,
+           cb, opt->db_path, opt->lease_s,
+           b->zap ? "CurveZMQ: encrypted, allowed keys only" : "plain TCP, no authentication");
     if (opt->endpoints_file && (rc = write_endpoints(opt->endpoints_file, wb, cb, err))) goto fail;
     *out = b;
     return 0;
@@ -1156,6 +1213,9 @@ void broker_free(broker **bp)
     free(b->out);
     im_transport_close(&b->workers);
     im_transport_close(&b->clients);
+    im_zap_free(&b->zap);
+    free(b->worker_keys);
+    free(b->client_keys);
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);

@@ -36,6 +36,12 @@ static void usage(FILE *out)
         "  --lease SECONDS           a trial's lease: a worker silent that long loses it\n"
         "                            and the trial is queued again (default 60)\n"
         "  --log-level LEVEL         debug, info, warn or error (default info)\n"
+        "  --curve-secret FILE       the coordinator's CurveZMQ secret key (infomorph\n"
+        "                            keygen): encrypt both endpoints and accept only the\n"
+        "                            keys below; then any address may be bound\n"
+        "  --worker-keys DIR         the workers' public keys (*.pub) that may connect\n"
+        "  --client-keys DIR         the clients' public keys (*.pub) that may connect\n"
+        "                            (may be the same directory; SIGHUP re-reads both)\n"
         "  --insecure                allow binding to non-loopback addresses without\n"
         "                            authentication (only on a trusted network)\n"
         "  --endpoints-file FILE     write the bound endpoints to FILE once serving\n"
@@ -59,6 +65,9 @@ int main(int argc, char **argv)
         OPT_INSECURE,
         OPT_EPFILE,
         OPT_SYNC,
+        OPT_CURVE_SECRET,
+        OPT_WORKER_KEYS,
+        OPT_CLIENT_KEYS,
         OPT_HELP
     };
     static const struct option longopts[] = {
@@ -70,6 +79,9 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"endpoints-file", required_argument, NULL, OPT_EPFILE},
         {"sync-full", no_argument, NULL, OPT_SYNC},
+        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+        {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
+        {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     broker_options opt = {.db_path = "infomorph.db",
@@ -77,6 +89,8 @@ int main(int argc, char **argv)
                           .clients_endpoint = "tcp://127.0.0.1:5556",
                           .lease_s = 60};
     im_log_level level = IM_LOG_INFO;
+    const char *curve_secret = NULL;
+    im_curve_key key;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -108,6 +122,9 @@ int main(int argc, char **argv)
         case OPT_INSECURE: opt.insecure = 1; break;
         case OPT_EPFILE: opt.endpoints_file = optarg; break;
         case OPT_SYNC: opt.sync_full = 1; break;
+        case OPT_CURVE_SECRET: curve_secret = optarg; break;
+        case OPT_WORKER_KEYS: opt.worker_keys = optarg; break;
+        case OPT_CLIENT_KEYS: opt.client_keys = optarg; break;
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -118,13 +135,33 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (!curve_secret != (!opt.worker_keys && !opt.client_keys) ||
+        (curve_secret && (!opt.worker_keys || !opt.client_keys))) {
+        fprintf(stderr, "infomorph-coordinator: --curve-secret, --worker-keys and --client-keys "
+                        "go together (the key directories may be the same)\n");
+        return 2;
+    }
+    if (curve_secret) {
+        im_error kerr = {0};
+        if (im_curve_key_read(&key, curve_secret, 1, &kerr) != 0) {
+            fprintf(stderr, "infomorph-coordinator: %s\n", kerr.msg);
+            return 2;
+        }
+        opt.curve = &key;
+        if (opt.insecure) {
+            fprintf(stderr, "infomorph-coordinator: --insecure and --curve-secret exclude each "
+                            "other\n");
+            return 2;
+        }
+    }
     const char *eps[2] = {opt.workers_endpoint, opt.clients_endpoint};
     for (int i = 0; i < 2; i++)
-        if (!opt.insecure && !im_transport_is_loopback(eps[i])) {
+        if (!opt.curve && !opt.insecure && !im_transport_is_loopback(eps[i])) {
             fprintf(stderr,
                     "infomorph-coordinator: refusing to bind '%s': it is not a loopback "
-                    "address, and authenticating peers with CurveZMQ keys is not implemented "
-                    "yet. Pass --insecure to bind anyway, on a trusted network only.\n",
+                    "address and no keys authenticate the peers. Give --curve-secret, "
+                    "--worker-keys and --client-keys (infomorph keygen makes the keys), or "
+                    "--insecure to bind anyway, on a trusted network only.\n",
                     eps[i]);
             return 2;
         }
@@ -141,7 +178,7 @@ int main(int argc, char **argv)
                             "endpoints can submit campaigns and report results");
 
     int stop_fd = im_sigpipe_install();
-    if (stop_fd < 0) {
+    if (stop_fd < 0 || im_sigpipe_catch_hup() != 0) {
         im_log(IM_LOG_ERROR, "cannot create the signal pipe: %s", strerror(errno));
         return 1;
     }
@@ -155,6 +192,7 @@ int main(int argc, char **argv)
     }
     rc = broker_run(b, stop_fd, &err);
     broker_free(&b);
+    explicit_bzero(&key, sizeof key);
     if (rc) {
         im_log(IM_LOG_ERROR, "%s", err.msg);
         return 1;

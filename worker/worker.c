@@ -89,6 +89,9 @@ typedef struct wk {
     /* options */
     const char *endpoint;
     const char *data_dir;
+    int curve;                             /* CurveZMQ keys given */
+    im_curve_key key;                      /* this worker's key pair, with curve */
+    char server_key[IM_CURVE_KEY_Z85 + 1]; /* the coordinator's public key, with curve */
     char name[IM_WIRE_NAME_MAX + 1];
     char host[IM_WIRE_NAME_MAX + 1];
     int threads;
@@ -214,7 +217,8 @@ static json_t *list_datasets(const char *data_dir)
 static int sock_open(wk *w)
 {
     im_error err = {0};
-    if (im_transport_connect_dealer(w->ctx, w->endpoint, NULL, &w->sock, &err) != 0) {
+    im_transport_opts o = {.curve = w->curve ? &w->key : NULL, .server_key = w->server_key};
+    if (im_transport_connect_dealer(w->ctx, w->endpoint, &o, &w->sock, &err) != 0) {
         im_log(IM_LOG_ERROR, "%s", err.msg);
         return -1;
     }
@@ -580,8 +584,8 @@ static int run(wk *w)
     if (sock_open(w) != 0) return 1;
     json_t *datasets = list_datasets(w->data_dir);
     char *names = json_dumps(datasets, JSON_COMPACT);
-    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s: %s)", w->name, w->endpoint,
-           w->data_dir, names ? names : "?");
+    im_log(IM_LOG_INFO, "worker %s connecting to %s%s (data %s: %s)", w->name, w->endpoint,
+           w->curve ? " with CurveZMQ" : "", w->data_dir, names ? names : "?");
     if (json_array_size(datasets) == 0)
         im_log(IM_LOG_WARN,
                "no dataset in the data directory '%s' (deploy/fetch-datasets.sh fetches them): "
@@ -690,6 +694,11 @@ static void usage(FILE *out)
             "  --name NAME         this worker's name (default HOST-PID)\n"
             "  --max-trials N      exit after N trials (default: run until stopped)\n"
             "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+            "  --server-key FILE   the coordinator's CurveZMQ public key (default\n"
+            "                      $INFOMORPH_SERVER_KEY); with --curve-secret: encrypted,\n"
+            "                      authenticated connection\n"
+            "  --curve-secret FILE this worker's secret key (infomorph keygen; default\n"
+            "                      $INFOMORPH_CURVE_SECRET)\n"
             "  --help              this text\n\n"
             "SIGTERM or SIGINT stops the running trial, reports it as interrupted (so the\n"
             "coordinator re-queues it at once) and exits 0.\n",
@@ -714,7 +723,7 @@ int main(int argc, char **argv)
         getenv("INFOMORPH_DATA") && *getenv("INFOMORPH_DATA") ? getenv("INFOMORPH_DATA") : "./data";
     w.threads = 1;
     im_log_level level = IM_LOG_INFO;
-    const char *name = NULL;
+    const char *name = NULL, *server_key = NULL, *curve_secret = NULL;
 
     static const struct option opts[] = {{"connect", required_argument, NULL, 'c'},
                                          {"data-dir", required_argument, NULL, 'd'},
@@ -722,6 +731,8 @@ int main(int argc, char **argv)
                                          {"name", required_argument, NULL, 'n'},
                                          {"max-trials", required_argument, NULL, 'm'},
                                          {"log-level", required_argument, NULL, 'l'},
+                                         {"server-key", required_argument, NULL, 'S'},
+                                         {"curve-secret", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -753,6 +764,8 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'S': server_key = optarg; break;
+        case 'K': curve_secret = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -761,6 +774,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "infomorph-worker: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
+    }
+    {
+        im_error kerr = {0};
+        if (im_curve_client_keys(server_key, curve_secret, &w.key, w.server_key, &w.curve, &kerr) !=
+            0) {
+            fprintf(stderr, "infomorph-worker: %s\n", kerr.msg);
+            return 2;
+        }
     }
     if (gethostname(w.host, sizeof w.host) != 0) snprintf(w.host, sizeof w.host, "unknown");
     w.host[sizeof w.host - 1] = '\0';

@@ -40,7 +40,7 @@ int cli_workers_main(int argc, char **argv);
 /* Every verb parses its arguments with getopt_long (options and operands in
  * any order). Long options without a short form use values from
  * CLI_OPT_LONG up, so that they never stand for a short option. */
-enum { CLI_OPT_CONNECT = 256, CLI_OPT_LONG };
+enum { CLI_OPT_CONNECT = 256, CLI_OPT_SERVER_KEY, CLI_OPT_CURVE_SECRET, CLI_OPT_LONG };
 
 /* What every client verb accepts besides its own options: getopt_long's
  * short options (the start of the verb's optstring: its leading ':' makes a
@@ -49,7 +49,10 @@ enum { CLI_OPT_CONNECT = 256, CLI_OPT_LONG };
 #define CLI_CLIENT_SHORTOPTS ":h"
 /* clang-format off */
 #define CLI_CLIENT_LONGOPTS \
-    {"connect", required_argument, NULL, CLI_OPT_CONNECT}, {"help", no_argument, NULL, 'h'}
+    {"connect", required_argument, NULL, CLI_OPT_CONNECT}, \
+    {"server-key", required_argument, NULL, CLI_OPT_SERVER_KEY}, \
+    {"curve-secret", required_argument, NULL, CLI_OPT_CURVE_SECRET}, \
+    {"help", no_argument, NULL, 'h'}
 /* clang-format on */
 
 /* The help lines of the options every client verb takes. */
@@ -57,8 +60,10 @@ extern const char *const cli_connect_help;
 
 typedef struct cli_args {
     const char *verb;
-    const char *connect; /* --connect, or NULL: $INFOMORPH_CONNECT or the default */
-    const char *pos[4];  /* operands */
+    const char *connect;      /* --connect, or NULL: $INFOMORPH_CONNECT or the default */
+    const char *server_key;   /* --server-key, or NULL: $INFOMORPH_SERVER_KEY */
+    const char *curve_secret; /* --curve-secret, or NULL: $INFOMORPH_CURVE_SECRET */
+    const char *pos[4];       /* operands */
     int n_pos;
 } cli_args;
 

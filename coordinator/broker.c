@@ -519,6 +519,26 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
             if (db_failed(b, rc, &err)) return;
             ack(b, env, id, attempt, 0, "unknown");
         } else {
+            /* a resent result of the attempt that ended the trial is a
+             * duplicate; one of an earlier attempt that another worker's
+             * replaced, given up while its worker went on (a partition), is
+             * recorded but not counted */
+            int superseded = 0;
+            rc = store_trial_late(b->st, id, attempt, &superseded, &err);
+            if (db_failed(b, rc, &err)) return;
+            if (rc == 0 && superseded) {
+                char detail[160];
+                snprintf(detail, sizeof detail,
+                         "result of attempt %d (status %s) after the trial ended", attempt,
+                         im_result_status_name(m->result.status));
+                im_log(IM_LOG_INFO, "trial %lld: superseded result ignored: %s", (long long)id,
+                       detail);
+                rc = store_event(b->st, "result_superseded", 0, id, w ? w->name : NULL, detail,
+                                 &err);
+                if (db_failed(b, rc, &err)) return;
+                ack(b, env, id, attempt, 0, "superseded");
+                return;
+            }
             im_log(IM_LOG_DEBUG, "trial %lld attempt %d: duplicate result ignored", (long long)id,
                    attempt);
             ack(b, env, id, attempt, 0, "duplicate");

@@ -233,6 +233,15 @@ typedef struct store_trial_result {
     const char *error;         /* NULL or the worker's message */
 } store_trial_result;
 
+/* Whether a result for `attempt` (the worker's number) of a trial that has
+ * ended comes from an attempt a later one replaced (*superseded = 1: a
+ * worker cut off by a partition that went on training), rather than a
+ * resend of the last attempt or of one that was resumed as the last
+ * (*superseded = 0: a duplicate; resumption is known from the
+ * "lease_resumed" event campaign_trial_relet records). Returns 0,
+ * IM_ENOTFOUND, IM_EDB. */
+int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, im_error *err);
+
 /* Record the end of the running attempt `attempt` of a trial: the trial and
  * the attempt take the result's status; a "done" result also counts for the
  * worker (workers.trials_done). Returns 0, IM_ENOTFOUND, IM_EINVAL (that

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deploy/install-deps.sh clang libclang-rt-14-dev
+deploy/install-deps.sh clang libclang-rt-14-dev iproute2 tcpdump
 deploy/fetch-datasets.sh --only mnist10k data
 
 jobs=$(nproc 2>/dev/null || echo 2)

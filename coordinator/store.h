@@ -418,4 +418,29 @@ extern const int store__migration_count;
  * Returns 0 or an IM_E* code. */
 int store__create_at_version(const char *path, int version, im_error *err);
 
+/* ---- backups (store_backup.c) ----
+ *
+ * A consistent copy of the database in memory, made with SQLite's online
+ * backup a few pages per call so that the caller's loop goes on between
+ * calls; the coordinator's own writes meanwhile are carried into the copy.
+ * Nothing is written to disk. Memory: the size of the database. */
+typedef struct store_backup store_backup;
+
+/* Start a copy (outside a transaction: IM_EINVAL inside one). Returns 0 and
+ * *out (free it with store_backup_free, before store_close), or IM_EDB. */
+int store_backup_begin(store *s, store_backup **out, im_error *err);
+
+/* Copy up to n_pages more pages (outside a transaction); *done and *total
+ * (may be NULL) count the pages. Returns 1 once the copy is complete (its
+ * image ready), 0 while there is more to copy, or IM_EDB (the copy is
+ * unusable: free it). */
+int store_backup_step(store_backup *b, int n_pages, int *done, int *total, im_error *err);
+
+/* The complete copy, a database file's bytes (borrowed: valid until
+ * store_backup_free), and its size; NULL and 0 before it is complete. */
+const unsigned char *store_backup_image(const store_backup *b, size_t *size);
+
+/* Free the copy; *b becomes NULL. NULL-safe. */
+void store_backup_free(store_backup **b);
+
 #endif /* IM_STORE_H */

@@ -9,6 +9,7 @@
  */
 #include "broker.h"
 
+#include "base64.h"
 #include "campaign.h"
 #include "log.h"
 #include "protocol.h"
@@ -68,6 +69,12 @@ struct broker {
     im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
     char *worker_keys, *client_keys; /* the key directories (owned), with zap */
     int hup_seen;                    /* im_sigpipe_hup_count() at the last reload */
+    /* BACKUP: one copy at a time (id 0: none), made between passes */
+    store_backup *bk;      /* NULL until the first step */
+    int64_t bk_id, bk_seq; /* the current backup's id; the last id given */
+    int bk_ready;          /* the copy is complete */
+    int bk_done, bk_total; /* pages copied, pages in all */
+    double bk_touched;     /* when a client last asked about it */
 };
 
 static double mono_now(void)
@@ -938,6 +945,96 @@ static void on_workers(broker *b, const im_envelope *env)
     reply_ok(b, env, "WORKERS", json_pack("{s:o}", "workers", v));
 }
 
+/* ---- BACKUP ---- */
+
+#define BACKUP_PAGES_PER_PASS 256 /* about 1 MiB of 4 KiB pages between two polls */
+
+static void backup_drop(broker *b, const char *why)
+{
+    if (!b->bk_id) return;
+    if (why) im_log(IM_LOG_WARN, "backup %lld dropped: %s", (long long)b->bk_id, why);
+    store_backup_free(&b->bk);
+    b->bk_id = 0;
+    b->bk_ready = 0;
+}
+
+/* One step of the current copy, outside the pass's transaction. */
+static void backup_step(broker *b)
+{
+    if (!b->bk_id) return;
+    if (b->now - b->bk_touched > IM_BACKUP_IDLE_S) {
+        backup_drop(b, "no client asked about it for a while");
+        return;
+    }
+    if (b->bk_ready) return;
+    im_error err = {0};
+    int rc = b->bk ? 0 : store_backup_begin(b->st, &b->bk, &err);
+    if (rc == 0)
+        rc = store_backup_step(b->bk, BACKUP_PAGES_PER_PASS, &b->bk_done, &b->bk_total, &err);
+    if (rc < 0) {
+        backup_drop(b, err.msg);
+    } else if (rc == 1) {
+        size_t size;
+        store_backup_image(b->bk, &size);
+        b->bk_ready = 1;
+        im_log(IM_LOG_INFO, "backup %lld: copied, %zu bytes (%d pages)", (long long)b->bk_id, size,
+               b->bk_total);
+    }
+}
+
+static void on_backup(broker *b, const im_envelope *env, const im_msg *m)
+{
+    char msg[160];
+    if (m->query.backup == 0) {
+        if (b->bk_id) {
+            snprintf(msg, sizeof msg, "another backup (%lld) is running; try again later",
+                     (long long)b->bk_id);
+            reply_error(b, b->clients, env, "BACKUP", msg);
+            return;
+        }
+        b->bk_id = ++b->bk_seq;
+        b->bk_ready = 0;
+        b->bk_done = b->bk_total = 0;
+        im_log(IM_LOG_INFO, "backup %lld: started", (long long)b->bk_id);
+    } else if (m->query.backup != b->bk_id) {
+        snprintf(msg, sizeof msg, "no backup %lld: it ended or was dropped; start again",
+                 (long long)m->query.backup);
+        reply_error(b, b->clients, env, "BACKUP", msg);
+        return;
+    }
+    b->bk_touched = b->now;
+    if (!b->bk_ready) {
+        reply_ok(b, env, "BACKUP",
+                 json_pack("{s:I,s:b,s:i,s:i}", "backup", (json_int_t)b->bk_id, "ready", 0,
+                           "pages_done", b->bk_done, "pages_total", b->bk_total));
+        return;
+    }
+    size_t size;
+    const unsigned char *image = store_backup_image(b->bk, &size);
+    if ((uint64_t)m->query.from > size) {
+        snprintf(msg, sizeof msg, "offset %lld is beyond the end of the backup (%zu bytes)",
+                 (long long)m->query.from, size);
+        reply_error(b, b->clients, env, "BACKUP", msg);
+        return;
+    }
+    size_t from = (size_t)m->query.from, n = size - from;
+    size_t limit = m->query.limit > 0 ? (size_t)m->query.limit : IM_BACKUP_CHUNK;
+    if (n > limit) n = limit;
+    char *data = im_xmalloc(im_base64_encoded_size(n));
+    im_base64_encode(image + from, n, data);
+    int last = from + n == size;
+    json_t *payload =
+        json_pack("{s:I,s:b,s:I,s:I,s:s,s:o}", "backup", (json_int_t)b->bk_id, "ready", 1, "size",
+                  (json_int_t)size, "from", (json_int_t)from, "data", data, "next",
+                  last ? json_null() : json_integer((json_int_t)(from + n)));
+    free(data);
+    reply_ok(b, env, "BACKUP", payload);
+    if (last) {
+        im_log(IM_LOG_INFO, "backup %lld: sent", (long long)b->bk_id);
+        backup_drop(b, NULL);
+    }
+}
+
 static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m)
 {
     switch (m->type) {
@@ -949,6 +1046,7 @@ static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m
     case IM_MSG_EXPORT: on_export(b, env, m); return;
     case IM_MSG_CANCEL: on_cancel(b, env, m); return;
     case IM_MSG_WORKERS: on_workers(b, env); return;
+    case IM_MSG_BACKUP: on_backup(b, env, m); return;
     default: break;
     }
     char msg[160];
@@ -1027,6 +1125,7 @@ static long poll_timeout_ms(broker *b)
     for (size_t i = 0; i < b->n_wk; i++)
         if (b->wk[i].last_seen + b->liveness_s < next) next = b->wk[i].last_seen + b->liveness_s;
     if (b->next_hold < next) next = b->next_hold;
+    if (b->bk_id && !b->bk_ready) next = b->now; /* a copy under way: go on with it */
     double ms = ceil((next - b->now) * 1000.0);
     return ms < 0 ? 0 : ms > MAX_POLL_MS ? MAX_POLL_MS : (long)ms;
 }
@@ -1100,6 +1199,7 @@ int broker_run(broker *b, int stop_fd, im_error *err)
             return IM_EDB;
         }
         flush_replies(b);
+        backup_step(b); /* outside the transaction, as SQLite's backup needs */
     }
     im_log(IM_LOG_INFO,
            "stopping: %zu trials running stay recorded and are queued again at the "
@@ -1231,6 +1331,7 @@ void broker_free(broker **bp)
     broker *b = *bp;
     drop_replies(b);
     free(b->out);
+    store_backup_free(&b->bk);
     im_transport_close(&b->workers);
     im_transport_close(&b->clients);
     im_zap_free(&b->zap);

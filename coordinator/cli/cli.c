@@ -35,6 +35,7 @@ static const cli_verb verbs[] = {
     {"cancel", cli_cancel_main, 1, "cancel a campaign"},
     {"export", cli_export_main, 1, "a campaign's trials as CSV or JSON"},
     {"workers", cli_workers_main, 1, "the workers the coordinator knows"},
+    {"backup", cli_backup_main, 1, "write a consistent copy of the coordinator's database"},
 };
 
 enum { OPT_VERSION = CLI_OPT_LONG };

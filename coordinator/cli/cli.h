@@ -34,6 +34,7 @@ int cli_trials_main(int argc, char **argv);
 int cli_cancel_main(int argc, char **argv);
 int cli_export_main(int argc, char **argv);
 int cli_workers_main(int argc, char **argv);
+int cli_backup_main(int argc, char **argv);
 
 /* ---------- cli_common.c: arguments ---------- */
 

@@ -362,6 +362,21 @@ static void finish_job(wk *w, wk_result *res)
     w->pending = msg;
 }
 
+/* 1 if name is a plain folder name (the spec's rule): 1..63 characters of
+ * [A-Za-z0-9._-], not starting with '.'; so no '/', no "..". */
+static int dataset_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63 || name[0] == '.') return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static void start_job(wk *w, const im_msg *msg)
 {
     const json_t *spec = msg->job.spec;
@@ -381,6 +396,16 @@ static void start_job(wk *w, const im_msg *msg)
     /* A dataset this worker lacks is a clear failure, never a hang. */
     json_t *ds = json_object_get(spec, "dataset");
     const char *dataset = json_is_string(ds) ? json_string_value(ds) : ds ? NULL : "mnist10k";
+    if (dataset && !dataset_name_ok(dataset)) {
+        /* the worker opens nothing outside its data directory */
+        char text[256];
+        snprintf(text, sizeof text,
+                 "dataset '%.64s' refused: 'dataset' must be a folder name of 1..63 characters "
+                 "[A-Za-z0-9._-], not starting with '.', inside the worker's data directory",
+                 dataset);
+        finish_job(w, wk_result_failed(text, 0));
+        return;
+    }
     if (dataset) {
         json_t *have = list_datasets(w->data_dir);
         if (!im_wire_list_has(have, dataset)) {

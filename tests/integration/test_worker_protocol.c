@@ -207,7 +207,7 @@ int main(int argc, char **argv)
         if (expect(IM_MSG_RESULT, 10, &env, &m) == 0) {
             CHECK_INT(m.result.trial, 20 + i);
             CHECK_INT(m.result.status, IM_RESULT_FAILED);
-            CHECK_CONTAINS(m.result.error, "'dataset' must be a folder name");
+            CHECK_CONTAINS(m.result.error, "refused: 'dataset' must be a folder name");
             send_ack(&env, 20 + i, 1);
             im_msg_release(&m);
         }

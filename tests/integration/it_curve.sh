@@ -62,10 +62,11 @@ expect_eq "ls with an unknown key (exit status)" 1 "$rc2"
 grep -q "is the key among its --client-keys" "$T/stranger.out" || fail "$(cat "$T/stranger.out")"
 expect_eq "submit with an unknown key (exit status)" 1 "$rc3"
 expect_eq "campaigns after the refused submits" 0 "$(sql "SELECT count(*) FROM campaigns")"
-grep -q "refused a peer at 127.0.0.1 on clients: its public key is not among the allowed ones (key $(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$K/stranger.pub"))" \
+STRANGER=$(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$K/stranger.pub")
+grep -qF "refused a peer at 127.0.0.1 on clients: its public key is not among the allowed ones (key $STRANGER)" \
     "$T/coordinator.log" || fail "the refused client's key is not in the log"
 expect_eq "log lines about the stranger's key (once)" 1 \
-    "$(grep -c -F "$(sed -n 's/.*public-key = "\(.*\)"/\1/p' "$K/stranger.pub")" "$T/coordinator.log")"
+    "$(grep -c -F "$STRANGER" "$T/coordinator.log")"
 
 # the intruder worker: refused, never a job; the good worker finishes the campaign
 start_worker intruder --server-key "$K/coordinator.pub" --curve-secret "$K/intruder.key"

@@ -323,7 +323,7 @@ static void zap_log_refusal(im_zap *z, int dom, const char *domain, const unsign
     unsigned char entry[33] = {0};
     entry[0] = (unsigned char)(dom < 0 ? 255 : dom);
     if (key) memcpy(entry + 1, key, 32);
-    if (bsearch(entry, z->logged, z->n_logged, 33, logged_cmp)) return;
+    if (z->n_logged > 0 && bsearch(entry, z->logged, z->n_logged, 33, logged_cmp)) return;
     if (z->n_logged == IM_ZAP_LOGGED_MAX) return;
     z->logged = im_xrealloc(z->logged, (z->n_logged + 1) * 33);
     memcpy(z->logged[z->n_logged++], entry, 33);
@@ -402,7 +402,7 @@ int im_zap_handle(im_zap *z)
             why = "not a CURVE handshake";
         else if (!dm)
             why = "no keys are allowed in this domain";
-        else if (!bsearch(key, dm->keys, dm->n, 32, key_cmp))
+        else if (dm->n == 0 || !bsearch(key, dm->keys, dm->n, 32, key_cmp))
             why = "its public key is not among the allowed ones";
         if (why) {
             z->refused++;

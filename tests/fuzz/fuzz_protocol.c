@@ -1,7 +1,7 @@
 /*
  * fuzz_protocol.c: libFuzzer target for the wire message decoder
  * (im_msg_decode): any bytes, as they could arrive in one ZeroMQ frame. The
- * decoder must return 0 or IM_WIRE_EMALFORMED, never crash, never leak; a
+ * decoder must return 0 or IM_EPROTO, never crash, never leak; a
  * message it accepts must encode again, and that text must decode to the
  * same type.
  */
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     im_error err = {0};
     int rc = im_msg_decode(&m, data, size, &err);
     if (rc != 0) {
-        if (rc != IM_WIRE_EMALFORMED || err.msg[0] == '\0') abort();
+        if (rc != IM_EPROTO || err.msg[0] == '\0') abort();
         return 0;
     }
     size_t len = 0;

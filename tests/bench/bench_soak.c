@@ -16,8 +16,10 @@
  * attempt), trials counted twice (more than one done attempt, or two accepted
  * results for one trial; must be 0), the coordinator's resident memory a few
  * seconds after the start and at the end (VmRSS of the restarted process,
- * compared at the same point after its start and at the end), and the p50 /
- * p99 hand-out latency (READY sent to JOB received).
+ * compared at the same point after its start and at the end; and every 15 s,
+ * to see it level off: the daemon keeps up to 64 MiB of freed heap, see
+ * coordinator.c), and the p50 / p99 hand-out latency (READY sent to JOB
+ * received).
  *
  *   bench_soak [--seconds N] [--workers N] [--coordinator PATH] [--dir DIR]
  *   defaults: 600 s, 200 workers, $IM_COORDINATOR or ./infomorph-coordinator,
@@ -238,11 +240,19 @@ int main(int argc, char **argv)
     double t0 = test_now_s(), end = t0 + seconds, next_kill = t0 + 1, restart_at = t0 + seconds / 2;
     int restarted = 0;
     long rss_start = -1, rss_end = -1, rss_after_restart = -1;
-    double rss_at = t0 + 5, rss2_at = 0;
+    double rss_at = t0 + 5, rss2_at = 0, next_sample = t0 + 15;
+    char samples[2048] = "";
 
     while (test_now_s() < end) {
         double now = test_now_s();
         if (rss_start < 0 && now >= rss_at) rss_start = rss_kib(g_pid);
+        if (now >= next_sample) { /* the memory every 15 s, to see whether it levels off */
+            size_t len = strlen(samples);
+            if (len + 32 < sizeof samples)
+                snprintf(samples + len, sizeof samples - len, " %.0fs:%ld", now - t0,
+                         rss_kib(g_pid));
+            next_sample += 15;
+        }
         if (restarted && rss_after_restart < 0 && now >= rss2_at)
             rss_after_restart = rss_kib(g_pid);
         if (!restarted && now >= restart_at) {
@@ -381,6 +391,7 @@ int main(int argc, char **argv)
     printf("  coordinator memory:      %ld KiB at 5 s, %ld KiB 5 s after the restart, %ld KiB at "
            "the end\n",
            rss_start, rss_after_restart, rss_end);
+    printf("  memory every 15 s (KiB):%s\n", samples);
     printf("  hand-out latency:        p50 %.2f ms, p99 %.2f ms (READY to JOB, %zu jobs)\n",
            p50 * 1e3, p99 * 1e3, n_lat);
     free(lat);

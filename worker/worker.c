@@ -661,9 +661,12 @@ static int run(wk *w)
         /* silence */
         if (w->sock && w->n_inflight > 0 &&
             now - w->wait_start > (double)WK_REPLY_IVL_MS * WK_LIVENESS) {
-            char why[128];
-            snprintf(why, sizeof why, "no reply to %s for %.1f s", req_names[w->inflight[0]],
-                     (now - w->wait_start) / 1e3);
+            char why[256];
+            snprintf(why, sizeof why, "no reply to %s for %.1f s%s", req_names[w->inflight[0]],
+                     (now - w->wait_start) / 1e3,
+                     w->curve ? " (with CurveZMQ: is this worker's public key among the "
+                                "coordinator's --worker-keys, and --server-key its key?)"
+                              : "");
             sock_reconnect_later(w, now, why);
         }
 

@@ -9,10 +9,12 @@
  */
 #include "broker.h"
 
+#include "base64.h"
 #include "campaign.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "protocol.h"
+#include "sigpipe.h"
 #include "store.h"
 #include "transport.h"
 
@@ -66,6 +68,15 @@ struct broker {
     double next_hold; /* when trials held after a restart are released, or INFINITY */
     int fatal;        /* a database failure in this pass */
     im_error fatal_err;
+    im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
+    char *worker_keys, *client_keys; /* the key directories (owned), with zap */
+    int hup_seen;                    /* im_sigpipe_hup_count() at the last reload */
+    /* BACKUP: one copy at a time (id 0: none), made between passes */
+    store_backup *bk;      /* NULL until the first step */
+    int64_t bk_id, bk_seq; /* the current backup's id; the last id given */
+    int bk_ready;          /* the copy is complete */
+    int bk_done, bk_total; /* pages copied, pages in all */
+    double bk_touched;     /* when a client last asked about it */
 };
 
 static double mono_now(void)
@@ -527,8 +538,8 @@ static double *curve_val_by_epoch(const trial *t, const im_msg *m, int *n_out)
 
 /* A RESULT for a trial that is not in memory: ended already (a duplicate:
  * nothing is written) or never existed. */
-static void result_for_unknown(broker *b, const im_envelope *env, int64_t id, int attempt,
-                               const worker_rec *w)
+static void result_for_unknown(broker *b, const im_envelope *env, const im_msg *m, int64_t id,
+                               int attempt, const worker_rec *w)
 {
     im_error err = {0};
     store_trial_result probe = {
@@ -548,6 +559,23 @@ static void result_for_unknown(broker *b, const im_envelope *env, int64_t id, in
         if (db_failed(b, rc, &err)) return;
         ack(b, env, id, attempt, 0, "unknown");
     } else {
+        /* a resent result of the attempt that ended the trial is a
+         * duplicate; one of an earlier attempt that another worker's
+         * replaced, given up while its worker went on (a partition), is
+         * recorded but not counted */
+        int superseded = 0;
+        rc = store_trial_late(b->st, id, attempt, &superseded, &err);
+        if (db_failed(b, rc, &err)) return;
+        if (rc == 0 && superseded) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "result of attempt %d (status %s) after the trial ended",
+                     attempt, im_result_status_name(m->result.status));
+            im_log(IM_LOG_INFO, "trial %lld: superseded result ignored: %s", (long long)id, detail);
+            rc = store_event(b->st, "result_superseded", 0, id, w ? w->name : NULL, detail, &err);
+            if (db_failed(b, rc, &err)) return;
+            ack(b, env, id, attempt, 0, "superseded");
+            return;
+        }
         im_log(IM_LOG_DEBUG, "trial %lld attempt %d: duplicate result ignored", (long long)id,
                attempt);
         ack(b, env, id, attempt, 0, "duplicate");
@@ -621,7 +649,7 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
     worker_heard(b, w);
     trial *t = campaign_set_trial(&b->cs, id);
     if (!t) {
-        result_for_unknown(b, env, id, attempt, w);
+        result_for_unknown(b, env, m, id, attempt, w);
         return;
     }
     if (lifecycle_late_give_up(t, attempt, m->result.status)) {
@@ -974,6 +1002,96 @@ static void on_workers(broker *b, const im_envelope *env)
     reply_ok(b, env, "WORKERS", json_pack("{s:o}", "workers", v));
 }
 
+/* ---- BACKUP ---- */
+
+#define BACKUP_PAGES_PER_PASS 256 /* about 1 MiB of 4 KiB pages between two polls */
+
+static void backup_drop(broker *b, const char *why)
+{
+    if (!b->bk_id) return;
+    if (why) im_log(IM_LOG_WARN, "backup %lld dropped: %s", (long long)b->bk_id, why);
+    store_backup_free(&b->bk);
+    b->bk_id = 0;
+    b->bk_ready = 0;
+}
+
+/* One step of the current copy, outside the pass's transaction. */
+static void backup_step(broker *b)
+{
+    if (!b->bk_id) return;
+    if (b->now - b->bk_touched > IM_BACKUP_IDLE_S) {
+        backup_drop(b, "no client asked about it for a while");
+        return;
+    }
+    if (b->bk_ready) return;
+    im_error err = {0};
+    int rc = b->bk ? 0 : store_backup_begin(b->st, &b->bk, &err);
+    if (rc == 0)
+        rc = store_backup_step(b->bk, BACKUP_PAGES_PER_PASS, &b->bk_done, &b->bk_total, &err);
+    if (rc < 0) {
+        backup_drop(b, err.msg);
+    } else if (rc == 1) {
+        size_t size;
+        store_backup_image(b->bk, &size);
+        b->bk_ready = 1;
+        im_log(IM_LOG_INFO, "backup %lld: copied, %zu bytes (%d pages)", (long long)b->bk_id, size,
+               b->bk_total);
+    }
+}
+
+static void on_backup(broker *b, const im_envelope *env, const im_msg *m)
+{
+    char msg[160];
+    if (m->query.backup == 0) {
+        if (b->bk_id) {
+            snprintf(msg, sizeof msg, "another backup (%lld) is running; try again later",
+                     (long long)b->bk_id);
+            reply_error(b, b->clients, env, "BACKUP", msg);
+            return;
+        }
+        b->bk_id = ++b->bk_seq;
+        b->bk_ready = 0;
+        b->bk_done = b->bk_total = 0;
+        im_log(IM_LOG_INFO, "backup %lld: started", (long long)b->bk_id);
+    } else if (m->query.backup != b->bk_id) {
+        snprintf(msg, sizeof msg, "no backup %lld: it ended or was dropped; start again",
+                 (long long)m->query.backup);
+        reply_error(b, b->clients, env, "BACKUP", msg);
+        return;
+    }
+    b->bk_touched = b->now;
+    if (!b->bk_ready) {
+        reply_ok(b, env, "BACKUP",
+                 json_pack("{s:I,s:b,s:i,s:i}", "backup", (json_int_t)b->bk_id, "ready", 0,
+                           "pages_done", b->bk_done, "pages_total", b->bk_total));
+        return;
+    }
+    size_t size;
+    const unsigned char *image = store_backup_image(b->bk, &size);
+    if ((uint64_t)m->query.from > size) {
+        snprintf(msg, sizeof msg, "offset %lld is beyond the end of the backup (%zu bytes)",
+                 (long long)m->query.from, size);
+        reply_error(b, b->clients, env, "BACKUP", msg);
+        return;
+    }
+    size_t from = (size_t)m->query.from, n = size - from;
+    size_t limit = m->query.limit > 0 ? (size_t)m->query.limit : IM_BACKUP_CHUNK;
+    if (n > limit) n = limit;
+    char *data = im_xmalloc(im_base64_encoded_size(n));
+    im_base64_encode(image + from, n, data);
+    int last = from + n == size;
+    json_t *payload =
+        json_pack("{s:I,s:b,s:I,s:I,s:s,s:o}", "backup", (json_int_t)b->bk_id, "ready", 1, "size",
+                  (json_int_t)size, "from", (json_int_t)from, "data", data, "next",
+                  last ? json_null() : json_integer((json_int_t)(from + n)));
+    free(data);
+    reply_ok(b, env, "BACKUP", payload);
+    if (last) {
+        im_log(IM_LOG_INFO, "backup %lld: sent", (long long)b->bk_id);
+        backup_drop(b, NULL);
+    }
+}
+
 static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m)
 {
     switch (m->type) {
@@ -985,6 +1103,7 @@ static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m
     case IM_MSG_EXPORT: on_export(b, env, m); return;
     case IM_MSG_CANCEL: on_cancel(b, env, m); return;
     case IM_MSG_WORKERS: on_workers(b, env); return;
+    case IM_MSG_BACKUP: on_backup(b, env, m); return;
     default: break;
     }
     char msg[160];
@@ -1064,29 +1183,62 @@ static long poll_timeout_ms(broker *b)
     for (size_t i = 0; i < b->n_wk; i++)
         if (b->wk[i].last_seen + b->liveness_s < next) next = b->wk[i].last_seen + b->liveness_s;
     if (b->next_hold < next) next = b->next_hold;
+    if (b->bk_id && !b->bk_ready) next = b->now; /* a copy under way: go on with it */
     double ms = ceil((next - b->now) * 1000.0);
     return ms < 0 ? 0 : ms > MAX_POLL_MS ? MAX_POLL_MS : (long)ms;
+}
+
+/* One directory of allowed keys into the ZAP handler's domain. */
+static void load_keys(broker *b, const char *domain, const char *dir)
+{
+    im_error e = {0};
+    int n = 0;
+    if (im_zap_load_dir(b->zap, domain, dir, &n, &e) != 0)
+        im_log(IM_LOG_ERROR, "%s keys: %s (the previous list stays)", domain, e.msg);
+    else
+        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "%s keys: %d allowed (from %s)", domain, n, dir);
+}
+
+void broker_reload_keys(broker *b)
+{
+    if (!b->zap) return;
+    load_keys(b, "workers", b->worker_keys);
+    load_keys(b, "clients", b->client_keys);
 }
 
 int broker_run(broker *b, int stop_fd, im_error *err)
 {
     int stopping = 0;
+    b->hup_seen = im_sigpipe_hup_count();
     while (!stopping) {
         b->now = mono_now();
-        zmq_pollitem_t items[3] = {{b->workers, 0, ZMQ_POLLIN, 0},
-                                   {b->clients, 0, ZMQ_POLLIN, 0},
-                                   {NULL, stop_fd, ZMQ_POLLIN, 0}};
-        int n_items = stop_fd >= 0 ? 3 : 2;
+        /* the stop pipe last: without it n_items - 1 is the ZAP handler */
+        zmq_pollitem_t items[4] = {{b->workers, 0, ZMQ_POLLIN, 0}, {b->clients, 0, ZMQ_POLLIN, 0}};
+        int n_items = 2, i_zap = -1, i_stop = -1;
+        if (b->zap) {
+            items[n_items] = (zmq_pollitem_t){im_zap_socket(b->zap), 0, ZMQ_POLLIN, 0};
+            i_zap = n_items++;
+        }
+        if (stop_fd >= 0) {
+            items[n_items] = (zmq_pollitem_t){NULL, stop_fd, ZMQ_POLLIN, 0};
+            i_stop = n_items++;
+        }
         if (zmq_poll(items, n_items, poll_timeout_ms(b)) < 0) {
             if (errno == EINTR) continue; /* a signal: the pipe says whether to stop */
             return im_error_set(err, IM_ENET, "zmq_poll failed: %s", zmq_strerror(errno));
         }
-        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
-            char buf[64];
-            if (read(stop_fd, buf, sizeof buf) < 0 && errno != EAGAIN) {
-                /* readable but unreadable: stop all the same */
+        if (i_zap >= 0 && (items[i_zap].revents & ZMQ_POLLIN)) im_zap_handle(b->zap);
+        if (i_stop >= 0 && (items[i_stop].revents & ZMQ_POLLIN)) {
+            im_pipe_drain(stop_fd);
+            int hup = im_sigpipe_hup_count();
+            if (hup != b->hup_seen && im_sigpipe_count() == 0) {
+                /* SIGHUP alone: re-read the keys and go on */
+                b->hup_seen = hup;
+                im_log(IM_LOG_INFO, "SIGHUP: re-reading the allowed keys");
+                broker_reload_keys(b);
+            } else {
+                stopping = 1;
             }
-            stopping = 1;
         }
         b->now = mono_now();
         int rc = store_begin(b->st, err);
@@ -1105,6 +1257,7 @@ int broker_run(broker *b, int stop_fd, im_error *err)
             return IM_EDB;
         }
         flush_replies(b);
+        backup_step(b); /* outside the transaction, as SQLite's backup needs */
     }
     im_log(IM_LOG_INFO,
            "stopping: %zu trials running stay recorded and are queued again at the "
@@ -1123,7 +1276,10 @@ static int bind_socket(broker *b, void **sock, const char *ep, char *bound, size
     im_transport_opts o = {.max_msg_bytes = IM_TRANSPORT_ROUTER_MAX,
                            .linger_ms = 1000,
                            .hwm = 100000,
-                           .allow_remote = b->opt.insecure};
+                           .allow_remote = b->opt.insecure,
+                           .curve = b->opt.curve,
+                           .zap = b->zap,
+                           .zap_domain = sock == &b->workers ? "workers" : "clients"};
     return im_transport_bind_router(b->ctx, ep, &o, sock, bound, bound_len, err);
 }
 
@@ -1196,11 +1352,29 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
         rc = im_error_set(err, IM_ENET, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
         goto fail;
     }
+    if (opt->curve) {
+        if (!opt->worker_keys || !opt->client_keys) {
+            rc = im_error_set(err, IM_EINVAL, "CurveZMQ needs both key directories");
+            goto fail;
+        }
+        if ((rc = im_zap_new(&b->zap, b->ctx, err))) goto fail;
+        b->worker_keys = im_xstrdup(opt->worker_keys);
+        b->client_keys = im_xstrdup(opt->client_keys);
+        /* at the start an unreadable directory is an error, not a warning */
+        int n = 0;
+        if ((rc = im_zap_load_dir(b->zap, "workers", b->worker_keys, &n, err))) goto fail;
+        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "workers keys: %d allowed (from %s)", n,
+               b->worker_keys);
+        if ((rc = im_zap_load_dir(b->zap, "clients", b->client_keys, &n, err))) goto fail;
+        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "clients keys: %d allowed (from %s)", n,
+               b->client_keys);
+    }
     char wb[512], cb[512];
     if ((rc = bind_socket(b, &b->workers, opt->workers_endpoint, wb, sizeof wb, err))) goto fail;
     if ((rc = bind_socket(b, &b->clients, opt->clients_endpoint, cb, sizeof cb, err))) goto fail;
-    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s)", wb, cb,
-           opt->db_path, opt->lease_s);
+    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s, %s)", wb,
+           cb, opt->db_path, opt->lease_s,
+           b->zap ? "CurveZMQ: encrypted, allowed keys only" : "plain TCP, no authentication");
     if (opt->endpoints_file && (rc = write_endpoints(opt->endpoints_file, wb, cb, err))) goto fail;
     *out = b;
     return 0;
@@ -1215,8 +1389,12 @@ void broker_free(broker **bp)
     broker *b = *bp;
     drop_replies(b);
     free(b->out);
+    store_backup_free(&b->bk);
     im_transport_close(&b->workers);
     im_transport_close(&b->clients);
+    im_zap_free(&b->zap);
+    free(b->worker_keys);
+    free(b->client_keys);
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);

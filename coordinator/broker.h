@@ -22,6 +22,7 @@
 #ifndef IM_BROKER_H
 #define IM_BROKER_H
 
+#include "curve_key.h"
 #include "im.h"
 
 typedef struct broker broker;
@@ -37,6 +38,12 @@ typedef struct broker_options {
                                      once the broker serves; useful with port "*") */
     int sync_full;                /* non-zero: fsync every commit (STORE_SYNC_FULL) */
     int insecure;                 /* non-zero: allow non-loopback endpoints (transport.h) */
+    /* CurveZMQ: with curve (the coordinator's key pair), both endpoints
+     * accept only peers whose public key is a *.pub file in worker_keys or
+     * client_keys (both required; may be the same directory), re-read by
+     * broker_reload_keys. NULL: plain TCP. */
+    const im_curve_key *curve;
+    const char *worker_keys, *client_keys;
 } broker_options;
 
 /* Open the store (migrating it), resume every campaign, bind both sockets.
@@ -45,6 +52,11 @@ typedef struct broker_options {
  * failed: the message names the endpoint), IM_EINVAL (bad options, or an
  * endpoint that is not loopback without opt->insecure). */
 int broker_new(broker **out, const broker_options *opt, im_error *err);
+
+/* Re-read the allowed public keys (opt->worker_keys and client_keys); a
+ * directory that cannot be read keeps its old list (logged). No-op without
+ * CurveZMQ. broker_run calls it on SIGHUP (im_sigpipe_catch_hup). */
+void broker_reload_keys(broker *b);
 
 /* Serve until stop_fd (the read end of the self-pipe; -1 for none) becomes
  * readable, then commit, and return 0. Returns IM_EDB after a database

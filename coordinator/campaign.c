@@ -727,7 +727,7 @@ int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *work
     int rc = trial_run(cs, st, t, worker, now, lease_s, err);
     if (rc) return rc;
     t->wire_attempt = wire_attempt;
-    char detail[96];
+    char detail[96]; /* store_trial_late looks for this text: keep them together */
     snprintf(detail, sizeof detail, "attempt %d of the worker continues as attempt %d",
              wire_attempt, t->attempt);
     rc = store_event(st, "lease_resumed", c->id, t->id, worker, detail, err);

@@ -36,6 +36,12 @@ static void usage(FILE *out)
         "  --lease SECONDS           a trial's lease: a worker silent that long loses it\n"
         "                            and the trial is queued again (default 60)\n"
         "  --log-level LEVEL         debug, info, warn or error (default info)\n"
+        "  --curve-secret FILE       the coordinator's CurveZMQ secret key (infomorph\n"
+        "                            keygen): encrypt both endpoints and accept only the\n"
+        "                            keys below; then any address may be bound\n"
+        "  --worker-keys DIR         the workers' public keys (*.pub) that may connect\n"
+        "  --client-keys DIR         the clients' public keys (*.pub) that may connect\n"
+        "                            (may be the same directory; SIGHUP re-reads both)\n"
         "  --insecure                allow binding to non-loopback addresses without\n"
         "                            authentication (only on a trusted network)\n"
         "  --endpoints-file FILE     write the bound endpoints to FILE once serving\n"
@@ -52,6 +58,8 @@ static void usage(FILE *out)
 typedef struct cmdline {
     broker_options opt;
     im_log_level level;
+    const char *curve_secret; /* --curve-secret FILE, or NULL */
+    im_curve_key key;         /* read from it; opt.curve points here */
 } cmdline;
 
 /* --lease: seconds in [0.1, 604800]. Returns 0 or 2 (usage error). */
@@ -83,6 +91,9 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         OPT_INSECURE,
         OPT_EPFILE,
         OPT_SYNC,
+        OPT_CURVE_SECRET,
+        OPT_WORKER_KEYS,
+        OPT_CLIENT_KEYS,
         OPT_HELP
     };
     static const struct option longopts[] = {
@@ -94,6 +105,9 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"endpoints-file", required_argument, NULL, OPT_EPFILE},
         {"sync-full", no_argument, NULL, OPT_SYNC},
+        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+        {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
+        {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     broker_options *opt = &cl->opt;
@@ -118,6 +132,9 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_INSECURE: opt->insecure = 1; break;
         case OPT_EPFILE: opt->endpoints_file = optarg; break;
         case OPT_SYNC: opt->sync_full = 1; break;
+        case OPT_CURVE_SECRET: cl->curve_secret = optarg; break;
+        case OPT_WORKER_KEYS: opt->worker_keys = optarg; break;
+        case OPT_CLIENT_KEYS: opt->client_keys = optarg; break;
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -131,16 +148,43 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
     return -1;
 }
 
-/* Refuse non-loopback endpoints unless --insecure. Returns 0 or 2. */
+/* The keys: all three options or none; the secret key read into cl->key.
+ * Returns 0 or 2 (a usage error, said on stderr). */
+static int check_keys(cmdline *cl)
+{
+    broker_options *opt = &cl->opt;
+    if (!cl->curve_secret != (!opt->worker_keys && !opt->client_keys) ||
+        (cl->curve_secret && (!opt->worker_keys || !opt->client_keys))) {
+        fprintf(stderr, "infomorph-coordinator: --curve-secret, --worker-keys and --client-keys "
+                        "go together (the key directories may be the same)\n");
+        return 2;
+    }
+    if (!cl->curve_secret) return 0;
+    im_error kerr = {0};
+    if (im_curve_key_read(&cl->key, cl->curve_secret, 1, &kerr) != 0) {
+        fprintf(stderr, "infomorph-coordinator: %s\n", kerr.msg);
+        return 2;
+    }
+    opt->curve = &cl->key;
+    if (opt->insecure) {
+        fprintf(stderr, "infomorph-coordinator: --insecure and --curve-secret exclude each "
+                        "other\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Refuse non-loopback endpoints unless keys or --insecure. Returns 0 or 2. */
 static int check_endpoints(const cmdline *cl)
 {
     const char *eps[2] = {cl->opt.workers_endpoint, cl->opt.clients_endpoint};
     for (int i = 0; i < 2; i++)
-        if (!cl->opt.insecure && !im_transport_is_loopback(eps[i])) {
+        if (!cl->opt.curve && !cl->opt.insecure && !im_transport_is_loopback(eps[i])) {
             fprintf(stderr,
                     "infomorph-coordinator: refusing to bind '%s': it is not a loopback "
-                    "address, and authenticating peers with CurveZMQ keys is not implemented "
-                    "yet. Pass --insecure to bind anyway, on a trusted network only.\n",
+                    "address and no keys authenticate the peers. Give --curve-secret, "
+                    "--worker-keys and --client-keys (infomorph keygen makes the keys), or "
+                    "--insecure to bind anyway, on a trusted network only.\n",
                     eps[i]);
             return 2;
         }
@@ -148,10 +192,10 @@ static int check_endpoints(const cmdline *cl)
 }
 
 /* Run the broker until a signal. Returns the exit status, 0 or 1. */
-static int serve(const cmdline *cl)
+static int serve(cmdline *cl)
 {
     int stop_fd = im_sigpipe_install();
-    if (stop_fd < 0) {
+    if (stop_fd < 0 || im_sigpipe_catch_hup() != 0) {
         im_log(IM_LOG_ERROR, "cannot create the signal pipe: %s", strerror(errno));
         return 1;
     }
@@ -164,6 +208,7 @@ static int serve(const cmdline *cl)
     }
     rc = broker_run(b, stop_fd, &err);
     broker_free(&b);
+    explicit_bzero(&cl->key, sizeof cl->key);
     if (rc) {
         im_log(IM_LOG_ERROR, "%s", err.msg);
         return 1;
@@ -181,7 +226,7 @@ int main(int argc, char **argv)
                   .level = IM_LOG_INFO};
     int status = parse_cmdline(argc, argv, &cl);
     if (status >= 0) return status;
-    if ((status = check_endpoints(&cl))) return status;
+    if ((status = check_keys(&cl)) || (status = check_endpoints(&cl))) return status;
     im_log_setup(cl.level, "coordinator");
 #ifdef __GLIBC__
     /* Each pass of the loop allocates and frees the JSON of hundreds of

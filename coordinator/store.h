@@ -247,6 +247,15 @@ typedef struct store_trial_value {
     const char *output; /* an exec trial's result line as JSON text, or NULL */
 } store_trial_value;
 
+/* Whether a result for `attempt` (the worker's number) of a trial that has
+ * ended comes from an attempt a later one replaced (*superseded = 1: a
+ * worker cut off by a partition that went on training), rather than a
+ * resend of the last attempt or of one that was resumed as the last
+ * (*superseded = 0: a duplicate; resumption is known from the
+ * "lease_resumed" event campaign_trial_relet records). Returns 0,
+ * IM_ENOTFOUND, IM_EDB. */
+int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, im_error *err);
+
 /* Record the end of the running attempt `attempt` of a trial: the trial and
  * the attempt take the result's status; a "done" result also counts for the
  * worker (workers.trials_done). Returns 0, IM_ENOTFOUND, IM_EINVAL (that
@@ -430,5 +439,30 @@ extern const int store__migration_count;
  * (0..latest) and close it, as an older program would have left it.
  * Returns 0 or an IM_E* code. */
 int store__create_at_version(const char *path, int version, im_error *err);
+
+/* ---- backups (store_backup.c) ----
+ *
+ * A consistent copy of the database in memory, made with SQLite's online
+ * backup a few pages per call so that the caller's loop goes on between
+ * calls; the coordinator's own writes meanwhile are carried into the copy.
+ * Nothing is written to disk. Memory: the size of the database. */
+typedef struct store_backup store_backup;
+
+/* Start a copy (outside a transaction: IM_EINVAL inside one). Returns 0 and
+ * *out (free it with store_backup_free, before store_close), or IM_EDB. */
+int store_backup_begin(store *s, store_backup **out, im_error *err);
+
+/* Copy up to n_pages more pages (outside a transaction); *done and *total
+ * (may be NULL) count the pages. Returns 1 once the copy is complete (its
+ * image ready), 0 while there is more to copy, or IM_EDB (the copy is
+ * unusable: free it). */
+int store_backup_step(store_backup *b, int n_pages, int *done, int *total, im_error *err);
+
+/* The complete copy, a database file's bytes (borrowed: valid until
+ * store_backup_free), and its size; NULL and 0 before it is complete. */
+const unsigned char *store_backup_image(const store_backup *b, size_t *size);
+
+/* Free the copy; *b becomes NULL. NULL-safe. */
+void store_backup_free(store_backup **b);
 
 #endif /* IM_STORE_H */

@@ -326,6 +326,35 @@ static sqlite3_stmt *stmt_attempt(store *s, int id, int64_t trial_id, int attemp
     return st;
 }
 
+int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, im_error *err)
+{
+    /* the trial's last attempt, and whether it was attempt ?2 resumed: the
+     * event campaign_trial_relet records then (its detail names both) */
+    static const char sql[] =
+        "SELECT t.attempt, EXISTS (SELECT 1 FROM events e WHERE e.kind = 'lease_resumed' "
+        "AND e.trial_id = t.id AND e.detail = printf('attempt %d of the worker continues as "
+        "attempt %d', ?2, t.attempt)) FROM trials t WHERE t.id = ?1";
+    *superseded = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store__db_error(s, rc, err, "unable to look up trial %lld", (long long)trial_id);
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int(st, 2, attempt);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *superseded =
+            attempt >= 1 && attempt < sqlite3_column_int(st, 0) && !sqlite3_column_int(st, 1);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = im_error_set(err, IM_ENOTFOUND, "no trial %lld", (long long)trial_id);
+    } else {
+        rc = store__db_error(s, rc, err, "unable to look up trial %lld", (long long)trial_id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attempt_out,
                       im_error *err)
 {

@@ -6,7 +6,10 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libzmq3-dev libsqlite3-dev sqlite3
           libopenblas-dev libjansson-dev zlib1g-dev)
-# Optional extras passed as arguments (e.g. nodejs npm for fetching mnist10k).
+# Optional extras passed as arguments (e.g. nodejs npm for fetching mnist10k;
+# tests/run.sh asks for clang and libclang-rt-14-dev, the fuzzers' compiler
+# and runtime, and iproute2 and tcpdump for the network-namespace test:
+# test-only, never needed to run infomorph).
 packages+=("$@")
 
 missing=()

@@ -92,6 +92,9 @@ typedef struct wk {
     /* options */
     const char *endpoint;
     const char *data_dir;
+    int curve;                             /* CurveZMQ keys given */
+    im_curve_key key;                      /* this worker's key pair, with curve */
+    char server_key[IM_CURVE_KEY_Z85 + 1]; /* the coordinator's public key, with curve */
     char name[IM_WIRE_NAME_MAX + 1];
     char host[IM_WIRE_NAME_MAX + 1];
     int threads;
@@ -240,7 +243,8 @@ static json_t *list_datasets(const char *data_dir)
 static int sock_open(wk *w)
 {
     im_error err = {0};
-    if (im_transport_connect_dealer(w->ctx, w->endpoint, NULL, &w->sock, &err) != 0) {
+    im_transport_opts o = {.curve = w->curve ? &w->key : NULL, .server_key = w->server_key};
+    if (im_transport_connect_dealer(w->ctx, w->endpoint, &o, &w->sock, &err) != 0) {
         im_log(IM_LOG_ERROR, "%s", err.msg);
         return -1;
     }
@@ -386,6 +390,21 @@ static void finish_job(wk *w, wk_result *res)
     w->pending = msg;
 }
 
+/* 1 if name is a plain folder name (the spec's rule): 1..63 characters of
+ * [A-Za-z0-9._-], not starting with '.'; so no '/', no "..". */
+static int dataset_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63 || name[0] == '.') return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static void start_job(wk *w, const im_msg *msg)
 {
     const json_t *spec = msg->job.spec;
@@ -418,6 +437,16 @@ static void start_job(wk *w, const im_msg *msg)
     }
     json_t *ds = json_object_get(spec, "dataset");
     const char *dataset = json_is_string(ds) ? json_string_value(ds) : ds ? NULL : "mnist10k";
+    if (dataset && !dataset_name_ok(dataset)) {
+        /* the worker opens nothing outside its data directory */
+        char text[256];
+        snprintf(text, sizeof text,
+                 "dataset '%.64s' refused: 'dataset' must be a folder name of 1..63 characters "
+                 "[A-Za-z0-9._-], not starting with '.', inside the worker's data directory",
+                 dataset);
+        finish_job(w, wk_result_failed(text, 0));
+        return;
+    }
     if (dataset && w->backend->needs_data) {
         json_t *have = list_datasets(w->data_dir);
         if (!im_wire_list_has(have, dataset)) {
@@ -624,8 +653,8 @@ static void announce(const wk *w)
 {
     json_t *datasets = list_datasets(w->data_dir);
     char *names = json_dumps(datasets, JSON_COMPACT);
-    im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s: %s)", w->name, w->endpoint,
-           w->data_dir, names ? names : "?");
+    im_log(IM_LOG_INFO, "worker %s connecting to %s%s (data %s: %s)", w->name, w->endpoint,
+           w->curve ? " with CurveZMQ" : "", w->data_dir, names ? names : "?");
     if (w->exec_argv)
         im_log(IM_LOG_INFO, "running the command '%s' (%s) for every trial", w->exec_argv[0],
                w->trial_timeout_s > 0 ? "with a time limit" : "no time limit");
@@ -684,9 +713,12 @@ static void check_silence(wk *w, double now)
     if (!w->sock || w->n_inflight == 0 ||
         now - w->wait_start <= (double)WK_REPLY_IVL_MS * WK_LIVENESS)
         return;
-    char why[128];
-    snprintf(why, sizeof why, "no reply to %s for %.1f s", req_names[w->inflight[0]],
-             (now - w->wait_start) / 1e3);
+    char why[256];
+    snprintf(why, sizeof why, "no reply to %s for %.1f s%s", req_names[w->inflight[0]],
+             (now - w->wait_start) / 1e3,
+             w->curve ? " (with CurveZMQ: is this worker's public key among the "
+                        "coordinator's --worker-keys, and --server-key its key?)"
+                      : "");
     sock_reconnect_later(w, now, why);
 }
 
@@ -777,6 +809,11 @@ static void usage(FILE *out)
             "  --trial-timeout S   fail a command's trial after S seconds (default\n"
             "                      $INFOMORPH_TRIAL_TIMEOUT, else none)\n"
             "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+            "  --server-key FILE   the coordinator's CurveZMQ public key (default\n"
+            "                      $INFOMORPH_SERVER_KEY); with --curve-secret: encrypted,\n"
+            "                      authenticated connection\n"
+            "  --curve-secret FILE this worker's secret key (infomorph keygen; default\n"
+            "                      $INFOMORPH_CURVE_SECRET)\n"
             "  --help              this text\n\n"
             "SIGTERM or SIGINT stops the running trial (a command's whole process group gets\n"
             "SIGTERM, then SIGKILL), reports it as interrupted (so the coordinator re-queues\n"
@@ -834,8 +871,11 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                                          {"log-level", required_argument, NULL, 'l'},
                                          {"exec", required_argument, NULL, 'x'},
                                          {"trial-timeout", required_argument, NULL, 'T'},
+                                         {"server-key", required_argument, NULL, 'S'},
+                                         {"curve-secret", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    const char *server_key = NULL, *curve_secret = NULL;
     const char *exec_line = getenv("INFOMORPH_EXEC");
     const char *timeout_text = getenv("INFOMORPH_TRIAL_TIMEOUT");
     if (exec_line && !*exec_line) exec_line = NULL;
@@ -871,6 +911,8 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
             break;
         case 'x': exec_line = optarg; break;
         case 'T': timeout_text = optarg; break;
+        case 'S': server_key = optarg; break;
+        case 'K': curve_secret = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -881,6 +923,12 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
         return 2;
     }
     if (set_exec(w, exec_line, timeout_text) != 0) return 2;
+    im_error kerr = {0};
+    if (im_curve_client_keys(server_key, curve_secret, &w->key, w->server_key, &w->curve, &kerr) !=
+        0) {
+        fprintf(stderr, "infomorph-worker: %s\n", kerr.msg);
+        return 2;
+    }
     return -1;
 }
 

@@ -16,13 +16,27 @@
 #include <zmq.h>
 
 static const char *const type_names[IM_MSG_COUNT_] = {
-    [IM_MSG_READY] = "READY",   [IM_MSG_PROGRESS] = "PROGRESS", [IM_MSG_HEARTBEAT] = "HEARTBEAT",
-    [IM_MSG_RESULT] = "RESULT", [IM_MSG_BYE] = "BYE",           [IM_MSG_JOB] = "JOB",
-    [IM_MSG_NOJOB] = "NOJOB",   [IM_MSG_CONTINUE] = "CONTINUE", [IM_MSG_STOP] = "STOP",
-    [IM_MSG_ACK] = "ACK",       [IM_MSG_SUBMIT] = "SUBMIT",     [IM_MSG_LIST] = "LIST",
-    [IM_MSG_STATUS] = "STATUS", [IM_MSG_BEST] = "BEST",         [IM_MSG_TRIALS] = "TRIALS",
-    [IM_MSG_CANCEL] = "CANCEL", [IM_MSG_EXPORT] = "EXPORT",     [IM_MSG_WORKERS] = "WORKERS",
-    [IM_MSG_OK] = "OK",         [IM_MSG_ERROR] = "ERROR",
+    [IM_MSG_READY] = "READY",
+    [IM_MSG_PROGRESS] = "PROGRESS",
+    [IM_MSG_HEARTBEAT] = "HEARTBEAT",
+    [IM_MSG_RESULT] = "RESULT",
+    [IM_MSG_BYE] = "BYE",
+    [IM_MSG_JOB] = "JOB",
+    [IM_MSG_NOJOB] = "NOJOB",
+    [IM_MSG_CONTINUE] = "CONTINUE",
+    [IM_MSG_STOP] = "STOP",
+    [IM_MSG_ACK] = "ACK",
+    [IM_MSG_SUBMIT] = "SUBMIT",
+    [IM_MSG_LIST] = "LIST",
+    [IM_MSG_STATUS] = "STATUS",
+    [IM_MSG_BEST] = "BEST",
+    [IM_MSG_TRIALS] = "TRIALS",
+    [IM_MSG_CANCEL] = "CANCEL",
+    [IM_MSG_EXPORT] = "EXPORT",
+    [IM_MSG_WORKERS] = "WORKERS",
+    [IM_MSG_BACKUP] = "BACKUP",
+    [IM_MSG_OK] = "OK",
+    [IM_MSG_ERROR] = "ERROR",
 };
 
 static const char *const result_names[] = {"done", "failed", "interrupted", "stopped"};
@@ -429,6 +443,13 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         return 0;
     case IM_MSG_LIST:
     case IM_MSG_WORKERS: return 0;
+    case IM_MSG_BACKUP:
+        if (get_int(o, "backup", 0, 1, INT64_MAX, 0, &m->query.backup, err) ||
+            get_int(o, "from", 0, 0, INT64_MAX, 0, &m->query.from, err) ||
+            get_int(o, "limit", 0, 1, IM_BACKUP_CHUNK, 0, &x, err))
+            break;
+        m->query.limit = (int)x;
+        return 0;
     case IM_MSG_STATUS:
     case IM_MSG_BEST:
     case IM_MSG_TRIALS:
@@ -656,6 +677,11 @@ static int put_fields(json_t *o, const im_msg *m)
         return 0;
     case IM_MSG_LIST:
     case IM_MSG_WORKERS: return 0;
+    case IM_MSG_BACKUP:
+        if (m->query.backup > 0) set(o, "backup", json_integer(m->query.backup));
+        if (m->query.from > 0) set(o, "from", json_integer(m->query.from));
+        if (m->query.limit > 0) set(o, "limit", json_integer(m->query.limit));
+        return 0;
     case IM_MSG_STATUS:
     case IM_MSG_BEST:
     case IM_MSG_TRIALS:

@@ -175,6 +175,22 @@
  *      READY in this run; null if away or if it sent none, i.e. it takes
  *      any)}]}
  *
+ * BACKUP {backup, from, limit}
+ *     A consistent copy of the database, streamed: the coordinator copies it
+ *     with SQLite's online backup into memory, a few hundred pages per pass
+ *     of its loop (it keeps serving meanwhile), and hands the copy out in
+ *     chunks; nothing is written on its side. One backup at a time; one left
+ *     idle for IM_BACKUP_IDLE_S is dropped. backup: the id of the backup
+ *     being fetched (0 or absent: start one); from: the byte offset wanted
+ *     (default 0); limit: the most bytes wanted (1..IM_BACKUP_CHUNK, the
+ *     default).
+ *   -> OK {backup, ready: false, pages_done, pages_total}  still copying: ask
+ *      again (same backup) a little later
+ *   -> OK {backup, ready: true, size, from, data, next}  data: the bytes from
+ *      "from" on (at most limit), base64; next: the next offset,
+ *      or null after the last chunk (the backup is then dropped)
+ *   -> ERROR {message}: another backup is running, or this one was dropped
+ *
  * ## This module
  *
  * An im_msg is the decoded form of any message: the type, the fields of that
@@ -198,6 +214,8 @@
 #define IM_ENVELOPE_MAX        4           /* most routing frames kept for a reply */
 #define IM_EXPORT_PAGE_MAX     1000        /* most trials in one EXPORT page */
 #define IM_EXPORT_PAGE_DEFAULT 100         /* trials in an EXPORT page without "limit" */
+#define IM_BACKUP_CHUNK        (4u << 20)  /* bytes of the database in one BACKUP reply */
+#define IM_BACKUP_IDLE_S       60          /* a backup nobody asked about that long is dropped */
 #define IM_TRIALS_PAGE_MAX     5000        /* most trials in one TRIALS page */
 #define IM_TRIALS_PAGE_DEFAULT 1000        /* trials in a TRIALS page without "limit" */
 
@@ -228,6 +246,7 @@ typedef enum {
     IM_MSG_CANCEL,
     IM_MSG_EXPORT,
     IM_MSG_WORKERS,
+    IM_MSG_BACKUP,
     /* coordinator -> client, and ERROR to anyone */
     IM_MSG_OK,
     IM_MSG_ERROR,
@@ -349,7 +368,8 @@ typedef struct im_msg {
             int n;                         /* BEST only: 10 if absent, 1..1000 */
             int64_t from;                  /* EXPORT, TRIALS: 0 if absent, 0..INT32_MAX */
             int limit;                     /* EXPORT, TRIALS: 0 if absent, else 1..IM_*_PAGE_MAX */
-        } query;                           /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS */
+            int64_t backup;                /* BACKUP: 0 if absent, else >= 1 (from: the offset) */
+        } query; /* LIST, STATUS, BEST, TRIALS, CANCEL, EXPORT, WORKERS, BACKUP */
         struct {
             const char *re; /* the request type, NULL if absent */
         } ok;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 static int g_pipe[2] = {-1, -1};
-static volatile sig_atomic_t g_count;
+static volatile sig_atomic_t g_count, g_hup;
 
 int im_pipe_open(int fds[2])
 {
@@ -36,9 +36,11 @@ void im_pipe_drain(int fd)
 
 static void on_signal(int sig)
 {
-    (void)sig;
     int saved = errno;
-    g_count++;
+    if (sig == SIGHUP)
+        g_hup++;
+    else
+        g_count++;
     if (write(g_pipe[1], "s", 1) < 0) { /* the pipe is full: a wake-up is pending anyway */
     }
     errno = saved;
@@ -60,4 +62,18 @@ int im_sigpipe_install(void)
 int im_sigpipe_count(void)
 {
     return (int)g_count;
+}
+
+int im_sigpipe_catch_hup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGHUP, &sa, NULL);
+}
+
+int im_sigpipe_hup_count(void)
+{
+    return (int)g_hup;
 }

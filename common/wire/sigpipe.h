@@ -23,4 +23,12 @@ int im_sigpipe_install(void);
 /* How many SIGTERM or SIGINT arrived since im_sigpipe_install(). */
 int im_sigpipe_count(void);
 
+/* Route SIGHUP to the self-pipe as well (after im_sigpipe_install): it
+ * wakes the loop without counting as a stop; im_sigpipe_hup_count() says
+ * how many arrived. A daemon that re-reads something on SIGHUP calls this;
+ * the others keep SIGHUP's default action. Not thread-safe: call once, from
+ * main(). Returns 0, or -1 with errno set. */
+int im_sigpipe_catch_hup(void);
+int im_sigpipe_hup_count(void);
+
 #endif /* IM_SIGPIPE_H */

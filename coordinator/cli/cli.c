@@ -26,6 +26,7 @@ typedef struct cli_verb {
 static const cli_verb verbs[] = {
     {"pid", cli_pid_main, 0, "compute the PID atoms of a joint distribution given as JSON"},
     {"train", cli_train_main, 0, "train one network from a trial spec on this machine"},
+    {"keygen", cli_keygen_main, 0, "write a CurveZMQ key pair NAME.key and NAME.pub"},
     {"submit", cli_submit_main, 1, "queue a campaign from a JSON file"},
     {"status", cli_status_main, 1, "progress of a campaign (or all); --watch to follow it"},
     {"ls", cli_ls_main, 1, "list the campaigns"},
@@ -35,6 +36,7 @@ static const cli_verb verbs[] = {
     {"export", cli_export_main, 1, "a campaign's trials as CSV or JSON"},
     {"report", cli_report_main, 1, "a campaign's report as text, or --html with plots"},
     {"workers", cli_workers_main, 1, "the workers the coordinator knows"},
+    {"backup", cli_backup_main, 1, "write a consistent copy of the coordinator's database"},
 };
 
 enum { OPT_VERSION = CLI_OPT_LONG };

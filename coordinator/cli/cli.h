@@ -18,7 +18,12 @@
 enum { CLI_CONTINUE = -1, CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 int cli_pid_main(int argc, char **argv);
+/* pid.c's table reader: check a decoded table and fill k, shape[k] and *p
+ * (caller frees; NULL on failure). Returns 0, or -1 with a message in msg.
+ * Exposed for its fuzz target. */
+int cli_pid_parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size);
 int cli_train_main(int argc, char **argv);
+int cli_keygen_main(int argc, char **argv);
 
 /* the verbs that talk to a running coordinator */
 int cli_submit_main(int argc, char **argv);
@@ -30,13 +35,14 @@ int cli_cancel_main(int argc, char **argv);
 int cli_export_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
 int cli_workers_main(int argc, char **argv);
+int cli_backup_main(int argc, char **argv);
 
 /* ---------- cli_common.c: arguments ---------- */
 
 /* Every verb parses its arguments with getopt_long (options and operands in
  * any order). Long options without a short form use values from
  * CLI_OPT_LONG up, so that they never stand for a short option. */
-enum { CLI_OPT_CONNECT = 256, CLI_OPT_LONG };
+enum { CLI_OPT_CONNECT = 256, CLI_OPT_SERVER_KEY, CLI_OPT_CURVE_SECRET, CLI_OPT_LONG };
 
 /* What every client verb accepts besides its own options: getopt_long's
  * short options (the start of the verb's optstring: its leading ':' makes a
@@ -45,7 +51,10 @@ enum { CLI_OPT_CONNECT = 256, CLI_OPT_LONG };
 #define CLI_CLIENT_SHORTOPTS ":h"
 /* clang-format off */
 #define CLI_CLIENT_LONGOPTS \
-    {"connect", required_argument, NULL, CLI_OPT_CONNECT}, {"help", no_argument, NULL, 'h'}
+    {"connect", required_argument, NULL, CLI_OPT_CONNECT}, \
+    {"server-key", required_argument, NULL, CLI_OPT_SERVER_KEY}, \
+    {"curve-secret", required_argument, NULL, CLI_OPT_CURVE_SECRET}, \
+    {"help", no_argument, NULL, 'h'}
 /* clang-format on */
 
 /* The help lines of the options every client verb takes. */
@@ -53,8 +62,10 @@ extern const char *const cli_connect_help;
 
 typedef struct cli_args {
     const char *verb;
-    const char *connect; /* --connect, or NULL: $INFOMORPH_CONNECT or the default */
-    const char *pos[16]; /* operands */
+    const char *connect;      /* --connect, or NULL: $INFOMORPH_CONNECT or the default */
+    const char *server_key;   /* --server-key, or NULL: $INFOMORPH_SERVER_KEY */
+    const char *curve_secret; /* --curve-secret, or NULL: $INFOMORPH_CURVE_SECRET */
+    const char *pos[16];      /* operands */
     int n_pos;
 } cli_args;
 

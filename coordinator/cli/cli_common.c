@@ -21,6 +21,10 @@
 const char *const cli_connect_help =
     "  --connect ENDPOINT  the coordinator's client endpoint (default $INFOMORPH_CONNECT,\n"
     "                      else " CLI_DEFAULT_CONNECT "); also before the verb\n"
+    "  --server-key FILE   the coordinator's CurveZMQ public key (default\n"
+    "                      $INFOMORPH_SERVER_KEY)\n"
+    "  --curve-secret FILE your secret key from infomorph keygen (default\n"
+    "                      $INFOMORPH_CURVE_SECRET)\n"
     "  --help              this text\n";
 
 void cli_getopt_reset(void)
@@ -71,8 +75,10 @@ int cli_parse(cli_args *a, const cli_syntax *syn, int argc, char **argv, void *u
     int c, rc;
     cli_getopt_reset();
     while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
-        if (c == CLI_OPT_CONNECT) {
-            a->connect = optarg;
+        if (c == CLI_OPT_CONNECT || c == CLI_OPT_SERVER_KEY || c == CLI_OPT_CURVE_SECRET) {
+            *(c == CLI_OPT_CONNECT      ? &a->connect
+              : c == CLI_OPT_SERVER_KEY ? &a->server_key
+                                        : &a->curve_secret) = optarg;
             rc = CLI_CONTINUE;
         } else if (c == 'h') {
             printf("%s%s", syn->help, cli_connect_help);
@@ -93,6 +99,7 @@ int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply
              int refused_status)
 {
     char err[1024];
+    cli_set_curve_files(a->server_key, a->curve_secret);
     int rc =
         cli_request(cli_endpoint(a->connect), type, fields, CLI_TIMEOUT_MS, reply, err, sizeof err);
     json_decref(fields);

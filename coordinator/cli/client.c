@@ -64,17 +64,35 @@ static int receive_reply(void *sock, const char *endpoint, int timeout_ms, im_ms
     }
 }
 
+static const char *g_server_key, *g_curve_secret;
+
+void cli_set_curve_files(const char *server_key, const char *curve_secret)
+{
+    g_server_key = server_key;
+    g_curve_secret = curve_secret;
+}
+
 int cli_request(const char *endpoint, const char *type, const json_t *fields, int timeout_ms,
                 json_t **reply, char *err, size_t errlen)
 {
     *reply = NULL;
+    im_curve_key key;
+    char server[IM_CURVE_KEY_Z85 + 1];
+    int curve = 0;
+    im_error kerr = {0};
+    if (im_curve_client_keys(g_server_key, g_curve_secret, &key, server, &curve, &kerr) != 0) {
+        snprintf(err, errlen, "%s", kerr.msg);
+        return IM_EINVAL;
+    }
     void *ctx = zmq_ctx_new();
     if (!ctx) {
         snprintf(err, errlen, "unable to create a ZeroMQ context");
         return IM_ENET;
     }
     /* replies may be large (EXPORT pages): the limit is CLI_REPLY_MAX */
-    im_transport_opts o = {.max_msg_bytes = (int64_t)CLI_REPLY_MAX};
+    im_transport_opts o = {.max_msg_bytes = (int64_t)CLI_REPLY_MAX,
+                           .curve = curve ? &key : NULL,
+                           .server_key = server};
     im_error e = {0};
     void *sock = NULL;
     int rc = 0;
@@ -103,6 +121,12 @@ int cli_request(const char *endpoint, const char *type, const json_t *fields, in
         goto done;
     }
     rc = receive_reply(sock, endpoint, timeout_ms, &m, err, errlen);
+    if (rc == IM_ENET && curve) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n,
+                 " (with CurveZMQ keys: is the key among its --client-keys, and --server-key "
+                 "its public key?)");
+    }
     if (rc) goto done;
     if (m.type == IM_MSG_OK) {
         *reply = json_incref(m.body);
@@ -118,5 +142,6 @@ done:
     im_msg_release(&m);
     im_transport_close(&sock);
     zmq_ctx_term(ctx);
+    explicit_bzero(&key, sizeof key);
     return rc;
 }

@@ -162,11 +162,8 @@ static int parse_p(json_t *jp, size_t cells, double **p, char *msg, size_t msg_s
     return 0;
 }
 
-/*
- * Check the decoded table and fill k, shape[k] and p (caller frees *p).
- * Returns 0, or -1 with a message in msg.
- */
-static int parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size)
+/* Declared in cli.h. */
+int cli_pid_parse_table(json_t *root, int *k, int *shape, double **p, char *msg, size_t msg_size)
 {
     size_t cells;
     *p = NULL;
@@ -278,7 +275,7 @@ int cli_pid_main(int argc, char **argv)
     int k = 0, shape[IM_MAX_SOURCES];
     double *p = NULL;
     char msg[256];
-    int bad = parse_table(root, &k, shape, &p, msg, sizeof msg);
+    int bad = cli_pid_parse_table(root, &k, shape, &p, msg, sizeof msg);
     json_decref(root);
     if (bad) {
         fprintf(stderr, "infomorph pid: '%s': %s\n", shown, msg);

@@ -482,6 +482,19 @@ static void test_service(void)
     CHECK_INT(q_int(db, sql), 1);
     /* attempt 3 is lost too: the trial fails */
     test_sleep_ms(1600);
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    CHECK_Q((db, sql), "failed");
+    /* after the end, a late result of an earlier attempt (a worker cut off
+     * by a partition) is still recorded as superseded and not counted; one
+     * of the last attempt is a duplicate and changes nothing */
+    CHECK_RESULT_REFUSED(w, trial, 1, "done", 0.7, "superseded");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'result_superseded'"), 2);
+    CHECK_RESULT_REFUSED(w, trial, 3, "done", 0.7, "duplicate");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'result_superseded'"), 2);
+    snprintf(sql, sizeof sql,
+             "SELECT status || ' ' || coalesce(val_acc, '-') FROM trials WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "failed -");
     /* priorities: a later campaign with a higher priority goes first */
     CHECK_INT(request(cl, fixed_campaign("urgent", 5, 1), &m), 0);
     CHECK_INT(m.type, IM_MSG_OK);

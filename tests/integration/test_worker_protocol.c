@@ -196,6 +196,23 @@ int main(int argc, char **argv)
         im_msg_release(&m);
     }
 
+    /* a dataset outside the data directory: refused, nothing opened there */
+    static const char *const escapes[] = {"../x", "..", "/etc", "a/../../x", ".hidden"};
+    for (int i = 0; i < 5; i++) {
+        if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+        char spec[256];
+        snprintf(spec, sizeof spec, "{\"dataset\": \"%s\", \"hidden\": 8, \"epochs\": 1}",
+                 escapes[i]);
+        send_job(&env, 20 + i, 1, spec);
+        if (expect(IM_MSG_RESULT, 10, &env, &m) == 0) {
+            CHECK_INT(m.result.trial, 20 + i);
+            CHECK_INT(m.result.status, IM_RESULT_FAILED);
+            CHECK_CONTAINS(m.result.error, "refused: 'dataset' must be a folder name");
+            send_ack(&env, 20 + i, 1);
+            im_msg_release(&m);
+        }
+    }
+
     /* STOP "pruned" after the first PROGRESS: RESULT stopped with the curve so far */
     if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
     send_job(&env, 12, 2, spec_long);

@@ -31,6 +31,19 @@ static int roundtrip(const im_msg *in, im_msg *out)
 
 static void test_roundtrips(void)
 {
+    {
+        im_msg b = {.type = IM_MSG_BACKUP}, got;
+        b.query.backup = 7;
+        b.query.from = 8388608;
+        b.query.limit = 1000;
+        if (roundtrip(&b, &got) == 0) {
+            CHECK_INT(got.type, IM_MSG_BACKUP);
+            CHECK_INT(got.query.backup, 7);
+            CHECK_INT(got.query.from, 8388608);
+            CHECK_INT(got.query.limit, 1000);
+            im_msg_release(&got);
+        }
+    }
     im_msg in, out;
 
     json_t *backends = json_pack("[s,s]", "builtin", "exec");

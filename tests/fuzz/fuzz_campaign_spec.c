@@ -1,0 +1,35 @@
+/*
+ * fuzz_campaign_spec.c: libFuzzer target for the campaign spec parser
+ * (im_campaign_spec_from_json) from JSON text. A spec it accepts must give
+ * canonical JSON that parses again, and its fixed points (if any) must be
+ * computable.
+ */
+#include "spec.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *obj = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+    if (!obj) return 0;
+    im_campaign_spec c = {0}, back = {0};
+    im_error err = {0};
+    if (im_campaign_spec_from_json(&c, obj, &err) == 0) {
+        json_t *j = im_campaign_spec_to_json(&c);
+        if (!j || im_campaign_spec_from_json(&back, j, &err) != 0) abort();
+        json_decref(j);
+        im_campaign_spec_release(&back);
+        double *g = NULL;
+        int n = 0;
+        if (im_campaign_spec_fixed_gammas(&c, &g, &n, &err) == 0) free(g);
+    } else if (err.msg[0] == '\0') {
+        abort();
+    }
+    im_campaign_spec_release(&c);
+    json_decref(obj);
+    return 0;
+}

@@ -568,8 +568,9 @@ static void result_for_unknown(broker *b, const im_envelope *env, const im_msg *
         if (db_failed(b, rc, &err)) return;
         if (rc == 0 && superseded) {
             char detail[160];
-            snprintf(detail, sizeof detail, "result of attempt %d (status %s) after the trial ended",
-                     attempt, im_result_status_name(m->result.status));
+            snprintf(detail, sizeof detail,
+                     "result of attempt %d (status %s) after the trial ended", attempt,
+                     im_result_status_name(m->result.status));
             im_log(IM_LOG_INFO, "trial %lld: superseded result ignored: %s", (long long)id, detail);
             rc = store_event(b->st, "result_superseded", 0, id, w ? w->name : NULL, detail, &err);
             if (db_failed(b, rc, &err)) return;

@@ -58,7 +58,13 @@ void openblas_set_num_threads(int num_threads);
 #define WK_SHUTDOWN_ACK_MS 3000  /* how long a stopping worker waits for its ACK */
 #define WK_SHUTDOWN_MAX_MS 60000 /* hard limit for stopping the training thread */
 #define WK_MAX_INFLIGHT    16
-#define WK_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
+/* The lease a JOB may set, as the coordinator's own --lease range allows
+ * (0.1 s .. a day): a hostile or broken coordinator cannot make the worker
+ * flood it with heartbeats, nor silence it for longer than a day. */
+#define WK_LEASE_MIN_S      0.1
+#define WK_LEASE_MAX_S      86400.0
+#define WK_HEARTBEAT_MIN_MS 50.0 /* shortest interval between heartbeats */
+#define WK_DEFAULT_CONNECT  "tcp://127.0.0.1:5555"
 
 typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT, REQ_BYE } req_kind;
 static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT", "BYE"};
@@ -112,6 +118,8 @@ typedef struct wk {
     wk_job job;
     json_t *pending; /* the RESULT message not yet acknowledged; owned */
     long trials_done;
+
+    int warned_dataset_name; /* a folder's name the wire cannot carry was reported */
 
     int shutting;
     int bye; /* 0 not sent, 1 in flight, 2 answered */
@@ -184,16 +192,42 @@ static void *train_thread(void *arg)
 
 /* ---------- the data directory ---------- */
 
-/* Names of the sub-folders of the data directory that hold a training set.
- * Read again for every READY, so data fetched later is announced. */
-static json_t *list_datasets(const char *data_dir)
+/* 1 if a folder's name can go in READY's "datasets" (protocol.h): at most
+ * IM_WIRE_NAME_MAX bytes of UTF-8 without control characters. */
+static int dataset_name_wireable(const char *name)
 {
+    size_t n = strlen(name);
+    if (n == 0 || n > IM_WIRE_NAME_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) return 0;
+    json_t *probe = json_string(name); /* NULL when not valid UTF-8 */
+    json_decref(probe);
+    return probe != NULL;
+}
+
+/* Names of the sub-folders of the data directory that hold a training set.
+ * Read again for every READY, so data fetched later is announced. A name the
+ * wire cannot carry is left out (one warning per worker run), so that one
+ * odd folder does not make the coordinator refuse every READY. */
+static json_t *list_datasets(wk *w)
+{
+    const char *data_dir = w->data_dir;
     json_t *names = json_array();
     DIR *d = opendir(data_dir);
     if (!d) return names;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
+        if (!dataset_name_wireable(de->d_name)) {
+            if (!w->warned_dataset_name)
+                im_log(IM_LOG_WARN,
+                       "skipping a folder of the data directory '%s' whose name (%zu bytes) "
+                       "is not a dataset name: at most %d bytes of UTF-8 without control "
+                       "characters",
+                       data_dir, strlen(de->d_name), IM_WIRE_NAME_MAX);
+            w->warned_dataset_name = 1;
+            continue;
+        }
         static const char *probes[] = {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"};
         for (int i = 0; i < 2; i++) {
             char path[PATH_MAX];
@@ -271,7 +305,7 @@ static int send_request(wk *w, req_kind kind, const im_msg *m)
 static void send_ready(wk *w)
 {
     im_msg m = {.type = IM_MSG_READY};
-    json_t *backends = wk_backend_names(), *datasets = list_datasets(w->data_dir);
+    json_t *backends = wk_backend_names(), *datasets = list_datasets(w);
     m.ready.worker = w->name;
     m.ready.host = w->host;
     m.ready.version = IM_VERSION;
@@ -365,6 +399,8 @@ static void start_job(wk *w, const im_msg *msg)
     w->job.trial = msg->job.trial;
     w->job.attempt = msg->job.attempt;
     w->job.lease_s = msg->job.lease_s > 0 ? msg->job.lease_s : 60;
+    if (w->job.lease_s < WK_LEASE_MIN_S) w->job.lease_s = WK_LEASE_MIN_S;
+    if (w->job.lease_s > WK_LEASE_MAX_S) w->job.lease_s = WK_LEASE_MAX_S;
     atomic_store(&w->job.stop, 0);
     w->last_job_send = now_ms();
 
@@ -377,7 +413,7 @@ static void start_job(wk *w, const im_msg *msg)
     json_t *ds = json_object_get(spec, "dataset");
     const char *dataset = json_is_string(ds) ? json_string_value(ds) : ds ? NULL : "mnist10k";
     if (dataset) {
-        json_t *have = list_datasets(w->data_dir);
+        json_t *have = list_datasets(w);
         if (!im_wire_list_has(have, dataset)) {
             char *list = json_dumps(have, JSON_COMPACT);
             char text[1024];
@@ -550,10 +586,12 @@ static int heartbeat_may_go(const wk *w)
     return w->sock && w->job.active && w->job.thread_running && w->n_inflight < WK_MAX_INFLIGHT / 2;
 }
 
-/* Every lease/3 of silence about the held trial. */
+/* Every lease/3 of silence about the held trial, never more often than
+ * every WK_HEARTBEAT_MIN_MS. */
 static double heartbeat_due(const wk *w)
 {
-    return w->last_job_send + w->job.lease_s * 1e3 / 3;
+    double every = w->job.lease_s * 1e3 / 3;
+    return w->last_job_send + (every > WK_HEARTBEAT_MIN_MS ? every : WK_HEARTBEAT_MIN_MS);
 }
 
 /* Begin a clean stop after SIGTERM or SIGINT. */
@@ -574,9 +612,9 @@ static void begin_shutdown(wk *w, double now)
 }
 
 /* Log where this worker connects and which datasets it offers. */
-static void announce(const wk *w)
+static void announce(wk *w)
 {
-    json_t *datasets = list_datasets(w->data_dir);
+    json_t *datasets = list_datasets(w);
     char *names = json_dumps(datasets, JSON_COMPACT);
     im_log(IM_LOG_INFO, "worker %s connecting to %s (data %s: %s)", w->name, w->endpoint,
            w->data_dir, names ? names : "?");

@@ -575,7 +575,7 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
 }
 
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
-                        store_trial_status to, im_error *err)
+                        store_trial_status to, store_attempt_status attempt, im_error *err)
 {
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
@@ -583,8 +583,16 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
         return im_error_set(err, IM_EINVAL, "trial %lld: a lost attempt cannot make it %s",
                             (long long)t->id, store_trial_status_name(to));
     campaign *c = t->c;
-    int rc = store_trial_lost(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err);
+    int interrupted = attempt == STORE_ATTEMPT_INTERRUPTED;
+    int rc =
+        interrupted
+            ? store_trial_interrupted(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err)
+            : store_trial_lost(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err);
     if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc;
+    if (interrupted)
+        t->n_interrupted++;
+    else
+        t->n_lost++;
     running_remove(cs, t);
     if (to == STORE_TRIAL_QUEUED) {
         queue_push_front(c, t);
@@ -737,6 +745,12 @@ static int load_queued(campaign_set *cs, store *st, campaign *c, double now, dou
         t->attempt = tr[i].attempt;
         t->wire_attempt = tr[i].attempt;
         if (tr[i].worker) snprintf(t->worker, sizeof t->worker, "%s", tr[i].worker);
+        if (t->attempt > 0 &&
+            (rc = store_trial_attempt_counts(st, t->id, &t->n_lost, &t->n_interrupted, err))) {
+            json_decref(spec_obj);
+            free(t);
+            break;
+        }
         t->spec = spec_obj;
         gamma_from_params(c, &tr[i], t->gamma);
         if (t->attempt > 0 && hold_s > 0) { /* out before: its worker may still run it */
@@ -749,7 +763,7 @@ static int load_queued(campaign_set *cs, store *st, campaign *c, double now, dou
         map_put(cs, t);
     }
     store_trials_free(&tr, n);
-    return 0;
+    return rc;
 }
 
 /* Replay the ended seeds of c's created points into the open tallies (the

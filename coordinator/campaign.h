@@ -67,8 +67,10 @@ typedef struct trial {
     campaign *c;
     int number, point;
     uint64_t seed;
-    int attempt;      /* the current (last) attempt in the store; 0 = never handed out */
-    int wire_attempt; /* the attempt number the worker knows (differs after a re-lease) */
+    int attempt;       /* the current (last) attempt in the store; 0 = never handed out */
+    int wire_attempt;  /* the attempt number the worker knows (differs after a re-lease) */
+    int n_lost;        /* attempts that ended "lost" (a lease ran out) */
+    int n_interrupted; /* attempts that ended "interrupted" (restart, worker shut down) */
     trial_state state;
     json_t *spec;                      /* the trial spec object sent in JOB, owned */
     double gamma[IM_MAX_TERMS];        /* [c->spec.n_terms] */
@@ -196,13 +198,15 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
 void campaign_trial_progress(trial *t, int epoch, double val_acc);
 
 /* The running attempt of t was lost (lease expiry, a worker that shut down
- * or gave the trial up): the attempt is recorded as lost with `reason`, and
- * t becomes `to` as lifecycle.h decided: STORE_TRIAL_QUEUED (ahead of the
- * others), STORE_TRIAL_FAILED (no attempts left) or STORE_TRIAL_CANCELLED
- * (its campaign was cancelled); an ended t is freed. Returns 0, IM_EINVAL
- * (t is not running, another `to`), IM_EDB. */
+ * or gave the trial up): the attempt is recorded as `attempt`
+ * (STORE_ATTEMPT_LOST or STORE_ATTEMPT_INTERRUPTED, counted in t->n_lost or
+ * t->n_interrupted) with `reason`, and t becomes `to` as lifecycle.h
+ * decided: STORE_TRIAL_QUEUED (ahead of the others), STORE_TRIAL_FAILED (no
+ * attempts left) or STORE_TRIAL_CANCELLED (its campaign was cancelled); an
+ * ended t is freed. Returns 0, IM_EINVAL (t is not running, another `to`),
+ * IM_EDB. */
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
-                        store_trial_status to, im_error *err);
+                        store_trial_status to, store_attempt_status attempt, im_error *err);
 
 /* Re-lease: a worker reports progress or a result for an attempt of t that
  * was given up (its lease ran out, or the coordinator restarted), and no one

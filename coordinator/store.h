@@ -248,6 +248,16 @@ int store_trial_finish(store *s, int64_t trial_id, int attempt, const store_tria
 int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason, int requeue,
                      im_error *err);
 
+/* As store_trial_lost, but the attempt becomes "interrupted": the worker gave
+ * the trial up (it was told to shut down) rather than going silent. */
+int store_trial_interrupted(store *s, int64_t trial_id, int attempt, const char *reason,
+                            int requeue, im_error *err);
+
+/* How the ended attempts of a trial ended: *lost (status "lost") and
+ * *interrupted (status "interrupted"). Returns 0, IM_EDB. */
+int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *interrupted,
+                               im_error *err);
+
 /* Resume after a restart: every running attempt becomes "interrupted" and its
  * trial "queued" again. Sets *n_out (may be NULL) to the number of trials.
  * Returns 0, IM_EDB. */

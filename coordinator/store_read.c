@@ -42,6 +42,7 @@ enum {
     ST_ATOMS_OF_CAMPAIGN,
     ST_ATTEMPTS_OF_CAMPAIGN,
     ST_WORKERS,
+    ST_ATTEMPT_COUNTS,
     ST_COUNT
 };
 
@@ -99,6 +100,9 @@ const char *const store__read_sql[ST_COUNT + 1] = {
         "ORDER BY t.number, a.attempt",
     [ST_WORKERS] = "SELECT name, host, pid, threads, backends, first_seen, last_seen, status, "
                    "trials_done FROM workers ORDER BY name",
+    [ST_ATTEMPT_COUNTS] = "SELECT count(*) FILTER (WHERE status = 'lost'), "
+                          "count(*) FILTER (WHERE status = 'interrupted') "
+                          "FROM trial_attempts WHERE trial_id = ?1",
     NULL,
 };
 
@@ -318,6 +322,23 @@ int store_trial_list(store *s, int64_t campaign_id, unsigned status_mask, int fl
     sqlite3_reset(st);
     if (rc == 0 && (flags & STORE_WITH_PARAMS)) rc = list_params(s, campaign_id, *out, *n, err);
     if (rc) store_trials_free(out, *n), *n = 0;
+    return rc;
+}
+
+int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *interrupted,
+                               im_error *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_ATTEMPT_COUNTS);
+    sqlite3_bind_int64(st, 1, trial_id);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        *lost = sqlite3_column_int(st, 0);
+        *interrupted = sqlite3_column_int(st, 1);
+    } else {
+        rc = store__db_error(s, step, err, "unable to count the attempts of trial %lld",
+                             (long long)trial_id);
+    }
+    sqlite3_reset(st);
     return rc;
 }
 

@@ -646,6 +646,23 @@ static void test_writes_attempts_and_errors(store *s, const char *store_path)
     CHECK(store_event(s, "trial_lost", c, a, "w1", "lease expired", &e) == 0);
     CHECK(store_event(s, "bad_result", 0, 12345, NULL, NULL, &e) == 0); /* unknown trial: logged */
     CHECK_INT(store_event(s, NULL, 0, 0, NULL, NULL, &e), IM_EINVAL);
+
+    /* attempts counted by how they ended: lost (a lease ran out) apart from
+     * interrupted (a worker that shut down, a coordinator restart) */
+    int lost = -1, interrupted = -1;
+    CHECK(store_trial_attempt_counts(s, a, &lost, &interrupted, &e) == 0);
+    CHECK_INT(lost, 1);
+    CHECK_INT(interrupted, 0);
+    int64_t r = add_trial(s, c, 40, 40, 41, NULL, 0.4, NULL);
+    CHECK(store_trial_start(s, r, "w1", &att, &e) == 0);
+    CHECK(store_trial_interrupted(s, r, att, "interrupted: the worker shut down", 1, &e) == 0);
+    CHECK(store_trial_start(s, r, "w2", &att, &e) == 0);
+    CHECK(store_requeue_running(s, NULL, &e) == 0);
+    CHECK(store_trial_start(s, r, "w2", &att, &e) == 0);
+    CHECK(store_trial_lost(s, r, att, "lease expired", 1, &e) == 0);
+    CHECK(store_trial_attempt_counts(s, r, &lost, &interrupted, &e) == 0);
+    CHECK_INT(lost, 1);
+    CHECK_INT(interrupted, 2);
 }
 
 /* Counts of workers' done trials need the worker row to exist first. */

@@ -660,6 +660,28 @@ static void client_fail(broker *b, const im_envelope *env, const char *re, int r
     reply_error(b, b->clients, env, re, err->msg[0] ? err->msg : im_strerror(rc));
 }
 
+/* A read for a client failed (a damaged page, an I/O error): that client
+ * gets ERROR and the coordinator keeps serving. Only a failed write stops it
+ * (db_failed): a read changes nothing, so nothing is left half done, and
+ * stopping would turn repeated queries into a restart loop. */
+static void client_read_fail(broker *b, const im_envelope *env, const char *re, const im_error *err)
+{
+    im_log(IM_LOG_ERROR, "%s: reading the database failed: %s", re,
+           err->msg[0] ? err->msg : im_strerror(IM_EDB));
+    /* the request wrote nothing since pass_checkpoint: start that part again */
+    store_rollback(b->st);
+    im_error berr = {0};
+    if (store_begin(b->st, &berr) != 0) {
+        b->fatal_err = berr;
+        b->fatal = 1;
+        return;
+    }
+    char text[IM_ERROR_MAX + 64];
+    snprintf(text, sizeof text, "the coordinator could not read its database: %s",
+             err->msg[0] ? err->msg : im_strerror(IM_EDB));
+    reply_error(b, b->clients, env, re, text);
+}
+
 /* The id of the campaign a query names into *id (0 when it names none).
  * Returns 0, or -1 when the ERROR reply is queued (or the pass failed). */
 static int query_campaign(broker *b, const im_envelope *env, const im_msg *m, int64_t *id)
@@ -669,6 +691,10 @@ static int query_campaign(broker *b, const im_envelope *env, const im_msg *m, in
     im_error err = {0};
     store_campaign sc;
     int rc = resolve(b, &m->query.campaign, &sc, &err);
+    if (rc == IM_EDB) {
+        client_read_fail(b, env, im_msg_type_name(m->type), &err);
+        return -1;
+    }
     if (rc) {
         client_fail(b, env, im_msg_type_name(m->type), rc, &err);
         return -1;
@@ -703,7 +729,7 @@ static void on_list(broker *b, const im_envelope *env)
     im_error err = {0};
     json_t *v = store_progress_json(b->st, 0, &err);
     if (!v) {
-        client_fail(b, env, "LIST", IM_EDB, &err);
+        client_read_fail(b, env, "LIST", &err);
         return;
     }
     reply_ok(b, env, "LIST", json_pack("{s:o}", "campaigns", v));
@@ -744,7 +770,7 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
     json_t *workers = v ? workers_json(b, &err) : NULL;
     if (!v || !workers) {
         json_decref(v);
-        client_fail(b, env, "STATUS", IM_EDB, &err);
+        client_read_fail(b, env, "STATUS", &err);
         return;
     }
     size_t i;
@@ -763,7 +789,7 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
         if (!best) {
             json_decref(v);
             json_decref(workers);
-            client_fail(b, env, "STATUS", IM_EDB, &err);
+            client_read_fail(b, env, "STATUS", &err);
             return;
         }
         json_t *first = json_array_get(best, 0);
@@ -789,7 +815,7 @@ static void on_best(broker *b, const im_envelope *env, const im_msg *m)
     if (query_campaign(b, env, m, &id)) return;
     json_t *v = store_best_json(b->st, id, m->query.n, &err);
     if (!v) {
-        client_fail(b, env, "BEST", IM_EDB, &err);
+        client_read_fail(b, env, "BEST", &err);
         return;
     }
     reply_ok(b, env, "BEST", json_pack("{s:o}", "trials", v));
@@ -817,7 +843,7 @@ static void on_trials(broker *b, const im_envelope *env, const im_msg *m)
     int limit = m->query.limit ? m->query.limit : IM_TRIALS_PAGE_DEFAULT;
     json_t *trials = store_trials_page_json(b->st, id, m->query.from, limit, &next, &err);
     if (!trials) {
-        client_fail(b, env, "TRIALS", IM_EDB, &err);
+        client_read_fail(b, env, "TRIALS", &err);
         return;
     }
     if (!m->query.limit && next >= 0) {
@@ -840,7 +866,7 @@ static void on_export(broker *b, const im_envelope *env, const im_msg *m)
     int limit = m->query.limit ? m->query.limit : IM_EXPORT_PAGE_DEFAULT;
     json_t *trials = store_export_page_json(b->st, id, m->query.from, limit, &next, &err);
     if (!trials) {
-        client_fail(b, env, "EXPORT", IM_EDB, &err);
+        client_read_fail(b, env, "EXPORT", &err);
         return;
     }
     if (!m->query.limit && next >= 0) {
@@ -855,7 +881,7 @@ static void on_export(broker *b, const im_envelope *env, const im_msg *m)
         json_t *p = store_progress_json(b->st, id, &err);
         if (!p) {
             json_decref(payload);
-            client_fail(b, env, "EXPORT", IM_EDB, &err);
+            client_read_fail(b, env, "EXPORT", &err);
             return;
         }
         json_t *first = json_array_get(p, 0);
@@ -903,14 +929,29 @@ static void on_workers(broker *b, const im_envelope *env)
     im_error err = {0};
     json_t *v = workers_json(b, &err);
     if (!v) {
-        client_fail(b, env, "WORKERS", IM_EDB, &err);
+        client_read_fail(b, env, "WORKERS", &err);
         return;
     }
     reply_ok(b, env, "WORKERS", json_pack("{s:o}", "workers", v));
 }
 
+/* Commit what the pass has written so far and begin again, before a
+ * client's request: a read that hits a damaged page leaves SQLite's write
+ * transaction unable to commit, so client_read_fail rolls back to here and
+ * no earlier write of the pass (results already acknowledged in the queued
+ * replies) is lost with it. Returns 0, or -1 when the commit failed (fatal). */
+static int pass_checkpoint(broker *b)
+{
+    if (store_commit(b->st, &b->fatal_err) != 0 || store_begin(b->st, &b->fatal_err) != 0) {
+        b->fatal = 1;
+        return -1;
+    }
+    return 0;
+}
+
 static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m)
 {
+    if (pass_checkpoint(b)) return;
     switch (m->type) {
     case IM_MSG_SUBMIT: on_submit(b, env, m); return;
     case IM_MSG_LIST: on_list(b, env); return;

@@ -113,7 +113,8 @@ typedef struct store_options {
 /* The newest schema version this program knows (the number of migrations). */
 int store_schema_latest(void);
 
-/* Open the database at path, creating the file if absent, and migrate it to
+/* Open the database at path, creating the file if absent (an existing empty
+ * file is refused with IM_EFORMAT: it is not initialised), and migrate it to
  * the latest schema. opt may be NULL (defaults). On success *out is a new
  * store owned by the caller (free with store_close). On failure *out is NULL
  * and nothing stays open; a database newer than this program gives IM_EPROTO

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* An epoch record with the figures the store keeps. */
@@ -401,6 +402,19 @@ static void test_newer_and_foreign_refused(void)
     CHECK_INT(q_int(db, "PRAGMA user_version"), newer);
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "delete");
     sqlite3_close(db);
+
+    /* an existing empty file (a truncated database, a wrong path): refused
+     * and left as it is, never initialised as a new database */
+    db_path(path, sizeof path, "empty.db");
+    test_remove_db(path);
+    FILE *ef = fopen(path, "w");
+    CHECK(ef != NULL);
+    if (ef) fclose(ef);
+    CHECK_INT(store_open(&s, path, NULL, &e), IM_EFORMAT);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(e.msg, "exists but is empty (0 bytes)");
+    struct stat est;
+    CHECK(stat(path, &est) == 0 && est.st_size == 0);
 
     /* another program's SQLite database */
     db_path(path, sizeof path, "other.db");

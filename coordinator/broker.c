@@ -40,7 +40,14 @@ typedef struct worker_rec {
     int registered;    /* its READY was recorded in this run (store_worker_seen) */
     json_t *datasets;  /* the datasets of its last READY (owned), NULL = any or not known */
     json_t *warned;    /* {dataset: true}: it was told once that it lacks these (owned) */
+    int busy;          /* scratch for workers_evict: it holds a running trial */
 } worker_rec;
+
+/* The most workers kept in memory. Beyond it the idle half seen longest ago
+ * is forgotten in one sweep (workers_evict): a flood of READYs with new
+ * names costs bounded memory and O(1) amortised time per READY. A forgotten
+ * worker that speaks again is registered again by its next READY. */
+#define BROKER_MAX_WORKERS 16384
 
 /* A reply waiting for the pass's commit. */
 typedef struct outmsg {
@@ -57,6 +64,12 @@ struct broker {
     campaign_set cs;
     worker_rec *wk;
     size_t n_wk, cap_wk;
+    /* Hash indexes into wk (slot = index + 1, 0 = empty; linear probing,
+     * at most half full): by name and by the ROUTER identity of the latest
+     * connection, so that a message finds its worker in O(1) however many
+     * names have been seen. */
+    size_t *by_name, *by_id;
+    size_t cap_index; /* a power of two >= 2 * cap_wk */
     outmsg *out;
     size_t n_out, cap_out;
     double now;
@@ -157,52 +170,175 @@ static int db_failed(broker *b, int rc, const im_error *err)
 
 /* ---- workers ---- */
 
+/* FNV-1a of n bytes. */
+static size_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The key of wk[i] in an index: its name (by_name) or its identity (by_id). */
+static size_t worker_key_hash(const broker *b, const size_t *index, size_t i)
+{
+    const worker_rec *w = &b->wk[i];
+    return index == b->by_name ? hash_bytes(w->name, strlen(w->name))
+                               : hash_bytes(w->id, w->id_len);
+}
+
+/* The slot of `index` holding wk[i], or cap_index if none. */
+static size_t index_slot_of(const broker *b, const size_t *index, size_t i)
+{
+    size_t mask = b->cap_index - 1;
+    for (size_t s = worker_key_hash(b, index, i) & mask; index[s]; s = (s + 1) & mask)
+        if (index[s] == i + 1) return s;
+    return b->cap_index;
+}
+
+static void index_insert(broker *b, size_t *index, size_t i)
+{
+    size_t mask = b->cap_index - 1, s = worker_key_hash(b, index, i) & mask;
+    while (index[s]) s = (s + 1) & mask;
+    index[s] = i + 1;
+}
+
+/* Remove wk[i] from index (backward-shift deletion: no tombstones). */
+static void index_delete(broker *b, size_t *index, size_t i)
+{
+    size_t mask = b->cap_index - 1, hole = index_slot_of(b, index, i);
+    if (hole == b->cap_index) return;
+    for (size_t j = (hole + 1) & mask; index[j]; j = (j + 1) & mask) {
+        size_t home = worker_key_hash(b, index, index[j] - 1) & mask;
+        /* the entry at j may fill the hole unless its home lies in (hole, j] */
+        int in_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (in_between) continue;
+        index[hole] = index[j];
+        hole = j;
+    }
+    index[hole] = 0;
+}
+
+/* Rebuild both indexes for cap_wk workers. */
+static void index_rebuild(broker *b)
+{
+    size_t cap = 16;
+    while (cap < 2 * b->cap_wk) cap *= 2;
+    free(b->by_name);
+    free(b->by_id);
+    b->cap_index = cap;
+    b->by_name = im_xcalloc(cap, sizeof *b->by_name);
+    b->by_id = im_xcalloc(cap, sizeof *b->by_id);
+    for (size_t i = 0; i < b->n_wk; i++) {
+        index_insert(b, b->by_name, i);
+        if (b->wk[i].id_len) index_insert(b, b->by_id, i);
+    }
+}
+
 static worker_rec *worker_by_name(broker *b, const char *name)
 {
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (strcmp(b->wk[i].name, name) == 0) return &b->wk[i];
+    if (!b->cap_index) return NULL;
+    size_t mask = b->cap_index - 1;
+    for (size_t s = hash_bytes(name, strlen(name)) & mask; b->by_name[s]; s = (s + 1) & mask)
+        if (strcmp(b->wk[b->by_name[s] - 1].name, name) == 0) return &b->wk[b->by_name[s] - 1];
     return NULL;
 }
 
 static worker_rec *worker_by_id(broker *b, const im_envelope *env)
 {
-    if (env->n < 1) return NULL;
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (b->wk[i].id_len == env->len[0] && memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
-            return &b->wk[i];
+    if (env->n < 1 || !b->cap_index) return NULL;
+    size_t mask = b->cap_index - 1;
+    for (size_t s = hash_bytes(env->frame[0], env->len[0]) & mask; b->by_id[s];
+         s = (s + 1) & mask) {
+        worker_rec *w = &b->wk[b->by_id[s] - 1];
+        if (w->id_len == env->len[0] && memcmp(w->id, env->frame[0], env->len[0]) == 0) return w;
+    }
     return NULL;
+}
+
+static int by_last_seen(const void *pa, const void *pb)
+{
+    double a = (*(const worker_rec *const *)pa)->last_seen;
+    double c = (*(const worker_rec *const *)pb)->last_seen;
+    return (a > c) - (a < c);
+}
+
+/* Forget the idle half of the workers seen longest ago (not those holding a
+ * running trial). O(n log n), once per BROKER_MAX_WORKERS / 2 new names. */
+static void workers_evict(broker *b)
+{
+    for (size_t i = 0; i < b->n_wk; i++) b->wk[i].busy = 0;
+    for (size_t i = 0; i < b->cs.n_running; i++) {
+        worker_rec *w = worker_by_name(b, b->cs.running[i]->worker);
+        if (w) w->busy = 1;
+    }
+    worker_rec **idle = im_xmalloc_array(b->n_wk ? b->n_wk : 1, sizeof *idle);
+    size_t n_idle = 0;
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (!b->wk[i].busy) idle[n_idle++] = &b->wk[i];
+    qsort(idle, n_idle, sizeof *idle, by_last_seen);
+    for (size_t i = 0; i < n_idle / 2; i++) {
+        json_decref(idle[i]->datasets);
+        json_decref(idle[i]->warned);
+        idle[i]->name[0] = '\0'; /* marked: dropped below */
+    }
+    free(idle);
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (b->wk[i].name[0]) b->wk[kept++] = b->wk[i];
+    im_log(IM_LOG_WARN, "%zu workers known: forgot the %zu idle ones seen longest ago", b->n_wk,
+           b->n_wk - kept);
+    b->n_wk = kept;
+    index_rebuild(b);
 }
 
 static worker_rec *worker_add(broker *b, const char *name)
 {
+    if (b->n_wk >= BROKER_MAX_WORKERS) workers_evict(b);
     if (b->n_wk == b->cap_wk) {
         b->cap_wk = b->cap_wk ? b->cap_wk * 2 : 64;
         b->wk = im_xrealloc(b->wk, b->cap_wk * sizeof *b->wk);
+        index_rebuild(b);
     }
     worker_rec *w = &b->wk[b->n_wk++];
     memset(w, 0, sizeof *w);
     snprintf(w->name, sizeof w->name, "%s", name);
     w->last_seen = w->last_touch = b->now;
+    index_insert(b, b->by_name, b->n_wk - 1);
     return w;
 }
 
 /* The connection env now speaks for w (and for no other worker). */
 static void worker_bind(broker *b, worker_rec *w, const im_envelope *env)
 {
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (&b->wk[i] != w && b->wk[i].id_len == env->len[0] &&
-            memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
-            b->wk[i].id_len = 0;
+    worker_rec *other = worker_by_id(b, env);
+    if (other == w) return;
+    if (other) {
+        index_delete(b, b->by_id, (size_t)(other - b->wk));
+        other->id_len = 0;
+    }
+    if (w->id_len) index_delete(b, b->by_id, (size_t)(w - b->wk));
     memcpy(w->id, env->frame[0], env->len[0]);
     w->id_len = env->len[0];
+    index_insert(b, b->by_id, (size_t)(w - b->wk));
 }
 
+/* Forget w; the last worker moves into its place (pointers to it change). */
 static void worker_remove(broker *b, worker_rec *w)
 {
     json_decref(w->datasets);
     json_decref(w->warned);
-    size_t i = (size_t)(w - b->wk);
-    b->wk[i] = b->wk[--b->n_wk];
+    size_t i = (size_t)(w - b->wk), last = b->n_wk - 1;
+    index_delete(b, b->by_name, i);
+    if (w->id_len) index_delete(b, b->by_id, i);
+    if (i != last) {
+        size_t s = index_slot_of(b, b->by_name, last);
+        if (s < b->cap_index) b->by_name[s] = i + 1;
+        if (b->wk[last].id_len && (s = index_slot_of(b, b->by_id, last)) < b->cap_index)
+            b->by_id[s] = i + 1;
+        b->wk[i] = b->wk[last];
+    }
+    b->n_wk--;
 }
 
 /* A message came from a known worker: it is alive. */
@@ -1201,6 +1337,8 @@ void broker_free(broker **bp)
         json_decref(b->wk[i].warned);
     }
     free(b->wk);
+    free(b->by_name);
+    free(b->by_id);
     free(b);
     *bp = NULL;
 }

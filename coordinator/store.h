@@ -403,8 +403,11 @@ json_t *store_export_json(store *s, int64_t campaign_id, im_error *err);
 json_t *store_export_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
                                int64_t *next, im_error *err);
 
-/* All workers by name: [{"name", "host", "pid", "threads", "backends",
- * "first_seen", "last_seen", "status", "trials_done"}]. */
+/* The STORE_WORKERS_LIST_MAX workers seen last, by name: [{"name", "host",
+ * "pid", "threads", "backends", "first_seen", "last_seen", "status",
+ * "trials_done"}]. Bounded, so that STATUS and WORKERS replies stay small
+ * however many names have ever sent READY. */
+#define STORE_WORKERS_LIST_MAX 1000
 json_t *store_workers_json(store *s, im_error *err);
 
 /* ---- internal, for tests: not part of the coordinator's interface ---- */

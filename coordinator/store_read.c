@@ -10,6 +10,9 @@
 #include "store_internal.h"
 
 #include <stdio.h>
+
+#define IM_STR_(x) #x
+#define IM_STR(x)  IM_STR_(x)
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +102,8 @@ const char *const store__read_sql[ST_COUNT + 1] = {
         "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 "
         "ORDER BY t.number, a.attempt",
     [ST_WORKERS] = "SELECT name, host, pid, threads, backends, first_seen, last_seen, status, "
-                   "trials_done FROM workers ORDER BY name",
+                   "trials_done FROM (SELECT * FROM workers ORDER BY last_seen DESC, name "
+                   "LIMIT " IM_STR(STORE_WORKERS_LIST_MAX) ") ORDER BY name",
     [ST_ATTEMPT_COUNTS] = "SELECT count(*) FILTER (WHERE status = 'lost'), "
                           "count(*) FILTER (WHERE status = 'interrupted') "
                           "FROM trial_attempts WHERE trial_id = ?1",

@@ -166,7 +166,9 @@
  *     later page; none is sent twice. A request without "limit" (an older
  *     client that expects the whole campaign in one reply) gets ERROR when
  *     the campaign does not fit in one page, never a silently short export.
- * WORKERS {} -> OK {workers: [{"name", "host", "pid", "threads", "backends",
+ * WORKERS {} -> OK {workers: the 1000 workers seen last (so that the reply
+ *      stays small however many names ever sent READY; STATUS's "workers"
+ *      likewise), by name: [{"name", "host", "pid", "threads", "backends",
  *      "first_seen", "last_seen", "status" ("alive", "lost" or "gone"),
  *      "trials_done", "state" ("idle", "busy" or "away": not connected to
  *      this coordinator run), "trial" (the running trial or null),

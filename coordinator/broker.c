@@ -75,8 +75,10 @@ struct broker {
     double now;
     int retry_ms;
     double liveness_s;
-    double next_hold; /* when trials held after a restart are released, or INFINITY */
-    int fatal;        /* a database failure in this pass */
+    double next_hold;      /* when trials held after a restart are released, or INFINITY */
+    double refused_log_at; /* when the last "refused" line was logged (monotonic) */
+    long refused_quiet;    /* refused messages not logged since then */
+    int fatal;             /* a database failure in this pass */
     im_error fatal_err;
 };
 
@@ -1122,8 +1124,20 @@ static void drain(broker *b, void *sock, int max, int is_workers)
         }
         if (rc == IM_EPROTO) {
             worker_rec *w = is_workers && env.n > 0 ? worker_by_id(b, &env) : NULL;
-            im_log(IM_LOG_WARN, "%s %s: refused: %s", is_workers ? "worker" : "client",
-                   w ? w->name : "?", err.msg);
+            /* one line a second at most: a flood of bad messages (or of
+             * envelopes that allow no reply) is visible but cannot fill the
+             * disk with log lines */
+            if (b->now - b->refused_log_at >= 1.0) {
+                im_log(IM_LOG_WARN, "%s %s: refused: %s%s", is_workers ? "worker" : "client",
+                       w ? w->name : "?", err.msg, env.n < 0 ? " (no reply possible)" : "");
+                if (b->refused_quiet)
+                    im_log(IM_LOG_WARN, "%ld more messages refused in the last second, not logged",
+                           b->refused_quiet);
+                b->refused_log_at = b->now;
+                b->refused_quiet = 0;
+            } else {
+                b->refused_quiet++;
+            }
             if (env.n >= 1) reply_error(b, sock, &env, NULL, err.msg);
             continue;
         }

@@ -846,10 +846,19 @@ static void on_submit(broker *b, const im_envelope *env, const im_msg *m)
 {
     im_error err = {0};
     campaign *c = NULL;
-    int rc = campaign_submit(&b->cs, b->st, m->submit.campaign, &c, &err);
+    int existed = 0;
+    int rc = campaign_submit_or_find(&b->cs, b->st, m->submit.campaign, &c, &existed, &err);
     if (rc) {
         im_log(IM_LOG_INFO, "submission refused: %s", err.msg);
         client_fail(b, env, "SUBMIT", rc, &err);
+        return;
+    }
+    if (existed) {
+        im_log(IM_LOG_INFO, "campaign %s: submitted again with the same spec (id %lld)", c->name,
+               (long long)c->id);
+        reply_ok(b, env, "SUBMIT",
+                 json_pack("{s:I,s:s,s:I}", "campaign_id", (json_int_t)c->id, "name", c->name,
+                           "planned", (json_int_t)campaign_planned(c)));
         return;
     }
     rc = store_event(b->st, "campaign_submitted", c->id, 0, NULL, c->name, &err);

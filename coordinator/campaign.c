@@ -276,7 +276,31 @@ fail:
 
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err)
 {
+    return campaign_submit_or_find(cs, st, obj, out, NULL, err);
+}
+
+/* The campaign of the set named `name` whose stored spec is `text`, or NULL. */
+static campaign *find_identical(campaign_set *cs, store *st, const char *name, const char *text,
+                                im_error *err, int *rc)
+{
+    store_campaign sc;
+    *rc = store_campaign_find(st, name, &sc, err);
+    if (*rc == IM_ENOTFOUND) {
+        *rc = 0;
+        return NULL;
+    }
+    if (*rc) return NULL;
+    campaign *c =
+        sc.spec_json && strcmp(sc.spec_json, text) == 0 ? campaign_set_find(cs, NULL, sc.id) : NULL;
+    store_campaign_release(&sc);
+    return c;
+}
+
+int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, campaign **out,
+                            int *existed, im_error *err)
+{
     *out = NULL;
+    if (existed) *existed = 0;
     im_campaign_spec spec;
     int rc = im_campaign_spec_from_json(&spec, obj, err);
     if (rc) {
@@ -301,6 +325,19 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
     if (!text) {
         campaign_free(c);
         return im_error_set(err, IM_EINVAL, "campaign: cannot serialise the spec");
+    }
+    if (existed) {
+        /* a retried SUBMIT (its reply was lost or late): the same campaign */
+        campaign *same = find_identical(cs, st, c->name, text, err, &rc);
+        if (rc || same) {
+            free(text);
+            campaign_free(c);
+            if (same) {
+                *existed = 1;
+                *out = same;
+            }
+            return rc;
+        }
     }
     store_campaign_new nc = {
         .name = c->name,

@@ -147,6 +147,14 @@ double campaign_set_release_holds(campaign_set *cs, double now);
  * with err naming the field or saying the name is taken, IM_EDB. */
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err);
 
+/* As campaign_submit, but idempotent: when a campaign of that name exists
+ * with the very same (canonical) spec and has not ended, *out is that
+ * campaign, *existed 1 and nothing is inserted, so that a client that
+ * retries a SUBMIT whose reply it missed gets the same answer. A different
+ * spec under a taken name is refused as before. */
+int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, campaign **out,
+                            int *existed, im_error *err);
+
 /* The pending points of c (created, not every seed ended yet): *out points
  * into c's memory (valid until c changes). Returns their number. After a
  * restart the points created before it count only for a kind that wants

@@ -85,7 +85,12 @@ BUDGET=4
 write_campaign "$T/c.json" it-cli $BUDGET
 run_cli 0 submit submit "$T/c.json"
 has submit.out "it-cli"
-run_cli 2 submit-again submit "$T/c.json"   # the name is taken
+# the same file again (a retried SUBMIT): the same campaign, not a second one
+run_cli 0 submit-again submit "$T/c.json"
+has submit-again.out "it-cli (id 1,"
+expect_eq "campaigns after the same submission twice" 1 "$(sql "SELECT count(*) FROM campaigns")"
+write_campaign "$T/c2.json" it-cli $((BUDGET + 1))
+run_cli 2 submit-other submit "$T/c2.json" # another spec: the name is taken
 
 run_cli 0 ls ls
 has ls.out "it-cli"

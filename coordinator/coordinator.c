@@ -131,10 +131,21 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
     return -1;
 }
 
-/* Refuse non-loopback endpoints unless --insecure. Returns 0 or 2. */
+/* Refuse non-loopback endpoints unless --insecure, and host names, which
+ * ZeroMQ cannot bind (it binds interfaces and addresses: "tcp://localhost:P"
+ * passed the loopback check and then failed to bind). Returns 0 or 2. */
 static int check_endpoints(const cmdline *cl)
 {
     const char *eps[2] = {cl->opt.workers_endpoint, cl->opt.clients_endpoint};
+    for (int i = 0; i < 2; i++)
+        if (eps[i] && !strncmp(eps[i], "tcp://localhost:", 16)) {
+            fprintf(stderr,
+                    "infomorph-coordinator: cannot bind '%s': ZeroMQ binds addresses, not host "
+                    "names; use tcp://127.0.0.1:%s (workers and clients may still connect to "
+                    "localhost)\n",
+                    eps[i], eps[i] + 16);
+            return 2;
+        }
     for (int i = 0; i < 2; i++)
         if (!cl->opt.insecure && !im_transport_is_loopback(eps[i])) {
             fprintf(stderr,

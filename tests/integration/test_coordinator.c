@@ -940,6 +940,9 @@ static void test_refusals(void)
     CHECK_INT(run_coord(not_loopback, line, sizeof line, NULL), 2);
     CHECK_CONTAINS(line, "not a loopback address");
     CHECK_CONTAINS(line, "--insecure");
+    char *localhost[] = {prog, "--clients-endpoint", "tcp://localhost:5998", "--db", db, NULL};
+    CHECK_INT(run_coord(localhost, line, sizeof line, NULL), 2);
+    CHECK_CONTAINS(line, "use tcp://127.0.0.1:5998");
     char *bad_lease[] = {prog, "--lease", "zero", NULL};
     CHECK_INT(run_coord(bad_lease, line, sizeof line, NULL), 2);
     char *bad_option[] = {prog, "--no-such-option", NULL};

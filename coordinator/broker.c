@@ -1286,6 +1286,8 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
                                     : (int)fmin(1000.0, fmax(10.0, opt->lease_s * 1000.0 / 3));
     b->liveness_s = fmax(3 * opt->lease_s, 3.0);
     campaign_set_init(&b->cs);
+    b->cs.max_trial_bytes =
+        (uint64_t)((opt->max_trial_memory_gb > 0 ? opt->max_trial_memory_gb : 16.0) * 1e9);
     b->now = mono_now();
 
     store_options so = {.sync = opt->sync_full ? STORE_SYNC_FULL : STORE_SYNC_NORMAL};

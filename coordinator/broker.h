@@ -37,6 +37,7 @@ typedef struct broker_options {
                                      once the broker serves; useful with port "*") */
     int sync_full;                /* non-zero: fsync every commit (STORE_SYNC_FULL) */
     int insecure;                 /* non-zero: allow non-loopback endpoints (transport.h) */
+    double max_trial_memory_gb;   /* campaigns whose trials need more are refused; 0 = 16 */
 } broker_options;
 
 /* Open the store (migrating it), resume every campaign, bind both sockets.

@@ -307,6 +307,19 @@ int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, camp
         im_campaign_spec_release(&spec);
         return rc;
     }
+    /* a trial that needs more memory than any worker may give would make
+     * every worker that takes it fail (or, overcommitted, be killed) */
+    uint64_t need = im_train_spec_memory_bytes(&spec.train, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                               IM_MEMORY_N_SAMPLES);
+    if (cs->max_trial_bytes && need > cs->max_trial_bytes) {
+        rc = im_error_set(err, IM_ERANGE,
+                          "campaign: a trial would need about %.1f GB of memory (hidden %d, "
+                          "batch %d), more than the coordinator's --max-trial-memory %.1f GB",
+                          need / 1e9, spec.train.hidden, spec.train.batch,
+                          cs->max_trial_bytes / 1e9);
+        im_campaign_spec_release(&spec);
+        return rc;
+    }
     const kind_def *kind = kind_def_at((int)spec.kind);
     if (kind && kind->submit) {
         rc = kind->submit(st, &spec, err);

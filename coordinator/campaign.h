@@ -120,6 +120,9 @@ typedef struct campaign_set {
     size_t map_n, map_cap;
     trial **running; /* trials out on workers, any order */
     size_t n_running, running_cap;
+    /* 0, or the most memory a trial may need (im_train_spec_memory_bytes):
+     * campaigns whose trials need more are refused at submission */
+    uint64_t max_trial_bytes;
 } campaign_set;
 
 void campaign_set_init(campaign_set *cs);

@@ -42,6 +42,8 @@ static void usage(FILE *out)
         "                            (\"workers EP\" and \"clients EP\" lines; handy with\n"
         "                            port *, which picks a free port)\n"
         "  --sync-full               fsync every commit (survives power loss; slower)\n"
+        "  --max-trial-memory GB     refuse campaigns whose trials would need more memory\n"
+        "                            than GB gigabytes (default 16)\n"
         "  --help                    this text\n"
         "\n"
         "Wire protocol version %d.\n",
@@ -83,6 +85,7 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         OPT_INSECURE,
         OPT_EPFILE,
         OPT_SYNC,
+        OPT_MAXMEM,
         OPT_HELP
     };
     static const struct option longopts[] = {
@@ -94,6 +97,7 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"endpoints-file", required_argument, NULL, OPT_EPFILE},
         {"sync-full", no_argument, NULL, OPT_SYNC},
+        {"max-trial-memory", required_argument, NULL, OPT_MAXMEM},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     broker_options *opt = &cl->opt;
@@ -118,6 +122,19 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_INSECURE: opt->insecure = 1; break;
         case OPT_EPFILE: opt->endpoints_file = optarg; break;
         case OPT_SYNC: opt->sync_full = 1; break;
+        case OPT_MAXMEM: {
+            char *end;
+            double gb = strtod(optarg, &end);
+            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
+                fprintf(stderr,
+                        "infomorph-coordinator: --max-trial-memory must be a number of "
+                        "gigabytes in [0.01, 1e6], not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            opt->max_trial_memory_gb = gb;
+            break;
+        }
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

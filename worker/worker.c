@@ -30,6 +30,8 @@
 #include "log.h"
 #include "protocol.h"
 #include "sigpipe.h"
+#include "spec_json.h"
+#include "train.h"
 #include "transport.h"
 
 #include <dirent.h>
@@ -100,6 +102,8 @@ typedef struct wk {
     int threads;
     int threads_set; /* --threads given: it overrides the spec's "threads" */
     long max_trials;
+    double max_memory_gb; /* --max-memory; 0: half the machine's memory / share */
+    long share;           /* --share: workers sharing this machine's memory (1) */
 
     void *ctx, *sock;
     int wake[2]; /* training thread -> main loop */
@@ -391,6 +395,36 @@ static void finish_job(wk *w, wk_result *res)
     w->pending = msg;
 }
 
+/* The most memory (bytes) a trial may need on this worker: --max-memory, or
+ * half of the machine's memory divided by --share. */
+static double memory_cap(const wk *w)
+{
+    if (w->max_memory_gb > 0) return w->max_memory_gb * 1e9;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    double machine = pages > 0 && page > 0 ? (double)pages * (double)page : 8e9;
+    return machine / 2 / (double)(w->share > 0 ? w->share : 1);
+}
+
+/* NULL if the builtin trainer's trial spec fits this worker's memory cap,
+ * else why not (into buf). Linux overcommits, so an allocation that
+ * succeeds may still not fit: the trial is refused before anything is
+ * allocated, and fails with this message instead of killing the worker. */
+static const char *memory_refusal(const wk *w, const json_t *spec, char *buf, size_t n)
+{
+    im_train_spec s;
+    im_train_spec_default(&s);
+    if (im_train_spec_from_json(&s, spec, NULL) != 0) return NULL; /* the backend says why */
+    double need = (double)im_train_spec_memory_bytes(&s, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                                     IM_MEMORY_N_SAMPLES);
+    double cap = memory_cap(w);
+    if (need <= cap) return NULL;
+    snprintf(buf, n,
+             "the trial needs about %.1f GB of memory (hidden %d, batch %d), more than the "
+             "%.1f GB worker %s offers (--max-memory, --share)",
+             need / 1e9, s.hidden, s.batch, cap / 1e9, w->name);
+    return buf;
+}
+
 static void start_job(wk *w, const im_msg *msg)
 {
     const json_t *spec = msg->job.spec;
@@ -427,6 +461,11 @@ static void start_job(wk *w, const im_msg *msg)
             return;
         }
         json_decref(have);
+    }
+    char why[512];
+    if (memory_refusal(w, spec, why, sizeof why)) {
+        finish_job(w, wk_result_failed(why, 0));
+        return;
     }
     w->job.spec = json_deep_copy(spec);
     if (w->threads_set) json_object_set_new(w->job.spec, "threads", json_integer(w->threads));
@@ -756,6 +795,9 @@ static void usage(FILE *out)
             "  --threads N         BLAS threads for every trial (default: the trial spec's)\n"
             "  --name NAME         this worker's name (default HOST-PID)\n"
             "  --max-trials N      exit after N trials (default: run until stopped)\n"
+            "  --max-memory GB     fail trials that would need more memory than GB\n"
+            "                      gigabytes (default: half the machine's memory / share)\n"
+            "  --share N           workers sharing this machine's memory (default 1)\n"
             "  --log-level LEVEL   debug, info, warn or error (default info)\n"
             "  --help              this text\n\n"
             "SIGTERM or SIGINT stops the running trial, reports it as interrupted (so the\n"
@@ -782,6 +824,8 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                                          {"threads", required_argument, NULL, 't'},
                                          {"name", required_argument, NULL, 'n'},
                                          {"max-trials", required_argument, NULL, 'm'},
+                                         {"max-memory", required_argument, NULL, 'M'},
+                                         {"share", required_argument, NULL, 's'},
                                          {"log-level", required_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -806,6 +850,24 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                 return 2;
             }
             w->max_trials = v;
+            break;
+        case 'M': {
+            char *end;
+            double gb = strtod(optarg, &end);
+            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
+                fprintf(stderr,
+                        "infomorph-worker: --max-memory must be gigabytes in [0.01, 1e6]\n");
+                return 2;
+            }
+            w->max_memory_gb = gb;
+            break;
+        }
+        case 's':
+            if (parse_long(optarg, 1, 4096, &v) != 0) {
+                fprintf(stderr, "infomorph-worker: --share must be an integer in 1..4096\n");
+                return 2;
+            }
+            w->share = v;
             break;
         case 'l':
             if (im_log_parse_level(optarg, level) != 0) {

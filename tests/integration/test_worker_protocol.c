@@ -202,6 +202,19 @@ int main(int argc, char **argv)
         im_msg_release(&m);
     }
 
+    /* a spec that needs far more memory than the machine has (hidden 100,000:
+     * hundreds of GB): RESULT failed saying so, and the worker lives on
+     * (it used to abort in im_xcalloc, and the next worker with it) */
+    if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    send_job(&env, 17, 1, "{\"dataset\": \"mnist10k\", \"hidden\": 100000, \"epochs\": 1}");
+    if (expect(IM_MSG_RESULT, 10, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 17);
+        CHECK_INT(m.result.status, IM_RESULT_FAILED);
+        CHECK_CONTAINS(m.result.error, "GB of memory");
+        send_ack(&env, 17, 1);
+        im_msg_release(&m);
+    }
+
     /* STOP "pruned" after the first PROGRESS: RESULT stopped with the curve so far */
     if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
     send_job(&env, 12, 2, spec_long);

@@ -43,7 +43,14 @@ typedef struct worker_rec {
     json_t *datasets;  /* the datasets of its last READY (owned), NULL = any or not known */
     json_t *backends;  /* the backends of its last READY (owned), NULL = "builtin" */
     json_t *warned;    /* {dataset: true}: it was told once that it lacks these (owned) */
+    int busy;          /* scratch for workers_evict: it holds a running trial */
 } worker_rec;
+
+/* The most workers kept in memory. Beyond it the idle half seen longest ago
+ * is forgotten in one sweep (workers_evict): a flood of READYs with new
+ * names costs bounded memory and O(1) amortised time per READY. A forgotten
+ * worker that speaks again is registered again by its next READY. */
+#define BROKER_MAX_WORKERS 16384
 
 /* A reply waiting for the pass's commit. */
 typedef struct outmsg {
@@ -60,13 +67,21 @@ struct broker {
     campaign_set cs;
     worker_rec *wk;
     size_t n_wk, cap_wk;
+    /* Hash indexes into wk (slot = index + 1, 0 = empty; linear probing,
+     * at most half full): by name and by the ROUTER identity of the latest
+     * connection, so that a message finds its worker in O(1) however many
+     * names have been seen. */
+    size_t *by_name, *by_id;
+    size_t cap_index; /* a power of two >= 2 * cap_wk */
     outmsg *out;
     size_t n_out, cap_out;
     double now;
     int retry_ms;
     double liveness_s;
-    double next_hold; /* when trials held after a restart are released, or INFINITY */
-    int fatal;        /* a database failure in this pass */
+    double next_hold;      /* when trials held after a restart are released, or INFINITY */
+    double refused_log_at; /* when the last "refused" line was logged (monotonic) */
+    long refused_quiet;    /* refused messages not logged since then */
+    int fatal;             /* a database failure in this pass */
     im_error fatal_err;
     im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
     char *worker_keys, *client_keys; /* the key directories (owned), with zap */
@@ -169,53 +184,176 @@ static int db_failed(broker *b, int rc, const im_error *err)
 
 /* ---- workers ---- */
 
+/* FNV-1a of n bytes. */
+static size_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The key of wk[i] in an index: its name (by_name) or its identity (by_id). */
+static size_t worker_key_hash(const broker *b, const size_t *index, size_t i)
+{
+    const worker_rec *w = &b->wk[i];
+    return index == b->by_name ? hash_bytes(w->name, strlen(w->name))
+                               : hash_bytes(w->id, w->id_len);
+}
+
+/* The slot of `index` holding wk[i], or cap_index if none. */
+static size_t index_slot_of(const broker *b, const size_t *index, size_t i)
+{
+    size_t mask = b->cap_index - 1;
+    for (size_t s = worker_key_hash(b, index, i) & mask; index[s]; s = (s + 1) & mask)
+        if (index[s] == i + 1) return s;
+    return b->cap_index;
+}
+
+static void index_insert(broker *b, size_t *index, size_t i)
+{
+    size_t mask = b->cap_index - 1, s = worker_key_hash(b, index, i) & mask;
+    while (index[s]) s = (s + 1) & mask;
+    index[s] = i + 1;
+}
+
+/* Remove wk[i] from index (backward-shift deletion: no tombstones). */
+static void index_delete(broker *b, size_t *index, size_t i)
+{
+    size_t mask = b->cap_index - 1, hole = index_slot_of(b, index, i);
+    if (hole == b->cap_index) return;
+    for (size_t j = (hole + 1) & mask; index[j]; j = (j + 1) & mask) {
+        size_t home = worker_key_hash(b, index, index[j] - 1) & mask;
+        /* the entry at j may fill the hole unless its home lies in (hole, j] */
+        int in_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (in_between) continue;
+        index[hole] = index[j];
+        hole = j;
+    }
+    index[hole] = 0;
+}
+
+/* Rebuild both indexes for cap_wk workers. */
+static void index_rebuild(broker *b)
+{
+    size_t cap = 16;
+    while (cap < 2 * b->cap_wk) cap *= 2;
+    free(b->by_name);
+    free(b->by_id);
+    b->cap_index = cap;
+    b->by_name = im_xcalloc(cap, sizeof *b->by_name);
+    b->by_id = im_xcalloc(cap, sizeof *b->by_id);
+    for (size_t i = 0; i < b->n_wk; i++) {
+        index_insert(b, b->by_name, i);
+        if (b->wk[i].id_len) index_insert(b, b->by_id, i);
+    }
+}
+
 static worker_rec *worker_by_name(broker *b, const char *name)
 {
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (strcmp(b->wk[i].name, name) == 0) return &b->wk[i];
+    if (!b->cap_index) return NULL;
+    size_t mask = b->cap_index - 1;
+    for (size_t s = hash_bytes(name, strlen(name)) & mask; b->by_name[s]; s = (s + 1) & mask)
+        if (strcmp(b->wk[b->by_name[s] - 1].name, name) == 0) return &b->wk[b->by_name[s] - 1];
     return NULL;
 }
 
 static worker_rec *worker_by_id(broker *b, const im_envelope *env)
 {
-    if (env->n < 1) return NULL;
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (b->wk[i].id_len == env->len[0] && memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
-            return &b->wk[i];
+    if (env->n < 1 || !b->cap_index) return NULL;
+    size_t mask = b->cap_index - 1;
+    for (size_t s = hash_bytes(env->frame[0], env->len[0]) & mask; b->by_id[s];
+         s = (s + 1) & mask) {
+        worker_rec *w = &b->wk[b->by_id[s] - 1];
+        if (w->id_len == env->len[0] && memcmp(w->id, env->frame[0], env->len[0]) == 0) return w;
+    }
     return NULL;
+}
+
+static int by_last_seen(const void *pa, const void *pb)
+{
+    double a = (*(const worker_rec *const *)pa)->last_seen;
+    double c = (*(const worker_rec *const *)pb)->last_seen;
+    return (a > c) - (a < c);
+}
+
+/* Forget the idle half of the workers seen longest ago (not those holding a
+ * running trial). O(n log n), once per BROKER_MAX_WORKERS / 2 new names. */
+static void workers_evict(broker *b)
+{
+    for (size_t i = 0; i < b->n_wk; i++) b->wk[i].busy = 0;
+    for (size_t i = 0; i < b->cs.n_running; i++) {
+        worker_rec *w = worker_by_name(b, b->cs.running[i]->worker);
+        if (w) w->busy = 1;
+    }
+    worker_rec **idle = im_xmalloc_array(b->n_wk ? b->n_wk : 1, sizeof *idle);
+    size_t n_idle = 0;
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (!b->wk[i].busy) idle[n_idle++] = &b->wk[i];
+    qsort(idle, n_idle, sizeof *idle, by_last_seen);
+    for (size_t i = 0; i < n_idle / 2; i++) {
+        json_decref(idle[i]->datasets);
+        json_decref(idle[i]->warned);
+        idle[i]->name[0] = '\0'; /* marked: dropped below */
+    }
+    free(idle);
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n_wk; i++)
+        if (b->wk[i].name[0]) b->wk[kept++] = b->wk[i];
+    im_log(IM_LOG_WARN, "%zu workers known: forgot the %zu idle ones seen longest ago", b->n_wk,
+           b->n_wk - kept);
+    b->n_wk = kept;
+    index_rebuild(b);
 }
 
 static worker_rec *worker_add(broker *b, const char *name)
 {
+    if (b->n_wk >= BROKER_MAX_WORKERS) workers_evict(b);
     if (b->n_wk == b->cap_wk) {
         b->cap_wk = b->cap_wk ? b->cap_wk * 2 : 64;
         b->wk = im_xrealloc(b->wk, b->cap_wk * sizeof *b->wk);
+        index_rebuild(b);
     }
     worker_rec *w = &b->wk[b->n_wk++];
     memset(w, 0, sizeof *w);
     snprintf(w->name, sizeof w->name, "%s", name);
     w->last_seen = w->last_touch = b->now;
+    index_insert(b, b->by_name, b->n_wk - 1);
     return w;
 }
 
 /* The connection env now speaks for w (and for no other worker). */
 static void worker_bind(broker *b, worker_rec *w, const im_envelope *env)
 {
-    for (size_t i = 0; i < b->n_wk; i++)
-        if (&b->wk[i] != w && b->wk[i].id_len == env->len[0] &&
-            memcmp(b->wk[i].id, env->frame[0], env->len[0]) == 0)
-            b->wk[i].id_len = 0;
+    worker_rec *other = worker_by_id(b, env);
+    if (other == w) return;
+    if (other) {
+        index_delete(b, b->by_id, (size_t)(other - b->wk));
+        other->id_len = 0;
+    }
+    if (w->id_len) index_delete(b, b->by_id, (size_t)(w - b->wk));
     memcpy(w->id, env->frame[0], env->len[0]);
     w->id_len = env->len[0];
+    index_insert(b, b->by_id, (size_t)(w - b->wk));
 }
 
+/* Forget w; the last worker moves into its place (pointers to it change). */
 static void worker_remove(broker *b, worker_rec *w)
 {
     json_decref(w->datasets);
     json_decref(w->backends);
     json_decref(w->warned);
-    size_t i = (size_t)(w - b->wk);
-    b->wk[i] = b->wk[--b->n_wk];
+    size_t i = (size_t)(w - b->wk), last = b->n_wk - 1;
+    index_delete(b, b->by_name, i);
+    if (w->id_len) index_delete(b, b->by_id, i);
+    if (i != last) {
+        size_t s = index_slot_of(b, b->by_name, last);
+        if (s < b->cap_index) b->by_name[s] = i + 1;
+        if (b->wk[last].id_len && (s = index_slot_of(b, b->by_id, last)) < b->cap_index)
+            b->by_id[s] = i + 1;
+        b->wk[i] = b->wk[last];
+    }
+    b->n_wk--;
 }
 
 /* A message came from a known worker: it is alive. */
@@ -729,6 +867,28 @@ static void client_fail(broker *b, const im_envelope *env, const char *re, int r
     reply_error(b, b->clients, env, re, err->msg[0] ? err->msg : im_strerror(rc));
 }
 
+/* A read for a client failed (a damaged page, an I/O error): that client
+ * gets ERROR and the coordinator keeps serving. Only a failed write stops it
+ * (db_failed): a read changes nothing, so nothing is left half done, and
+ * stopping would turn repeated queries into a restart loop. */
+static void client_read_fail(broker *b, const im_envelope *env, const char *re, const im_error *err)
+{
+    im_log(IM_LOG_ERROR, "%s: reading the database failed: %s", re,
+           err->msg[0] ? err->msg : im_strerror(IM_EDB));
+    /* the request wrote nothing since pass_checkpoint: start that part again */
+    store_rollback(b->st);
+    im_error berr = {0};
+    if (store_begin(b->st, &berr) != 0) {
+        b->fatal_err = berr;
+        b->fatal = 1;
+        return;
+    }
+    char text[IM_ERROR_MAX + 64];
+    snprintf(text, sizeof text, "the coordinator could not read its database: %s",
+             err->msg[0] ? err->msg : im_strerror(IM_EDB));
+    reply_error(b, b->clients, env, re, text);
+}
+
 /* The id of the campaign a query names into *id (0 when it names none).
  * Returns 0, or -1 when the ERROR reply is queued (or the pass failed). */
 static int query_campaign(broker *b, const im_envelope *env, const im_msg *m, int64_t *id)
@@ -738,6 +898,10 @@ static int query_campaign(broker *b, const im_envelope *env, const im_msg *m, in
     im_error err = {0};
     store_campaign sc;
     int rc = resolve(b, &m->query.campaign, &sc, &err);
+    if (rc == IM_EDB) {
+        client_read_fail(b, env, im_msg_type_name(m->type), &err);
+        return -1;
+    }
     if (rc) {
         client_fail(b, env, im_msg_type_name(m->type), rc, &err);
         return -1;
@@ -751,10 +915,19 @@ static void on_submit(broker *b, const im_envelope *env, const im_msg *m)
 {
     im_error err = {0};
     campaign *c = NULL;
-    int rc = campaign_submit(&b->cs, b->st, m->submit.campaign, &c, &err);
+    int existed = 0;
+    int rc = campaign_submit_or_find(&b->cs, b->st, m->submit.campaign, &c, &existed, &err);
     if (rc) {
         im_log(IM_LOG_INFO, "submission refused: %s", err.msg);
         client_fail(b, env, "SUBMIT", rc, &err);
+        return;
+    }
+    if (existed) {
+        im_log(IM_LOG_INFO, "campaign %s: submitted again with the same spec (id %lld)", c->name,
+               (long long)c->id);
+        reply_ok(b, env, "SUBMIT",
+                 json_pack("{s:I,s:s,s:I}", "campaign_id", (json_int_t)c->id, "name", c->name,
+                           "planned", (json_int_t)campaign_planned(c)));
         return;
     }
     rc = store_event(b->st, "campaign_submitted", c->id, 0, NULL, c->name, &err);
@@ -789,7 +962,7 @@ static void on_list(broker *b, const im_envelope *env)
     im_error err = {0};
     json_t *v = store_progress_json(b->st, 0, &err);
     if (!v) {
-        client_fail(b, env, "LIST", IM_EDB, &err);
+        client_read_fail(b, env, "LIST", &err);
         return;
     }
     mark_waiting(b, v);
@@ -831,7 +1004,7 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
     json_t *workers = v ? workers_json(b, &err) : NULL;
     if (!v || !workers) {
         json_decref(v);
-        client_fail(b, env, "STATUS", IM_EDB, &err);
+        client_read_fail(b, env, "STATUS", &err);
         return;
     }
     size_t i;
@@ -850,7 +1023,7 @@ static void on_status(broker *b, const im_envelope *env, const im_msg *m)
         if (!best) {
             json_decref(v);
             json_decref(workers);
-            client_fail(b, env, "STATUS", IM_EDB, &err);
+            client_read_fail(b, env, "STATUS", &err);
             return;
         }
         json_t *first = json_array_get(best, 0);
@@ -883,7 +1056,7 @@ static void on_best(broker *b, const im_envelope *env, const im_msg *m)
     if (query_campaign(b, env, m, &id)) return;
     json_t *v = store_best_json(b->st, id, m->query.n, &err);
     if (!v) {
-        client_fail(b, env, "BEST", IM_EDB, &err);
+        client_read_fail(b, env, "BEST", &err);
         return;
     }
     reply_ok(b, env, "BEST", json_pack("{s:o}", "trials", v));
@@ -911,7 +1084,7 @@ static void on_trials(broker *b, const im_envelope *env, const im_msg *m)
     int limit = m->query.limit ? m->query.limit : IM_TRIALS_PAGE_DEFAULT;
     json_t *trials = store_trials_page_json(b->st, id, m->query.from, limit, &next, &err);
     if (!trials) {
-        client_fail(b, env, "TRIALS", IM_EDB, &err);
+        client_read_fail(b, env, "TRIALS", &err);
         return;
     }
     if (!m->query.limit && next >= 0) {
@@ -934,7 +1107,7 @@ static void on_export(broker *b, const im_envelope *env, const im_msg *m)
     int limit = m->query.limit ? m->query.limit : IM_EXPORT_PAGE_DEFAULT;
     json_t *trials = store_export_page_json(b->st, id, m->query.from, limit, &next, &err);
     if (!trials) {
-        client_fail(b, env, "EXPORT", IM_EDB, &err);
+        client_read_fail(b, env, "EXPORT", &err);
         return;
     }
     if (!m->query.limit && next >= 0) {
@@ -949,7 +1122,7 @@ static void on_export(broker *b, const im_envelope *env, const im_msg *m)
         json_t *p = store_progress_json(b->st, id, &err);
         if (!p) {
             json_decref(payload);
-            client_fail(b, env, "EXPORT", IM_EDB, &err);
+            client_read_fail(b, env, "EXPORT", &err);
             return;
         }
         json_t *first = json_array_get(p, 0);
@@ -997,7 +1170,7 @@ static void on_workers(broker *b, const im_envelope *env)
     im_error err = {0};
     json_t *v = workers_json(b, &err);
     if (!v) {
-        client_fail(b, env, "WORKERS", IM_EDB, &err);
+        client_read_fail(b, env, "WORKERS", &err);
         return;
     }
     reply_ok(b, env, "WORKERS", json_pack("{s:o}", "workers", v));
@@ -1093,8 +1266,23 @@ static void on_backup(broker *b, const im_envelope *env, const im_msg *m)
     }
 }
 
+/* Commit what the pass has written so far and begin again, before a
+ * client's request: a read that hits a damaged page leaves SQLite's write
+ * transaction unable to commit, so client_read_fail rolls back to here and
+ * no earlier write of the pass (results already acknowledged in the queued
+ * replies) is lost with it. Returns 0, or -1 when the commit failed (fatal). */
+static int pass_checkpoint(broker *b)
+{
+    if (store_commit(b->st, &b->fatal_err) != 0 || store_begin(b->st, &b->fatal_err) != 0) {
+        b->fatal = 1;
+        return -1;
+    }
+    return 0;
+}
+
 static void handle_client_msg(broker *b, const im_envelope *env, const im_msg *m)
 {
+    if (pass_checkpoint(b)) return;
     switch (m->type) {
     case IM_MSG_SUBMIT: on_submit(b, env, m); return;
     case IM_MSG_LIST: on_list(b, env); return;
@@ -1130,8 +1318,20 @@ static void drain(broker *b, void *sock, int max, int is_workers)
         }
         if (rc == IM_EPROTO) {
             worker_rec *w = is_workers && env.n > 0 ? worker_by_id(b, &env) : NULL;
-            im_log(IM_LOG_WARN, "%s %s: refused: %s", is_workers ? "worker" : "client",
-                   w ? w->name : "?", err.msg);
+            /* one line a second at most: a flood of bad messages (or of
+             * envelopes that allow no reply) is visible but cannot fill the
+             * disk with log lines */
+            if (b->now - b->refused_log_at >= 1.0) {
+                im_log(IM_LOG_WARN, "%s %s: refused: %s%s", is_workers ? "worker" : "client",
+                       w ? w->name : "?", err.msg, env.n < 0 ? " (no reply possible)" : "");
+                if (b->refused_quiet)
+                    im_log(IM_LOG_WARN, "%ld more messages refused in the last second, not logged",
+                           b->refused_quiet);
+                b->refused_log_at = b->now;
+                b->refused_quiet = 0;
+            } else {
+                b->refused_quiet++;
+            }
             if (env.n >= 1) reply_error(b, sock, &env, NULL, err.msg);
             continue;
         }
@@ -1308,6 +1508,8 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
                                     : (int)fmin(1000.0, fmax(10.0, opt->lease_s * 1000.0 / 3));
     b->liveness_s = fmax(3 * opt->lease_s, 3.0);
     campaign_set_init(&b->cs);
+    b->cs.max_trial_bytes =
+        (uint64_t)((opt->max_trial_memory_gb > 0 ? opt->max_trial_memory_gb : 16.0) * 1e9);
     b->now = mono_now();
 
     store_options so = {.sync = opt->sync_full ? STORE_SYNC_FULL : STORE_SYNC_NORMAL};
@@ -1405,6 +1607,8 @@ void broker_free(broker **bp)
         json_decref(b->wk[i].warned);
     }
     free(b->wk);
+    free(b->by_name);
+    free(b->by_id);
     free(b);
     *bp = NULL;
 }

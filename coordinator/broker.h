@@ -44,6 +44,7 @@ typedef struct broker_options {
      * broker_reload_keys. NULL: plain TCP. */
     const im_curve_key *curve;
     const char *worker_keys, *client_keys;
+    double max_trial_memory_gb; /* campaigns whose trials need more are refused; 0 = 16 */
 } broker_options;
 
 /* Open the store (migrating it), resume every campaign, bind both sockets.

@@ -278,10 +278,47 @@ fail:
 
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err)
 {
+    return campaign_submit_or_find(cs, st, obj, out, NULL, err);
+}
+
+/* The campaign of the set named `name` whose stored spec is `text`, or NULL. */
+static campaign *find_identical(campaign_set *cs, store *st, const char *name, const char *text,
+                                im_error *err, int *rc)
+{
+    store_campaign sc;
+    *rc = store_campaign_find(st, name, &sc, err);
+    if (*rc == IM_ENOTFOUND) {
+        *rc = 0;
+        return NULL;
+    }
+    if (*rc) return NULL;
+    campaign *c =
+        sc.spec_json && strcmp(sc.spec_json, text) == 0 ? campaign_set_find(cs, NULL, sc.id) : NULL;
+    store_campaign_release(&sc);
+    return c;
+}
+
+int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, campaign **out,
+                            int *existed, im_error *err)
+{
     *out = NULL;
+    if (existed) *existed = 0;
     im_campaign_spec spec;
     int rc = im_campaign_spec_from_json(&spec, obj, err);
     if (rc) {
+        im_campaign_spec_release(&spec);
+        return rc;
+    }
+    /* a trial that needs more memory than any worker may give would make
+     * every worker that takes it fail (or, overcommitted, be killed) */
+    uint64_t need = im_train_spec_memory_bytes(&spec.train, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                               IM_MEMORY_N_SAMPLES);
+    if (cs->max_trial_bytes && need > cs->max_trial_bytes) {
+        rc = im_error_set(err, IM_ERANGE,
+                          "campaign: a trial would need about %.1f GB of memory (hidden %d, "
+                          "batch %d), more than the coordinator's --max-trial-memory %.1f GB",
+                          need / 1e9, spec.train.hidden, spec.train.batch,
+                          cs->max_trial_bytes / 1e9);
         im_campaign_spec_release(&spec);
         return rc;
     }
@@ -303,6 +340,19 @@ int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **o
     if (!text) {
         campaign_free(c);
         return im_error_set(err, IM_EINVAL, "campaign: cannot serialise the spec");
+    }
+    if (existed) {
+        /* a retried SUBMIT (its reply was lost or late): the same campaign */
+        campaign *same = find_identical(cs, st, c->name, text, err, &rc);
+        if (rc || same) {
+            free(text);
+            campaign_free(c);
+            if (same) {
+                *existed = 1;
+                *out = same;
+            }
+            return rc;
+        }
     }
     store_campaign_new nc = {
         .name = c->name,
@@ -671,7 +721,7 @@ int campaign_trial_finish(campaign_set *cs, store *st, trial *t, const store_tri
 }
 
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
-                        store_trial_status to, im_error *err)
+                        store_trial_status to, store_attempt_status attempt, im_error *err)
 {
     if (t->state != TRIAL_RUNNING)
         return im_error_set(err, IM_EINVAL, "trial %lld is not running", (long long)t->id);
@@ -679,8 +729,16 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
         return im_error_set(err, IM_EINVAL, "trial %lld: a lost attempt cannot make it %s",
                             (long long)t->id, store_trial_status_name(to));
     campaign *c = t->c;
-    int rc = store_trial_lost(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err);
+    int interrupted = attempt == STORE_ATTEMPT_INTERRUPTED;
+    int rc =
+        interrupted
+            ? store_trial_interrupted(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err)
+            : store_trial_lost(st, t->id, t->attempt, reason, to != STORE_TRIAL_FAILED, err);
     if (rc) return rc == IM_EINVAL || rc == IM_ENOTFOUND ? IM_EDB : rc;
+    if (interrupted)
+        t->n_interrupted++;
+    else
+        t->n_lost++;
     running_remove(cs, t);
     if (to == STORE_TRIAL_QUEUED) {
         queue_push_front(c, t);
@@ -859,6 +917,12 @@ static int load_queued(campaign_set *cs, store *st, campaign *c, double now, dou
         t->attempt = tr[i].attempt;
         t->wire_attempt = tr[i].attempt;
         if (tr[i].worker) snprintf(t->worker, sizeof t->worker, "%s", tr[i].worker);
+        if (t->attempt > 0 &&
+            (rc = store_trial_attempt_counts(st, t->id, &t->n_lost, &t->n_interrupted, err))) {
+            json_decref(spec_obj);
+            free(t);
+            break;
+        }
         t->spec = spec_obj;
         t->value = NAN;
         gamma_from_params(c, &tr[i], t->gamma);
@@ -873,7 +937,7 @@ static int load_queued(campaign_set *cs, store *st, campaign *c, double now, dou
         map_put(cs, t);
     }
     store_trials_free(&tr, n);
-    return 0;
+    return rc;
 }
 
 /* Replay the ended seeds of c's created points into the open tallies (the

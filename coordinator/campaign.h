@@ -78,8 +78,10 @@ typedef struct trial {
     campaign *c;
     int number, point;
     uint64_t seed;
-    int attempt;      /* the current (last) attempt in the store; 0 = never handed out */
-    int wire_attempt; /* the attempt number the worker knows (differs after a re-lease) */
+    int attempt;       /* the current (last) attempt in the store; 0 = never handed out */
+    int wire_attempt;  /* the attempt number the worker knows (differs after a re-lease) */
+    int n_lost;        /* attempts that ended "lost" (a lease ran out) */
+    int n_interrupted; /* attempts that ended "interrupted" (restart, worker shut down) */
     trial_state state;
     json_t *spec;                      /* the trial spec object sent in JOB, owned */
     json_t *params;                    /* exec: the JOB's "params" by name, owned; else NULL */
@@ -134,6 +136,9 @@ typedef struct campaign_set {
     size_t map_n, map_cap;
     trial **running; /* trials out on workers, any order */
     size_t n_running, running_cap;
+    /* 0, or the most memory a trial may need (im_train_spec_memory_bytes):
+     * campaigns whose trials need more are refused at submission */
+    uint64_t max_trial_bytes;
 } campaign_set;
 
 void campaign_set_init(campaign_set *cs);
@@ -160,6 +165,14 @@ double campaign_set_release_holds(campaign_set *cs, double now);
  * Returns 0 and *out (owned by the set), IM_EFORMAT / IM_ERANGE / IM_EINVAL
  * with err naming the field or saying the name is taken, IM_EDB. */
 int campaign_submit(campaign_set *cs, store *st, const json_t *obj, campaign **out, im_error *err);
+
+/* As campaign_submit, but idempotent: when a campaign of that name exists
+ * with the very same (canonical) spec and has not ended, *out is that
+ * campaign, *existed 1 and nothing is inserted, so that a client that
+ * retries a SUBMIT whose reply it missed gets the same answer. A different
+ * spec under a taken name is refused as before. */
+int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, campaign **out,
+                            int *existed, im_error *err);
 
 /* The pending points of c (created, not every seed ended yet): *out points
  * into c's memory (valid until c changes). Returns their number. After a
@@ -230,13 +243,15 @@ void campaign_trial_progress(trial *t, int epoch, double val_acc);
 double campaign_progress_score(const trial *t, double val_acc, double value);
 
 /* The running attempt of t was lost (lease expiry, a worker that shut down
- * or gave the trial up): the attempt is recorded as lost with `reason`, and
- * t becomes `to` as lifecycle.h decided: STORE_TRIAL_QUEUED (ahead of the
- * others), STORE_TRIAL_FAILED (no attempts left) or STORE_TRIAL_CANCELLED
- * (its campaign was cancelled); an ended t is freed. Returns 0, IM_EINVAL
- * (t is not running, another `to`), IM_EDB. */
+ * or gave the trial up): the attempt is recorded as `attempt`
+ * (STORE_ATTEMPT_LOST or STORE_ATTEMPT_INTERRUPTED, counted in t->n_lost or
+ * t->n_interrupted) with `reason`, and t becomes `to` as lifecycle.h
+ * decided: STORE_TRIAL_QUEUED (ahead of the others), STORE_TRIAL_FAILED (no
+ * attempts left) or STORE_TRIAL_CANCELLED (its campaign was cancelled); an
+ * ended t is freed. Returns 0, IM_EINVAL (t is not running, another `to`),
+ * IM_EDB. */
 int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reason,
-                        store_trial_status to, im_error *err);
+                        store_trial_status to, store_attempt_status attempt, im_error *err);
 
 /* Re-lease: a worker reports progress or a result for an attempt of t that
  * was given up (its lease ran out, or the coordinator restarted), and no one

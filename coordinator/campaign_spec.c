@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,15 @@ static int parse_name_kind(im_campaign_spec *c, const json_t *obj, const kind_de
                             "campaign: 'name' must be 1..%d characters of [A-Za-z0-9._-] (got "
                             "%s%.80s%s)",
                             IM_CAMPAIGN_NAME_MAX, QUOTED(v));
-    snprintf(c->name, sizeof c->name, "%s", json_string_value(v));
+    /* The command reads a selector of digits as an id and one starting with
+     * '-' as an option: such a name could not be addressed by name. */
+    const char *name = json_string_value(v);
+    if (name[0] == '-' || strspn(name, "0123456789") == strlen(name))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'name' must not be all digits (the command reads them as "
+                            "an id) nor start with '-' (got '%s')",
+                            name);
+    snprintf(c->name, sizeof c->name, "%s", name);
 
     char names[128] = "";
     size_t used = 0;
@@ -256,6 +265,16 @@ static int parse_tail(im_campaign_spec *c, const json_t *obj, im_error *err)
         if (!json_is_object(v))
             return im_error_set(err, IM_EFORMAT, "campaign: 'user' must be an object, not %s",
                                 im_json_kind(v));
+        /* Bounded so that every JOB, which carries it, fits the wire's
+         * message limit by construction. */
+        char *text = json_dumps(v, JSON_COMPACT);
+        size_t len = text ? strlen(text) : SIZE_MAX;
+        free(text);
+        if (len > IM_CAMPAIGN_USER_MAX)
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: 'user' must be at most %d bytes as compact JSON "
+                                "(got %zu)",
+                                IM_CAMPAIGN_USER_MAX, len);
         c->user = json_deep_copy(v);
     }
     return 0;

@@ -84,9 +84,12 @@ typedef enum {
 } im_campaign_backend;
 
 struct param_space; /* sampler.h */
+/* The longest "user" object (compact JSON): every JOB carries it, and a JOB
+ * (spec, user and a few numbers) stays far below IM_MSG_MAX_BYTES. */
+#define IM_CAMPAIGN_USER_MAX (64 * 1024)
 
 typedef struct im_campaign_spec {
-    char name[IM_CAMPAIGN_NAME_MAX + 1]; /* [A-Za-z0-9._-]{1,64} */
+    char name[IM_CAMPAIGN_NAME_MAX + 1]; /* [A-Za-z0-9._-]{1,64}, not all digits, no '-' first */
     im_campaign_kind kind;
     im_train_spec train; /* train.gamma and train.seed are placeholders: set per trial */
     int n_terms;         /* gamma length of train.setup: 5 or 19 */

@@ -48,6 +48,8 @@ static void usage(FILE *out)
         "                            (\"workers EP\" and \"clients EP\" lines; handy with\n"
         "                            port *, which picks a free port)\n"
         "  --sync-full               fsync every commit (survives power loss; slower)\n"
+        "  --max-trial-memory GB     refuse campaigns whose trials would need more memory\n"
+        "                            than GB gigabytes (default 16)\n"
         "  --help                    this text\n"
         "\n"
         "Wire protocol version %d.\n",
@@ -94,6 +96,7 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         OPT_CURVE_SECRET,
         OPT_WORKER_KEYS,
         OPT_CLIENT_KEYS,
+        OPT_MAXMEM,
         OPT_HELP
     };
     static const struct option longopts[] = {
@@ -108,6 +111,7 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
         {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
         {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
+        {"max-trial-memory", required_argument, NULL, OPT_MAXMEM},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     broker_options *opt = &cl->opt;
@@ -135,6 +139,19 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_CURVE_SECRET: cl->curve_secret = optarg; break;
         case OPT_WORKER_KEYS: opt->worker_keys = optarg; break;
         case OPT_CLIENT_KEYS: opt->client_keys = optarg; break;
+        case OPT_MAXMEM: {
+            char *end;
+            double gb = strtod(optarg, &end);
+            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
+                fprintf(stderr,
+                        "infomorph-coordinator: --max-trial-memory must be a number of "
+                        "gigabytes in [0.01, 1e6], not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            opt->max_trial_memory_gb = gb;
+            break;
+        }
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -174,10 +191,22 @@ static int check_keys(cmdline *cl)
     return 0;
 }
 
-/* Refuse non-loopback endpoints unless keys or --insecure. Returns 0 or 2. */
+/* Refuse non-loopback endpoints unless keys or --insecure, and host names,
+ * which ZeroMQ cannot bind (it binds interfaces and addresses:
+ * "tcp://localhost:P" passed the loopback check and then failed to bind).
+ * Returns 0 or 2. */
 static int check_endpoints(const cmdline *cl)
 {
     const char *eps[2] = {cl->opt.workers_endpoint, cl->opt.clients_endpoint};
+    for (int i = 0; i < 2; i++)
+        if (eps[i] && !strncmp(eps[i], "tcp://localhost:", 16)) {
+            fprintf(stderr,
+                    "infomorph-coordinator: cannot bind '%s': ZeroMQ binds addresses, not host "
+                    "names; use tcp://127.0.0.1:%s (workers and clients may still connect to "
+                    "localhost)\n",
+                    eps[i], eps[i] + 16);
+            return 2;
+        }
     for (int i = 0; i < 2; i++)
         if (!cl->opt.curve && !cl->opt.insecure && !im_transport_is_loopback(eps[i])) {
             fprintf(stderr,

@@ -127,7 +127,8 @@ int lifecycle_result(campaign_set *cs, store *st, trial *t, im_result_status sta
 lc_event lifecycle_lost_event(const trial *t, int expired)
 {
     if (told_to_stop(t, "pruned")) return LC_PRUNED;
-    if (expired && t->attempt >= LIFECYCLE_MAX_ATTEMPTS) return LC_EXPIRED_LAST;
+    if (expired && t->n_lost + 1 >= LIFECYCLE_MAX_ATTEMPTS) return LC_EXPIRED_LAST;
+    if (!expired && t->n_interrupted + 1 >= LIFECYCLE_MAX_INTERRUPTED) return LC_GIVEN_UP_LAST;
     if (t->c->status == STORE_CAMPAIGN_CANCELLED) return LC_LOST_CANCELLED;
     return expired ? LC_EXPIRED : LC_GIVEN_UP;
 }
@@ -147,10 +148,18 @@ int lifecycle_lost(campaign_set *cs, store *st, trial *t, const char *reason, in
                                 .error = reason};
         return campaign_trial_finish(cs, st, t, &r, NULL, 0, err);
     }
-    if (event == LC_EXPIRED_LAST)
-        im_log(IM_LOG_WARN, "trial %lld (campaign %s): failed after %d attempts", (long long)t->id,
-               t->c->name, t->attempt);
-    return campaign_trial_lost(cs, st, t, reason, lifecycle_rule(event)->to, err);
+    char why[256];
+    if (event == LC_EXPIRED_LAST || event == LC_GIVEN_UP_LAST) {
+        snprintf(why, sizeof why, "%s (failed after %d %s attempts)", reason,
+                 event == LC_EXPIRED_LAST ? LIFECYCLE_MAX_ATTEMPTS : LIFECYCLE_MAX_INTERRUPTED,
+                 event == LC_EXPIRED_LAST ? "lost" : "interrupted");
+        im_log(IM_LOG_WARN, "trial %lld (campaign %s): failed after %d attempts: %s",
+               (long long)t->id, t->c->name, t->attempt, why);
+        reason = why;
+    }
+    const lc_rule *rule = lifecycle_rule(event);
+    return campaign_trial_lost(cs, st, t, reason, rule->to, (store_attempt_status)rule->attempt,
+                               err);
 }
 
 int lifecycle_cancel(campaign_set *cs, store *st, campaign *c, int64_t *n_cancelled, im_error *err)

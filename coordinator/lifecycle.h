@@ -27,9 +27,14 @@
 #include "protocol.h"
 #include "store.h"
 
-/* A trial whose lease runs out on attempt LIFECYCLE_MAX_ATTEMPTS (or later)
- * fails instead of being queued again. */
-#define LIFECYCLE_MAX_ATTEMPTS 3
+/* A trial whose lease runs out for the LIFECYCLE_MAX_ATTEMPTS-th time (its
+ * worker went silent: lost attempts) fails instead of being queued again.
+ * Interrupted attempts (the coordinator restarted, the worker was told to
+ * shut down, e.g. by a job's time limit) do not count there: they have their
+ * own, larger cap, LIFECYCLE_MAX_INTERRUPTED, so that a trial longer than a
+ * job's time limit cannot loop for ever. Failed trials are not retried. */
+#define LIFECYCLE_MAX_ATTEMPTS    3
+#define LIFECYCLE_MAX_INTERRUPTED 10
 
 /* X(trial from, event, trial to, attempt after): the whole table. */
 #define LIFECYCLE_TABLE(X)                                                                         \
@@ -45,7 +50,8 @@
     /* RESULT "stopped" after STOP "cancelled" */                                                  \
     X(RUNNING, CANCELLED, CANCELLED, CANCELLED)                                                    \
     /* RESULT "interrupted", "stopped" unasked, BYE: the worker gave it up */                      \
-    X(RUNNING, GIVEN_UP, QUEUED, LOST)                                                             \
+    X(RUNNING, GIVEN_UP, QUEUED, INTERRUPTED)                                                      \
+    X(RUNNING, GIVEN_UP_LAST, FAILED, INTERRUPTED)                                                 \
     /* no PROGRESS or HEARTBEAT for a lease, attempts left / none left */                          \
     X(RUNNING, EXPIRED, QUEUED, LOST)                                                              \
     X(RUNNING, EXPIRED_LAST, FAILED, LOST)                                                         \

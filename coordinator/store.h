@@ -113,7 +113,8 @@ typedef struct store_options {
 /* The newest schema version this program knows (the number of migrations). */
 int store_schema_latest(void);
 
-/* Open the database at path, creating the file if absent, and migrate it to
+/* Open the database at path, creating the file if absent (an existing empty
+ * file is refused with IM_EFORMAT: it is not initialised), and migrate it to
  * the latest schema. opt may be NULL (defaults). On success *out is a new
  * store owned by the caller (free with store_close). On failure *out is NULL
  * and nothing stays open; a database newer than this program gives IM_EPROTO
@@ -277,6 +278,16 @@ int store_trial_finish_value(store *s, int64_t trial_id, int attempt, const stor
 int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason, int requeue,
                      im_error *err);
 
+/* As store_trial_lost, but the attempt becomes "interrupted": the worker gave
+ * the trial up (it was told to shut down) rather than going silent. */
+int store_trial_interrupted(store *s, int64_t trial_id, int attempt, const char *reason,
+                            int requeue, im_error *err);
+
+/* How the ended attempts of a trial ended: *lost (status "lost") and
+ * *interrupted (status "interrupted"). Returns 0, IM_EDB. */
+int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *interrupted,
+                               im_error *err);
+
 /* Resume after a restart: every running attempt becomes "interrupted" and its
  * trial "queued" again. Sets *n_out (may be NULL) to the number of trials.
  * Returns 0, IM_EDB. */
@@ -423,8 +434,11 @@ json_t *store_export_json(store *s, int64_t campaign_id, im_error *err);
 json_t *store_export_page_json(store *s, int64_t campaign_id, int64_t from, int limit,
                                int64_t *next, im_error *err);
 
-/* All workers by name: [{"name", "host", "pid", "threads", "backends",
- * "first_seen", "last_seen", "status", "trials_done"}]. */
+/* The STORE_WORKERS_LIST_MAX workers seen last, by name: [{"name", "host",
+ * "pid", "threads", "backends", "first_seen", "last_seen", "status",
+ * "trials_done"}]. Bounded, so that STATUS and WORKERS replies stay small
+ * however many names have ever sent READY. */
+#define STORE_WORKERS_LIST_MAX 1000
 json_t *store_workers_json(store *s, im_error *err);
 
 /* ---- internal, for tests: not part of the coordinator's interface ---- */

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STORE_APPLICATION_ID 1768779634 /* 'imor', set by 0001_init.sql */
 
@@ -377,12 +379,44 @@ static int prepare_all(store *s, im_error *err)
     return 0;
 }
 
-/* Open and migrate to `target`; prepare the statements when prepare is set. */
+/* After a failed open: when the folder holding path cannot be written,
+ * replace SQLite's "attempt to write a readonly database" with a message
+ * naming that folder (SQLite keeps its journal and WAL files beside the
+ * database). */
+static void explain_readonly_dir(const char *path, int rc, im_error *err)
+{
+    if (!err || !strstr(err->msg, "readonly")) return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK) == 0) return;
+    im_error_set(err, rc,
+                 "unable to use '%s': the directory '%s' must be writable (SQLite keeps "
+                 "its journal there)",
+                 path, dir);
+}
+
+/* Open and migrate to `target`; prepare the statements when prepare is set.
+ * An existing file of 0 bytes is refused, not initialised: an empty file
+ * where a database should be is a mistake (a truncation, a wrong path) that
+ * must not silently become a new, empty campaign store. */
 static int open_at(store **out, const char *path, const store_options *opt, int target, int prepare,
                    im_error *err)
 {
     *out = NULL;
     if (!path || !*path) return im_error_set(err, IM_EINVAL, "no database path given");
+    struct stat stt;
+    if (stat(path, &stt) == 0 && S_ISREG(stt.st_mode) && stt.st_size == 0)
+        return im_error_set(err, IM_EFORMAT,
+                            "'%s' exists but is empty (0 bytes), so it is not a database: remove "
+                            "it to create a new database there, or give another path",
+                            path);
     store *s = im_xcalloc(1, sizeof *s);
     s->path = im_xstrdup(path);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -400,6 +434,7 @@ static int open_at(store **out, const char *path, const store_options *opt, int 
     return 0;
 fail:
     store_free(s);
+    if (rc) explain_readonly_dir(path, rc, err);
     return rc;
 }
 

@@ -10,6 +10,9 @@
 #include "store_internal.h"
 
 #include <stdio.h>
+
+#define IM_STR_(x) #x
+#define IM_STR(x)  IM_STR_(x)
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +45,7 @@ enum {
     ST_ATOMS_OF_CAMPAIGN,
     ST_ATTEMPTS_OF_CAMPAIGN,
     ST_WORKERS,
+    ST_ATTEMPT_COUNTS,
     ST_COUNT
 };
 
@@ -106,7 +110,11 @@ const char *const store__read_sql[ST_COUNT + 1] = {
         "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 "
         "ORDER BY t.number, a.attempt",
     [ST_WORKERS] = "SELECT name, host, pid, threads, backends, first_seen, last_seen, status, "
-                   "trials_done FROM workers ORDER BY name",
+                   "trials_done FROM (SELECT * FROM workers ORDER BY last_seen DESC, name "
+                   "LIMIT " IM_STR(STORE_WORKERS_LIST_MAX) ") ORDER BY name",
+    [ST_ATTEMPT_COUNTS] = "SELECT count(*) FILTER (WHERE status = 'lost'), "
+                          "count(*) FILTER (WHERE status = 'interrupted') "
+                          "FROM trial_attempts WHERE trial_id = ?1",
     NULL,
 };
 
@@ -340,6 +348,23 @@ int store_trial_list(store *s, int64_t campaign_id, unsigned status_mask, int fl
     sqlite3_reset(st);
     if (rc == 0 && (flags & STORE_WITH_PARAMS)) rc = list_params(s, campaign_id, *out, *n, err);
     if (rc) store_trials_free(out, *n), *n = 0;
+    return rc;
+}
+
+int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *interrupted,
+                               im_error *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_ATTEMPT_COUNTS);
+    sqlite3_bind_int64(st, 1, trial_id);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        *lost = sqlite3_column_int(st, 0);
+        *interrupted = sqlite3_column_int(st, 1);
+    } else {
+        rc = store__db_error(s, step, err, "unable to count the attempts of trial %lld",
+                             (long long)trial_id);
+    }
+    sqlite3_reset(st);
     return rc;
 }
 

@@ -449,8 +449,10 @@ int store_trial_finish_value(store *s, int64_t trial_id, int attempt, const stor
     return store__op_end(s, rc, err);
 }
 
-int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason, int requeue,
-                     im_error *err)
+/* store_trial_lost and store_trial_interrupted: the attempt ends with
+ * `status`, the trial is queued again or failed. */
+static int trial_lost_as(store *s, int64_t trial_id, int attempt, store_attempt_status status,
+                         const char *reason, int requeue, im_error *err)
 {
     trial_state ts;
     char now[STORE_TIME_MAX];
@@ -461,8 +463,20 @@ int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason
     store__bind_text(st, 4, reason);
     store__bind_text(st, 5, now);
     rc = store__exec_stmt(s, st, err, "unable to mark a trial lost");
-    if (rc == 0) rc = attempt_end(s, trial_id, attempt, STORE_ATTEMPT_LOST, now, reason, err);
+    if (rc == 0) rc = attempt_end(s, trial_id, attempt, status, now, reason, err);
     return store__op_end(s, rc, err);
+}
+
+int store_trial_lost(store *s, int64_t trial_id, int attempt, const char *reason, int requeue,
+                     im_error *err)
+{
+    return trial_lost_as(s, trial_id, attempt, STORE_ATTEMPT_LOST, reason, requeue, err);
+}
+
+int store_trial_interrupted(store *s, int64_t trial_id, int attempt, const char *reason,
+                            int requeue, im_error *err)
+{
+    return trial_lost_as(s, trial_id, attempt, STORE_ATTEMPT_INTERRUPTED, reason, requeue, err);
 }
 
 int store_requeue_running(store *s, int64_t *n_out, im_error *err)

@@ -30,6 +30,8 @@
 #include "log.h"
 #include "protocol.h"
 #include "sigpipe.h"
+#include "spec_json.h"
+#include "train.h"
 #include "transport.h"
 
 #include <dirent.h>
@@ -58,7 +60,13 @@ void openblas_set_num_threads(int num_threads);
 #define WK_SHUTDOWN_ACK_MS 3000  /* how long a stopping worker waits for its ACK */
 #define WK_SHUTDOWN_MAX_MS 60000 /* hard limit for stopping the training thread */
 #define WK_MAX_INFLIGHT    16
-#define WK_DEFAULT_CONNECT "tcp://127.0.0.1:5555"
+/* The lease a JOB may set, as the coordinator's own --lease range allows
+ * (0.1 s .. a day): a hostile or broken coordinator cannot make the worker
+ * flood it with heartbeats, nor silence it for longer than a day. */
+#define WK_LEASE_MIN_S      0.1
+#define WK_LEASE_MAX_S      86400.0
+#define WK_HEARTBEAT_MIN_MS 50.0 /* shortest interval between heartbeats */
+#define WK_DEFAULT_CONNECT  "tcp://127.0.0.1:5555"
 
 typedef enum { REQ_READY = 0, REQ_PROGRESS, REQ_HEARTBEAT, REQ_RESULT, REQ_BYE } req_kind;
 static const char *req_names[] = {"READY", "PROGRESS", "HEARTBEAT", "RESULT", "BYE"};
@@ -103,6 +111,8 @@ typedef struct wk {
     char **exec_argv;          /* --exec split into words, or NULL: the built-in trainer */
     double trial_timeout_s;    /* --trial-timeout, 0 = none */
     const wk_backend *backend; /* the backend this worker runs */
+    double max_memory_gb;      /* --max-memory; 0: half the machine's memory / share */
+    long share;                /* --share: workers sharing this machine's memory (1) */
 
     void *ctx, *sock;
     int wake[2]; /* training thread -> main loop */
@@ -121,6 +131,8 @@ typedef struct wk {
     wk_job job;
     json_t *pending; /* the RESULT message not yet acknowledged; owned */
     long trials_done;
+
+    int warned_dataset_name; /* a folder's name the wire cannot carry was reported */
 
     int shutting;
     int bye; /* 0 not sent, 1 in flight, 2 answered */
@@ -213,16 +225,42 @@ static void *train_thread(void *arg)
 
 /* ---------- the data directory ---------- */
 
-/* Names of the sub-folders of the data directory that hold a training set.
- * Read again for every READY, so data fetched later is announced. */
-static json_t *list_datasets(const char *data_dir)
+/* 1 if a folder's name can go in READY's "datasets" (protocol.h): at most
+ * IM_WIRE_NAME_MAX bytes of UTF-8 without control characters. */
+static int dataset_name_wireable(const char *name)
 {
+    size_t n = strlen(name);
+    if (n == 0 || n > IM_WIRE_NAME_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) return 0;
+    json_t *probe = json_string(name); /* NULL when not valid UTF-8 */
+    json_decref(probe);
+    return probe != NULL;
+}
+
+/* Names of the sub-folders of the data directory that hold a training set.
+ * Read again for every READY, so data fetched later is announced. A name the
+ * wire cannot carry is left out (one warning per worker run), so that one
+ * odd folder does not make the coordinator refuse every READY. */
+static json_t *list_datasets(wk *w)
+{
+    const char *data_dir = w->data_dir;
     json_t *names = json_array();
     DIR *d = opendir(data_dir);
     if (!d) return names;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
+        if (!dataset_name_wireable(de->d_name)) {
+            if (!w->warned_dataset_name)
+                im_log(IM_LOG_WARN,
+                       "skipping a folder of the data directory '%s' whose name (%zu bytes) "
+                       "is not a dataset name: at most %d bytes of UTF-8 without control "
+                       "characters",
+                       data_dir, strlen(de->d_name), IM_WIRE_NAME_MAX);
+            w->warned_dataset_name = 1;
+            continue;
+        }
         static const char *probes[] = {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"};
         for (int i = 0; i < 2; i++) {
             char path[PATH_MAX];
@@ -303,7 +341,7 @@ static void send_ready(wk *w)
     im_msg m = {.type = IM_MSG_READY};
     /* a worker that runs a command needs no data: it takes any trial of its backend */
     json_t *backends = wk_backend_names(w->exec_argv != NULL),
-           *datasets = w->backend->needs_data ? list_datasets(w->data_dir) : NULL;
+           *datasets = w->backend->needs_data ? list_datasets(w) : NULL;
     m.ready.worker = w->name;
     m.ready.host = w->host;
     m.ready.version = IM_VERSION;
@@ -405,6 +443,36 @@ static int dataset_name_ok(const char *name)
     return 1;
 }
 
+/* The most memory (bytes) a trial may need on this worker: --max-memory, or
+ * half of the machine's memory divided by --share. */
+static double memory_cap(const wk *w)
+{
+    if (w->max_memory_gb > 0) return w->max_memory_gb * 1e9;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    double machine = pages > 0 && page > 0 ? (double)pages * (double)page : 8e9;
+    return machine / 2 / (double)(w->share > 0 ? w->share : 1);
+}
+
+/* NULL if the builtin trainer's trial spec fits this worker's memory cap,
+ * else why not (into buf). Linux overcommits, so an allocation that
+ * succeeds may still not fit: the trial is refused before anything is
+ * allocated, and fails with this message instead of killing the worker. */
+static const char *memory_refusal(const wk *w, const json_t *spec, char *buf, size_t n)
+{
+    im_train_spec s;
+    im_train_spec_default(&s);
+    if (im_train_spec_from_json(&s, spec, NULL) != 0) return NULL; /* the backend says why */
+    double need = (double)im_train_spec_memory_bytes(&s, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                                     IM_MEMORY_N_SAMPLES);
+    double cap = memory_cap(w);
+    if (need <= cap) return NULL;
+    snprintf(buf, n,
+             "the trial needs about %.1f GB of memory (hidden %d, batch %d), more than the "
+             "%.1f GB worker %s offers (--max-memory, --share)",
+             need / 1e9, s.hidden, s.batch, cap / 1e9, w->name);
+    return buf;
+}
+
 static void start_job(wk *w, const im_msg *msg)
 {
     const json_t *spec = msg->job.spec;
@@ -413,6 +481,8 @@ static void start_job(wk *w, const im_msg *msg)
     w->job.trial = msg->job.trial;
     w->job.attempt = msg->job.attempt;
     w->job.lease_s = msg->job.lease_s > 0 ? msg->job.lease_s : 60;
+    if (w->job.lease_s < WK_LEASE_MIN_S) w->job.lease_s = WK_LEASE_MIN_S;
+    if (w->job.lease_s > WK_LEASE_MAX_S) w->job.lease_s = WK_LEASE_MAX_S;
     atomic_store(&w->job.stop, 0);
     w->last_job_send = now_ms();
 
@@ -448,7 +518,7 @@ static void start_job(wk *w, const im_msg *msg)
         return;
     }
     if (dataset && w->backend->needs_data) {
-        json_t *have = list_datasets(w->data_dir);
+        json_t *have = list_datasets(w);
         if (!im_wire_list_has(have, dataset)) {
             char *list = json_dumps(have, JSON_COMPACT);
             char text[1024];
@@ -462,6 +532,11 @@ static void start_job(wk *w, const im_msg *msg)
             return;
         }
         json_decref(have);
+    }
+    char why[512];
+    if (w->backend->needs_data && memory_refusal(w, spec, why, sizeof why)) {
+        finish_job(w, wk_result_failed(why, 0));
+        return;
     }
     w->job.spec = json_deep_copy(spec);
     w->job.params = msg->job.params ? json_deep_copy(msg->job.params) : NULL;
@@ -625,10 +700,12 @@ static int heartbeat_may_go(const wk *w)
     return w->sock && w->job.active && w->job.thread_running && w->n_inflight < WK_MAX_INFLIGHT / 2;
 }
 
-/* Every lease/3 of silence about the held trial. */
+/* Every lease/3 of silence about the held trial, never more often than
+ * every WK_HEARTBEAT_MIN_MS. */
 static double heartbeat_due(const wk *w)
 {
-    return w->last_job_send + w->job.lease_s * 1e3 / 3;
+    double every = w->job.lease_s * 1e3 / 3;
+    return w->last_job_send + (every > WK_HEARTBEAT_MIN_MS ? every : WK_HEARTBEAT_MIN_MS);
 }
 
 /* Begin a clean stop after SIGTERM or SIGINT. */
@@ -649,9 +726,9 @@ static void begin_shutdown(wk *w, double now)
 }
 
 /* Log where this worker connects and which datasets it offers. */
-static void announce(const wk *w)
+static void announce(wk *w)
 {
-    json_t *datasets = list_datasets(w->data_dir);
+    json_t *datasets = list_datasets(w);
     char *names = json_dumps(datasets, JSON_COMPACT);
     im_log(IM_LOG_INFO, "worker %s connecting to %s%s (data %s: %s)", w->name, w->endpoint,
            w->curve ? " with CurveZMQ" : "", w->data_dir, names ? names : "?");
@@ -808,6 +885,9 @@ static void usage(FILE *out)
             "                      last one the result with the campaign's objective\n"
             "  --trial-timeout S   fail a command's trial after S seconds (default\n"
             "                      $INFOMORPH_TRIAL_TIMEOUT, else none)\n"
+            "  --max-memory GB     fail trials that would need more memory than GB\n"
+            "                      gigabytes (default: half the machine's memory / share)\n"
+            "  --share N           workers sharing this machine's memory (default 1)\n"
             "  --log-level LEVEL   debug, info, warn or error (default info)\n"
             "  --server-key FILE   the coordinator's CurveZMQ public key (default\n"
             "                      $INFOMORPH_SERVER_KEY); with --curve-secret: encrypted,\n"
@@ -868,6 +948,8 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                                          {"threads", required_argument, NULL, 't'},
                                          {"name", required_argument, NULL, 'n'},
                                          {"max-trials", required_argument, NULL, 'm'},
+                                         {"max-memory", required_argument, NULL, 'M'},
+                                         {"share", required_argument, NULL, 's'},
                                          {"log-level", required_argument, NULL, 'l'},
                                          {"exec", required_argument, NULL, 'x'},
                                          {"trial-timeout", required_argument, NULL, 'T'},
@@ -901,6 +983,24 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
                 return 2;
             }
             w->max_trials = v;
+            break;
+        case 'M': {
+            char *end;
+            double gb = strtod(optarg, &end);
+            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
+                fprintf(stderr,
+                        "infomorph-worker: --max-memory must be gigabytes in [0.01, 1e6]\n");
+                return 2;
+            }
+            w->max_memory_gb = gb;
+            break;
+        }
+        case 's':
+            if (parse_long(optarg, 1, 4096, &v) != 0) {
+                fprintf(stderr, "infomorph-worker: --share must be an integer in 1..4096\n");
+                return 2;
+            }
+            w->share = v;
             break;
         case 'l':
             if (im_log_parse_level(optarg, level) != 0) {

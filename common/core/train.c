@@ -227,3 +227,48 @@ void im_train_result_release(im_train_result *result)
     free(result->curve);
     memset(result, 0, sizeof *result);
 }
+
+/* ---- memory estimate ---- */
+
+/* Bytes of one layer's allocations (layer.c, with its PID workspace in
+ * pid.c): parameters with their gradient and Adam moments, the per-batch
+ * buffers, the masks of masked sources and the PID tables. In double, so
+ * that no size from a spec overflows. */
+static double layer_bytes(double n_out, double n_max, int k, const double *n_in, int n_masked,
+                          double bins_prod)
+{
+    double params = 0;
+    for (int i = 0; i < k; i++) params += n_out * (n_in[i] + 1);
+    double nb = n_out * n_max;
+    double b = 4 * 8 * params;                /* params, grad, adam_m, adam_v */
+    b += nb * 8 * (4 + 3.0 * k) + nb * 2 * k; /* own_in, theta, dtheta, y; x, dthx, dx; bins */
+    b += n_masked * n_out * n_out * 8;        /* masks: n_out x n_out doubles each */
+    double subsets = (double)((1 << k) - 1);
+    double table = bins_prod < n_max ? bins_prod : n_max;
+    b += subsets * (n_max * (4 + 4 + 16 + 8) + table * 16) + n_max * 8 * 2; /* PID workspace */
+    return b;
+}
+
+uint64_t im_train_spec_memory_bytes(const im_train_spec *s, int n_in, int n_classes,
+                                    uint64_t n_samples)
+{
+    double H = s->hidden, B = s->batch, C = n_classes, D = n_in;
+    double bins = s->bins;
+    double total = 32.0 * 1024 * 1024; /* the program, its libraries, BLAS buffers */
+    if (im_setup_sources(s->setup) == 2) {
+        double in[2] = {D, s->setup == IM_SETUP_BIVARIATE_LATERAL ? H : C};
+        total += layer_bytes(H, B, 2, in, s->setup == IM_SETUP_BIVARIATE_LATERAL, bins * bins);
+    } else {
+        double in[3] = {D, C, H};
+        total += layer_bytes(H, B, 3, in, 1, bins * bins * bins);
+    }
+    double out_in[2] = {H, C};
+    total += layer_bytes(C, B, 2, out_in, 0, 64.0 * 64.0);
+    total += B * (2 * C + H) * 8; /* network: onehot, feedback_in, lateral_in */
+    if (s->setup == IM_SETUP_BACKPROP) total += B * (C + 2 * H) * 8;
+    double n = (double)n_samples;
+    total += B * D * 8 + n * 4 + B * 4 + n * C * 8 + n; /* the trainer's batch and eval buffers */
+    total += ((double)s->epochs + 1) * sizeof(im_epoch_stats);
+    total += n * (D + 1); /* the dataset as bytes */
+    return total >= 1.8e19 ? UINT64_MAX : (uint64_t)total;
+}

@@ -67,4 +67,23 @@ void im_train_result_release(im_train_result *result);
 double im_train_accuracy(const double *theta, const uint8_t *labels, uint32_t n, int c,
                          double *mean);
 
+/* An estimate of the memory (bytes) that training s takes at its peak: the
+ * network's layers (parameters with gradients and Adam moments, per-batch
+ * buffers, the masks of lateral sources, which grow with hidden^2, the PID
+ * workspaces), the trainer's buffers and the dataset, for inputs of n_in
+ * values, n_classes classes and n_samples samples (the MNIST-like datasets:
+ * 784, 10, 70000), plus 32 MB for the program. It follows the allocations
+ * of layer.c, network.c, pid.c and this file, so that a worker can refuse a
+ * trial that does not fit before allocating anything (Linux overcommits:
+ * an allocation that succeeds may still not fit). Checked against the
+ * measured peak RSS of real runs by test_train. Saturates at UINT64_MAX.
+ * Thread-safe. */
+uint64_t im_train_spec_memory_bytes(const im_train_spec *s, int n_in, int n_classes,
+                                    uint64_t n_samples);
+/* The shape assumed when the dataset is not at hand (the coordinator): the
+ * MNIST-like datasets, 28 x 28 inputs, 10 classes, 70,000 samples. */
+#define IM_MEMORY_N_IN      784
+#define IM_MEMORY_N_CLASSES 10
+#define IM_MEMORY_N_SAMPLES 70000
+
 #endif /* IM_TRAIN_H */

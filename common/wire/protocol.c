@@ -99,8 +99,11 @@ static int get_int(const json_t *o, const char *key, int required, int64_t lo, i
     return 0;
 }
 
-/* A number or null (-> NAN); absent -> NAN. Integers are accepted as numbers. */
-static int get_num(const json_t *o, const char *key, double *out, im_error *err)
+/* A number in [lo, hi] or null (-> NAN); absent -> NAN. Integers are
+ * accepted as numbers. The ranges are protocol.h's: a number out of its
+ * range would be stored, ranked and printed as if it were real. */
+static int get_num(const json_t *o, const char *key, double lo, double hi, double *out,
+                   im_error *err)
 {
     const json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) {
@@ -108,7 +111,17 @@ static int get_num(const json_t *o, const char *key, double *out, im_error *err)
         return 0;
     }
     if (!json_is_number(v)) return bad(err, "'%s' must be a number or null", key);
-    *out = json_number_value(v);
+    double x = json_number_value(v);
+    if (!(x >= lo && x <= hi)) return bad(err, "'%s' must be in [%g, %g] or null", key, lo, hi);
+    *out = x;
+    return 0;
+}
+
+/* 1 if s[0..n) holds an ASCII control character (below 0x20, or DEL). */
+static int has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 1;
     return 0;
 }
 
@@ -130,6 +143,18 @@ static int get_str(const json_t *o, const char *key, int required, size_t max, c
     return 0;
 }
 
+/* A name (worker, host, version, campaign, reason, ...): as get_str, and
+ * without control characters, so that a peer cannot forge log lines or send
+ * escape sequences to an operator's terminal through it. */
+static int get_name(const json_t *o, const char *key, int required, size_t max, const char **out,
+                    im_error *err)
+{
+    if (get_str(o, key, required, max, out, err)) return IM_EPROTO;
+    if (*out && has_control(*out, strlen(*out)))
+        return bad(err, "'%s' contains a control character", key);
+    return 0;
+}
+
 static int get_string_list(const json_t *o, const char *key, const json_t **out, im_error *err)
 {
     const json_t *v = json_object_get(o, key);
@@ -144,6 +169,8 @@ static int get_string_list(const json_t *o, const char *key, const json_t **out,
         if (!json_is_string(x) || json_string_length(x) > IM_WIRE_NAME_MAX)
             return bad(err, "'%s' must be a list of strings of at most %d bytes", key,
                        IM_WIRE_NAME_MAX);
+        if (has_control(json_string_value(x), json_string_length(x)))
+            return bad(err, "'%s[%zu]' contains a control character", key, i);
     }
     *out = v;
     return 0;
@@ -163,12 +190,14 @@ static int get_epoch(const json_t *o, im_epoch_stats *e, im_error *err)
 {
     int64_t ep = 0;
     memset(e, 0, sizeof *e); /* no atoms on the wire: n_terms_hidden 0 */
-    if (get_int(o, "epoch", 1, 0, 1000000, 0, &ep, err)) return IM_EPROTO;
+    if (get_int(o, "epoch", 1, 0, IM_SPEC_MAX_EPOCHS, 0, &ep, err)) return IM_EPROTO;
     e->epoch = (int)ep;
-    if (get_num(o, "train_acc", &e->train_acc, err) || get_num(o, "val_acc", &e->val_acc, err) ||
-        get_num(o, "test_acc", &e->test_acc, err) ||
-        get_num(o, "goal_hidden", &e->goal_hidden, err) ||
-        get_num(o, "goal_out", &e->goal_out, err) || get_num(o, "seconds", &e->seconds, err))
+    if (get_num(o, "train_acc", 0, 1, &e->train_acc, err) ||
+        get_num(o, "val_acc", 0, 1, &e->val_acc, err) ||
+        get_num(o, "test_acc", 0, 1, &e->test_acc, err) ||
+        get_num(o, "goal_hidden", -IM_WIRE_BITS_MAX, IM_WIRE_BITS_MAX, &e->goal_hidden, err) ||
+        get_num(o, "goal_out", -IM_WIRE_BITS_MAX, IM_WIRE_BITS_MAX, &e->goal_out, err) ||
+        get_num(o, "seconds", 0, IM_WIRE_SECONDS_MAX, &e->seconds, err))
         return IM_EPROTO;
     return 0;
 }
@@ -189,6 +218,8 @@ static int get_campaign_ref(const json_t *o, int required, im_wire_campaign_ref 
     }
     if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 64 &&
         !memchr(json_string_value(v), '\0', json_string_length(v))) {
+        if (has_control(json_string_value(v), json_string_length(v)))
+            return bad(err, "'campaign' contains a control character");
         ref->name = json_string_value(v);
         return 0;
     }
@@ -265,8 +296,11 @@ static int decode_layer_atoms(im_trial_result *r, const char *layer, const json_
         size_t len = strlen(name);
         if (len == 0 || len > 31)
             return bad(err, "'atoms.%s' has a name of %zu bytes (1 to 31)", layer, len);
-        if (!json_is_number(x) || !isfinite(json_number_value(x)))
-            return bad(err, "'atoms.%s.%s' must be a finite number", layer, name);
+        if (has_control(name, len))
+            return bad(err, "'atoms.%s' has a name with a control character", layer);
+        if (!json_is_number(x) || !(fabs(json_number_value(x)) <= IM_WIRE_BITS_MAX))
+            return bad(err, "'atoms.%s.%s' must be a finite number in [%g, %g]", layer, name,
+                       -IM_WIRE_BITS_MAX, IM_WIRE_BITS_MAX);
         im_trial_atom *a = &r->atoms[r->n_atoms++];
         a->layer = strcmp(layer, "hidden") == 0 ? "hidden" : "output";
         a->name = name;
@@ -306,9 +340,11 @@ static int decode_result(im_msg *m, const json_t *o, im_error *err)
 {
     im_trial_result *r = &m->result;
     if (get_trial_attempt(o, 1, &r->trial, &r->attempt, err) || decode_status(r, o, err) ||
-        get_num(o, "val_acc", &r->val_acc, err) || get_num(o, "test_acc", &r->test_acc, err) ||
-        get_num(o, "wall_s", &r->wall_s, err) || get_str(o, "error", 0, 65536, &r->error, err) ||
-        decode_curve(r, o, err) || decode_atoms(r, o, err))
+        get_num(o, "val_acc", 0, 1, &r->val_acc, err) ||
+        get_num(o, "test_acc", 0, 1, &r->test_acc, err) ||
+        get_num(o, "wall_s", 0, IM_WIRE_SECONDS_MAX, &r->wall_s, err) ||
+        get_str(o, "error", 0, 65536, &r->error, err) || decode_curve(r, o, err) ||
+        decode_atoms(r, o, err))
         return IM_EPROTO;
     return result_extra(m, o);
 }
@@ -345,9 +381,9 @@ static int decode_progress_value(im_msg *m, const json_t *o, im_error *err)
 static int decode_ready(im_msg *m, const json_t *o, im_error *err)
 {
     int64_t x = 0;
-    if (get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->ready.worker, err) ||
-        get_str(o, "host", 0, 255, &m->ready.host, err) ||
-        get_str(o, "version", 0, 64, &m->ready.version, err) ||
+    if (get_name(o, "worker", 1, IM_WIRE_NAME_MAX, &m->ready.worker, err) ||
+        get_name(o, "host", 0, 255, &m->ready.host, err) ||
+        get_name(o, "version", 0, 64, &m->ready.version, err) ||
         get_int(o, "pid", 0, 0, INT64_MAX, 0, &m->ready.pid, err) ||
         get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
         get_string_list(o, "backends", &m->ready.backends, err) ||
@@ -361,7 +397,7 @@ static int decode_job(im_msg *m, const json_t *o, im_error *err)
 {
     int64_t x = 0;
     if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
-        get_str(o, "campaign", 0, 64, &m->job.campaign, err) ||
+        get_name(o, "campaign", 0, 64, &m->job.campaign, err) ||
         get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
         return IM_EPROTO;
     m->job.number = (int)x;
@@ -380,7 +416,7 @@ static int decode_job(im_msg *m, const json_t *o, im_error *err)
 static int decode_stop(im_msg *m, const json_t *o, im_error *err)
 {
     if (get_trial_attempt(o, 0, &m->stop.trial, &m->stop.attempt, err) ||
-        get_str(o, "reason", 1, 32, &m->stop.reason, err))
+        get_name(o, "reason", 1, 32, &m->stop.reason, err))
         return IM_EPROTO;
     for (size_t i = 0; i < sizeof stop_reasons / sizeof stop_reasons[0]; i++)
         if (strcmp(m->stop.reason, stop_reasons[i]) == 0) return 0;
@@ -390,7 +426,7 @@ static int decode_stop(im_msg *m, const json_t *o, im_error *err)
 static int decode_ack(im_msg *m, const json_t *o, im_error *err)
 {
     if (get_trial_attempt(o, 0, &m->ack.trial, &m->ack.attempt, err) ||
-        get_str(o, "note", 0, 32, &m->ack.note, err))
+        get_name(o, "note", 0, 32, &m->ack.note, err))
         return IM_EPROTO;
     const json_t *a = json_object_get(o, "accepted");
     if (a && !json_is_boolean(a)) return bad(err, "'accepted' must be true or false");
@@ -427,7 +463,7 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
         return get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err);
     case IM_MSG_CONTINUE: return get_trial_attempt(o, 0, &m->cont.trial, &m->cont.attempt, err);
     case IM_MSG_RESULT: return decode_result(m, o, err);
-    case IM_MSG_BYE: return get_str(o, "worker", 1, IM_WIRE_NAME_MAX, &m->bye.worker, err);
+    case IM_MSG_BYE: return get_name(o, "worker", 1, IM_WIRE_NAME_MAX, &m->bye.worker, err);
     case IM_MSG_JOB: return decode_job(m, o, err);
     case IM_MSG_NOJOB:
         if (get_int(o, "retry_ms", 0, 0, 86400000, 1000, &x, err)) break;

@@ -24,8 +24,16 @@
  *
  * Identifiers: "trial" is the trial's id in the database (an integer >= 1,
  * unique over all campaigns); "attempt" counts the hand-outs of that trial
- * (1, 2, ...). Accuracies are fractions in [0, 1]; a number that is unknown
- * or not finite is sent as null (decoded as NAN).
+ * (1, 2, ...). A number that is unknown or not finite is sent as null
+ * (decoded as NAN). Every number is checked against its range, and one out
+ * of range is refused with an ERROR naming the field: accuracies (train_acc,
+ * val_acc, test_acc) are fractions in [0, 1]; seconds and wall_s are in
+ * [0, IM_WIRE_SECONDS_MAX]; goal_hidden, goal_out and the atoms are bits in
+ * [-IM_WIRE_BITS_MAX, IM_WIRE_BITS_MAX]; epoch is in [0, IM_SPEC_MAX_EPOCHS].
+ * Names (worker, host, version, campaign, reason, note, the entries of
+ * backends and datasets) never contain control characters (bytes below 0x20
+ * and 0x7f); free-form texts (error, message) may, and are escaped wherever
+ * they are printed or logged.
  *
  * ## Worker -> coordinator (each answered by exactly one reply)
  *
@@ -90,8 +98,11 @@
  *     result's extra slot and not interpreted here. The exec backend adds
  *     "value" (the objective's value, a finite number, or null) and
  *     "output" (the command's result object).
- *   -> ACK {trial, attempt, accepted, note}: the result is durably stored
- *     (or deliberately ignored); the worker may forget it. accepted: true
+ *   -> ACK {trial, attempt, accepted, note}: the result is committed to the
+ *     database (or deliberately ignored); the worker may forget it. The
+ *     commit survives a crash of the coordinator; it survives a power cut
+ *     only when the coordinator runs with --sync-full (by default the last
+ *     results acknowledged before a power cut may be lost). accepted: true
  *     the first time; false for a duplicate ("duplicate"), a result for an
  *     attempt replaced by another worker's ("superseded": recorded in the
  *     event log, the trial's data is not overwritten) or an unknown trial
@@ -167,7 +178,9 @@
  *     later page; none is sent twice. A request without "limit" (an older
  *     client that expects the whole campaign in one reply) gets ERROR when
  *     the campaign does not fit in one page, never a silently short export.
- * WORKERS {} -> OK {workers: [{"name", "host", "pid", "threads", "backends",
+ * WORKERS {} -> OK {workers: the 1000 workers seen last (so that the reply
+ *      stays small however many names ever sent READY; STATUS's "workers"
+ *      likewise), by name: [{"name", "host", "pid", "threads", "backends",
  *      "first_seen", "last_seen", "status" ("alive", "lost" or "gone"),
  *      "trials_done", "state" ("idle", "busy" or "away": not connected to
  *      this coordinator run), "trial" (the running trial or null),
@@ -218,6 +231,8 @@
 #define IM_BACKUP_IDLE_S       60          /* a backup nobody asked about that long is dropped */
 #define IM_TRIALS_PAGE_MAX     5000        /* most trials in one TRIALS page */
 #define IM_TRIALS_PAGE_DEFAULT 1000        /* trials in a TRIALS page without "limit" */
+#define IM_WIRE_SECONDS_MAX    1e8         /* largest seconds, wall_s (about three years) */
+#define IM_WIRE_BITS_MAX       1e6         /* largest |goal_hidden|, |goal_out|, |atom| */
 
 /* The wire functions return 0 or an im.h code: IM_ENET when ZeroMQ failed
  * (errno says why; EAGAIN: nothing to read), IM_EPROTO when bytes arrived but

@@ -127,7 +127,10 @@ json_t *cli_campaign_fields(const cli_args *a);
 double cli_num(const json_t *o, const char *key);
 /* o[key] as an integer, dflt if missing or not an integer. */
 long long cli_int(const json_t *o, const char *key, long long dflt);
-/* o[key] as a string (borrowed), "-" if missing or not a string. */
+/* o[key] as a string for the terminal, "-" if missing or not a string: the
+ * string itself (borrowed), or when it holds control characters an escaped
+ * copy (im_log_escape) in one of 8 static buffers reused in turn (not
+ * thread-safe; at most 4095 bytes). */
 const char *cli_str(const json_t *o, const char *key);
 /* x with digits decimals, "-" for NAN, into buf (n bytes); returns buf. */
 const char *cli_fmt_num(char *buf, size_t n, double x, int digits);

@@ -9,6 +9,7 @@
 #include "client.h"
 #include "im.h"
 #include "lattice.h"
+#include "log.h"
 
 #include <errno.h>
 #include <math.h>
@@ -104,7 +105,9 @@ int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply
         cli_request(cli_endpoint(a->connect), type, fields, CLI_TIMEOUT_MS, reply, err, sizeof err);
     json_decref(fields);
     if (rc == 0) return CLI_OK;
-    fprintf(stderr, "infomorph %s: %s\n", a->verb, err);
+    char shown[sizeof err * 4];
+    im_log_escape(shown, sizeof shown, err);
+    fprintf(stderr, "infomorph %s: %s\n", a->verb, shown);
     return rc == IM_EREFUSED ? refused_status : CLI_ERROR;
 }
 
@@ -150,8 +153,18 @@ long long cli_int(const json_t *o, const char *key, long long dflt)
 
 const char *cli_str(const json_t *o, const char *key)
 {
+    /* a ring of buffers, so that one printf can show several fields */
+    static char ring[8][4096];
+    static int next;
     const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "-";
+    if (!s) return "-";
+    const char *p = s;
+    while (*p && (unsigned char)*p >= 0x20 && *p != 0x7f) p++;
+    if (!*p) return s;
+    char *buf = ring[next];
+    next = (next + 1) % 8;
+    im_log_escape(buf, sizeof ring[0], s);
+    return buf;
 }
 
 /* "%.4f" or "-" for a missing number, into buf. */

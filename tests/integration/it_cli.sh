@@ -79,13 +79,26 @@ printf '{"name": "bad-key", "kind": "search", "budget": 2, "budgett": 3}' >"$T/b
 run_cli 2 bad-key submit "$T/bad2.json"
 has bad-key.err "budgett"
 run_cli 1 missing-file submit "$T/no-such-file.json"
+# trials that would need more memory than --max-trial-memory (16 GB): refused
+# at submission, before any worker takes one and dies of it
+printf '{"name": "huge-hidden", "kind": "search", "budget": 1, "train": {"hidden": 100000}}' >"$T/huge1.json"
+run_cli 2 huge-hidden submit "$T/huge1.json"
+has huge-hidden.err "max-trial-memory"
+printf '{"name": "huge-batch", "kind": "search", "budget": 1, "train": {"batch": 1000000}}' >"$T/huge2.json"
+run_cli 2 huge-batch submit "$T/huge2.json"
+has huge-batch.err "more than the coordinator's --max-trial-memory 16.0 GB"
 expect_eq "campaigns after the refusals" 0 "$(sql "SELECT count(*) FROM campaigns")"
 
 BUDGET=4
 write_campaign "$T/c.json" it-cli $BUDGET
 run_cli 0 submit submit "$T/c.json"
 has submit.out "it-cli"
-run_cli 2 submit-again submit "$T/c.json"   # the name is taken
+# the same file again (a retried SUBMIT): the same campaign, not a second one
+run_cli 0 submit-again submit "$T/c.json"
+has submit-again.out "it-cli (id 1,"
+expect_eq "campaigns after the same submission twice" 1 "$(sql "SELECT count(*) FROM campaigns")"
+write_campaign "$T/c2.json" it-cli $((BUDGET + 1))
+run_cli 2 submit-other submit "$T/c2.json" # another spec: the name is taken
 
 run_cli 0 ls ls
 has ls.out "it-cli"

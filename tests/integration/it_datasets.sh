@@ -3,7 +3,8 @@
 # hands its trials to no one, warns once per worker and dataset (log line
 # and "dataset_missing" event, however often the worker asks), and status
 # says why the campaign waits; `infomorph workers` shows each worker's
-# datasets. Then a worker that has the dataset arrives and completes it.
+# datasets (a folder whose name the wire cannot carry is skipped with one
+# warning). Then a worker that has the dataset arrives and completes it.
 # Usage: it_datasets.sh COORDINATOR WORKER CLI
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
@@ -12,6 +13,11 @@ it_init "$@"
 mkdir -p "$T/data1" "$T/data2"
 ln -s "$DATA/mnist10k" "$T/data1/mnist10k"
 ln -s "$DATA/mnist10k" "$T/data2/mnist-b"
+# a folder whose name the wire cannot carry (200 bytes): w1 skips it with one
+# warning and is still served
+LONG=$(printf 'x%.0s' $(seq 200))
+mkdir -p "$T/data1/$LONG"
+: >"$T/data1/$LONG/train-images-idx3-ubyte"
 
 start_coordinator --lease 30
 start_worker w1 --data-dir "$T/data1"
@@ -27,6 +33,7 @@ expect_eq "dataset_missing events" "1|w1" \
 sql "SELECT detail FROM events WHERE kind = 'dataset_missing'" | grep -q "mnist-b" ||
     fail "the event does not name the dataset"
 expect_eq "trials handed out" 0 "$(sql "SELECT count(*) FROM trials WHERE attempt > 0")"
+expect_eq "w1's warnings about the odd folder" 1 "$(grep -c "is not a dataset name" "$T/w1.log")"
 
 "$CLI" status it-datasets >"$T/status.out" 2>&1 || fail "status: $(cat "$T/status.out")"
 grep -qF "waiting: no connected worker has dataset 'mnist-b' (workers: w1 has mnist10k)" \

@@ -130,7 +130,7 @@ wait "$victim" || fail "worker $first exited with status $?"
 kill -0 "$slow_pid" 2>/dev/null && fail "the command of the interrupted trial still runs"
 grep -q "interrupted" "$T/$first.log" || fail "worker $first did not report the trial interrupted"
 wait_for 20 "the other worker runs the slow trial" slow_runs
-expect_eq "attempts of the slow trial" "lost|running" \
+expect_eq "attempts of the slow trial" "interrupted|running" \
     "$(sql "SELECT group_concat(status, '|') FROM (SELECT a.status FROM trial_attempts AS a JOIN trials AS t ON t.id = a.trial_id JOIN campaigns AS c ON c.id = t.campaign_id WHERE c.name = 'it-exec-slow' ORDER BY a.attempt)")"
 slow_pid=$(cat "$T"/slow-*.pid)
 "$CLI" cancel it-exec-slow >"$T/cancel.out" 2>&1 || fail "cancel: $(cat "$T/cancel.out")"

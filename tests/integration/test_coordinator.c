@@ -973,6 +973,9 @@ static void test_refusals(void)
     CHECK_INT(run_coord(not_loopback, line, sizeof line, NULL), 2);
     CHECK_CONTAINS(line, "not a loopback address");
     CHECK_CONTAINS(line, "--insecure");
+    char *localhost[] = {prog, "--clients-endpoint", "tcp://localhost:5998", "--db", db, NULL};
+    CHECK_INT(run_coord(localhost, line, sizeof line, NULL), 2);
+    CHECK_CONTAINS(line, "use tcp://127.0.0.1:5998");
     char *bad_lease[] = {prog, "--lease", "zero", NULL};
     CHECK_INT(run_coord(bad_lease, line, sizeof line, NULL), 2);
     char *bad_option[] = {prog, "--no-such-option", NULL};
@@ -982,6 +985,48 @@ static void test_refusals(void)
     CHECK_CONTAINS(help, "--workers-endpoint");
     CHECK_CONTAINS(help, "--lease SECONDS");
     free(help);
+}
+
+/* READYs from 1,500 names the coordinator has never seen: each answered,
+ * and WORKERS lists at most the 1,000 seen last, so that its reply stays
+ * small however many names arrive (tests/bench/bench_ready_names measures
+ * memory and latency with 100,000). */
+static void test_many_names(void)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/names.db", g_dir);
+    coord c;
+    if (coord_start(&c, db, "30") != 0) {
+        CHECK_MSG(0, "the coordinator did not start");
+        return;
+    }
+    void *w = dealer(c.wep), *cl = dealer(c.cep);
+    im_msg m;
+    int answered = 0;
+    for (int i = 0; i < 1500; i++) {
+        char buf[200];
+        snprintf(buf, sizeof buf, "{\"type\":\"READY\",\"v\":1,\"worker\":\"many-%d\"}", i);
+        if (request(w, buf, &m) != 0) break;
+        answered += m.type == IM_MSG_NOJOB;
+        im_msg_release(&m);
+    }
+    CHECK_INT(answered, 1500);
+    if (request(cl, "{\"type\":\"WORKERS\",\"v\":1}", &m) == 0) {
+        const json_t *list = json_object_get(m.body, "workers");
+        CHECK_INT(json_array_size(list), 1000);
+        /* the last one seen is among them */
+        int has_last = 0;
+        for (size_t i = 0; i < json_array_size(list); i++)
+            has_last |= strcmp(json_string_value(json_object_get(json_array_get(list, i), "name")),
+                               "many-1499") == 0;
+        CHECK(has_last);
+        im_msg_release(&m);
+    } else {
+        CHECK_MSG(0, "no reply to WORKERS");
+    }
+    zmq_close(w);
+    zmq_close(cl);
+    CHECK_INT(coord_stop(&c, SIGTERM), 0);
 }
 
 int main(void)
@@ -996,6 +1041,7 @@ int main(void)
     test_kill9_resume();
     test_ablation();
     test_pruning();
+    test_many_names();
     zmq_ctx_term(g_ctx);
     int rc = TEST_END();
     if (rc == 0) {

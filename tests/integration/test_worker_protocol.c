@@ -86,17 +86,23 @@ static void send_raw(const im_envelope *env, const char *text, int extra_frame)
     zmq_send(g_router, text, strlen(text), 0);
 }
 
-static void send_job(const im_envelope *env, int64_t trial, int attempt, const char *spec_text)
+static void send_job_lease(const im_envelope *env, int64_t trial, int attempt,
+                           const char *spec_text, double lease_s)
 {
     json_t *spec = json_loads(spec_text, 0, NULL);
     im_msg job = {.type = IM_MSG_JOB};
     job.job.trial = trial;
     job.job.attempt = attempt;
-    job.job.lease_s = 30;
+    job.job.lease_s = lease_s;
     job.job.number = 0;
     job.job.spec = spec;
     CHECK_INT(im_wire_send(g_router, env, &job, NULL), 0);
     json_decref(spec);
+}
+
+static void send_job(const im_envelope *env, int64_t trial, int attempt, const char *spec_text)
+{
+    send_job_lease(env, trial, attempt, spec_text, 30);
 }
 
 static void send_ack(const im_envelope *env, int64_t trial, int attempt)
@@ -213,6 +219,19 @@ int main(int argc, char **argv)
         }
     }
 
+    /* a spec that needs far more memory than the machine has (hidden 100,000:
+     * hundreds of GB): RESULT failed saying so, and the worker lives on
+     * (it used to abort in im_xcalloc, and the next worker with it) */
+    if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    send_job(&env, 17, 1, "{\"dataset\": \"mnist10k\", \"hidden\": 100000, \"epochs\": 1}");
+    if (expect(IM_MSG_RESULT, 10, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 17);
+        CHECK_INT(m.result.status, IM_RESULT_FAILED);
+        CHECK_CONTAINS(m.result.error, "GB of memory");
+        send_ack(&env, 17, 1);
+        im_msg_release(&m);
+    }
+
     /* STOP "pruned" after the first PROGRESS: RESULT stopped with the curve so far */
     if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
     send_job(&env, 12, 2, spec_long);
@@ -246,6 +265,34 @@ int main(int argc, char **argv)
         im_wire_send(g_router, &env, &stop, NULL);
         im_msg_release(&m);
     }
+    if (expect(IM_MSG_READY, 30, &env, &m) == 0) im_msg_release(&m);
+
+    /* a lease of a microsecond: the worker clamps it to 0.1 s and sends at
+     * most one HEARTBEAT every 50 ms, not thousands a second */
+    send_job_lease(&env, 16, 1,
+                   "{\"dataset\": \"mnist10k\", \"hidden\": 200, \"epochs\": 1000, "
+                   "\"eval_limit\": 300, \"batch\": 256}",
+                   1e-6);
+    int beats = 0, stopped = 0;
+    double until = test_now_s() + 1.5;
+    while (!stopped && recv_msg(30, &env, &m) == 0) {
+        if (m.type == IM_MSG_HEARTBEAT && test_now_s() < until) beats++;
+        if (m.type == IM_MSG_PROGRESS || m.type == IM_MSG_HEARTBEAT) {
+            /* each request gets its one reply: CONTINUE, then STOP "lost" */
+            im_msg reply = {.type = IM_MSG_CONTINUE};
+            reply.cont.trial = 16;
+            reply.cont.attempt = 1;
+            if (test_now_s() >= until) {
+                reply.type = IM_MSG_STOP;
+                reply.stop.reason = "lost";
+                stopped = 1;
+            }
+            im_wire_send(g_router, &env, &reply, NULL);
+        }
+        im_msg_release(&m);
+    }
+    CHECK(stopped);
+    CHECK_MSG(beats >= 1 && beats <= 35, "%d heartbeats in 1.5 s with a lease of 1e-6 s", beats);
     if (expect(IM_MSG_READY, 30, &env, &m) == 0) im_msg_release(&m);
 
     /* a RESULT never acknowledged: the worker reconnects (a new identity) and

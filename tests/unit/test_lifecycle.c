@@ -48,9 +48,26 @@ static void test_decisions(void)
 
     CHECK_INT(lifecycle_lost_event(&t, 0), LC_GIVEN_UP);
     CHECK_INT(lifecycle_lost_event(&t, 1), LC_EXPIRED);
+    /* only lost attempts count toward LIFECYCLE_MAX_ATTEMPTS: two coordinator
+     * restarts (interrupted attempts) and one lost lease leave attempts */
     t.attempt = LIFECYCLE_MAX_ATTEMPTS;
+    t.n_interrupted = 2;
+    t.n_lost = 0;
+    CHECK_INT(lifecycle_lost_event(&t, 1), LC_EXPIRED);
+    t.n_lost = LIFECYCLE_MAX_ATTEMPTS - 2;
+    CHECK_INT(lifecycle_lost_event(&t, 1), LC_EXPIRED);
+    t.n_lost = LIFECYCLE_MAX_ATTEMPTS - 1; /* this lost attempt is the last one */
     CHECK_INT(lifecycle_lost_event(&t, 1), LC_EXPIRED_LAST);
     CHECK_INT(lifecycle_lost_event(&t, 0), LC_GIVEN_UP); /* a shut-down does not count */
+    /* interrupted attempts have their own, larger cap */
+    t.attempt = 40;
+    t.n_interrupted = LIFECYCLE_MAX_INTERRUPTED - 2;
+    CHECK_INT(lifecycle_lost_event(&t, 0), LC_GIVEN_UP);
+    t.n_interrupted = LIFECYCLE_MAX_INTERRUPTED - 1;
+    CHECK_INT(lifecycle_lost_event(&t, 0), LC_GIVEN_UP_LAST);
+    CHECK_INT(lifecycle_rule(LC_GIVEN_UP_LAST)->to, STORE_TRIAL_FAILED);
+    CHECK_INT(lifecycle_rule(LC_GIVEN_UP)->attempt, STORE_ATTEMPT_INTERRUPTED);
+    t.n_interrupted = 0;
 
     c.status = STORE_CAMPAIGN_CANCELLED;
     t.stop_reason = "cancelled";

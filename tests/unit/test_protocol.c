@@ -5,6 +5,7 @@
  * the multipart transport keeps the routing envelope, refuses oversized
  * bodies and consumes a bad message whole.
  */
+#include "log.h"
 #include "protocol.h"
 #include "test.h"
 #include "test_util.h"
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static int roundtrip(const im_msg *in, im_msg *out)
@@ -557,8 +559,48 @@ static void test_transport(void)
     zmq_ctx_term(ctx);
 }
 
+/* Texts from peers (a RESULT's error, a refused message) reach the log and
+ * the command's output escaped: a newline cannot forge a log line, an ESC
+ * sequence cannot reach the operator's terminal. */
+static void test_log_escape(void)
+{
+    char out[64];
+    CHECK_INT(im_log_escape(out, sizeof out, "a\nb\x1b[31mc\td\x7f"), 20);
+    CHECK_STR(out, "a\\nb\\x1b[31mc\\td\\x7f");
+    CHECK_INT(im_log_escape(out, 6, "x\ny\nz"), 4); /* truncated, never an escape cut */
+    CHECK_STR(out, "x\\ny");
+    CHECK_INT(im_log_escape(out, sizeof out, "plain"), 5);
+
+    /* one im_log call is one line, whatever the text holds */
+    char path[] = "/tmp/test_protocol_log.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    im_log(IM_LOG_ERROR, "trial 3: failed: %s",
+           "boom\n2026-01-01T00:00:00.000Z INFO  forged\x1b]0;x\x07");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    size_t len = 0;
+    char *text = test_read_file(path, &len);
+    close(fd);
+    unlink(path);
+    CHECK(text != NULL);
+    if (!text) return;
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    CHECK_INT(lines, 1);
+    CHECK(memchr(text, 0x1b, len) == NULL && memchr(text, 0x07, len) == NULL);
+    CHECK_CONTAINS(text, "boom\\n2026-01-01");
+    free(text);
+}
+
 int main(void)
 {
+    test_log_escape();
     test_roundtrips();
     test_bad_folder();
     test_truncations();

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* An epoch record with the figures the store keeps. */
@@ -446,6 +447,19 @@ static void test_newer_and_foreign_refused(void)
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "delete");
     sqlite3_close(db);
 
+    /* an existing empty file (a truncated database, a wrong path): refused
+     * and left as it is, never initialised as a new database */
+    db_path(path, sizeof path, "empty.db");
+    test_remove_db(path);
+    FILE *ef = fopen(path, "w");
+    CHECK(ef != NULL);
+    if (ef) fclose(ef);
+    CHECK_INT(store_open(&s, path, NULL, &e), IM_EFORMAT);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(e.msg, "exists but is empty (0 bytes)");
+    struct stat est;
+    CHECK(stat(path, &est) == 0 && est.st_size == 0);
+
     /* another program's SQLite database */
     db_path(path, sizeof path, "other.db");
     test_remove_db(path);
@@ -690,6 +704,23 @@ static void test_writes_attempts_and_errors(store *s, const char *store_path)
     CHECK(store_event(s, "trial_lost", c, a, "w1", "lease expired", &e) == 0);
     CHECK(store_event(s, "bad_result", 0, 12345, NULL, NULL, &e) == 0); /* unknown trial: logged */
     CHECK_INT(store_event(s, NULL, 0, 0, NULL, NULL, &e), IM_EINVAL);
+
+    /* attempts counted by how they ended: lost (a lease ran out) apart from
+     * interrupted (a worker that shut down, a coordinator restart) */
+    int lost = -1, interrupted = -1;
+    CHECK(store_trial_attempt_counts(s, a, &lost, &interrupted, &e) == 0);
+    CHECK_INT(lost, 1);
+    CHECK_INT(interrupted, 0);
+    int64_t r = add_trial(s, c, 40, 40, 41, NULL, 0.4, NULL);
+    CHECK(store_trial_start(s, r, "w1", &att, &e) == 0);
+    CHECK(store_trial_interrupted(s, r, att, "interrupted: the worker shut down", 1, &e) == 0);
+    CHECK(store_trial_start(s, r, "w2", &att, &e) == 0);
+    CHECK(store_requeue_running(s, NULL, &e) == 0);
+    CHECK(store_trial_start(s, r, "w2", &att, &e) == 0);
+    CHECK(store_trial_lost(s, r, att, "lease expired", 1, &e) == 0);
+    CHECK(store_trial_attempt_counts(s, r, &lost, &interrupted, &e) == 0);
+    CHECK_INT(lost, 1);
+    CHECK_INT(interrupted, 2);
 }
 
 /* Counts of workers' done trials need the worker row to exist first. */

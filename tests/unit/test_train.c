@@ -20,6 +20,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char data_dir[4096];
 static const char *dataset = "mnist10k";
@@ -374,6 +377,62 @@ static void test_json(void)
     im_train_result_release(&r);
 }
 
+/* The peak resident memory (KB) of a child process that trains s, or -1. */
+static long peak_rss_kb(const im_train_spec *s)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        im_train_options opt = {.data_dir = data_dir};
+        im_train_result r;
+        int rc = im_train_run(s, &opt, &r, NULL);
+        im_train_result_release(&r);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int status = 0;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    return ru.ru_maxrss;
+}
+
+/* im_train_spec_memory_bytes against the measured peak RSS of real runs:
+ * never below it (a worker must not take a trial that does not fit), and
+ * at most 3 times above it. Runs of a few hundred MB at most. */
+static void test_memory_estimate(void)
+{
+    static const int shapes[][2] = {{1000, 1024}, {100, 4096}, {2000, 256}}; /* hidden, batch */
+#if defined(__SANITIZE_ADDRESS__)
+    /* the sanitizer's shadow memory and redzones are not the program's */
+    size_t n_shapes = 0;
+    printf("memory: measured comparison skipped under AddressSanitizer\n");
+#else
+    size_t n_shapes = sizeof shapes / sizeof *shapes;
+#endif
+    for (size_t i = 0; i < n_shapes; i++) {
+        im_train_spec s = small_spec(IM_SETUP_TRIVARIATE, shapes[i][0], 3000, 500, 0);
+        s.batch = shapes[i][1];
+        long kb = peak_rss_kb(&s);
+        CHECK_MSG(kb > 0, "hidden %d batch %d: the run failed", s.hidden, s.batch);
+        if (kb <= 0) continue;
+        double est = (double)im_train_spec_memory_bytes(&s, 784, 10, 10000) / 1024;
+        printf("memory: hidden %d batch %d: measured %ld KB, estimated %.0f KB (x%.2f)\n", s.hidden,
+               s.batch, kb, est, est / (double)kb);
+        CHECK_MSG(est >= kb && est <= 3.0 * kb,
+                  "hidden %d batch %d: estimate %.0f KB, measured peak %ld KB", s.hidden, s.batch,
+                  est, kb);
+    }
+    /* the specs of the issue: far beyond any machine, and no overflow */
+    im_train_spec big;
+    im_train_spec_default(&big);
+    big.hidden = IM_SPEC_MAX_HIDDEN;
+    CHECK(im_train_spec_memory_bytes(&big, 784, 10, 70000) > (uint64_t)80e9);
+    im_train_spec_default(&big);
+    big.batch = IM_SPEC_MAX_BATCH;
+    CHECK(im_train_spec_memory_bytes(&big, 784, 10, 70000) > (uint64_t)6e9);
+}
+
 int main(void)
 {
     setup_data();
@@ -384,6 +443,7 @@ int main(void)
     test_accuracy_rule();
     test_refused();
     test_json();
+    test_memory_estimate();
     cleanup_data();
     return TEST_END();
 }

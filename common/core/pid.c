@@ -303,19 +303,42 @@ const im_lattice *im_pid_lattice(const im_pid *w)
 /*
  * The distinct keys among key[0..n) through subset B's table, in order of
  * first appearance: grp[j] is item j's group, first[g] group g's first item.
- * Returns the number of groups and leaves the table empty.
+ * Returns the number of groups and leaves the table empty. few: the caller
+ * expects few groups for many items (see group_samples); both ways give the
+ * same groups.
  */
 static int group_keys(im_pid *w, int B, int n, const uint64_t *restrict key, int32_t *restrict grp,
-                      int32_t *restrict first)
+                      int32_t *restrict first, int few)
 {
     int32_t *restrict tab = w->table[B];
     uint64_t *restrict hkey = w->hkey[B], *restrict slot = w->slot;
     const int hb = w->hbits[B];
     const uint64_t mask = hb ? (1ull << hb) - 1 : 0;
-    /* Branch-free insertion: about half of the items open a new group, at
-     * random, so a branch there would mispredict; the writes at index m are
-     * overwritten by the next new group when the item's group exists. */
     int m = 0;
+    if (few && !hb) {
+        /* Few groups (a training batch: 10 to 35 joint cells for 1024
+         * samples): new groups are rare, so the branch predicts well, and
+         * an existing group is only read, which keeps the items independent
+         * instead of chaining them through a store and a reload of the same
+         * slot. */
+        for (int j = 0; j < n; j++) {
+            const uint64_t s = key[j];
+            int32_t g = tab[s];
+            if (g < 0) {
+                g = m++;
+                tab[s] = g;
+                slot[g] = s;
+                first[g] = j;
+            }
+            grp[j] = g;
+        }
+        for (int g = 0; g < m; g++) tab[slot[g]] = -1;
+        return m;
+    }
+    /* Branch-free insertion: with many groups about half of the items open a
+     * new group, at random, so a branch there would mispredict; the writes at
+     * index m are overwritten by the next new group when the item's group
+     * exists. */
     for (int j = 0; j < n; j++) {
         uint64_t s = key[j];
         if (hb) { /* hashed, linear probing; the key is stored in its slot */
@@ -358,7 +381,9 @@ static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *
     } else {
         for (int j = 0; j < n; j++) key[j] = (uint64_t)b0[j] * n1 + b1[j];
     }
-    const int m = group_keys(w, F, n, key, cell, first);
+    /* few groups if the previous call of this workspace (the previous neuron
+     * of the layer) had few */
+    const int m = group_keys(w, F, n, key, cell, first, w->m[F] <= n / 8);
     for (int i = 0; i < k; i++)
         for (int g = 0; g < m; g++)
             w->cbin[(size_t)i * nm + (size_t)g] = bins[(size_t)i * n + (size_t)first[g]];
@@ -394,7 +419,7 @@ static void group_cells(im_pid *w, int B)
         const uint64_t mhi = (uint64_t)w->m[w->hi[B]];
         for (int c = 0; c < mc; c++) key[c] = (uint64_t)glo[c] * mhi + (uint64_t)ghi[c];
     }
-    const int m = group_keys(w, B, mc, key, gc, w->repc[B]);
+    const int m = group_keys(w, B, mc, key, gc, w->repc[B], 0);
     memset(q, 0, 2 * (size_t)m * sizeof(double));
     memset(w->dg[B], 0, (size_t)m * sizeof(double));
     for (int c = 0; c < mc; c++) {

@@ -684,9 +684,11 @@ int im_pid_neuron(im_pid *w, int n, const uint16_t *bins, const double *theta, c
                         "pid: sample %d: bin %d of source %d out of range (%d bins)", j, b[j], i,
                         w->bins[i]);
     }
-    int bad_theta = 0; /* a flag first: this loop vectorises, the search below does not */
-    for (int j = 0; j < n; j++) bad_theta |= !(theta[j] >= 0.0 && theta[j] <= 1.0);
-    if (bad_theta)
+    /* a count first: this loop vectorises (a sum of doubles; an int flag
+     * would not), the search below does not */
+    double bad_theta = 0.0;
+    for (int j = 0; j < n; j++) bad_theta += theta[j] >= 0.0 && theta[j] <= 1.0 ? 0.0 : 1.0;
+    if (bad_theta > 0.0)
         for (int j = 0; j < n; j++)
             if (!(theta[j] >= 0.0 && theta[j] <= 1.0))
                 return im_error_set(err, IM_ERANGE, "pid: sample %d: theta %g outside [0, 1]", j,

@@ -15,6 +15,7 @@
  */
 #include "dataset.h"
 #include "rng.h"
+#include "vmath.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -496,6 +497,27 @@ void im_dataset_release(im_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+/* One image: xj[q] = lut[px[q]] for q < dim. Most pixels of digit images
+ * are 0 (about four in five on MNIST), in runs: eight pixels at a time, a run
+ * of zeros is one broadcast store of lut[0] (one vector store in the AVX
+ * clones) instead of eight table loads and eight scalar stores. The same
+ * values as the plain loop, bit for bit. */
+IM_VECTOR_FN static void standardise_row(const uint8_t *restrict px, size_t dim,
+                                         const double *restrict lut, double *restrict xj)
+{
+    const double z = lut[0];
+    size_t q = 0;
+    for (; q + 8 <= dim; q += 8) {
+        uint64_t w8;
+        memcpy(&w8, px + q, sizeof w8);
+        if (w8 == 0)
+            for (int i = 0; i < 8; i++) xj[q + i] = z;
+        else
+            for (int i = 0; i < 8; i++) xj[q + i] = lut[px[q + i]];
+    }
+    for (; q < dim; q++) xj[q] = lut[px[q]];
+}
+
 void im_dataset_batch(const im_dataset *ds, im_split split, const uint32_t *idx, uint32_t n,
                       double *x, uint8_t *y)
 {
@@ -506,9 +528,7 @@ void im_dataset_batch(const im_dataset *ds, im_split split, const uint32_t *idx,
     for (int v = 0; v < 256; v++) lut[v] = ((double)v - ds->mean) / ds->std;
     for (uint32_t j = 0; j < n; j++) {
         uint32_t s = idx ? idx[j] : j;
-        const uint8_t *px = p->images + (size_t)s * dim;
-        double *xj = x + (size_t)j * dim;
-        for (size_t q = 0; q < dim; q++) xj[q] = lut[px[q]];
+        standardise_row(p->images + (size_t)s * dim, dim, lut, x + (size_t)j * dim);
         if (y) y[j] = p->labels[s];
     }
 }

@@ -44,9 +44,12 @@
  * antichain and group, about 12 500 per neuron below), and they take about
  * 40 % of the time.
  *
- * Workload: the hidden layer of the paper (k = 3, 20 bins, batch 1024) has
- * about 580 occupied joint cells per neuron; a neuron then takes about 70 us
- * for the atoms and 90 us with the gradient (tests/bench/bench_pid.c).
+ * Workload: the hidden layer of the paper (k = 3, 20 bins, batch 1024). A
+ * training batch occupies few joint cells per neuron: 8.5 at initialisation,
+ * 10 to 35 as training goes on; a neuron then takes about 7 us with the
+ * gradient, mostly the O(n) passes over the samples (keys, grouping, masses).
+ * Drawn correlated input (about 580 cells) is the stress case: about 90 us
+ * for the atoms and 110 us with the gradient (tests/bench/bench_pid.c).
  * Workspace memory is O(n_max) plus the direct tables (at most 4 MiB each).
  */
 #include "pid.h"
@@ -303,19 +306,42 @@ const im_lattice *im_pid_lattice(const im_pid *w)
 /*
  * The distinct keys among key[0..n) through subset B's table, in order of
  * first appearance: grp[j] is item j's group, first[g] group g's first item.
- * Returns the number of groups and leaves the table empty.
+ * Returns the number of groups and leaves the table empty. few: the caller
+ * expects few groups for many items (see group_samples); both ways give the
+ * same groups.
  */
 static int group_keys(im_pid *w, int B, int n, const uint64_t *restrict key, int32_t *restrict grp,
-                      int32_t *restrict first)
+                      int32_t *restrict first, int few)
 {
     int32_t *restrict tab = w->table[B];
     uint64_t *restrict hkey = w->hkey[B], *restrict slot = w->slot;
     const int hb = w->hbits[B];
     const uint64_t mask = hb ? (1ull << hb) - 1 : 0;
-    /* Branch-free insertion: about half of the items open a new group, at
-     * random, so a branch there would mispredict; the writes at index m are
-     * overwritten by the next new group when the item's group exists. */
     int m = 0;
+    if (few && !hb) {
+        /* Few groups (a training batch: 10 to 35 joint cells for 1024
+         * samples): new groups are rare, so the branch predicts well, and
+         * an existing group is only read, which keeps the items independent
+         * instead of chaining them through a store and a reload of the same
+         * slot. */
+        for (int j = 0; j < n; j++) {
+            const uint64_t s = key[j];
+            int32_t g = tab[s];
+            if (g < 0) {
+                g = m++;
+                tab[s] = g;
+                slot[g] = s;
+                first[g] = j;
+            }
+            grp[j] = g;
+        }
+        for (int g = 0; g < m; g++) tab[slot[g]] = -1;
+        return m;
+    }
+    /* Branch-free insertion: with many groups about half of the items open a
+     * new group, at random, so a branch there would mispredict; the writes at
+     * index m are overwritten by the next new group when the item's group
+     * exists. */
     for (int j = 0; j < n; j++) {
         uint64_t s = key[j];
         if (hb) { /* hashed, linear probing; the key is stored in its slot */
@@ -358,7 +384,9 @@ static void group_samples(im_pid *w, int n, const uint16_t *bins, const double *
     } else {
         for (int j = 0; j < n; j++) key[j] = (uint64_t)b0[j] * n1 + b1[j];
     }
-    const int m = group_keys(w, F, n, key, cell, first);
+    /* few groups if the previous call of this workspace (the previous neuron
+     * of the layer) had few */
+    const int m = group_keys(w, F, n, key, cell, first, w->m[F] <= n / 8);
     for (int i = 0; i < k; i++)
         for (int g = 0; g < m; g++)
             w->cbin[(size_t)i * nm + (size_t)g] = bins[(size_t)i * n + (size_t)first[g]];
@@ -394,7 +422,7 @@ static void group_cells(im_pid *w, int B)
         const uint64_t mhi = (uint64_t)w->m[w->hi[B]];
         for (int c = 0; c < mc; c++) key[c] = (uint64_t)glo[c] * mhi + (uint64_t)ghi[c];
     }
-    const int m = group_keys(w, B, mc, key, gc, w->repc[B]);
+    const int m = group_keys(w, B, mc, key, gc, w->repc[B], 0);
     memset(q, 0, 2 * (size_t)m * sizeof(double));
     memset(w->dg[B], 0, (size_t)m * sizeof(double));
     for (int c = 0; c < mc; c++) {
@@ -659,9 +687,11 @@ int im_pid_neuron(im_pid *w, int n, const uint16_t *bins, const double *theta, c
                         "pid: sample %d: bin %d of source %d out of range (%d bins)", j, b[j], i,
                         w->bins[i]);
     }
-    int bad_theta = 0; /* a flag first: this loop vectorises, the search below does not */
-    for (int j = 0; j < n; j++) bad_theta |= !(theta[j] >= 0.0 && theta[j] <= 1.0);
-    if (bad_theta)
+    /* a count first: this loop vectorises (a sum of doubles; an int flag
+     * would not), the search below does not */
+    double bad_theta = 0.0;
+    for (int j = 0; j < n; j++) bad_theta += theta[j] >= 0.0 && theta[j] <= 1.0 ? 0.0 : 1.0;
+    if (bad_theta > 0.0)
         for (int j = 0; j < n; j++)
             if (!(theta[j] >= 0.0 && theta[j] <= 1.0))
                 return im_error_set(err, IM_ERANGE, "pid: sample %d: theta %g outside [0, 1]", j,

@@ -464,6 +464,52 @@ static void test_mnist10k(void)
     im_dataset_release(&d);
 }
 
+/* The batch against the formula, bit for bit: images of 5 x 7 pixels (35,
+ * not a multiple of the 8 pixels the fast path takes at a time) with runs of
+ * zeros of every length at every offset, and non-zero pixels among them. */
+static void test_standardise_exact(void)
+{
+    enum { N = 64, ROWS = 5, COLS = 7, DIM = ROWS * COLS };
+    uint8_t img[N * DIM], lab[N];
+    for (int i = 0; i < N; i++) {
+        for (int p = 0; p < DIM; p++) {
+            /* image i: zeros except where (p + i) % (i % 11 + 2) == 0 */
+            int on = (p + i) % (i % 11 + 2) == 0;
+            img[i * DIM + p] = on ? (uint8_t)(1 + (i * 31 + p * 17) % 255) : 0;
+        }
+        lab[i] = (uint8_t)(i % 10);
+    }
+    for (int p = 0; p < DIM; p++) img[3 * DIM + p] = 0;   /* one blank image */
+    for (int p = 0; p < DIM; p++) img[4 * DIM + p] = 255; /* one full image */
+    im_dataset d;
+    memset(&d, 0, sizeof d);
+    d.rows = ROWS;
+    d.cols = COLS;
+    d.dim = DIM;
+    d.n_classes = 10;
+    d.part[IM_SPLIT_TRAIN].n = N;
+    d.part[IM_SPLIT_TRAIN].images = img;
+    d.part[IM_SPLIT_TRAIN].labels = lab;
+    d.mean = 37.123456789;
+    d.std = 71.987654321;
+    uint32_t idx[N];
+    for (int j = 0; j < N; j++) idx[j] = (uint32_t)((j * 37 + 5) % N);
+    double *x = malloc(sizeof *x * N * DIM);
+    uint8_t y[N];
+    im_dataset_batch(&d, IM_SPLIT_TRAIN, idx, N, x, y);
+    int exact = 1, labels = 1;
+    for (int j = 0; j < N; j++) {
+        for (int p = 0; p < DIM; p++) {
+            double want = ((double)img[idx[j] * DIM + p] - d.mean) / d.std;
+            if (memcmp(&x[j * DIM + p], &want, sizeof want) != 0) exact = 0;
+        }
+        if (y[j] != lab[idx[j]]) labels = 0;
+    }
+    CHECK(exact);
+    CHECK(labels);
+    free(x);
+}
+
 int main(void)
 {
     if (test_mkdtemp(tmp_root, sizeof tmp_root, NULL, "im-dataset") != 0) return 1;
@@ -471,6 +517,7 @@ int main(void)
     test_gzip_with_val();
     test_refusals();
     test_mnist10k();
+    test_standardise_exact();
     test_rm_tree(tmp_root);
     struct stat st;
     CHECK(stat(tmp_root, &st) != 0);

@@ -509,6 +509,49 @@ static void test_errors(void)
     CHECK_INT(im_pid_table(1, shape, p, NULL, terms, NULL, NULL, &err), IM_EINVAL);
 }
 
+/* The samples are grouped one of two ways, picked by the previous call's
+ * number of joint cells (few: a predicted branch; many: branch-free). Both
+ * must give the same groups, so the same bits: a workspace runs a dense and
+ * a sparse batch twice each, in an order that takes each batch through both
+ * ways, and the results are compared exactly. */
+static void test_grouping_ways(void)
+{
+    enum { N = 512 };
+    const int k = 3, bins[3] = {6, 6, 6};
+    im_rng r;
+    im_rng_seed(&r, 4242, 0);
+    static batch dense, sparse;
+    random_batch(&r, &dense, k, N, 1); /* bins drawn below, all 216 cells */
+    random_batch(&r, &sparse, k, N, 1);
+    for (int i = 0; i < k; i++) {
+        dense.bins[i] = sparse.bins[i] = bins[i];
+        for (int j = 0; j < N; j++) {
+            dense.b[i * N + j] = (uint16_t)((j / (i == 0 ? 1 : i == 1 ? 6 : 36)) % 6);
+            sparse.b[i * N + j] = (uint16_t)im_rng_below(&r, 2); /* at most 8 cells */
+        }
+    }
+    double gamma[IM_MAX_TERMS];
+    random_gamma(&r, 19, gamma);
+    im_pid *w = im_pid_new(k, bins, N, NULL);
+    CHECK(w != NULL);
+    if (!w) return;
+    /* dense (after none: few), dense (many), sparse (many), sparse (few) */
+    const batch *order[4] = {&dense, &dense, &sparse, &sparse};
+    double terms[4][IM_MAX_TERMS], dtheta[4][N], goal[4];
+    for (int c = 0; c < 4; c++)
+        CHECK_INT(im_pid_neuron(w, N, order[c]->b, order[c]->theta, gamma, terms[c], &goal[c],
+                                dtheta[c], NULL),
+                  0);
+    for (int c = 0; c < 4; c += 2) {
+        CHECK_MSG(memcmp(terms[c], terms[c + 1], sizeof terms[c]) == 0, "batch %d: terms differ",
+                  c / 2);
+        CHECK_MSG(memcmp(dtheta[c], dtheta[c + 1], sizeof dtheta[c]) == 0,
+                  "batch %d: gradients differ", c / 2);
+        CHECK(goal[c] == goal[c + 1]);
+    }
+    im_pid_free(&w);
+}
+
 int main(void)
 {
     test_vectors("pid2.json", 2);
@@ -521,6 +564,7 @@ int main(void)
     test_finite_differences(2);
     test_finite_differences(3);
     test_hashed_grouping();
+    test_grouping_ways();
     test_errors();
     return TEST_END();
 }

@@ -4,7 +4,7 @@
  * canonical JSON that parses again, and its fixed points (if any) must be
  * computable.
  */
-#include "spec.h"
+#include "campaign_spec.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * (im_train_spec_from_json) from JSON text. A spec it accepts must survive
  * to_json and from_json unchanged.
  */
-#include "spec.h"
+#include "spec_json.h"
 
 #include <jansson.h>
 #include <stdint.h>

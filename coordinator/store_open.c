@@ -352,6 +352,12 @@ static int configure(store *s, const store_options *opt, im_error *err)
     char what[600];
     snprintf(what, sizeof what, "unable to configure '%s'", s->path);
     if ((rc = exec_sql(s, sync, err, what))) return rc;
+    /* Each write call runs in a savepoint inside the pass's transaction, and
+     * SQLite copies the pages it changes to a statement journal: in memory
+     * up to 64 KiB, then in a temporary file, a pwrite per page. Keep it in
+     * memory always (temporary tables and indexes, which are not used,
+     * would be in memory too). */
+    if ((rc = exec_sql(s, "PRAGMA temp_store = MEMORY", err, what))) return rc;
     return exec_sql(s, "PRAGMA foreign_keys = ON", err, what);
 }
 

@@ -80,40 +80,72 @@ static int parse_lease(const char *arg, double *out)
     return 0;
 }
 
+/* --log-level: debug, info, warn or error. Returns 0 or 2 (usage error). */
+static int parse_log_level(const char *arg, im_log_level *out)
+{
+    if (im_log_parse_level(arg, out) != 0) {
+        fprintf(stderr,
+                "infomorph-coordinator: --log-level must be debug, info, warn or error, "
+                "not '%s'\n",
+                arg);
+        return 2;
+    }
+    return 0;
+}
+
+/* --max-trial-memory: gigabytes in [0.01, 1e6]. Returns 0 or 2 (usage
+ * error). */
+static int parse_max_memory(const char *arg, double *out)
+{
+    char *end;
+    double gb = strtod(arg, &end);
+    if (end == arg || *end || !(gb >= 0.01 && gb <= 1e6)) {
+        fprintf(stderr,
+                "infomorph-coordinator: --max-trial-memory must be a number of "
+                "gigabytes in [0.01, 1e6], not '%s'\n",
+                arg);
+        return 2;
+    }
+    *out = gb;
+    return 0;
+}
+
+/* The options; each long only but --help, which is also -h. */
+enum {
+    OPT_DB = 1,
+    OPT_WEP,
+    OPT_CEP,
+    OPT_LEASE,
+    OPT_LOG,
+    OPT_INSECURE,
+    OPT_EPFILE,
+    OPT_SYNC,
+    OPT_CURVE_SECRET,
+    OPT_WORKER_KEYS,
+    OPT_CLIENT_KEYS,
+    OPT_MAXMEM,
+    OPT_HELP
+};
+static const struct option longopts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"workers-endpoint", required_argument, NULL, OPT_WEP},
+    {"clients-endpoint", required_argument, NULL, OPT_CEP},
+    {"lease", required_argument, NULL, OPT_LEASE},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"endpoints-file", required_argument, NULL, OPT_EPFILE},
+    {"sync-full", no_argument, NULL, OPT_SYNC},
+    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+    {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
+    {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
+    {"max-trial-memory", required_argument, NULL, OPT_MAXMEM},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0}};
+
 /* Read the options into cl. Returns -1 to go on, or the exit status (0
  * after --help, 2 for a usage error). */
 static int parse_cmdline(int argc, char **argv, cmdline *cl)
 {
-    enum {
-        OPT_DB = 1,
-        OPT_WEP,
-        OPT_CEP,
-        OPT_LEASE,
-        OPT_LOG,
-        OPT_INSECURE,
-        OPT_EPFILE,
-        OPT_SYNC,
-        OPT_CURVE_SECRET,
-        OPT_WORKER_KEYS,
-        OPT_CLIENT_KEYS,
-        OPT_MAXMEM,
-        OPT_HELP
-    };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"workers-endpoint", required_argument, NULL, OPT_WEP},
-        {"clients-endpoint", required_argument, NULL, OPT_CEP},
-        {"lease", required_argument, NULL, OPT_LEASE},
-        {"log-level", required_argument, NULL, OPT_LOG},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"endpoints-file", required_argument, NULL, OPT_EPFILE},
-        {"sync-full", no_argument, NULL, OPT_SYNC},
-        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
-        {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
-        {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
-        {"max-trial-memory", required_argument, NULL, OPT_MAXMEM},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0}};
     broker_options *opt = &cl->opt;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -125,13 +157,7 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
             if (parse_lease(optarg, &opt->lease_s)) return 2;
             break;
         case OPT_LOG:
-            if (im_log_parse_level(optarg, &cl->level) != 0) {
-                fprintf(stderr,
-                        "infomorph-coordinator: --log-level must be debug, info, warn or error, "
-                        "not '%s'\n",
-                        optarg);
-                return 2;
-            }
+            if (parse_log_level(optarg, &cl->level)) return 2;
             break;
         case OPT_INSECURE: opt->insecure = 1; break;
         case OPT_EPFILE: opt->endpoints_file = optarg; break;
@@ -139,19 +165,9 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_CURVE_SECRET: cl->curve_secret = optarg; break;
         case OPT_WORKER_KEYS: opt->worker_keys = optarg; break;
         case OPT_CLIENT_KEYS: opt->client_keys = optarg; break;
-        case OPT_MAXMEM: {
-            char *end;
-            double gb = strtod(optarg, &end);
-            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
-                fprintf(stderr,
-                        "infomorph-coordinator: --max-trial-memory must be a number of "
-                        "gigabytes in [0.01, 1e6], not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            opt->max_trial_memory_gb = gb;
+        case OPT_MAXMEM:
+            if (parse_max_memory(optarg, &opt->max_trial_memory_gb)) return 2;
             break;
-        }
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -64,49 +64,21 @@ typedef struct cmdline {
     im_curve_key key;         /* read from it; opt.curve points here */
 } cmdline;
 
-/* --lease: seconds in [0.1, 604800]. Returns 0 or 2 (usage error). */
-static int parse_lease(const char *arg, double *out)
+/* A usage error: "--opt must be what, not 'arg'". Returns 2. */
+static int bad_value(const char *opt, const char *what, const char *arg)
+{
+    fprintf(stderr, "infomorph-coordinator: --%s must be %s, not '%s'\n", opt, what, arg);
+    return 2;
+}
+
+/* arg as a number in [lo, hi] into *out. Returns 0, or -1 (*out untouched). */
+static int parse_number(const char *arg, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
-    *out = strtod(arg, &end);
-    if (errno || *end || !(*out >= 0.1 && *out <= 86400 * 7)) {
-        fprintf(stderr,
-                "infomorph-coordinator: --lease must be a number of seconds in [0.1, 604800], "
-                "not '%s'\n",
-                arg);
-        return 2;
-    }
-    return 0;
-}
-
-/* --log-level: debug, info, warn or error. Returns 0 or 2 (usage error). */
-static int parse_log_level(const char *arg, im_log_level *out)
-{
-    if (im_log_parse_level(arg, out) != 0) {
-        fprintf(stderr,
-                "infomorph-coordinator: --log-level must be debug, info, warn or error, "
-                "not '%s'\n",
-                arg);
-        return 2;
-    }
-    return 0;
-}
-
-/* --max-trial-memory: gigabytes in [0.01, 1e6]. Returns 0 or 2 (usage
- * error). */
-static int parse_max_memory(const char *arg, double *out)
-{
-    char *end;
-    double gb = strtod(arg, &end);
-    if (end == arg || *end || !(gb >= 0.01 && gb <= 1e6)) {
-        fprintf(stderr,
-                "infomorph-coordinator: --max-trial-memory must be a number of "
-                "gigabytes in [0.01, 1e6], not '%s'\n",
-                arg);
-        return 2;
-    }
-    *out = gb;
+    double x = strtod(arg, &end);
+    if (errno || end == arg || *end || !(x >= lo && x <= hi)) return -1;
+    *out = x;
     return 0;
 }
 
@@ -154,10 +126,12 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_WEP: opt->workers_endpoint = optarg; break;
         case OPT_CEP: opt->clients_endpoint = optarg; break;
         case OPT_LEASE:
-            if (parse_lease(optarg, &opt->lease_s)) return 2;
+            if (parse_number(optarg, 0.1, 86400 * 7, &opt->lease_s))
+                return bad_value("lease", "a number of seconds in [0.1, 604800]", optarg);
             break;
         case OPT_LOG:
-            if (parse_log_level(optarg, &cl->level)) return 2;
+            if (im_log_parse_level(optarg, &cl->level) != 0)
+                return bad_value("log-level", "debug, info, warn or error", optarg);
             break;
         case OPT_INSECURE: opt->insecure = 1; break;
         case OPT_EPFILE: opt->endpoints_file = optarg; break;
@@ -166,7 +140,9 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_WORKER_KEYS: opt->worker_keys = optarg; break;
         case OPT_CLIENT_KEYS: opt->client_keys = optarg; break;
         case OPT_MAXMEM:
-            if (parse_max_memory(optarg, &opt->max_trial_memory_gb)) return 2;
+            if (parse_number(optarg, 0.01, 1e6, &opt->max_trial_memory_gb))
+                return bad_value("max-trial-memory", "a number of gigabytes in [0.01, 1e6]",
+                                 optarg);
             break;
         case OPT_HELP:
         case 'h': usage(stdout); return 0;

@@ -180,12 +180,7 @@ static void test_tpe_restart(const char *dir)
         if (!st) return;
         run_tpe(st, run ? 27 : -1, run ? b : a, N);
         store_close(&st);
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[PATH_MAX + 64];
-            snprintf(f, sizeof f, "%s%s", path, suffix[i]);
-            remove(f);
-        }
+        test_remove_db(path);
     }
     int same = 1, differ = 0;
     for (int p = 0; p < N; p++) {
@@ -264,12 +259,7 @@ static void test_ablation_stages(const char *dir)
 out:
     campaign_set_release(&cs);
     store_close(&st);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[PATH_MAX + 64];
-        snprintf(f, sizeof f, "%s%s", path, suffix[i]);
-        remove(f);
-    }
+    test_remove_db(path);
 }
 
 int main(void)
@@ -285,12 +275,7 @@ int main(void)
     store_close(&st);
     test_tpe_restart(dir);
     test_ablation_stages(dir);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[PATH_MAX + 32];
-        snprintf(f, sizeof f, "%s%s", path, suffix[i]);
-        remove(f);
-    }
+    test_remove_db(path);
     remove(dir);
     return TEST_END();
 }

@@ -1496,6 +1496,93 @@ static int write_endpoints(const char *path, const char *w, const char *c, im_er
     return 0;
 }
 
+/* Open the database and resume its campaigns: running attempts are marked
+ * interrupted and their trials queued again, held for their workers. */
+static int open_and_resume(broker *b, im_error *err)
+{
+    const broker_options *opt = &b->opt;
+    store_options so = {.sync = opt->sync_full ? STORE_SYNC_FULL : STORE_SYNC_NORMAL};
+    int rc = store_open(&b->st, opt->db_path, &so, err);
+    if (rc) return rc;
+    int64_t n_requeued = 0;
+    if ((rc = store_begin(b->st, err))) return rc;
+    rc = campaign_set_resume(&b->cs, b->st, b->now, opt->lease_s, &n_requeued, err);
+    if (rc == 0 && n_requeued > 0)
+        rc = store_event(b->st, "coordinator_restarted", 0, 0, NULL,
+                         "running attempts marked interrupted and their trials queued again", err);
+    if (rc == 0) rc = store_commit(b->st, err);
+    if (rc) {
+        store_rollback(b->st);
+        return rc;
+    }
+    b->next_hold = campaign_set_release_holds(&b->cs, b->now);
+    if (n_requeued)
+        im_log(IM_LOG_INFO,
+               "resume: %lld trials that were running are queued again, held %g s for their "
+               "workers to resume them",
+               (long long)n_requeued, opt->lease_s);
+    return 0;
+}
+
+/* Workers alive at the last run: known by name until they are silent for
+ * the liveness time, then recorded as lost. */
+static int add_known_workers(broker *b, im_error *err)
+{
+    json_t *ws = store_workers_json(b->st, err);
+    if (!ws) return IM_EDB;
+    size_t wi;
+    json_t *wo;
+    json_array_foreach(ws, wi, wo)
+    {
+        const char *status = json_string_value(json_object_get(wo, "status"));
+        const char *name = json_string_value(json_object_get(wo, "name"));
+        if (name && status && strcmp(status, "alive") == 0 && !worker_by_name(b, name))
+            worker_add(b, name);
+    }
+    json_decref(ws);
+    return 0;
+}
+
+/* With CurveZMQ: the ZAP handler and the allowed keys of both sides. */
+static int start_zap(broker *b, im_error *err)
+{
+    const broker_options *opt = &b->opt;
+    if (!opt->worker_keys || !opt->client_keys)
+        return im_error_set(err, IM_EINVAL, "CurveZMQ needs both key directories");
+    int rc = im_zap_new(&b->zap, b->ctx, err);
+    if (rc) return rc;
+    b->worker_keys = im_xstrdup(opt->worker_keys);
+    b->client_keys = im_xstrdup(opt->client_keys);
+    /* at the start an unreadable directory is an error, not a warning */
+    int n = 0;
+    if ((rc = im_zap_load_dir(b->zap, "workers", b->worker_keys, &n, err))) return rc;
+    im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "workers keys: %d allowed (from %s)", n, b->worker_keys);
+    if ((rc = im_zap_load_dir(b->zap, "clients", b->client_keys, &n, err))) return rc;
+    im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "clients keys: %d allowed (from %s)", n, b->client_keys);
+    return 0;
+}
+
+/* The ZeroMQ context, ZAP when asked for, both sockets bound and the
+ * endpoints file written. */
+static int start_sockets(broker *b, im_error *err)
+{
+    const broker_options *opt = &b->opt;
+    int rc;
+    b->ctx = zmq_ctx_new();
+    if (!b->ctx)
+        return im_error_set(err, IM_ENET, "cannot create a ZeroMQ context: %s",
+                            zmq_strerror(errno));
+    if (opt->curve && (rc = start_zap(b, err))) return rc;
+    char wb[512], cb[512];
+    if ((rc = bind_socket(b, &b->workers, opt->workers_endpoint, wb, sizeof wb, err))) return rc;
+    if ((rc = bind_socket(b, &b->clients, opt->clients_endpoint, cb, sizeof cb, err))) return rc;
+    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s, %s)", wb,
+           cb, opt->db_path, opt->lease_s,
+           b->zap ? "CurveZMQ: encrypted, allowed keys only" : "plain TCP, no authentication");
+    if (opt->endpoints_file && (rc = write_endpoints(opt->endpoints_file, wb, cb, err))) return rc;
+    return 0;
+}
+
 int broker_new(broker **out, const broker_options *opt, im_error *err)
 {
     *out = NULL;
@@ -1511,79 +1598,15 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
     b->cs.max_trial_bytes =
         (uint64_t)((opt->max_trial_memory_gb > 0 ? opt->max_trial_memory_gb : 16.0) * 1e9);
     b->now = mono_now();
-
-    store_options so = {.sync = opt->sync_full ? STORE_SYNC_FULL : STORE_SYNC_NORMAL};
-    int rc = store_open(&b->st, opt->db_path, &so, err);
-    if (rc) goto fail;
-    int64_t n_requeued = 0;
-    if ((rc = store_begin(b->st, err))) goto fail;
-    rc = campaign_set_resume(&b->cs, b->st, b->now, opt->lease_s, &n_requeued, err);
-    if (rc == 0 && n_requeued > 0)
-        rc = store_event(b->st, "coordinator_restarted", 0, 0, NULL,
-                         "running attempts marked interrupted and their trials queued again", err);
-    if (rc == 0) rc = store_commit(b->st, err);
+    int rc = open_and_resume(b, err);
+    if (!rc) rc = add_known_workers(b, err);
+    if (!rc) rc = start_sockets(b, err);
     if (rc) {
-        store_rollback(b->st);
-        goto fail;
+        broker_free(&b);
+        return rc;
     }
-    b->next_hold = campaign_set_release_holds(&b->cs, b->now);
-    if (n_requeued)
-        im_log(IM_LOG_INFO,
-               "resume: %lld trials that were running are queued again, held %g s for their "
-               "workers to resume them",
-               (long long)n_requeued, opt->lease_s);
-    /* workers alive at the last run: known by name until they are silent for
-     * the liveness time, then recorded as lost */
-    json_t *ws = store_workers_json(b->st, err);
-    if (!ws) {
-        rc = IM_EDB;
-        goto fail;
-    }
-    size_t wi;
-    json_t *wo;
-    json_array_foreach(ws, wi, wo)
-    {
-        const char *status = json_string_value(json_object_get(wo, "status"));
-        const char *name = json_string_value(json_object_get(wo, "name"));
-        if (name && status && strcmp(status, "alive") == 0 && !worker_by_name(b, name))
-            worker_add(b, name);
-    }
-    json_decref(ws);
-
-    b->ctx = zmq_ctx_new();
-    if (!b->ctx) {
-        rc = im_error_set(err, IM_ENET, "cannot create a ZeroMQ context: %s", zmq_strerror(errno));
-        goto fail;
-    }
-    if (opt->curve) {
-        if (!opt->worker_keys || !opt->client_keys) {
-            rc = im_error_set(err, IM_EINVAL, "CurveZMQ needs both key directories");
-            goto fail;
-        }
-        if ((rc = im_zap_new(&b->zap, b->ctx, err))) goto fail;
-        b->worker_keys = im_xstrdup(opt->worker_keys);
-        b->client_keys = im_xstrdup(opt->client_keys);
-        /* at the start an unreadable directory is an error, not a warning */
-        int n = 0;
-        if ((rc = im_zap_load_dir(b->zap, "workers", b->worker_keys, &n, err))) goto fail;
-        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "workers keys: %d allowed (from %s)", n,
-               b->worker_keys);
-        if ((rc = im_zap_load_dir(b->zap, "clients", b->client_keys, &n, err))) goto fail;
-        im_log(n ? IM_LOG_INFO : IM_LOG_WARN, "clients keys: %d allowed (from %s)", n,
-               b->client_keys);
-    }
-    char wb[512], cb[512];
-    if ((rc = bind_socket(b, &b->workers, opt->workers_endpoint, wb, sizeof wb, err))) goto fail;
-    if ((rc = bind_socket(b, &b->clients, opt->clients_endpoint, cb, sizeof cb, err))) goto fail;
-    im_log(IM_LOG_INFO, "serving workers on %s and clients on %s (database %s, lease %g s, %s)", wb,
-           cb, opt->db_path, opt->lease_s,
-           b->zap ? "CurveZMQ: encrypted, allowed keys only" : "plain TCP, no authentication");
-    if (opt->endpoints_file && (rc = write_endpoints(opt->endpoints_file, wb, cb, err))) goto fail;
     *out = b;
     return 0;
-fail:
-    broker_free(&b);
-    return rc;
 }
 
 void broker_free(broker **bp)

@@ -64,56 +64,60 @@ typedef struct cmdline {
     im_curve_key key;         /* read from it; opt.curve points here */
 } cmdline;
 
-/* --lease: seconds in [0.1, 604800]. Returns 0 or 2 (usage error). */
-static int parse_lease(const char *arg, double *out)
+/* A usage error: "--opt must be what, not 'arg'". Returns 2. */
+static int bad_value(const char *opt, const char *what, const char *arg)
+{
+    fprintf(stderr, "infomorph-coordinator: --%s must be %s, not '%s'\n", opt, what, arg);
+    return 2;
+}
+
+/* arg as a number in [lo, hi] into *out. Returns 0, or -1 (*out untouched). */
+static int parse_number(const char *arg, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
-    *out = strtod(arg, &end);
-    if (errno || *end || !(*out >= 0.1 && *out <= 86400 * 7)) {
-        fprintf(stderr,
-                "infomorph-coordinator: --lease must be a number of seconds in [0.1, 604800], "
-                "not '%s'\n",
-                arg);
-        return 2;
-    }
+    double x = strtod(arg, &end);
+    if (errno || end == arg || *end || !(x >= lo && x <= hi)) return -1;
+    *out = x;
     return 0;
 }
+
+/* The options; each long only but --help, which is also -h. */
+enum {
+    OPT_DB = 1,
+    OPT_WEP,
+    OPT_CEP,
+    OPT_LEASE,
+    OPT_LOG,
+    OPT_INSECURE,
+    OPT_EPFILE,
+    OPT_SYNC,
+    OPT_CURVE_SECRET,
+    OPT_WORKER_KEYS,
+    OPT_CLIENT_KEYS,
+    OPT_MAXMEM,
+    OPT_HELP
+};
+static const struct option longopts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"workers-endpoint", required_argument, NULL, OPT_WEP},
+    {"clients-endpoint", required_argument, NULL, OPT_CEP},
+    {"lease", required_argument, NULL, OPT_LEASE},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"endpoints-file", required_argument, NULL, OPT_EPFILE},
+    {"sync-full", no_argument, NULL, OPT_SYNC},
+    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+    {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
+    {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
+    {"max-trial-memory", required_argument, NULL, OPT_MAXMEM},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0}};
 
 /* Read the options into cl. Returns -1 to go on, or the exit status (0
  * after --help, 2 for a usage error). */
 static int parse_cmdline(int argc, char **argv, cmdline *cl)
 {
-    enum {
-        OPT_DB = 1,
-        OPT_WEP,
-        OPT_CEP,
-        OPT_LEASE,
-        OPT_LOG,
-        OPT_INSECURE,
-        OPT_EPFILE,
-        OPT_SYNC,
-        OPT_CURVE_SECRET,
-        OPT_WORKER_KEYS,
-        OPT_CLIENT_KEYS,
-        OPT_MAXMEM,
-        OPT_HELP
-    };
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"workers-endpoint", required_argument, NULL, OPT_WEP},
-        {"clients-endpoint", required_argument, NULL, OPT_CEP},
-        {"lease", required_argument, NULL, OPT_LEASE},
-        {"log-level", required_argument, NULL, OPT_LOG},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"endpoints-file", required_argument, NULL, OPT_EPFILE},
-        {"sync-full", no_argument, NULL, OPT_SYNC},
-        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
-        {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
-        {"client-keys", required_argument, NULL, OPT_CLIENT_KEYS},
-        {"max-trial-memory", required_argument, NULL, OPT_MAXMEM},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0}};
     broker_options *opt = &cl->opt;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -122,16 +126,12 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_WEP: opt->workers_endpoint = optarg; break;
         case OPT_CEP: opt->clients_endpoint = optarg; break;
         case OPT_LEASE:
-            if (parse_lease(optarg, &opt->lease_s)) return 2;
+            if (parse_number(optarg, 0.1, 86400 * 7, &opt->lease_s))
+                return bad_value("lease", "a number of seconds in [0.1, 604800]", optarg);
             break;
         case OPT_LOG:
-            if (im_log_parse_level(optarg, &cl->level) != 0) {
-                fprintf(stderr,
-                        "infomorph-coordinator: --log-level must be debug, info, warn or error, "
-                        "not '%s'\n",
-                        optarg);
-                return 2;
-            }
+            if (im_log_parse_level(optarg, &cl->level) != 0)
+                return bad_value("log-level", "debug, info, warn or error", optarg);
             break;
         case OPT_INSECURE: opt->insecure = 1; break;
         case OPT_EPFILE: opt->endpoints_file = optarg; break;
@@ -139,19 +139,11 @@ static int parse_cmdline(int argc, char **argv, cmdline *cl)
         case OPT_CURVE_SECRET: cl->curve_secret = optarg; break;
         case OPT_WORKER_KEYS: opt->worker_keys = optarg; break;
         case OPT_CLIENT_KEYS: opt->client_keys = optarg; break;
-        case OPT_MAXMEM: {
-            char *end;
-            double gb = strtod(optarg, &end);
-            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
-                fprintf(stderr,
-                        "infomorph-coordinator: --max-trial-memory must be a number of "
-                        "gigabytes in [0.01, 1e6], not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            opt->max_trial_memory_gb = gb;
+        case OPT_MAXMEM:
+            if (parse_number(optarg, 0.01, 1e6, &opt->max_trial_memory_gb))
+                return bad_value("max-trial-memory", "a number of gigabytes in [0.01, 1e6]",
+                                 optarg);
             break;
-        }
         case OPT_HELP:
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

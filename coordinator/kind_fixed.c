@@ -22,11 +22,10 @@
 
 static const char *const fixed_keys[] = {"points", NULL};
 
-/* An exec campaign's points: objects by parameter name. */
-static int parse_named_points(im_campaign_spec *c, const json_t *v, im_error *err)
+/* The parameters of an exec campaign's points, named by points[0]'s keys;
+ * floats with an empty range until the points are read. */
+static int named_params(im_campaign_spec *c, const json_t *first, im_error *err)
 {
-    size_t n = json_array_size(v);
-    const json_t *first = json_array_get(v, 0);
     if (!json_is_object(first) || json_object_size(first) == 0)
         return im_error_set(err, IM_EFORMAT,
                             "campaign: 'points[0]' must be an object by parameter name (backend "
@@ -50,63 +49,89 @@ static int parse_named_points(im_campaign_spec *c, const json_t *v, im_error *er
         p->low = INFINITY;
         p->high = -INFINITY;
     }
+    return 0;
+}
+
+/* Point i's value pv of parameter p into *dst. Pass 0 only types p (a string
+ * makes it categorical and adds a choice); pass 1 stores the value, a
+ * number widening p's range, a string as the index of its choice. */
+static int named_value(param_def *p, const json_t *pv, int pass, size_t i, double *dst,
+                       im_error *err)
+{
+    if (json_is_number(pv) && isfinite(json_number_value(pv))) {
+        if (pass == 0) return 0;
+        if (p->type == PARAM_CATEGORICAL)
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: 'points[%zu].%s' must be a string, as in "
+                                "the other points",
+                                i, p->name);
+        *dst = json_number_value(pv);
+        if (*dst < p->low) p->low = *dst;
+        if (*dst > p->high) p->high = *dst;
+        return 0;
+    }
+    if (!json_is_string(pv) || !json_string_length(pv) ||
+        json_string_length(pv) >= SAMPLER_NAME_MAX)
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: 'points[%zu].%s' must be a finite number or a "
+                            "string of 1..%d characters",
+                            i, p->name, SAMPLER_NAME_MAX - 1);
+    int j = 0;
+    while (j < p->n_choices && strcmp(p->choices[j], json_string_value(pv))) j++;
+    if (pass == 1) {
+        *dst = j;
+        return 0;
+    }
+    p->type = PARAM_CATEGORICAL;
+    if (j < p->n_choices) return 0;
+    if (p->n_choices == SAMPLER_MAX_CHOICES)
+        return im_error_set(err, IM_ERANGE,
+                            "campaign: 'points': parameter '%s' has more "
+                            "than %d choices",
+                            p->name, SAMPLER_MAX_CHOICES);
+    snprintf(p->choices[p->n_choices++], SAMPLER_NAME_MAX, "%s", json_string_value(pv));
+    return 0;
+}
+
+/* One pass over the points (see named_value). */
+static int named_pass(im_campaign_spec *c, const json_t *v, int pass, im_error *err)
+{
+    param_space *ps = c->params;
+    for (size_t i = 0; i < (size_t)c->n_points; i++) {
+        const json_t *o = json_array_get(v, i);
+        if (!json_is_object(o) || json_object_size(o) != (size_t)ps->n)
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: 'points[%zu]' must be an object with the %d "
+                                "parameters of points[0]",
+                                i, ps->n);
+        for (int k = 0; k < ps->n; k++) {
+            param_def *p = &ps->p[k];
+            const json_t *pv = json_object_get(o, p->name);
+            if (!pv)
+                return im_error_set(err, IM_EFORMAT,
+                                    "campaign: 'points[%zu]' must be an object with the %d "
+                                    "parameters of points[0] (no '%s')",
+                                    i, ps->n, p->name);
+            int rc = named_value(p, pv, pass, i, c->points + i * IM_CAMPAIGN_MAX_PARAMS + k, err);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+/* An exec campaign's points: objects by parameter name. */
+static int parse_named_points(im_campaign_spec *c, const json_t *v, im_error *err)
+{
+    size_t n = json_array_size(v);
+    int rc = named_params(c, json_array_get(v, 0), err);
+    if (rc) return rc;
+    param_space *ps = c->params;
     c->points = im_xcalloc(n, sizeof(double) * IM_CAMPAIGN_MAX_PARAMS);
     c->point_presets = im_xcalloc(n, sizeof *c->point_presets);
     c->n_points = (int)n;
     /* the types first (a string anywhere makes a choice), then the values */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            const json_t *o = json_array_get(v, i);
-            if (!json_is_object(o) || json_object_size(o) != (size_t)ps->n)
-                return im_error_set(err, IM_EFORMAT,
-                                    "campaign: 'points[%zu]' must be an object with the %d "
-                                    "parameters of points[0]",
-                                    i, ps->n);
-            for (int k = 0; k < ps->n; k++) {
-                param_def *p = &ps->p[k];
-                const json_t *pv = json_object_get(o, p->name);
-                if (!pv)
-                    return im_error_set(err, IM_EFORMAT,
-                                        "campaign: 'points[%zu]' must be an object with the %d "
-                                        "parameters of points[0] (no '%s')",
-                                        i, ps->n, p->name);
-                double *dst = c->points + i * IM_CAMPAIGN_MAX_PARAMS + k;
-                if (json_is_number(pv) && isfinite(json_number_value(pv))) {
-                    if (pass == 0) continue;
-                    if (p->type == PARAM_CATEGORICAL)
-                        return im_error_set(err, IM_EFORMAT,
-                                            "campaign: 'points[%zu].%s' must be a string, as in "
-                                            "the other points",
-                                            i, p->name);
-                    *dst = json_number_value(pv);
-                    if (*dst < p->low) p->low = *dst;
-                    if (*dst > p->high) p->high = *dst;
-                } else if (json_is_string(pv) && json_string_length(pv) &&
-                           json_string_length(pv) < SAMPLER_NAME_MAX) {
-                    int j = 0;
-                    while (j < p->n_choices && strcmp(p->choices[j], json_string_value(pv))) j++;
-                    if (pass == 0) {
-                        p->type = PARAM_CATEGORICAL;
-                        if (j < p->n_choices) continue;
-                        if (p->n_choices == SAMPLER_MAX_CHOICES)
-                            return im_error_set(err, IM_ERANGE,
-                                                "campaign: 'points': parameter '%s' has more "
-                                                "than %d choices",
-                                                p->name, SAMPLER_MAX_CHOICES);
-                        snprintf(p->choices[p->n_choices++], SAMPLER_NAME_MAX, "%s",
-                                 json_string_value(pv));
-                    } else {
-                        *dst = j;
-                    }
-                } else {
-                    return im_error_set(err, IM_EFORMAT,
-                                        "campaign: 'points[%zu].%s' must be a finite number or a "
-                                        "string of 1..%d characters",
-                                        i, p->name, SAMPLER_NAME_MAX - 1);
-                }
-            }
-        }
-    }
+    for (int pass = 0; pass < 2; pass++)
+        if ((rc = named_pass(c, v, pass, err))) return rc;
     /* numbers that are all integers are an integer parameter (sent as such) */
     for (int k = 0; k < ps->n; k++) {
         int integral = ps->p[k].type == PARAM_FLOAT;

@@ -143,34 +143,66 @@ static int read_range(const json_t *v, const char *field, double *lo, double *hi
     return 0;
 }
 
-int param_from_json(param_def *p, const char *name, const json_t *v, const char *field,
-                    im_error *err)
+/* {"float": [low, high]}, optionally on a log scale. */
+static int read_float_param(param_def *p, const json_t *f, int log_scale, const char *field,
+                            im_error *err)
 {
-    memset(p, 0, sizeof *p);
-    if (!param_valid_name(name))
-        return im_error_set(err, IM_EFORMAT,
-                            "campaign: '%s': a parameter's name must be 1..%d characters of "
-                            "[A-Za-z0-9._-]",
-                            field, SAMPLER_NAME_MAX - 1);
-    snprintf(p->name, sizeof p->name, "%s", name);
     char sub[160];
-    if (json_is_number(v)) {
-        p->type = PARAM_FIXED;
-        p->value = p->low = p->high = json_number_value(v);
-        if (!isfinite(p->value))
-            return im_error_set(err, IM_ERANGE, "campaign: '%s' must be finite", field);
-        return 0;
-    }
-    if (json_is_array(v)) {
-        p->type = PARAM_FLOAT;
-        return read_range(v, field, &p->low, &p->high, err);
-    }
-    if (!json_is_object(v))
+    snprintf(sub, sizeof sub, "%s.float", field);
+    p->type = log_scale ? PARAM_LOG_FLOAT : PARAM_FLOAT;
+    int rc = read_range(f, sub, &p->low, &p->high, err);
+    if (rc) return rc;
+    if (log_scale && !(p->low > 0))
+        return im_error_set(err, IM_ERANGE, "campaign: '%s': a log range needs low > 0", field);
+    return 0;
+}
+
+/* {"int": [low, high]}: integer bounds no larger than 1e15 in magnitude. */
+static int read_int_param(param_def *p, const json_t *i, const char *field, im_error *err)
+{
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s.int", field);
+    p->type = PARAM_INT;
+    int rc = read_range(i, sub, &p->low, &p->high, err);
+    if (rc) return rc;
+    if (p->low != floor(p->low) || p->high != floor(p->high) || fabs(p->low) > 1e15 ||
+        fabs(p->high) > 1e15)
+        return im_error_set(err, IM_ERANGE, "campaign: '%s' must have integer bounds", sub);
+    return 0;
+}
+
+/* {"categorical": [...]}: 1..SAMPLER_MAX_CHOICES distinct non-empty names. */
+static int read_categorical_param(param_def *p, const json_t *c, const char *field, im_error *err)
+{
+    p->type = PARAM_CATEGORICAL;
+    if (!json_is_array(c) || json_array_size(c) < 1 || json_array_size(c) > SAMPLER_MAX_CHOICES)
         return im_error_set(err, IM_EFORMAT,
-                            "campaign: '%s' must be a number (fixed), [low, high], {\"float\": "
-                            "[low, high], \"log\": true}, {\"int\": [low, high]} or "
-                            "{\"categorical\": [...]}, not %s",
-                            field, im_json_kind(v));
+                            "campaign: '%s.categorical' must be a list of 1..%d choices", field,
+                            SAMPLER_MAX_CHOICES);
+    size_t k;
+    const json_t *x;
+    json_array_foreach(c, k, x)
+    {
+        if (!json_is_string(x) || !json_string_length(x) ||
+            json_string_length(x) >= SAMPLER_NAME_MAX)
+            return im_error_set(err, IM_EFORMAT,
+                                "campaign: '%s.categorical[%zu]' must be a string of 1..%d "
+                                "characters",
+                                field, k, SAMPLER_NAME_MAX - 1);
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(p->choices[j], json_string_value(x)))
+                return im_error_set(err, IM_EFORMAT,
+                                    "campaign: '%s.categorical': '%s' is listed twice", field,
+                                    json_string_value(x));
+        snprintf(p->choices[k], sizeof p->choices[k], "%s", json_string_value(x));
+    }
+    p->n_choices = (int)json_array_size(c);
+    return 0;
+}
+
+/* The object form: exactly one of float, int and categorical, plus 'log'. */
+static int param_from_object(param_def *p, const json_t *v, const char *field, im_error *err)
+{
     const json_t *f = json_object_get(v, "float"), *i = json_object_get(v, "int"),
                  *c = json_object_get(v, "categorical"), *lg = json_object_get(v, "log");
     const char *key;
@@ -190,6 +222,7 @@ int param_from_json(param_def *p, const char *name, const json_t *v, const char 
                             field);
     int log_scale = 0;
     if (lg) {
+        char sub[160];
         snprintf(sub, sizeof sub, "%s.log", field);
         int rc = im_json_read_bool(lg, "campaign", sub, &log_scale, err);
         if (rc) return rc;
@@ -197,48 +230,39 @@ int param_from_json(param_def *p, const char *name, const json_t *v, const char 
             return im_error_set(err, IM_EFORMAT, "campaign: '%s': 'log' is for 'float' only",
                                 field);
     }
-    if (f) {
-        snprintf(sub, sizeof sub, "%s.float", field);
-        p->type = log_scale ? PARAM_LOG_FLOAT : PARAM_FLOAT;
-        int rc = read_range(f, sub, &p->low, &p->high, err);
-        if (rc) return rc;
-        if (log_scale && !(p->low > 0))
-            return im_error_set(err, IM_ERANGE, "campaign: '%s': a log range needs low > 0", field);
-        return 0;
-    }
-    if (i) {
-        snprintf(sub, sizeof sub, "%s.int", field);
-        p->type = PARAM_INT;
-        int rc = read_range(i, sub, &p->low, &p->high, err);
-        if (rc) return rc;
-        if (p->low != floor(p->low) || p->high != floor(p->high) || fabs(p->low) > 1e15 ||
-            fabs(p->high) > 1e15)
-            return im_error_set(err, IM_ERANGE, "campaign: '%s' must have integer bounds", sub);
-        return 0;
-    }
-    p->type = PARAM_CATEGORICAL;
-    if (!json_is_array(c) || json_array_size(c) < 1 || json_array_size(c) > SAMPLER_MAX_CHOICES)
+    if (f) return read_float_param(p, f, log_scale, field, err);
+    if (i) return read_int_param(p, i, field, err);
+    return read_categorical_param(p, c, field, err);
+}
+
+int param_from_json(param_def *p, const char *name, const json_t *v, const char *field,
+                    im_error *err)
+{
+    memset(p, 0, sizeof *p);
+    if (!param_valid_name(name))
         return im_error_set(err, IM_EFORMAT,
-                            "campaign: '%s.categorical' must be a list of 1..%d choices", field,
-                            SAMPLER_MAX_CHOICES);
-    size_t k;
-    json_array_foreach(c, k, x)
-    {
-        if (!json_is_string(x) || !json_string_length(x) ||
-            json_string_length(x) >= SAMPLER_NAME_MAX)
-            return im_error_set(err, IM_EFORMAT,
-                                "campaign: '%s.categorical[%zu]' must be a string of 1..%d "
-                                "characters",
-                                field, k, SAMPLER_NAME_MAX - 1);
-        for (size_t j = 0; j < k; j++)
-            if (!strcmp(p->choices[j], json_string_value(x)))
-                return im_error_set(err, IM_EFORMAT,
-                                    "campaign: '%s.categorical': '%s' is listed twice", field,
-                                    json_string_value(x));
-        snprintf(p->choices[k], sizeof p->choices[k], "%s", json_string_value(x));
+                            "campaign: '%s': a parameter's name must be 1..%d characters of "
+                            "[A-Za-z0-9._-]",
+                            field, SAMPLER_NAME_MAX - 1);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    if (json_is_number(v)) {
+        p->type = PARAM_FIXED;
+        p->value = p->low = p->high = json_number_value(v);
+        if (!isfinite(p->value))
+            return im_error_set(err, IM_ERANGE, "campaign: '%s' must be finite", field);
+        return 0;
     }
-    p->n_choices = (int)json_array_size(c);
-    return 0;
+    if (json_is_array(v)) {
+        p->type = PARAM_FLOAT;
+        return read_range(v, field, &p->low, &p->high, err);
+    }
+    if (!json_is_object(v))
+        return im_error_set(err, IM_EFORMAT,
+                            "campaign: '%s' must be a number (fixed), [low, high], {\"float\": "
+                            "[low, high], \"log\": true}, {\"int\": [low, high]} or "
+                            "{\"categorical\": [...]}, not %s",
+                            field, im_json_kind(v));
+    return param_from_object(p, v, field, err);
 }
 
 json_t *param_to_json(const param_def *p)

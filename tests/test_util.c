@@ -125,6 +125,55 @@ pid_t test_spawn(char *const argv[], const char *in_path, const char *out_path,
     _exit(127);
 }
 
+pid_t test_spawn_coordinator(const char *prog, const char *db, const char *epfile,
+                             const char *lease, const char *level, const char *err_path)
+{
+    unlink(epfile);
+    char *argv[] = {(char *)prog,        "--db",
+                    (char *)db,          "--workers-endpoint",
+                    "tcp://127.0.0.1:*", "--clients-endpoint",
+                    "tcp://127.0.0.1:*", "--endpoints-file",
+                    (char *)epfile,      "--log-level",
+                    (char *)level,       lease ? "--lease" : NULL,
+                    (char *)lease,       NULL};
+    return test_spawn(argv, NULL, NULL, err_path);
+}
+
+int test_wait_endpoints(pid_t *pid, const char *epfile, double timeout_s, char *wep, char *cep)
+{
+    double end = test_now_s() + timeout_s;
+    while (*pid > 0) {
+        FILE *f = fopen(epfile, "r");
+        if (f) {
+            int n = fscanf(f, "workers %255s clients %255s", wep, cep);
+            fclose(f);
+            if (n == 2) return 0;
+        }
+        int status;
+        if (waitpid(*pid, &status, WNOHANG) == *pid) {
+            fprintf(stderr, "the coordinator exited early (status %d)\n", status);
+            *pid = -1;
+            return -1;
+        }
+        if (test_now_s() >= end) return -1;
+        test_sleep_ms(10);
+    }
+    return -1;
+}
+
+long test_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
 static int decode_status(int status)
 {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -62,6 +62,22 @@ int test_wait_timeout(pid_t pid, double timeout_s);
  * caught). Returns what test_wait returns, or -1 if it could not start. */
 int test_run(char *const argv[], const char *in_path, char **out, char **err);
 
+/* Start the coordinator prog on db, both sides on tcp://127.0.0.1:* and
+ * their endpoints written to epfile (removed first), with --lease lease
+ * (NULL: its default) and --log-level level, its standard error to err_path
+ * (NULL: this process's). Returns its pid, or -1 if fork failed. */
+pid_t test_spawn_coordinator(const char *prog, const char *db, const char *epfile,
+                             const char *lease, const char *level, const char *err_path);
+
+/* Wait up to timeout_s seconds for the coordinator *pid to write epfile;
+ * its endpoints into wep and cep (256 bytes each). Returns 0, or -1: timed
+ * out (the coordinator left running), or it exited (then reaped, said on
+ * stderr, and *pid set to -1). */
+int test_wait_endpoints(pid_t *pid, const char *epfile, double timeout_s, char *wep, char *cep);
+
+/* The resident memory of pid in KiB (VmRSS), -1 if unknown. */
+long test_rss_kib(pid_t pid);
+
 /* Whether $IM_DATA_DIR holds the fetched mnist10k (its training images);
  * if so, 1 with that directory copied into data_dir, else 0. */
 int test_have_mnist10k(char *data_dir, size_t size);

@@ -939,6 +939,76 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* The value arg of the numeric option c (--threads, --max-trials,
+ * --max-memory, --share, --log-level) into *w or *level. Returns 0, or 2
+ * with a message on stderr. */
+static int set_numeric_option(wk *w, int c, const char *arg, im_log_level *level)
+{
+    long v;
+    switch (c) {
+    case 't':
+        if (parse_long(arg, 1, 1024, &v) != 0) {
+            fprintf(stderr, "infomorph-worker: --threads must be an integer in 1..1024\n");
+            return 2;
+        }
+        w->threads = (int)v;
+        w->threads_set = 1;
+        break;
+    case 'm':
+        if (parse_long(arg, 1, LONG_MAX, &v) != 0) {
+            fprintf(stderr, "infomorph-worker: --max-trials must be a positive integer\n");
+            return 2;
+        }
+        w->max_trials = v;
+        break;
+    case 'M': {
+        char *end;
+        double gb = strtod(arg, &end);
+        if (end == arg || *end || !(gb >= 0.01 && gb <= 1e6)) {
+            fprintf(stderr, "infomorph-worker: --max-memory must be gigabytes in [0.01, 1e6]\n");
+            return 2;
+        }
+        w->max_memory_gb = gb;
+        break;
+    }
+    case 's':
+        if (parse_long(arg, 1, 4096, &v) != 0) {
+            fprintf(stderr, "infomorph-worker: --share must be an integer in 1..4096\n");
+            return 2;
+        }
+        w->share = v;
+        break;
+    case 'l':
+        if (im_log_parse_level(arg, level) != 0) {
+            fprintf(stderr, "infomorph-worker: --log-level must be debug, info, warn or "
+                            "error\n");
+            return 2;
+        }
+        break;
+    }
+    return 0;
+}
+
+/* After the options: no operands, the exec backend and the CURVE keys.
+ * Returns -1 to go on, or 2. */
+static int finish_args(wk *w, int argc, char **argv, const char *exec_line,
+                       const char *timeout_text, const char *server_key, const char *curve_secret)
+{
+    if (optind < argc) {
+        fprintf(stderr, "infomorph-worker: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (set_exec(w, exec_line, timeout_text) != 0) return 2;
+    im_error kerr = {0};
+    if (im_curve_client_keys(server_key, curve_secret, &w->key, w->server_key, &w->curve, &kerr) !=
+        0) {
+        fprintf(stderr, "infomorph-worker: %s\n", kerr.msg);
+        return 2;
+    }
+    return -1;
+}
+
 /* The command line into *w, *level and *name. Returns -1 to go on, or the exit
  * status (0 after --help, 2 for a bad option). */
 static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const char **name)
@@ -963,52 +1033,18 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
     if (exec_line && !*exec_line) exec_line = NULL;
     if (timeout_text && !*timeout_text) timeout_text = NULL;
     int c;
-    long v;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': w->endpoint = optarg; break;
         case 'd': w->data_dir = optarg; break;
         case 't':
-            if (parse_long(optarg, 1, 1024, &v) != 0) {
-                fprintf(stderr, "infomorph-worker: --threads must be an integer in 1..1024\n");
-                return 2;
-            }
-            w->threads = (int)v;
-            w->threads_set = 1;
+        case 'm':
+        case 'M':
+        case 's':
+        case 'l':
+            if (set_numeric_option(w, c, optarg, level) != 0) return 2;
             break;
         case 'n': *name = optarg; break;
-        case 'm':
-            if (parse_long(optarg, 1, LONG_MAX, &v) != 0) {
-                fprintf(stderr, "infomorph-worker: --max-trials must be a positive integer\n");
-                return 2;
-            }
-            w->max_trials = v;
-            break;
-        case 'M': {
-            char *end;
-            double gb = strtod(optarg, &end);
-            if (end == optarg || *end || !(gb >= 0.01 && gb <= 1e6)) {
-                fprintf(stderr,
-                        "infomorph-worker: --max-memory must be gigabytes in [0.01, 1e6]\n");
-                return 2;
-            }
-            w->max_memory_gb = gb;
-            break;
-        }
-        case 's':
-            if (parse_long(optarg, 1, 4096, &v) != 0) {
-                fprintf(stderr, "infomorph-worker: --share must be an integer in 1..4096\n");
-                return 2;
-            }
-            w->share = v;
-            break;
-        case 'l':
-            if (im_log_parse_level(optarg, level) != 0) {
-                fprintf(stderr, "infomorph-worker: --log-level must be debug, info, warn or "
-                                "error\n");
-                return 2;
-            }
-            break;
         case 'x': exec_line = optarg; break;
         case 'T': timeout_text = optarg; break;
         case 'S': server_key = optarg; break;
@@ -1017,19 +1053,7 @@ static int parse_args(wk *w, int argc, char **argv, im_log_level *level, const c
         default: usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "infomorph-worker: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
-    if (set_exec(w, exec_line, timeout_text) != 0) return 2;
-    im_error kerr = {0};
-    if (im_curve_client_keys(server_key, curve_secret, &w->key, w->server_key, &w->curve, &kerr) !=
-        0) {
-        fprintf(stderr, "infomorph-worker: %s\n", kerr.msg);
-        return 2;
-    }
-    return -1;
+    return finish_args(w, argc, argv, exec_line, timeout_text, server_key, curve_secret);
 }
 
 /* w->host, and w->name from --name (NULL: HOST-PID). Returns 0, or 2 for a

@@ -127,6 +127,80 @@ static void set_blas_threads(int threads)
 #endif
 }
 
+/* Load the dataset, take the parts' sizes (within the limits), build the
+ * network and the buffers. */
+static int run_open(run *r, im_error *err)
+{
+    const im_train_spec *spec = r->spec;
+    int rc = im_dataset_load(&r->ds, r->opt->data_dir, spec->dataset, spec->seed, err);
+    if (rc) return rc;
+    r->n_cls = (int)r->ds.n_classes;
+    r->n_train = r->ds.part[IM_SPLIT_TRAIN].n;
+    if (spec->train_limit > 0 && (uint32_t)spec->train_limit < r->n_train)
+        r->n_train = (uint32_t)spec->train_limit;
+    for (int p = IM_SPLIT_VAL; p <= IM_SPLIT_TEST; p++) {
+        r->n_eval[p] = r->ds.part[p].n;
+        if (spec->eval_limit > 0 && (uint32_t)spec->eval_limit < r->n_eval[p])
+            r->n_eval[p] = (uint32_t)spec->eval_limit;
+    }
+    if (r->n_train == 0 || r->n_eval[IM_SPLIT_VAL] == 0 || r->n_eval[IM_SPLIT_TEST] == 0)
+        return im_error_set(err, IM_EFORMAT, "train: dataset '%s' has an empty part (%u/%u/%u)",
+                            spec->dataset, r->n_train, r->n_eval[IM_SPLIT_VAL],
+                            r->n_eval[IM_SPLIT_TEST]);
+    set_blas_threads(spec->threads);
+    r->net = im_network_new(spec, (int)r->ds.dim, r->n_cls, err);
+    if (!r->net) {
+        rc = err ? err->code : IM_EINVAL;
+        return rc ? rc : IM_EINVAL;
+    }
+    uint32_t n_max = r->n_train;
+    if (r->n_eval[IM_SPLIT_VAL] > n_max) n_max = r->n_eval[IM_SPLIT_VAL];
+    if (r->n_eval[IM_SPLIT_TEST] > n_max) n_max = r->n_eval[IM_SPLIT_TEST];
+    r->x = im_xmalloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
+    r->order = im_xmalloc_array(r->n_train, sizeof(uint32_t));
+    r->eval_idx = im_xmalloc_array((size_t)spec->batch, sizeof(uint32_t));
+    r->theta = im_xmalloc_array((size_t)n_max * (size_t)r->n_cls, sizeof(double));
+    r->labels = im_xmalloc_array(n_max, sizeof(uint8_t));
+    r->mean = im_xmalloc_array((size_t)r->n_cls, sizeof(double));
+    return 0;
+}
+
+/* Epoch 0 (no update) and the spec's epochs, each followed by the
+ * evaluation of both held-out parts, into result's curve. */
+static int run_epochs(run *r, im_train_result *result, im_error *err)
+{
+    const im_train_spec *spec = r->spec;
+    result->curve = im_xcalloc((size_t)spec->epochs + 1, sizeof(im_epoch_stats));
+    im_rng shuffle;
+    im_rng_seed(&shuffle, spec->seed, IM_STREAM_SHUFFLE);
+    int rc = 0;
+    for (int e = 0; e <= spec->epochs; e++) {
+        double t0 = im_clock();
+        im_epoch_stats st;
+        memset(&st, 0, sizeof st);
+        st.epoch = e;
+        st.n_terms_hidden = im_network_terms_hidden(r->net);
+        for (uint32_t t = 0; t < r->n_train; t++) r->order[t] = t;
+        if (e > 0) im_rng_shuffle(&shuffle, r->order, r->n_train);
+        if ((rc = train_pass(r, e > 0, &st, err))) break;
+        if ((rc = evaluate(r, IM_SPLIT_VAL, &st.val_acc, err)) ||
+            (rc = evaluate(r, IM_SPLIT_TEST, &st.test_acc, err)))
+            break;
+        st.seconds = im_clock() - t0;
+        result->curve[result->n_epochs++] = st;
+        result->val_acc = st.val_acc;
+        result->test_acc = st.test_acc;
+        if (r->opt->on_epoch && r->opt->on_epoch(&st, r->opt->user)) {
+            rc = IM_ESTOPPED;
+            break;
+        }
+    }
+    if (rc == IM_ESTOPPED)
+        im_error_set(err, IM_ESTOPPED, "train: stopped after %d epochs",
+                     result->n_epochs > 0 ? result->n_epochs - 1 : 0);
+    return rc;
+}
+
 int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_train_result *result,
                  im_error *err)
 {
@@ -144,70 +218,8 @@ int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_trai
     memset(&r, 0, sizeof r);
     r.spec = spec;
     r.opt = opt;
-    int rc = im_dataset_load(&r.ds, opt->data_dir, spec->dataset, spec->seed, err);
-    if (rc) goto done;
-    r.n_cls = (int)r.ds.n_classes;
-    r.n_train = r.ds.part[IM_SPLIT_TRAIN].n;
-    if (spec->train_limit > 0 && (uint32_t)spec->train_limit < r.n_train)
-        r.n_train = (uint32_t)spec->train_limit;
-    for (int p = IM_SPLIT_VAL; p <= IM_SPLIT_TEST; p++) {
-        r.n_eval[p] = r.ds.part[p].n;
-        if (spec->eval_limit > 0 && (uint32_t)spec->eval_limit < r.n_eval[p])
-            r.n_eval[p] = (uint32_t)spec->eval_limit;
-    }
-    if (r.n_train == 0 || r.n_eval[IM_SPLIT_VAL] == 0 || r.n_eval[IM_SPLIT_TEST] == 0) {
-        rc =
-            im_error_set(err, IM_EFORMAT, "train: dataset '%s' has an empty part (%u/%u/%u)",
-                         spec->dataset, r.n_train, r.n_eval[IM_SPLIT_VAL], r.n_eval[IM_SPLIT_TEST]);
-        goto done;
-    }
-    set_blas_threads(spec->threads);
-    r.net = im_network_new(spec, (int)r.ds.dim, r.n_cls, err);
-    if (!r.net) {
-        rc = err ? err->code : IM_EINVAL;
-        if (!rc) rc = IM_EINVAL;
-        goto done;
-    }
-
-    uint32_t n_max = r.n_train;
-    if (r.n_eval[IM_SPLIT_VAL] > n_max) n_max = r.n_eval[IM_SPLIT_VAL];
-    if (r.n_eval[IM_SPLIT_TEST] > n_max) n_max = r.n_eval[IM_SPLIT_TEST];
-    r.x = im_xmalloc_array((size_t)spec->batch * r.ds.dim, sizeof(double));
-    r.order = im_xmalloc_array(r.n_train, sizeof(uint32_t));
-    r.eval_idx = im_xmalloc_array((size_t)spec->batch, sizeof(uint32_t));
-    r.theta = im_xmalloc_array((size_t)n_max * (size_t)r.n_cls, sizeof(double));
-    r.labels = im_xmalloc_array(n_max, sizeof(uint8_t));
-    r.mean = im_xmalloc_array((size_t)r.n_cls, sizeof(double));
-    result->curve = im_xcalloc((size_t)spec->epochs + 1, sizeof(im_epoch_stats));
-
-    im_rng shuffle;
-    im_rng_seed(&shuffle, spec->seed, IM_STREAM_SHUFFLE);
-    for (int e = 0; e <= spec->epochs; e++) {
-        double t0 = im_clock();
-        im_epoch_stats st;
-        memset(&st, 0, sizeof st);
-        st.epoch = e;
-        st.n_terms_hidden = im_network_terms_hidden(r.net);
-        for (uint32_t t = 0; t < r.n_train; t++) r.order[t] = t;
-        if (e > 0) im_rng_shuffle(&shuffle, r.order, r.n_train);
-        if ((rc = train_pass(&r, e > 0, &st, err))) break;
-        if ((rc = evaluate(&r, IM_SPLIT_VAL, &st.val_acc, err)) ||
-            (rc = evaluate(&r, IM_SPLIT_TEST, &st.test_acc, err)))
-            break;
-        st.seconds = im_clock() - t0;
-        result->curve[result->n_epochs++] = st;
-        result->val_acc = st.val_acc;
-        result->test_acc = st.test_acc;
-        if (opt->on_epoch && opt->on_epoch(&st, opt->user)) {
-            rc = IM_ESTOPPED;
-            break;
-        }
-    }
-    if (rc == IM_ESTOPPED)
-        im_error_set(err, IM_ESTOPPED, "train: stopped after %d epochs",
-                     result->n_epochs > 0 ? result->n_epochs - 1 : 0);
-
-done:
+    int rc = run_open(&r, err);
+    if (!rc) rc = run_epochs(&r, result, err);
     if (r.net) im_network_timing(r.net, &result->gemm_s, &result->pid_s);
     result->wall_s = im_clock() - t_start;
     im_network_free(&r.net);

@@ -115,6 +115,14 @@ int cli_call(const cli_args *a, const char *type, json_t *fields, json_t **reply
  * status (CLI_OK after --help; message printed). */
 int cli_parse_request(cli_args *a, const cli_syntax *syn, int argc, char **argv, const char *type,
                       json_t **reply);
+/* What cli_export_pages does with one EXPORT reply (borrowed; from: the
+ * page's first trial). */
+typedef void (*cli_page_fn)(const json_t *reply, long long from, void *user);
+/* The verb's campaign's trials a page at a time (EXPORT with from and
+ * limit = page), each reply to fn with user, until the coordinator's "next"
+ * says it was the last. Returns CLI_OK, or the exit status (message printed;
+ * also for a "next" that does not follow the page). */
+int cli_export_pages(const cli_args *a, long page, cli_page_fn fn, void *user);
 /* A campaign given by name or by number (numbers are sent as integers): a
  * new reference. */
 json_t *cli_campaign_ref(const char *s);

@@ -137,6 +137,32 @@ json_t *cli_campaign_fields(const cli_args *a)
     return fields;
 }
 
+int cli_export_pages(const cli_args *a, long page, cli_page_fn fn, void *user)
+{
+    long long from = 0;
+    for (;;) {
+        json_t *fields = cli_campaign_fields(a);
+        json_object_set_new(fields, "from", json_integer(from));
+        json_object_set_new(fields, "limit", json_integer(page));
+        json_t *reply;
+        int rc = cli_call(a, "EXPORT", fields, &reply, CLI_ERROR);
+        if (rc) return rc;
+        fn(reply, from, user);
+        json_t *next = json_object_get(reply, "next");
+        long long to = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
+        json_decref(reply);
+        if (to < 0) return CLI_OK; /* the last page (or a coordinator that sends one) */
+        if (to <= from) {
+            fprintf(stderr,
+                    "infomorph %s: the coordinator's next page (%lld) does not follow page "
+                    "%lld\n",
+                    a->verb, to, from);
+            return CLI_ERROR;
+        }
+        from = to;
+    }
+}
+
 /* ---------- printing helpers ---------- */
 
 double cli_num(const json_t *o, const char *key)

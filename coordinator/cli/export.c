@@ -110,6 +110,46 @@ static void json_nested(FILE *f, const json_t *v, int indent)
     free(text);
 }
 
+/* Where export_pages writes, and what it has written so far. */
+typedef struct export_out {
+    FILE *f;
+    int csv;
+    json_t *names; /* the CSV's gamma columns, from the first page */
+    int exec;
+    long long n; /* trials written */
+} export_out;
+
+/* One EXPORT page to o->f: CSV rows (after the header), or the trials of the
+ * JSON document (after its start). */
+static void export_page(const json_t *reply, long long from, void *user)
+{
+    export_out *o = user;
+    FILE *f = o->f;
+    json_t *trials = json_object_get(reply, "trials");
+    if (o->csv) {
+        if (!o->names) {
+            o->names = cli_gamma_names(trials);
+            o->exec = trials_are_exec(trials);
+            csv_header(f, o->names, o->exec);
+        }
+        csv_rows(f, trials, o->names, o->exec);
+    } else {
+        if (from == 0) {
+            fputs("{\n  \"campaign\": ", f);
+            json_nested(f, json_object_get(reply, "campaign"), 2);
+            fputs(",\n  \"trials\": [", f);
+        }
+        size_t i;
+        json_t *t;
+        json_array_foreach(trials, i, t)
+        {
+            fputs(o->n + (long long)i ? ",\n    " : "\n    ", f);
+            json_nested(f, t, 4);
+        }
+    }
+    o->n += (long long)json_array_size(trials);
+}
+
 /* The campaign's trials, page by page (EXPORT with from/limit), to f as CSV
  * or JSON: memory and each request stay small however big the campaign. The
  * CSV's gamma columns are those of the first page (every trial of a
@@ -117,55 +157,10 @@ static void json_nested(FILE *f, const json_t *v, int indent)
  * printed). */
 static int export_pages(const cli_args *a, int csv, long page, FILE *f)
 {
-    json_t *names = NULL;
-    int exec = 0;
-    long long from = 0, n = 0;
-    int rc = CLI_OK;
-    for (;;) {
-        json_t *fields = cli_campaign_fields(a);
-        json_object_set_new(fields, "from", json_integer(from));
-        json_object_set_new(fields, "limit", json_integer(page));
-        json_t *reply;
-        if ((rc = cli_call(a, "EXPORT", fields, &reply, CLI_ERROR))) break;
-        json_t *trials = json_object_get(reply, "trials");
-        if (csv) {
-            if (!names) {
-                names = cli_gamma_names(trials);
-                exec = trials_are_exec(trials);
-                csv_header(f, names, exec);
-            }
-            csv_rows(f, trials, names, exec);
-        } else {
-            if (from == 0) {
-                fputs("{\n  \"campaign\": ", f);
-                json_nested(f, json_object_get(reply, "campaign"), 2);
-                fputs(",\n  \"trials\": [", f);
-            }
-            size_t i;
-            json_t *t;
-            json_array_foreach(trials, i, t)
-            {
-                fputs(n + (long long)i ? ",\n    " : "\n    ", f);
-                json_nested(f, t, 4);
-            }
-        }
-        n += (long long)json_array_size(trials);
-        json_t *next = json_object_get(reply, "next");
-        long long to = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
-        json_decref(reply);
-        if (to < 0) break; /* the last page (or a coordinator that sends one) */
-        if (to <= from) {
-            fprintf(stderr,
-                    "infomorph export: the coordinator's next page (%lld) does not "
-                    "follow page %lld\n",
-                    to, from);
-            rc = CLI_ERROR;
-            break;
-        }
-        from = to;
-    }
-    if (rc == CLI_OK && !csv) fputs(n ? "\n  ]\n}\n" : "]\n}\n", f);
-    json_decref(names);
+    export_out o = {.f = f, .csv = csv};
+    int rc = cli_export_pages(a, page, export_page, &o);
+    if (rc == CLI_OK && !csv) fputs(o.n ? "\n  ]\n}\n" : "]\n}\n", f);
+    json_decref(o.names);
     return rc;
 }
 

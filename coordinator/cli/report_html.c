@@ -634,6 +634,69 @@ static int has_atoms(const report *r, size_t i, int l)
     return 0;
 }
 
+/* One layer's atoms of the n best trials top[] (and the paper-optimized mean):
+ * bars without H_res, then the table of every atom the layer has. */
+static void atoms_layer(FILE *f, const report *r, int l, const size_t *top, int n)
+{
+    int ns = n + (r->n_paper > 0);
+    char names[REPORT_TOP + 1][64], *np[REPORT_TOP + 1];
+    double *v = im_xmalloc_array((size_t)ns * (size_t)r->n_atoms, sizeof *v);
+    for (int s = 0; s < n; s++) {
+        trial_name(names[s], sizeof names[s], r, top[s], s + 1);
+        np[s] = names[s];
+        memcpy(v + s * r->n_atoms, r->trials[top[s]].atoms + l * r->n_atoms,
+               (size_t)r->n_atoms * sizeof *v);
+    }
+    if (r->n_paper) {
+        snprintf(names[n], sizeof names[n], "paper-optimized (n=%d)", r->n_paper);
+        np[n] = names[n];
+        memcpy(v + n * r->n_atoms, r->paper_atoms + l * r->n_atoms, (size_t)r->n_atoms * sizeof *v);
+    }
+    /* the atoms this layer has; the bars leave out H_res, which dwarfs the rest */
+    int na = r->n_atoms, nk = 0, nb = 0;
+    int *keep = im_xmalloc_array((size_t)na, sizeof *keep);
+    char **bar_label = im_xmalloc_array((size_t)na, sizeof *bar_label);
+    double *bars = im_xmalloc_array((size_t)ns * (size_t)na, sizeof *bars);
+    double hres = NAN;
+    for (int a = 0; a < na; a++) {
+        int any = 0;
+        for (int s = 0; s < ns; s++) any |= !isnan(v[s * na + a]);
+        if (any) keep[nk++] = a;
+        if (!any) continue;
+        if (!strcmp(r->atom[a], "h_res")) {
+            hres = v[a];
+            continue;
+        }
+        bar_label[nb] = r->atom_label[a];
+        for (int s = 0; s < ns; s++) bars[s * na + nb] = v[s * na + a];
+        nb++;
+    }
+    /* grouped_bars reads bars[s * nb + c]: pack the rows */
+    for (int s = 1; s < ns; s++) memmove(bars + s * nb, bars + s * na, (size_t)nb * sizeof *bars);
+    char id[32], title[96];
+    snprintf(id, sizeof id, "plot-atoms-%s", report_layers[l]);
+    snprintf(title, sizeof title, "PID atoms of the %s layer", report_layers[l]);
+    fprintf(f, "<h3>%s layer</h3>\n", report_layers[l]);
+    if (!isnan(hres))
+        fprintf(f,
+                "<p>H_res, the output entropy the sources leave unexplained (%.3f bits for "
+                "the best trial), is left out of the bars; the table has it.</p>\n",
+                hres);
+    if (nb) grouped_bars(f, id, title, "PID atom", "mean atom (bits)", bar_label, nb, np, ns, bars);
+    table_head(f, "atom", np, ns);
+    for (int k = 0; k < nk; k++) {
+        int a = keep[k];
+        fputs("<tr><th scope=\"row\">", f);
+        esc(f, r->atom_label[a]);
+        fputs("</th>", f);
+        for (int s = 0; s < ns; s++) cell_num(f, v[s * na + a], 4);
+        fputs("</tr>\n", f);
+    }
+    free(keep), free(bar_label), free(bars);
+    fputs("</tbody></table>\n", f);
+    free(v);
+}
+
 /* The mean PID atoms of the best trials' networks per layer, beside the
  * paper-optimized goal's when the campaign ran it. */
 static void atoms(FILE *f, const report *r)
@@ -655,68 +718,131 @@ static void atoms(FILE *f, const report *r)
             fputs(".</p>\n", f);
             opened = 1;
         }
-        int ns = n + (r->n_paper > 0);
-        char names[REPORT_TOP + 1][64], *np[REPORT_TOP + 1];
-        double *v = im_xmalloc_array((size_t)ns * (size_t)r->n_atoms, sizeof *v);
-        for (int s = 0; s < n; s++) {
-            trial_name(names[s], sizeof names[s], r, top[s], s + 1);
-            np[s] = names[s];
-            memcpy(v + s * r->n_atoms, r->trials[top[s]].atoms + l * r->n_atoms,
-                   (size_t)r->n_atoms * sizeof *v);
-        }
-        if (r->n_paper) {
-            snprintf(names[n], sizeof names[n], "paper-optimized (n=%d)", r->n_paper);
-            np[n] = names[n];
-            memcpy(v + n * r->n_atoms, r->paper_atoms + l * r->n_atoms,
-                   (size_t)r->n_atoms * sizeof *v);
-        }
-        /* the atoms this layer has; the bars leave out H_res, which dwarfs the rest */
-        int na = r->n_atoms, nk = 0, nb = 0;
-        int *keep = im_xmalloc_array((size_t)na, sizeof *keep);
-        char **bar_label = im_xmalloc_array((size_t)na, sizeof *bar_label);
-        double *bars = im_xmalloc_array((size_t)ns * (size_t)na, sizeof *bars);
-        double hres = NAN;
-        for (int a = 0; a < na; a++) {
-            int any = 0;
-            for (int s = 0; s < ns; s++) any |= !isnan(v[s * na + a]);
-            if (any) keep[nk++] = a;
-            if (!any) continue;
-            if (!strcmp(r->atom[a], "h_res")) {
-                hres = v[a];
-                continue;
-            }
-            bar_label[nb] = r->atom_label[a];
-            for (int s = 0; s < ns; s++) bars[s * na + nb] = v[s * na + a];
-            nb++;
-        }
-        /* grouped_bars reads bars[s * nb + c]: pack the rows */
-        for (int s = 1; s < ns; s++)
-            memmove(bars + s * nb, bars + s * na, (size_t)nb * sizeof *bars);
-        char id[32], title[96];
-        snprintf(id, sizeof id, "plot-atoms-%s", report_layers[l]);
-        snprintf(title, sizeof title, "PID atoms of the %s layer", report_layers[l]);
-        fprintf(f, "<h3>%s layer</h3>\n", report_layers[l]);
-        if (!isnan(hres))
-            fprintf(f,
-                    "<p>H_res, the output entropy the sources leave unexplained (%.3f bits for "
-                    "the best trial), is left out of the bars; the table has it.</p>\n",
-                    hres);
-        if (nb)
-            grouped_bars(f, id, title, "PID atom", "mean atom (bits)", bar_label, nb, np, ns, bars);
-        table_head(f, "atom", np, ns);
-        for (int k = 0; k < nk; k++) {
-            int a = keep[k];
-            fputs("<tr><th scope=\"row\">", f);
-            esc(f, r->atom_label[a]);
-            fputs("</th>", f);
-            for (int s = 0; s < ns; s++) cell_num(f, v[s * na + a], 4);
-            fputs("</tr>\n", f);
-        }
-        free(keep), free(bar_label), free(bars);
-        fputs("</tbody></table>\n", f);
-        free(v);
+        atoms_layer(f, r, l, top, n);
     }
     if (opened) fputs("</section>\n", f);
+}
+
+/* Stage 1's plot: the mean change per ablated component as a bar, with
+ * +-sd whiskers over the seeds. */
+static void ablation_stage1_plot(FILE *f, const report *r, char **labels)
+{
+    int n = r->n_ablations;
+    double lo = 0, hi = 0;
+    for (int g = 0; g < n; g++) {
+        const report_ablation *a = &r->ablations[g];
+        double sd = isnan(a->sd) ? 0 : a->sd;
+        lo = fmin(lo, pct(a->mean - sd)), hi = fmax(hi, pct(a->mean + sd));
+    }
+    nice_range(&lo, &hi, 5);
+    int w = 120 + 40 * n;
+    plot p = {f,  "plot-ablation", 0, n, lo, hi, w < 560 ? 560 : w, 360, 64, 20,
+              16, n > 6 ? 96 : 48};
+    plot_begin(&p, "Ablation stage 1: change of accuracy per ablated component",
+               "ablated component (PID atom)", "change of validation accuracy (points of %)", 0);
+    hatch_defs(&p, 1);
+    double slot = px(&p, 1) - px(&p, 0);
+    for (int g = 0; g < n; g++) {
+        const report_ablation *a = &r->ablations[g];
+        double y0 = py(&p, 0), y1 = py(&p, pct(a->mean)), xc = px(&p, g + 0.5);
+        fprintf(f,
+                "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                "fill=\"url(#plot-ablation-h0)\" stroke=\"#000\" stroke-width=\"0.5\"/>",
+                xc - slot * 0.35, fmin(y0, y1), slot * 0.7, fabs(y1 - y0));
+        if (!isnan(a->sd))
+            fprintf(f,
+                    "<path class=\"whisker\" d=\"M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8\" "
+                    "stroke=\"#000\" stroke-width=\"1.2\"/>",
+                    xc, py(&p, pct(a->mean - a->sd)), py(&p, pct(a->mean + a->sd)), xc - 4,
+                    py(&p, pct(a->mean - a->sd)), xc - 4, py(&p, pct(a->mean + a->sd)));
+        fputc('\n', f);
+    }
+    fprintf(f, "<line class=\"zero\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>\n", p.ml,
+            p.w - p.mr, py(&p, 0), py(&p, 0));
+    category_labels(&p, labels, n);
+    plot_end(&p);
+}
+
+/* Stage 1's table: one row per ablated component. */
+static void ablation_stage1_table(FILE *f, const report *r, char **labels)
+{
+    int n = r->n_ablations;
+    char *cols[] = {"short name", "mean change (points of %)", "sd", "min", "max", "n"};
+    table_head(f, "ablated component", cols, 6);
+    for (int g = 0; g < n; g++) {
+        const report_ablation *a = &r->ablations[g];
+        fputs("<tr><th scope=\"row\">", f);
+        esc(f, labels[g]);
+        fputs("</th><td>", f);
+        esc(f, a->label);
+        fputs("</td>", f);
+        cell_num(f, pct(a->mean), 2);
+        cell_num(f, pct(a->sd), 2);
+        cell_num(f, pct(a->min), 2);
+        cell_num(f, pct(a->max), 2);
+        fprintf(f, "<td>%d</td></tr>\n", a->n);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
+/* Stage 2's plot: the mean accuracy as components are removed cumulatively,
+ * in a min-max band. */
+static void ablation_stage2_plot(FILE *f, const report *r)
+{
+    /* step 0 is the base */
+    double lo = INFINITY, hi = -INFINITY;
+    int kmax = 0;
+    for (int s = 0; s < r->n_steps; s++) {
+        lo = fmin(lo, pct(r->steps[s].min)), hi = fmax(hi, pct(r->steps[s].max));
+        if (r->steps[s].removed > kmax) kmax = r->steps[s].removed;
+    }
+    lo = fmin(lo, pct(r->base_mean)), hi = fmax(hi, pct(r->base_mean));
+    nice_range(&lo, &hi, 5);
+    plot p = {f, "plot-successive", -0.3, kmax + 0.3, lo, hi, 700, 360, 64, 20, 16, 48};
+    fputs("<p>Stage 2 removes the components one after another, the least harmful first; "
+          "the line is the mean validation accuracy, the band spans the minimum and "
+          "maximum over the seeds.</p>\n",
+          f);
+    plot_begin(&p, "Ablation stage 2: accuracy as components are removed cumulatively",
+               "components removed", "validation accuracy (%)", 2);
+    fputs("<path class=\"band\" fill=\"#56B4E9\" fill-opacity=\"0.35\" d=\"", f);
+    for (int s = 0; s < r->n_steps; s++)
+        fprintf(f, "%s%.1f %.1f", s ? "L" : "M", px(&p, r->steps[s].removed),
+                py(&p, pct(r->steps[s].max)));
+    for (int s = r->n_steps; s-- > 0;)
+        fprintf(f, "L%.1f %.1f", px(&p, r->steps[s].removed), py(&p, pct(r->steps[s].min)));
+    fputs("Z\"/>\n<polyline class=\"curve\" fill=\"none\" stroke=\"#0072B2\" "
+          "stroke-width=\"2\" points=\"",
+          f);
+    fprintf(f, "%.1f,%.1f", px(&p, 0), py(&p, pct(r->base_mean)));
+    for (int s = 0; s < r->n_steps; s++)
+        fprintf(f, " %.1f,%.1f", px(&p, r->steps[s].removed), py(&p, pct(r->steps[s].mean)));
+    fputs("\"/>\n", f);
+    marker(f, 1, px(&p, 0), py(&p, pct(r->base_mean)), "pt base", "#000000");
+    for (int s = 0; s < r->n_steps; s++)
+        marker(f, 0, px(&p, r->steps[s].removed), py(&p, pct(r->steps[s].mean)), "pt", "#0072B2");
+    plot_end(&p);
+}
+
+/* Stage 2's table: the base, then one row per step. */
+static void ablation_stage2_table(FILE *f, const report *r)
+{
+    char *cols[] = {"which (short names)", "mean (%)", "min (%)", "max (%)", "n"};
+    table_head(f, "components removed", cols, 5);
+    fprintf(f, "<tr><th scope=\"row\">0</th><td>base</td>");
+    cell_num(f, pct(r->base_mean), 2);
+    fprintf(f, "<td>&#8211;</td><td>&#8211;</td><td>%d</td></tr>\n", r->base_n);
+    for (int s = 0; s < r->n_steps; s++) {
+        const report_step *st = &r->steps[s];
+        fprintf(f, "<tr><th scope=\"row\">%d</th><td>", st->removed);
+        esc(f, st->label);
+        fputs("</td>", f);
+        cell_num(f, pct(st->mean), 2);
+        cell_num(f, pct(st->min), 2);
+        cell_num(f, pct(st->max), 2);
+        fprintf(f, "<td>%d</td></tr>\n", st->n);
+    }
+    fputs("</tbody></table>\n", f);
 }
 
 /* Stage 1 as bars with +-sd whiskers; stage 2 as a curve with a min-max band. */
@@ -736,110 +862,14 @@ static void ablation(FILE *f, const report *r)
     int n = r->n_ablations;
     if (n) {
         char **labels = im_xmalloc_array((size_t)n, sizeof *labels);
-        double lo = 0, hi = 0;
-        for (int g = 0; g < n; g++) {
-            const report_ablation *a = &r->ablations[g];
-            labels[g] = (char *)a->braced;
-            double sd = isnan(a->sd) ? 0 : a->sd;
-            lo = fmin(lo, pct(a->mean - sd)), hi = fmax(hi, pct(a->mean + sd));
-        }
-        nice_range(&lo, &hi, 5);
-        int w = 120 + 40 * n;
-        plot p = {f,  "plot-ablation", 0, n, lo, hi, w < 560 ? 560 : w, 360, 64, 20,
-                  16, n > 6 ? 96 : 48};
-        plot_begin(&p, "Ablation stage 1: change of accuracy per ablated component",
-                   "ablated component (PID atom)", "change of validation accuracy (points of %)",
-                   0);
-        hatch_defs(&p, 1);
-        double slot = px(&p, 1) - px(&p, 0);
-        for (int g = 0; g < n; g++) {
-            const report_ablation *a = &r->ablations[g];
-            double y0 = py(&p, 0), y1 = py(&p, pct(a->mean)), xc = px(&p, g + 0.5);
-            fprintf(f,
-                    "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                    "fill=\"url(#plot-ablation-h0)\" stroke=\"#000\" stroke-width=\"0.5\"/>",
-                    xc - slot * 0.35, fmin(y0, y1), slot * 0.7, fabs(y1 - y0));
-            if (!isnan(a->sd))
-                fprintf(f,
-                        "<path class=\"whisker\" d=\"M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8\" "
-                        "stroke=\"#000\" stroke-width=\"1.2\"/>",
-                        xc, py(&p, pct(a->mean - a->sd)), py(&p, pct(a->mean + a->sd)), xc - 4,
-                        py(&p, pct(a->mean - a->sd)), xc - 4, py(&p, pct(a->mean + a->sd)));
-            fputc('\n', f);
-        }
-        fprintf(f, "<line class=\"zero\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>\n", p.ml,
-                p.w - p.mr, py(&p, 0), py(&p, 0));
-        category_labels(&p, labels, n);
-        plot_end(&p);
-        char *cols[] = {"short name", "mean change (points of %)", "sd", "min", "max", "n"};
-        table_head(f, "ablated component", cols, 6);
-        for (int g = 0; g < n; g++) {
-            const report_ablation *a = &r->ablations[g];
-            fputs("<tr><th scope=\"row\">", f);
-            esc(f, labels[g]);
-            fputs("</th><td>", f);
-            esc(f, a->label);
-            fputs("</td>", f);
-            cell_num(f, pct(a->mean), 2);
-            cell_num(f, pct(a->sd), 2);
-            cell_num(f, pct(a->min), 2);
-            cell_num(f, pct(a->max), 2);
-            fprintf(f, "<td>%d</td></tr>\n", a->n);
-        }
-        fputs("</tbody></table>\n", f);
+        for (int g = 0; g < n; g++) labels[g] = (char *)r->ablations[g].braced;
+        ablation_stage1_plot(f, r, labels);
+        ablation_stage1_table(f, r, labels);
         free(labels);
     }
     if (r->n_steps) {
-        /* step 0 is the base */
-        double lo = INFINITY, hi = -INFINITY;
-        int kmax = 0;
-        for (int s = 0; s < r->n_steps; s++) {
-            lo = fmin(lo, pct(r->steps[s].min)), hi = fmax(hi, pct(r->steps[s].max));
-            if (r->steps[s].removed > kmax) kmax = r->steps[s].removed;
-        }
-        lo = fmin(lo, pct(r->base_mean)), hi = fmax(hi, pct(r->base_mean));
-        nice_range(&lo, &hi, 5);
-        plot p = {f, "plot-successive", -0.3, kmax + 0.3, lo, hi, 700, 360, 64, 20, 16, 48};
-        fputs("<p>Stage 2 removes the components one after another, the least harmful first; "
-              "the line is the mean validation accuracy, the band spans the minimum and "
-              "maximum over the seeds.</p>\n",
-              f);
-        plot_begin(&p, "Ablation stage 2: accuracy as components are removed cumulatively",
-                   "components removed", "validation accuracy (%)", 2);
-        fputs("<path class=\"band\" fill=\"#56B4E9\" fill-opacity=\"0.35\" d=\"", f);
-        for (int s = 0; s < r->n_steps; s++)
-            fprintf(f, "%s%.1f %.1f", s ? "L" : "M", px(&p, r->steps[s].removed),
-                    py(&p, pct(r->steps[s].max)));
-        for (int s = r->n_steps; s-- > 0;)
-            fprintf(f, "L%.1f %.1f", px(&p, r->steps[s].removed), py(&p, pct(r->steps[s].min)));
-        fputs("Z\"/>\n<polyline class=\"curve\" fill=\"none\" stroke=\"#0072B2\" "
-              "stroke-width=\"2\" points=\"",
-              f);
-        fprintf(f, "%.1f,%.1f", px(&p, 0), py(&p, pct(r->base_mean)));
-        for (int s = 0; s < r->n_steps; s++)
-            fprintf(f, " %.1f,%.1f", px(&p, r->steps[s].removed), py(&p, pct(r->steps[s].mean)));
-        fputs("\"/>\n", f);
-        marker(f, 1, px(&p, 0), py(&p, pct(r->base_mean)), "pt base", "#000000");
-        for (int s = 0; s < r->n_steps; s++)
-            marker(f, 0, px(&p, r->steps[s].removed), py(&p, pct(r->steps[s].mean)), "pt",
-                   "#0072B2");
-        plot_end(&p);
-        char *cols[] = {"which (short names)", "mean (%)", "min (%)", "max (%)", "n"};
-        table_head(f, "components removed", cols, 5);
-        fprintf(f, "<tr><th scope=\"row\">0</th><td>base</td>");
-        cell_num(f, pct(r->base_mean), 2);
-        fprintf(f, "<td>&#8211;</td><td>&#8211;</td><td>%d</td></tr>\n", r->base_n);
-        for (int s = 0; s < r->n_steps; s++) {
-            const report_step *st = &r->steps[s];
-            fprintf(f, "<tr><th scope=\"row\">%d</th><td>", st->removed);
-            esc(f, st->label);
-            fputs("</td>", f);
-            cell_num(f, pct(st->mean), 2);
-            cell_num(f, pct(st->min), 2);
-            cell_num(f, pct(st->max), 2);
-            fprintf(f, "<td>%d</td></tr>\n", st->n);
-        }
-        fputs("</tbody></table>\n", f);
+        ablation_stage2_plot(f, r);
+        ablation_stage2_table(f, r);
     }
     fputs("</section>\n", f);
 }

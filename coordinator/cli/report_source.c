@@ -53,47 +53,37 @@ static void slim_trial(json_t *t)
 
 /* ---------- from the coordinator ---------- */
 
+/* What report_fetch_export gathers from the pages. */
+typedef struct fetched {
+    json_t *campaign; /* the first page's */
+    json_t *trials;   /* every page's, slimmed */
+} fetched;
+
+static void fetch_page(const json_t *reply, long long from, void *user)
+{
+    fetched *fe = user;
+    if (from == 0) fe->campaign = json_incref(json_object_get(reply, "campaign"));
+    json_t *page = json_object_get(reply, "trials"), *t;
+    size_t i;
+    json_array_foreach(page, i, t) slim_trial(t);
+    if (json_is_array(page)) json_array_extend(fe->trials, page);
+}
+
 int report_fetch_export(const cli_args *a, json_t **campaign, json_t **trials)
 {
-    long long from = 0;
-    json_t *all = json_array(), *camp = NULL;
-    int rc;
-    for (;;) {
-        json_t *fields = cli_campaign_fields(a);
-        json_object_set_new(fields, "from", json_integer(from));
-        json_object_set_new(fields, "limit", json_integer(IM_EXPORT_PAGE_MAX));
-        json_t *reply;
-        if ((rc = cli_call(a, "EXPORT", fields, &reply, CLI_ERROR))) break;
-        if (from == 0) camp = json_incref(json_object_get(reply, "campaign"));
-        json_t *page = json_object_get(reply, "trials"), *t;
-        size_t i;
-        json_array_foreach(page, i, t) slim_trial(t);
-        if (json_is_array(page)) json_array_extend(all, page);
-        json_t *next = json_object_get(reply, "next");
-        long long to = json_is_integer(next) ? (long long)json_integer_value(next) : -1;
-        json_decref(reply);
-        if (to < 0) break;
-        if (to <= from) {
-            fprintf(stderr,
-                    "infomorph report: the coordinator's next page (%lld) does not "
-                    "follow page %lld\n",
-                    to, from);
-            rc = CLI_ERROR;
-            break;
-        }
-        from = to;
-    }
-    if (rc == CLI_OK && !json_is_object(camp)) {
+    fetched fe = {.campaign = NULL, .trials = json_array()};
+    int rc = cli_export_pages(a, IM_EXPORT_PAGE_MAX, fetch_page, &fe);
+    if (rc == CLI_OK && !json_is_object(fe.campaign)) {
         fprintf(stderr, "infomorph report: the coordinator sent no campaign object\n");
         rc = CLI_ERROR;
     }
     if (rc) {
-        json_decref(all);
-        json_decref(camp);
+        json_decref(fe.trials);
+        json_decref(fe.campaign);
         return rc;
     }
-    *campaign = camp;
-    *trials = all;
+    *campaign = fe.campaign;
+    *trials = fe.trials;
     return 0;
 }
 

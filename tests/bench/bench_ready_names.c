@@ -24,15 +24,8 @@
 /* The resident memory of pid in MB, -1 if unknown. */
 static double rss_mb(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    double kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %lf kB", &kb) == 1) break;
-    fclose(f);
-    return kb < 0 ? -1 : kb / 1024;
+    long kib = test_rss_kib(pid);
+    return kib < 0 ? -1 : kib / 1024.0;
 }
 
 /* Send text on sock and wait up to 10 s for the reply; its length, or -1. */
@@ -59,31 +52,11 @@ int main(int argc, char **argv)
     if (test_mkdtemp(dir, sizeof dir, argc > 3 ? argv[3] : ".", "bench_ready_names") != 0) return 1;
     snprintf(db, sizeof db, "%s/trials.db", dir);
     snprintf(epfile, sizeof epfile, "%s/endpoints", dir);
-    char *cargv[] = {argv[1],
-                     "--db",
-                     db,
-                     "--workers-endpoint",
-                     "tcp://127.0.0.1:*",
-                     "--clients-endpoint",
-                     "tcp://127.0.0.1:*",
-                     "--endpoints-file",
-                     epfile,
-                     "--log-level",
-                     "error",
-                     NULL};
-    pid_t pid = test_spawn(cargv, NULL, NULL, NULL);
+    pid_t pid = test_spawn_coordinator(argv[1], db, epfile, NULL, "error", NULL);
     char wep[256] = "", cep[256] = "";
-    for (int i = 0; i < 2000 && !cep[0]; i++) {
-        FILE *f = fopen(epfile, "r");
-        if (f) {
-            if (fscanf(f, "workers %255s clients %255s", wep, cep) != 2) cep[0] = '\0';
-            fclose(f);
-        }
-        if (!cep[0]) test_sleep_ms(10);
-    }
-    if (!cep[0]) {
+    if (test_wait_endpoints(&pid, epfile, 20, wep, cep) != 0) {
         fprintf(stderr, "the coordinator did not start\n");
-        kill(pid, SIGKILL);
+        if (pid > 0) kill(pid, SIGKILL);
         return 1;
     }
     void *ctx = zmq_ctx_new();

@@ -93,19 +93,6 @@ static pid_t coord_start(const char *wep, const char *cep)
     return -1;
 }
 
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long kib = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
-    fclose(f);
-    return kib;
-}
-
 static void sim_open(sim *w)
 {
     w->sock = zmq_socket(g_ctx, ZMQ_DEALER);
@@ -245,16 +232,16 @@ int main(int argc, char **argv)
 
     while (test_now_s() < end) {
         double now = test_now_s();
-        if (rss_start < 0 && now >= rss_at) rss_start = rss_kib(g_pid);
+        if (rss_start < 0 && now >= rss_at) rss_start = test_rss_kib(g_pid);
         if (now >= next_sample) { /* the memory every 15 s, to see whether it levels off */
             size_t len = strlen(samples);
             if (len + 32 < sizeof samples)
                 snprintf(samples + len, sizeof samples - len, " %.0fs:%ld", now - t0,
-                         rss_kib(g_pid));
+                         test_rss_kib(g_pid));
             next_sample += 15;
         }
         if (restarted && rss_after_restart < 0 && now >= rss2_at)
-            rss_after_restart = rss_kib(g_pid);
+            rss_after_restart = test_rss_kib(g_pid);
         if (!restarted && now >= restart_at) {
             kill(g_pid, SIGKILL);
             waitpid(g_pid, NULL, 0);
@@ -346,7 +333,7 @@ int main(int argc, char **argv)
             im_msg_release(&m);
         }
     }
-    rss_end = rss_kib(g_pid);
+    rss_end = test_rss_kib(g_pid);
     for (int i = 0; i < n_workers; i++) zmq_close(ws[i].sock);
     kill(g_pid, SIGTERM);
     waitpid(g_pid, NULL, 0);

@@ -57,39 +57,9 @@ static int coord_start(coord *c, const char *db, const char *lease)
     }
     char epfile[600];
     snprintf(epfile, sizeof epfile, "%s/endpoints", g_dir);
-    unlink(epfile);
-    char *argv[] = {(char *)prog,
-                    "--db",
-                    (char *)db,
-                    "--workers-endpoint",
-                    "tcp://127.0.0.1:*",
-                    "--clients-endpoint",
-                    "tcp://127.0.0.1:*",
-                    "--endpoints-file",
-                    epfile,
-                    "--lease",
-                    (char *)lease,
-                    "--log-level",
-                    "warn",
-                    NULL};
-    c->pid = test_spawn(argv, NULL, NULL, NULL);
+    c->pid = test_spawn_coordinator(prog, db, epfile, lease, "warn", NULL);
     if (c->pid < 0) return -1;
-    for (int i = 0; i < 1000; i++) {
-        FILE *f = fopen(epfile, "r");
-        if (f) {
-            int n = fscanf(f, "workers %255s clients %255s", c->wep, c->cep);
-            fclose(f);
-            if (n == 2) return 0;
-        }
-        int status;
-        if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
-            fprintf(stderr, "the coordinator exited early (status %d)\n", status);
-            c->pid = -1;
-            return -1;
-        }
-        test_sleep_ms(10);
-    }
-    return -1;
+    return test_wait_endpoints(&c->pid, epfile, 10, c->wep, c->cep);
 }
 
 /* Send sig and wait for the exit; returns the wait status. */

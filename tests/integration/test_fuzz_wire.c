@@ -165,33 +165,12 @@ int main(void)
     snprintf(db, sizeof db, "%s/trials.db", dir);
     snprintf(epfile, sizeof epfile, "%s/endpoints", dir);
     snprintf(log, sizeof log, "%s/coordinator.log", dir);
-    char *argv[] = {(char *)prog,
-                    "--db",
-                    db,
-                    "--workers-endpoint",
-                    "tcp://127.0.0.1:*",
-                    "--clients-endpoint",
-                    "tcp://127.0.0.1:*",
-                    "--endpoints-file",
-                    epfile,
-                    "--lease",
-                    "0.5",
-                    "--log-level",
-                    "warn",
-                    NULL};
-    pid_t pid = test_spawn(argv, NULL, NULL, log);
+    pid_t pid = test_spawn_coordinator(prog, db, epfile, "0.5", "warn", log);
     char wep[256] = "", cep[256] = "";
-    for (int i = 0; i < 3000 && !cep[0]; i++) {
-        FILE *f = fopen(epfile, "r");
-        if (f) {
-            if (fscanf(f, "workers %255s clients %255s", wep, cep) != 2) cep[0] = '\0';
-            fclose(f);
-        }
-        if (!cep[0]) test_sleep_ms(10);
-    }
+    if (test_wait_endpoints(&pid, epfile, 30, wep, cep) != 0) cep[0] = '\0';
     CHECK_MSG(cep[0], "the coordinator did not start");
     if (!cep[0]) {
-        kill(pid, SIGKILL);
+        if (pid > 0) kill(pid, SIGKILL);
         return TEST_END();
     }
     void *ctx = zmq_ctx_new();

@@ -53,17 +53,26 @@ static int finish(campaign_set *cs, store *st, trial *t, double val_acc)
     return rc;
 }
 
+/* Submit the campaign of JSON text to cs; the campaign, NULL (a failed
+ * check) if it was refused. */
+static campaign *submit(campaign_set *cs, store *st, const char *text)
+{
+    im_error err = {0};
+    json_t *obj = json_loads(text, 0, NULL);
+    campaign *c = NULL;
+    CHECK_MSG(campaign_submit(cs, st, obj, &c, &err) == 0, "%s", err.msg);
+    json_decref(obj);
+    return c;
+}
+
 static void test_points(store *st)
 {
     campaign_set cs;
     campaign_set_init(&cs);
     im_error err = {0};
-    json_t *obj = json_loads("{\"name\": \"f\", \"kind\": \"fixed\", \"seeds_per_point\": 2, "
-                             "\"points\": [\"paper-optimized\", \"paper-heuristic\"]}",
-                             0, NULL);
-    campaign *c = NULL;
-    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
-    json_decref(obj);
+    campaign *c = submit(&cs, st,
+                         "{\"name\": \"f\", \"kind\": \"fixed\", \"seeds_per_point\": 2, "
+                         "\"points\": [\"paper-optimized\", \"paper-heuristic\"]}");
     if (!c) return;
     const sampler_point *pending = NULL;
     CHECK_INT(campaign_pending(c, &pending), 0);
@@ -118,10 +127,7 @@ static void run_tpe(store *st, int restart_at, double (*g)[IM_MAX_TERMS], int n_
              "{\"name\": \"tpe\", \"kind\": \"search\", \"budget\": %d, \"seed\": 3, "
              "\"sampler\": {\"name\": \"tpe\", \"n_startup_trials\": 4}}",
              n_points);
-    json_t *obj = json_loads(text, 0, NULL);
-    campaign *c = NULL;
-    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
-    json_decref(obj);
+    campaign *c = submit(&cs, st, text);
     if (!c) return;
     int n_terms = c->spec.n_terms;
     trial *out[2] = {hand_out(&cs, st), hand_out(&cs, st)};
@@ -174,12 +180,7 @@ static void test_tpe_restart(const char *dir)
         if (!st) return;
         run_tpe(st, run ? 27 : -1, run ? b : a, N);
         store_close(&st);
-        const char *suffix[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            char f[PATH_MAX + 64];
-            snprintf(f, sizeof f, "%s%s", path, suffix[i]);
-            remove(f);
-        }
+        test_remove_db(path);
     }
     int same = 1, differ = 0;
     for (int p = 0; p < N; p++) {
@@ -205,12 +206,9 @@ static void test_ablation_stages(const char *dir)
     campaign_set cs;
     campaign_set_init(&cs);
     /* f_c 0.5, fl -0.25, c_fl 0.125; the rest 0 */
-    json_t *obj = json_loads("{\"name\": \"abl\", \"kind\": \"ablation\", \"seeds_per_point\": 1, "
-                             "\"base\": {\"f_c\": 0.5, \"fl\": -0.25, \"c_fl\": 0.125}}",
-                             0, NULL);
-    campaign *c = NULL;
-    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
-    json_decref(obj);
+    campaign *c = submit(&cs, st,
+                         "{\"name\": \"abl\", \"kind\": \"ablation\", \"seeds_per_point\": 1, "
+                         "\"base\": {\"f_c\": 0.5, \"fl\": -0.25, \"c_fl\": 0.125}}");
     if (!c) goto out;
     CHECK_INT(c->n_points, 4);
     int i_fc = im_lattice_find(&c->lat, "f_c"), i_fl = im_lattice_find(&c->lat, "fl"),
@@ -261,12 +259,7 @@ static void test_ablation_stages(const char *dir)
 out:
     campaign_set_release(&cs);
     store_close(&st);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[PATH_MAX + 64];
-        snprintf(f, sizeof f, "%s%s", path, suffix[i]);
-        remove(f);
-    }
+    test_remove_db(path);
 }
 
 int main(void)
@@ -282,12 +275,7 @@ int main(void)
     store_close(&st);
     test_tpe_restart(dir);
     test_ablation_stages(dir);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[PATH_MAX + 32];
-        snprintf(f, sizeof f, "%s%s", path, suffix[i]);
-        remove(f);
-    }
+    test_remove_db(path);
     remove(dir);
     return TEST_END();
 }

@@ -8,21 +8,11 @@
 #include "sampler.h"
 #include "spec_json.h"
 #include "test.h"
+#include "spec_load.h"
 
 #include "rng.h"
 
 #include <math.h>
-
-static int load(im_campaign_spec *c, const char *text)
-{
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    im_error err = {0};
-    int rc = o ? im_campaign_spec_from_json(c, o, &err) : -1;
-    json_decref(o);
-    CHECK_MSG(rc == 0, "spec refused: %s", err.msg);
-    return rc;
-}
 
 /* Point p of s as a gamma of campaign c (the search kind's mapping). */
 static int suggest_gamma(sampler *s, const im_campaign_spec *c, int p, double *gamma, im_error *err)

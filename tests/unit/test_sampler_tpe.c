@@ -11,21 +11,11 @@
 #include "sampler.h"
 #include "spec_json.h"
 #include "test.h"
+#include "spec_load.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static int load(im_campaign_spec *c, const char *text)
-{
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    im_error err = {0};
-    int rc = o ? im_campaign_spec_from_json(c, o, &err) : -1;
-    json_decref(o);
-    CHECK_MSG(rc == 0, "spec refused: %s", err.msg);
-    return rc;
-}
 
 /* The test function, maximised: 1 / (1 + sum over free components of
  * (x_i - s_i)^2), a shifted sphere (s_i in [-0.6, 0.6]) seen as an accuracy. */

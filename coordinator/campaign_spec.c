@@ -333,13 +333,12 @@ json_t *im_campaign_spec_to_json(const im_campaign_spec *c)
         json_object_set_new(o, "objective", json_string(c->objective));
         json_object_set_new(o, "direction", json_string(c->minimize ? "minimize" : "maximize"));
     }
-    json_t *train = im_train_spec_to_json(&c->train);
-    json_object_del(train, "seed"); /* set per trial */
-    json_object_del(train, "gamma");
-    if (c->backend == IM_BACKEND_EXEC)
-        json_decref(train);
-    else
+    if (c->backend != IM_BACKEND_EXEC) { /* an exec campaign has no "train" */
+        json_t *train = im_train_spec_to_json(&c->train);
+        json_object_del(train, "seed"); /* set per trial */
+        json_object_del(train, "gamma");
         json_object_set_new(o, "train", train);
+    }
     im_lattice lat;
     const kind_def *kind = kind_def_at((int)c->kind);
     if (kind && im_lattice_init(&lat, c->n_terms == 5 ? 2 : 3, NULL) == 0)

@@ -41,6 +41,7 @@ enum {
     ST_WORKER_TOUCH,
     ST_WORKER_STATUS,
     ST_EVENT_INSERT,
+    ST_TRIAL_LATE,
     ST_COUNT
 };
 
@@ -96,6 +97,12 @@ const char *const store__write_sql[ST_COUNT + 1] = {
     [ST_WORKER_STATUS] = "UPDATE workers SET status = ?2 WHERE name = ?1",
     [ST_EVENT_INSERT] = "INSERT INTO events (at, kind, campaign_id, trial_id, worker, detail) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* the trial's last attempt, and whether it was attempt ?2 resumed: the
+     * event campaign_trial_relet records then (its detail names both) */
+    [ST_TRIAL_LATE] =
+        "SELECT t.attempt, EXISTS (SELECT 1 FROM events e WHERE e.kind = 'lease_resumed' "
+        "AND e.trial_id = t.id AND e.detail = printf('attempt %d of the worker continues as "
+        "attempt %d', ?2, t.attempt)) FROM trials t WHERE t.id = ?1",
     NULL,
 };
 
@@ -328,20 +335,9 @@ static sqlite3_stmt *stmt_attempt(store *s, int id, int64_t trial_id, int attemp
 
 int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, im_error *err)
 {
-    /* the trial's last attempt, and whether it was attempt ?2 resumed: the
-     * event campaign_trial_relet records then (its detail names both) */
-    static const char sql[] =
-        "SELECT t.attempt, EXISTS (SELECT 1 FROM events e WHERE e.kind = 'lease_resumed' "
-        "AND e.trial_id = t.id AND e.detail = printf('attempt %d of the worker continues as "
-        "attempt %d', ?2, t.attempt)) FROM trials t WHERE t.id = ?1";
     *superseded = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store__db_error(s, rc, err, "unable to look up trial %lld", (long long)trial_id);
-    sqlite3_bind_int64(st, 1, trial_id);
-    sqlite3_bind_int(st, 2, attempt);
-    rc = sqlite3_step(st);
+    sqlite3_stmt *st = stmt_attempt(s, ST_TRIAL_LATE, trial_id, attempt);
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *superseded =
             attempt >= 1 && attempt < sqlite3_column_int(st, 0) && !sqlite3_column_int(st, 1);
@@ -351,7 +347,7 @@ int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, i
     } else {
         rc = store__db_error(s, rc, err, "unable to look up trial %lld", (long long)trial_id);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 

@@ -169,6 +169,7 @@ static trial *hand_out(campaign_set *cs, store *st, const char *backends)
 /* The sampler's view of the points: what on_point_end heard. */
 static double g_point_value[8];
 static int g_points_heard;
+static point_state g_point_state[8];
 
 static void test_store(store *st)
 {
@@ -246,8 +247,10 @@ static void test_store(store *st)
 static void spy_point_end(campaign *c, const sampler_point *x, double value, point_state state)
 {
     (void)c;
-    (void)state;
-    if (x->point >= 0 && x->point < 8) g_point_value[x->point] = value;
+    if (x->point >= 0 && x->point < 8) {
+        g_point_value[x->point] = value;
+        g_point_state[x->point] = state;
+    }
     g_points_heard++;
 }
 
@@ -283,6 +286,42 @@ static void test_direction(store *st)
     CHECK_INT(g_points_heard, 2);
     CHECK_NEAR(g_point_value[0], -10, 0);
     CHECK_NEAR(g_point_value[1], -11, 0);
+    campaign_set_release(&cs);
+}
+
+/* A pruned point of a campaign that minimises is valued by its best (lowest)
+ * last report, oriented like a done point's: negated, higher is better. */
+static void test_direction_pruned(store *st)
+{
+    campaign_set cs;
+    campaign_set_init(&cs);
+    im_error err = {0};
+    json_t *obj = json_loads("{\"name\": \"mp\", \"kind\": \"fixed\", \"backend\": \"exec\", "
+                             "\"objective\": \"loss\", \"direction\": \"minimize\", "
+                             "\"seeds_per_point\": 2, \"points\": [{\"x\": 1}]}",
+                             0, NULL);
+    campaign *c = NULL;
+    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
+    json_decref(obj);
+    if (!c) return;
+    kind_def spy = *c->kind;
+    spy.on_point_end = spy_point_end;
+    c->kind = &spy;
+    g_points_heard = 0;
+    for (int i = 0; i < 2; i++) { /* both seeds pruned, last reports 7 and 5 */
+        trial *t = hand_out(&cs, st, "[\"exec\"]");
+        if (!t) return;
+        im_trial_result r = {.status = IM_RESULT_STOPPED, .val_acc = NAN, .test_acc = NAN};
+        r.extra = json_pack("{s:f}", "value", i ? 5.0 : 7.0);
+        campaign_trial_take_result(t, &r);
+        json_decref(r.extra);
+        store_trial_result sr = {
+            .status = STORE_TRIAL_PRUNED, .val_acc = NAN, .test_acc = NAN, .wall_s = 1};
+        CHECK_INT(campaign_trial_finish(&cs, st, t, &sr, NULL, 0, &err), 0);
+    }
+    CHECK_INT(g_points_heard, 1);
+    CHECK_INT(g_point_state[0], POINT_PRUNED);
+    CHECK_NEAR(g_point_value[0], -5, 0);
     campaign_set_release(&cs);
 }
 
@@ -331,6 +370,7 @@ int main(void)
     CHECK_MSG(store_open(&st, path, NULL, &err) == 0, "%s", err.msg);
     if (st) test_store(st);
     if (st) test_direction(st);
+    if (st) test_direction_pruned(st);
     if (st) test_resume(st);
     store_close(&st);
     test_rm_tree(dir);

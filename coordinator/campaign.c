@@ -765,11 +765,12 @@ void campaign_trial_progress(trial *t, int epoch, double val_acc)
     if (t->stop_reason || !pruner_should_stop(t->c->prn, epoch, t->best_val)) return;
     t->stop_reason = "pruned";
     im_log(IM_LOG_INFO,
-           "trial %lld (campaign %s): pruned at epoch %d (best %s %.4f < median %.4f of %d "
+           "trial %lld (campaign %s): pruned at epoch %d (best %s %.4f < %s %.4f of %d "
            "completed trials)",
            (long long)t->id, t->c->name, epoch,
            t->c->spec.backend == IM_BACKEND_EXEC ? "score" : "val_acc", t->best_val,
-           pruner_median(t->c->prn, epoch), pruner_completed(t->c->prn));
+           t->c->spec.pruner.kind == IM_PRUNER_MEDIAN ? "median" : "reference",
+           pruner_reference(t->c->prn, epoch), pruner_completed(t->c->prn));
 }
 
 int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,

@@ -16,7 +16,7 @@
  * plug-ins, each listed once in its table (kinds.c, samplers.c, pruners.c)
  * and each parsing, validating and writing its own keys in its own file
  * (kind_search.c, kind_fixed.c, kind_ablation.c, sampler_random.c,
- * sampler_tpe.c, pruner_median.c); this module runs the common keys and
+ * sampler_tpe.c, pruner_percentile.c); this module runs the common keys and
  * hands the rest to them. The kind, sampler and pruner enums below are
  * positions in those tables. Gammas (space names, points, base) are read
  * for the k of train.setup; kinds that vary gamma refuse the setup
@@ -62,8 +62,9 @@ typedef struct im_tpe_options {
 
 /* Positions in the pruner table (pruners.c). */
 typedef enum {
-    IM_PRUNER_NONE = 0, /* "none" */
-    IM_PRUNER_MEDIAN    /* "median": stop a trial below the median of earlier ones */
+    IM_PRUNER_NONE = 0,  /* "none" */
+    IM_PRUNER_MEDIAN,    /* "median": stop a trial below the median of earlier ones */
+    IM_PRUNER_PERCENTILE /* "percentile": below the percentile keeping a given share */
 } im_pruner_kind;
 
 typedef struct im_pruner_spec {
@@ -71,6 +72,7 @@ typedef struct im_pruner_spec {
     int n_startup_trials; /* median: 5, finished trials before any pruning */
     int n_warmup_epochs;  /* median: half the trial's epochs (rounded down), epochs of a
                            * trial before it may be pruned; -1 until the campaign sets it */
+    double percentile;    /* percentile: 90, the share of trials kept, in (0, 100] */
 } im_pruner_spec;
 
 #define IM_CAMPAIGN_NAME_MAX   64

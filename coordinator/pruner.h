@@ -1,7 +1,7 @@
 /*
  * pruner.h: stopping unpromising trials early, behind one interface, and
  * the pruner table (the campaign file's "pruner"). A pruner is one file
- * (pruner_median.c, ...) that defines a pruner_def (its name, options with
+ * (pruner_percentile.c, ...) that defines a pruner_def (its name, options with
  * defaults, parsing and JSON, and its constructor) plus one line in
  * pruners.c. "none" is the table's entry without a constructor.
  *
@@ -27,7 +27,8 @@ typedef struct pruner_ops {
     /* 1 if a trial whose best validation accuracy up to `epoch` is `best`
      * should stop now. */
     int (*should_stop)(const pruner *p, int epoch, double best);
-    /* The reference it compares with at epoch e (the median), NAN if none. */
+    /* The reference it compares with at epoch e (for the median pruner,
+     * the median), NAN if none. */
     double (*reference)(const pruner *p, int epoch);
     void (*destroy)(pruner *p);
 } pruner_ops;
@@ -73,9 +74,10 @@ int pruner_completed(const pruner *p);
 /* 1 if the trial should stop now, else 0 (always 0 for NULL). */
 int pruner_should_stop(const pruner *p, int epoch, double best);
 
-/* The median pruner's reference: the median of the completed trials'
- * val_acc at epoch e, NAN if none (or NULL p). */
-double pruner_median(const pruner *p, int epoch);
+/* What a trial's best so far is compared with at epoch e (the median
+ * pruner: the median of the completed trials' val_acc at epoch e), NAN if
+ * none (or NULL p). */
+double pruner_reference(const pruner *p, int epoch);
 
 /* Free p and set *p to NULL; NULL-safe. */
 void pruner_free(pruner **p);

@@ -7,7 +7,8 @@
 #include <math.h>
 #include <stddef.h>
 
-extern const pruner_def pruner_median_def; /* pruner_median.c */
+extern const pruner_def pruner_median_def;     /* pruner_percentile.c */
+extern const pruner_def pruner_percentile_def; /* pruner_percentile.c */
 
 /* "none": never prunes; no options. */
 static const pruner_def pruner_none_def = {.opt = {.name = "none", .keys = NULL}};
@@ -16,6 +17,7 @@ static const pruner_def pruner_none_def = {.opt = {.name = "none", .keys = NULL}
 static const pruner_def *const table[] = {
     &pruner_none_def,
     &pruner_median_def,
+    &pruner_percentile_def,
 };
 #define N_PRUNERS ((int)(sizeof table / sizeof table[0]))
 
@@ -74,7 +76,7 @@ int pruner_should_stop(const pruner *p, int epoch, double best)
     return p ? p->ops->should_stop(p, epoch, best) : 0;
 }
 
-double pruner_median(const pruner *p, int epoch)
+double pruner_reference(const pruner *p, int epoch)
 {
     return p && p->ops->reference ? p->ops->reference(p, epoch) : NAN;
 }

@@ -1,5 +1,5 @@
 /*
- * replay_pruner: what the median pruner would have done to an unpruned
+ * replay_pruner: what the median (or percentile) pruner would have done to an unpruned
  * search, exactly and for free. The done trials of CAMPAIGN in the trial
  * database are replayed in the order they finished: at every epoch from 1
  * to the last but one, the trial's best validation accuracy so far is put
@@ -15,9 +15,10 @@
  * also change what the sampler proposes next (TPE sees pruned points), so
  * this measures the rule, not a whole pruned search.
  *
- *   replay_pruner DB CAMPAIGN [n_startup_trials [warmup...]]
- *     defaults: 5 start-up trials; warm-ups 0 (= 1: epoch 0 never counts),
- *     2, 3 and half the epochs
+ *   replay_pruner [--keep P] DB CAMPAIGN [n_startup_trials [warmup...]]
+ *     defaults: the median pruner (--keep P: the percentile pruner keeping
+ *     P %); 5 start-up trials; warm-ups 0 (= 1: epoch 0 never counts), 2, 3
+ *     and half the epochs
  */
 #include "pruner.h"
 
@@ -91,11 +92,13 @@ static int cmp_final_desc(const void *a, const void *b)
 }
 
 /* Replay with one warm-up; prints one table row. */
-static void replay(const curve *v, int n, int epochs, int startup, int warmup, const int64_t *top,
-                   int n_top)
+static void replay(const curve *v, int n, int epochs, double keep, int startup, int warmup,
+                   const int64_t *top, int n_top)
 {
-    im_pruner_spec spec = {
-        .kind = IM_PRUNER_MEDIAN, .n_startup_trials = startup, .n_warmup_epochs = warmup};
+    im_pruner_spec spec = {.kind = keep > 0 ? IM_PRUNER_PERCENTILE : IM_PRUNER_MEDIAN,
+                           .n_startup_trials = startup,
+                           .n_warmup_epochs = warmup,
+                           .percentile = keep};
     pruner *p = pruner_new(&spec);
     long ran = 0, full = 0;
     int pruned = 0, top_pruned = 0;
@@ -134,8 +137,27 @@ static void replay(const curve *v, int n, int epochs, int startup, int warmup, c
 
 int main(int argc, char **argv)
 {
+    static const char usage[] = "usage: replay_pruner [--keep P] DB CAMPAIGN [n_startup_trials "
+                                "[warmup...]]\n"
+                                "  replays the done trials of an unpruned search through the "
+                                "median pruner\n"
+                                "  (--keep P: the percentile pruner keeping P %%, 0 < P <= 100)\n";
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf(usage);
+        return 0;
+    }
+    double keep = 0; /* 0: the median pruner */
+    if (argc > 2 && !strcmp(argv[1], "--keep")) {
+        keep = atof(argv[2]);
+        if (!(keep > 0 && keep <= 100)) {
+            fprintf(stderr, "replay_pruner: --keep must be a share in (0, 100]\n");
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: replay_pruner DB CAMPAIGN [n_startup_trials [warmup...]]\n");
+        fprintf(stderr, usage);
         return 2;
     }
     curve *v = NULL;
@@ -153,17 +175,23 @@ int main(int argc, char **argv)
     int64_t top[10];
     int n_top = n < 10 ? n : 10;
     for (int k = 0; k < n_top; k++) top[k] = sorted[k].id;
-    printf("campaign %s: %d done trials, %d epochs, median pruner with %d start-up trials; "
+    char rule[64];
+    if (keep > 0)
+        snprintf(rule, sizeof rule, "percentile pruner keeping %g %%", keep);
+    else
+        snprintf(rule, sizeof rule, "median pruner");
+    printf("campaign %s: %d done trials, %d epochs, %s with %d start-up trials; "
            "best goal %.4f, 10th %.4f\n\n",
-           argv[2], n, epochs, startup, sorted[0].final, sorted[n_top - 1].final);
+           argv[2], n, epochs, rule, startup, sorted[0].final, sorted[n_top - 1].final);
     free(sorted);
     printf("| warm-up | pruned | epochs saved | 10 best goals pruned |\n|---|---|---|---|\n");
     if (argc > 4) {
-        for (int i = 4; i < argc; i++) replay(v, n, epochs, startup, atoi(argv[i]), top, n_top);
+        for (int i = 4; i < argc; i++)
+            replay(v, n, epochs, keep, startup, atoi(argv[i]), top, n_top);
     } else {
         int w[] = {0, 2, 3, epochs / 2};
         for (int i = 0; i < 4; i++)
-            if (i < 3 || w[i] > 3) replay(v, n, epochs, startup, w[i], top, n_top);
+            if (i < 3 || w[i] > 3) replay(v, n, epochs, keep, startup, w[i], top, n_top);
     }
     for (int i = 0; i < n; i++) free(v[i].val);
     free(v);

@@ -671,6 +671,47 @@ static void test_campaign_defaults(void)
     CHECK_INT(c.pruner.n_warmup_epochs, 0);
     im_campaign_spec_release(&c);
 
+    /* the percentile pruner: keeps 90 % unless told, its own warm-up rule;
+     * the share kept must lie in (0, 100]; the median has no such key */
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"train\": {\"epochs\": 10}, \"pruner\": \"percentile\"}",
+                                 &err),
+              0);
+    CHECK_INT(c.pruner.kind, IM_PRUNER_PERCENTILE);
+    CHECK_NEAR(c.pruner.percentile, 90, 0);
+    CHECK_INT(c.pruner.n_warmup_epochs, 5);
+    campaign_round_trip(&c, "percentile defaults");
+    im_campaign_spec_release(&c);
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"pruner\": {\"name\": \"percentile\", \"percentile\": 25.5, "
+                                 "\"n_warmup_epochs\": 2}}",
+                                 &err),
+              0);
+    CHECK_NEAR(c.pruner.percentile, 25.5, 0);
+    CHECK_INT(c.pruner.n_warmup_epochs, 2);
+    campaign_round_trip(&c, "percentile 25.5");
+    im_campaign_spec_release(&c);
+    const char *bad_keep[] = {"0", "-5", "100.5", "\"90\"", "null"};
+    for (size_t i = 0; i < sizeof bad_keep / sizeof *bad_keep; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, \"pruner\": "
+                 "{\"name\": \"percentile\", \"percentile\": %s}}",
+                 bad_keep[i]);
+        int rc = campaign_from_text(&c, text, &err);
+        CHECK(rc == IM_EFORMAT || rc == IM_ERANGE);
+        CHECK(strstr(err.msg, "percentile") != NULL);
+        im_campaign_spec_release(&c);
+    }
+    CHECK_INT(campaign_from_text(&c,
+                                 "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "
+                                 "\"pruner\": {\"name\": \"median\", \"percentile\": 90}}",
+                                 &err),
+              IM_EFORMAT);
+    im_campaign_spec_release(&c);
+
     /* the same seed in both places is fine */
     CHECK_INT(campaign_from_text(&c,
                                  "{\"name\": \"t\", \"kind\": \"search\", \"budget\": 3, "

@@ -151,7 +151,10 @@
  *      started, per hour of running; null if unknown), "eta_s" (null if
  *      unknown), "waiting" (why a campaign with trials to hand out gets no
  *      worker, or null: "no connected worker has dataset 'x' (workers: w1
- *      has mnist10k)")], workers: [as WORKERS]}  all campaigns when none is
+ *      has mnist10k)", or "needs 0.4 GB, the largest worker offers 0.1 GB
+ *      (w1)" when the workers with its dataset offer too little memory
+ *      (READY's max_memory), appended after "; " to the dataset's reason
+ *      when both hold)], workers: [as WORKERS]}  all campaigns when none is
  *      named
  * BEST {campaign (optional: all campaigns), n (default 10, 1..1000)}
  *   -> OK {trials: [{"rank", "trial", "campaign" (name), "campaign_id",

@@ -37,15 +37,15 @@ typedef struct worker_rec {
     char name[IM_WIRE_NAME_MAX + 1];
     unsigned char id[256]; /* the ROUTER identity of its latest connection */
     size_t id_len;
-    double last_seen;     /* monotonic */
-    double last_touch;    /* monotonic time of the last write of last_seen */
-    int registered;       /* its READY was recorded in this run (store_worker_seen) */
-    json_t *datasets;     /* the datasets of its last READY (owned), NULL = any or not known */
-    json_t *backends;     /* the backends of its last READY (owned), NULL = "builtin" */
-    json_t *warned;       /* {dataset: true}: it was told once that it lacks these (owned) */
-    int64_t max_memory;   /* bytes its last READY offers; -1 = no cap known */
-    json_t *warned_short; /* {campaign id: true}: told once it has too little memory (owned) */
-    int busy;             /* scratch for workers_evict: it holds a running trial */
+    double last_seen;  /* monotonic */
+    double last_touch; /* monotonic time of the last write of last_seen */
+    int registered;    /* its READY was recorded in this run (store_worker_seen) */
+    json_t *datasets;  /* the datasets of its last READY (owned), NULL = any or not known */
+    json_t *backends;  /* the backends of its last READY (owned), NULL = "builtin" */
+    json_t *warned;    /* {dataset: true}: it was told once that it lacks these (owned) */
+    int64_t memory;    /* the max_memory (bytes) of its last READY; -1 = no cap known */
+    json_t *short_of;  /* {campaign id: true}: told once it offers too little memory (owned) */
+    int busy;          /* scratch for workers_evict: it holds a running trial */
 } worker_rec;
 
 /* The most workers kept in memory. Beyond it the idle half seen longest ago
@@ -296,7 +296,7 @@ static void workers_evict(broker *b)
     for (size_t i = 0; i < n_idle / 2; i++) {
         json_decref(idle[i]->datasets);
         json_decref(idle[i]->warned);
-        json_decref(idle[i]->warned_short);
+        json_decref(idle[i]->short_of);
         idle[i]->name[0] = '\0'; /* marked: dropped below */
     }
     free(idle);
@@ -319,7 +319,7 @@ static worker_rec *worker_add(broker *b, const char *name)
     }
     worker_rec *w = &b->wk[b->n_wk++];
     memset(w, 0, sizeof *w);
-    w->max_memory = -1;
+    w->memory = -1;
     snprintf(w->name, sizeof w->name, "%s", name);
     w->last_seen = w->last_touch = b->now;
     index_insert(b, b->by_name, b->n_wk - 1);
@@ -347,7 +347,7 @@ static void worker_remove(broker *b, worker_rec *w)
     json_decref(w->datasets);
     json_decref(w->backends);
     json_decref(w->warned);
-    json_decref(w->warned_short);
+    json_decref(w->short_of);
     size_t i = (size_t)(w - b->wk), last = b->n_wk - 1;
     index_delete(b, b->by_name, i);
     if (w->id_len) index_delete(b, b->by_id, i);
@@ -427,21 +427,21 @@ static void note_missing_datasets(broker *b, worker_rec *w)
  * once per worker and campaign (log and event "memory_short"). */
 static void note_memory_short(broker *b, worker_rec *w)
 {
-    if (w->max_memory < 0) return;
+    if (w->memory < 0) return;
     for (size_t i = 0; i < b->cs.n && !b->fatal; i++) {
         const campaign *c = b->cs.v[i];
         if (!campaign_has_work(c) || !campaign_runs_on(c, w->backends, w->datasets) ||
-            campaign_fits_memory(c, w->max_memory))
+            campaign_fits_memory(c, w->memory))
             continue;
         char key[32], detail[600];
         snprintf(key, sizeof key, "%lld", (long long)c->id);
-        if (!w->warned_short) w->warned_short = json_object();
-        if (json_object_get(w->warned_short, key)) continue;
-        json_object_set_new(w->warned_short, key, json_true());
+        if (!w->short_of) w->short_of = json_object();
+        if (json_object_get(w->short_of, key)) continue;
+        json_object_set_new(w->short_of, key, json_true());
         snprintf(detail, sizeof detail,
                  "worker %s offers %.1f GB of memory, a trial needs about %.1f GB (hidden %d, "
                  "batch %d)",
-                 w->name, (double)w->max_memory / 1e9, (double)c->need_bytes / 1e9,
+                 w->name, (double)w->memory / 1e9, (double)c->need_bytes / 1e9,
                  c->spec.train.hidden, c->spec.train.batch);
         im_log(IM_LOG_WARN,
                "campaign %s: %s; its trials wait for a worker with more (--max-memory, --share)",
@@ -466,12 +466,12 @@ static void memory_wait_text(broker *b, const campaign *c, int by_dataset, char 
         if (by_dataset ? !campaign_runs_on(c, w->backends, w->datasets)
                        : !campaign_backend_fits(c, w->backends))
             continue;
-        if (campaign_fits_memory(c, w->max_memory)) return;
-        if (!largest || w->max_memory > largest->max_memory) largest = w;
+        if (campaign_fits_memory(c, w->memory)) return;
+        if (!largest || w->memory > largest->memory) largest = w;
     }
     if (largest)
         snprintf(text, len, "needs %.1f GB, the largest worker offers %.1f GB (%s)",
-                 (double)c->need_bytes / 1e9, (double)largest->max_memory / 1e9, largest->name);
+                 (double)c->need_bytes / 1e9, (double)largest->memory / 1e9, largest->name);
 }
 
 /* The backends of w as "a, b" into buf ("builtin" when it named none). */
@@ -564,10 +564,10 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
         w->datasets = m->ready.datasets ? json_deep_copy(m->ready.datasets) : NULL;
     }
     int64_t cap = m->ready.has_max_memory ? m->ready.max_memory : -1;
-    if (cap != w->max_memory) { /* a new cap: warn again about what it lacks */
-        w->max_memory = cap;
-        json_decref(w->warned_short);
-        w->warned_short = NULL;
+    if (cap != w->memory) { /* a new cap: warn again about what it lacks */
+        w->memory = cap;
+        json_decref(w->short_of);
+        w->short_of = NULL;
     }
     if (!json_equal(w->backends, m->ready.backends) && (w->backends || m->ready.backends)) {
         json_decref(w->backends);
@@ -580,7 +580,7 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
 
     trial *t = NULL;
     int rc = lifecycle_hand_out(&b->cs, b->st, w->name, m->ready.backends, m->ready.datasets,
-                                w->max_memory, b->now, b->opt.lease_s, &t, &err);
+                                w->memory, b->now, b->opt.lease_s, &t, &err);
     if (rc) {
         set_fatal(b, &err);
         return;
@@ -1701,7 +1701,7 @@ void broker_free(broker **bp)
         json_decref(b->wk[i].datasets);
         json_decref(b->wk[i].backends);
         json_decref(b->wk[i].warned);
-        json_decref(b->wk[i].warned_short);
+        json_decref(b->wk[i].short_of);
     }
     free(b->wk);
     free(b->by_name);

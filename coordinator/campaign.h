@@ -110,9 +110,11 @@ struct campaign {
     double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
-    uint64_t need_bytes; /* a built-in trial's estimated memory (campaign_trial_bytes); 0: exec */
-    void *kind_data;     /* the kind's own state, freed by its release hook */
-    pruner *prn;         /* the campaign's pruner, owned; NULL for none */
+    void *kind_data;                /* the kind's own state, freed by its release hook */
+    pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
+    /* a built-in trial's estimated memory in bytes (from the train spec, at
+     * submission or resume); 0 for exec, whose command's memory is unknown */
+    uint64_t need_bytes;
     /* the points created whose seeds have not all ended (after a restart,
      * those of before only when the kind wants history and they were
      * replayed): open_x[i] holds the gamma; O(points in flight) */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A failed allocation inside a trial fails that trial, never the worker.
-# The worker runs with its address space limited (ulimit -v, 700 MB) and a
+# The worker runs with its address space limited (ulimit -v, 1.5 GB) and a
 # --max-memory far above it, so its own check lets through a trial that
 # needs about 18 GB (hidden 20000, bivariate-lateral: the lateral mask
 # alone is 3.2 GB); Linux would overcommit it, the limit makes the
@@ -14,7 +14,8 @@
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
 
-LIMIT_KB=700000
+LIMIT_KB=1500000
+export OPENBLAS_NUM_THREADS=1
 BIG='{"dataset": "mnist10k", "setup": "bivariate-lateral", "hidden": 20000, "epochs": 1, "train_limit": 500, "eval_limit": 300, "batch": 1024}'
 
 # the command: a clear failure, no abort

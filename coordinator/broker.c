@@ -43,6 +43,8 @@ typedef struct worker_rec {
     json_t *datasets;  /* the datasets of its last READY (owned), NULL = any or not known */
     json_t *backends;  /* the backends of its last READY (owned), NULL = "builtin" */
     json_t *warned;    /* {dataset: true}: it was told once that it lacks these (owned) */
+    int64_t memory;    /* the max_memory (bytes) of its last READY; -1 = no cap known */
+    json_t *short_of;  /* {campaign id: true}: told once it offers too little memory (owned) */
     int busy;          /* scratch for workers_evict: it holds a running trial */
 } worker_rec;
 
@@ -294,6 +296,7 @@ static void workers_evict(broker *b)
     for (size_t i = 0; i < n_idle / 2; i++) {
         json_decref(idle[i]->datasets);
         json_decref(idle[i]->warned);
+        json_decref(idle[i]->short_of);
         idle[i]->name[0] = '\0'; /* marked: dropped below */
     }
     free(idle);
@@ -316,6 +319,7 @@ static worker_rec *worker_add(broker *b, const char *name)
     }
     worker_rec *w = &b->wk[b->n_wk++];
     memset(w, 0, sizeof *w);
+    w->memory = -1;
     snprintf(w->name, sizeof w->name, "%s", name);
     w->last_seen = w->last_touch = b->now;
     index_insert(b, b->by_name, b->n_wk - 1);
@@ -343,6 +347,7 @@ static void worker_remove(broker *b, worker_rec *w)
     json_decref(w->datasets);
     json_decref(w->backends);
     json_decref(w->warned);
+    json_decref(w->short_of);
     size_t i = (size_t)(w - b->wk), last = b->n_wk - 1;
     index_delete(b, b->by_name, i);
     if (w->id_len) index_delete(b, b->by_id, i);
@@ -415,6 +420,60 @@ static void note_missing_datasets(broker *b, worker_rec *w)
     }
 }
 
+/* ---- memory ---- */
+
+/* w said READY and gets NOJOB: for each campaign with work that w could run
+ * (backend, dataset) but whose trials need more memory than w offers, warn
+ * once per worker and campaign (log and event "memory_short"). */
+static void note_memory_short(broker *b, worker_rec *w)
+{
+    if (w->memory < 0) return;
+    for (size_t i = 0; i < b->cs.n && !b->fatal; i++) {
+        const campaign *c = b->cs.v[i];
+        if (!campaign_has_work(c) || !campaign_runs_on(c, w->backends, w->datasets) ||
+            campaign_fits_memory(c, w->memory))
+            continue;
+        char key[32], detail[600];
+        snprintf(key, sizeof key, "%lld", (long long)c->id);
+        if (!w->short_of) w->short_of = json_object();
+        if (json_object_get(w->short_of, key)) continue;
+        json_object_set_new(w->short_of, key, json_true());
+        snprintf(detail, sizeof detail,
+                 "worker %s offers %.1f GB of memory, a trial needs about %.1f GB (hidden %d, "
+                 "batch %d)",
+                 w->name, (double)w->memory / 1e9, (double)c->need_bytes / 1e9,
+                 c->spec.train.hidden, c->spec.train.batch);
+        im_log(IM_LOG_WARN,
+               "campaign %s: %s; its trials wait for a worker with more (--max-memory, --share)",
+               c->name, detail);
+        im_error err = {0};
+        int rc = store_event(b->st, "memory_short", c->id, 0, w->name, detail, &err);
+        if (db_failed(b, rc, &err)) return;
+    }
+}
+
+/* Why no connected worker with c's backend (and, with by_dataset, its
+ * dataset) takes c's trials for memory: "needs N GB, the largest worker
+ * offers M GB (w1)" into text, or "" when one of them has enough or none
+ * is connected. */
+static void memory_wait_text(broker *b, const campaign *c, int by_dataset, char *text, size_t len)
+{
+    const worker_rec *largest = NULL;
+    text[0] = '\0';
+    for (size_t i = 0; i < b->n_wk; i++) {
+        const worker_rec *w = &b->wk[i];
+        if (!w->registered || w->id_len == 0) continue; /* not connected in this run */
+        if (by_dataset ? !campaign_runs_on(c, w->backends, w->datasets)
+                       : !campaign_backend_fits(c, w->backends))
+            continue;
+        if (campaign_fits_memory(c, w->memory)) return;
+        if (!largest || w->memory > largest->memory) largest = w;
+    }
+    if (largest)
+        snprintf(text, len, "needs %.1f GB, the largest worker offers %.1f GB (%s)",
+                 (double)c->need_bytes / 1e9, (double)largest->memory / 1e9, largest->name);
+}
+
 /* The backends of w as "a, b" into buf ("builtin" when it named none). */
 static const char *backends_text(const worker_rec *w, char *buf, size_t len)
 {
@@ -433,12 +492,17 @@ static const char *backends_text(const worker_rec *w, char *buf, size_t len)
 /* Why campaign c, with trials to hand out, gets no worker: a new string
  * "no connected worker has dataset 'x' (workers: w1 has a, b; w2 has c)"
  * or, for a campaign whose backend no worker runs, "no connected worker
- * runs backend 'exec' (workers: w1 runs builtin)"; NULL when some
- * connected worker may run it. */
+ * runs backend 'exec' (workers: w1 runs builtin)", or, when the workers
+ * with its dataset offer too little memory, "needs N GB, the largest worker
+ * offers M GB (w1)" (after the dataset's text, "; " and that, when those
+ * with its backend offer too little as well); NULL when some connected
+ * worker may run it. */
 static json_t *waiting_json(broker *b, const campaign *c)
 {
     if (!campaign_has_work(c) && !c->n_held) return NULL;
-    char text[1024], have[512];
+    char text[1024], have[512], mem[256];
+    memory_wait_text(b, c, 1, mem, sizeof mem);
+    if (mem[0]) return json_string(mem);
     size_t used = 0;
     int by_backend = c->spec.backend != IM_BACKEND_BUILTIN;
     int n = by_backend ? snprintf(text, sizeof text, "no connected worker runs backend '%s' (",
@@ -459,7 +523,9 @@ static json_t *waiting_json(broker *b, const campaign *c)
         if (n > 0 && (size_t)n < sizeof text - used) used += (size_t)n;
         listed++;
     }
-    snprintf(text + used, sizeof text - used, "%s)", listed ? "" : "no worker is connected");
+    memory_wait_text(b, c, 0, mem, sizeof mem);
+    snprintf(text + used, sizeof text - used, "%s)%s%s", listed ? "" : "no worker is connected",
+             mem[0] ? "; " : "", mem);
     return json_string(text);
 }
 
@@ -497,6 +563,12 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
         json_decref(w->datasets);
         w->datasets = m->ready.datasets ? json_deep_copy(m->ready.datasets) : NULL;
     }
+    int64_t cap = m->ready.has_max_memory ? m->ready.max_memory : -1;
+    if (cap != w->memory) { /* a new cap: warn again about what it lacks */
+        w->memory = cap;
+        json_decref(w->short_of);
+        w->short_of = NULL;
+    }
     if (!json_equal(w->backends, m->ready.backends) && (w->backends || m->ready.backends)) {
         json_decref(w->backends);
         w->backends = m->ready.backends ? json_deep_copy(m->ready.backends) : NULL;
@@ -508,13 +580,14 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
 
     trial *t = NULL;
     int rc = lifecycle_hand_out(&b->cs, b->st, w->name, m->ready.backends, m->ready.datasets,
-                                b->now, b->opt.lease_s, &t, &err);
+                                w->memory, b->now, b->opt.lease_s, &t, &err);
     if (rc) {
         set_fatal(b, &err);
         return;
     }
     if (!t) {
         note_missing_datasets(b, w);
+        if (!b->fatal) note_memory_short(b, w);
         if (b->fatal) return;
         im_msg r = {.type = IM_MSG_NOJOB};
         r.nojob.retry_ms = b->retry_ms;
@@ -1628,6 +1701,7 @@ void broker_free(broker **bp)
         json_decref(b->wk[i].datasets);
         json_decref(b->wk[i].backends);
         json_decref(b->wk[i].warned);
+        json_decref(b->wk[i].short_of);
     }
     free(b->wk);
     free(b->by_name);

@@ -239,6 +239,16 @@ static void set_remove(campaign_set *cs, campaign *c)
         }
 }
 
+/* The memory a trial of spec takes on a worker, by the estimate of
+ * im_train_spec_memory_bytes for the MNIST-like shape; 0 for an exec
+ * campaign, whose command's memory is unknown. */
+static uint64_t campaign_trial_bytes(const im_campaign_spec *spec)
+{
+    if (spec->backend == IM_BACKEND_EXEC) return 0;
+    return im_train_spec_memory_bytes(&spec->train, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                      IM_MEMORY_N_SAMPLES);
+}
+
 /* Build the in-memory campaign from a parsed spec (takes ownership of spec's
  * allocations on success and on failure). */
 static int campaign_build(campaign **out, im_campaign_spec *spec, store *st, im_error *err)
@@ -248,6 +258,7 @@ static int campaign_build(campaign **out, im_campaign_spec *spec, store *st, im_
     c->spec = *spec;
     memset(spec, 0, sizeof *spec);
     snprintf(c->name, sizeof c->name, "%s", c->spec.name);
+    c->need_bytes = campaign_trial_bytes(&c->spec);
     int k = c->spec.n_terms == 5 ? 2 : 3;
     int rc = im_lattice_init(&c->lat, k, err);
     if (rc) goto fail;
@@ -311,8 +322,7 @@ int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, camp
     }
     /* a trial that needs more memory than any worker may give would make
      * every worker that takes it fail (or, overcommitted, be killed) */
-    uint64_t need = im_train_spec_memory_bytes(&spec.train, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
-                                               IM_MEMORY_N_SAMPLES);
+    uint64_t need = campaign_trial_bytes(&spec);
     if (cs->max_trial_bytes && need > cs->max_trial_bytes) {
         rc = im_error_set(err, IM_ERANGE,
                           "campaign: a trial would need about %.1f GB of memory (hidden %d, "
@@ -545,6 +555,11 @@ int campaign_runs_on(const campaign *c, const json_t *backends, const json_t *da
     return !datasets || im_wire_list_has(datasets, c->spec.train.dataset);
 }
 
+int campaign_fits_memory(const campaign *c, int64_t max_memory)
+{
+    return max_memory < 0 || c->need_bytes <= (uint64_t)max_memory;
+}
+
 void campaign_trial_take_result(trial *t, const im_trial_result *r)
 {
     free(t->output);
@@ -592,14 +607,15 @@ static int trial_run(campaign_set *cs, store *st, trial *t, const char *worker, 
 }
 
 int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *backends,
-                      const json_t *datasets, double now, double lease_s, trial **out,
-                      im_error *err)
+                      const json_t *datasets, int64_t max_memory, double now, double lease_s,
+                      trial **out, im_error *err)
 {
     *out = NULL;
     for (size_t i = 0; i < cs->n; i++) {
         campaign *c = cs->v[i];
         if (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING) continue;
         if (!campaign_runs_on(c, backends, datasets)) continue;
+        if (!campaign_fits_memory(c, max_memory)) continue;
         if (!c->q_len && c->next_point < c->n_points) {
             int rc = create_point(cs, st, c, err);
             if (rc == IM_EDB) return rc;

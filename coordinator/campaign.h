@@ -112,6 +112,9 @@ struct campaign {
     sampler *smp;                   /* search: owned; NULL otherwise */
     void *kind_data;                /* the kind's own state, freed by its release hook */
     pruner *prn;                    /* the campaign's pruner, owned; NULL for none */
+    /* a built-in trial's estimated memory in bytes (from the train spec, at
+     * submission or resume); 0 for exec, whose command's memory is unknown */
+    uint64_t need_bytes;
     /* the points created whose seeds have not all ended (after a restart,
      * those of before only when the kind wants history and they were
      * replayed): open_x[i] holds the gamma; O(points in flight) */
@@ -191,14 +194,19 @@ int64_t campaign_planned(const campaign *c);
 
 /* Hand one trial to worker `worker`: the first campaign (in hand-out order)
  * that is queued or running, that runs on a worker with `backends` and
- * `datasets` (campaign_runs_on), and that has a queued trial or a point
- * left to create. The trial is
+ * `datasets` (campaign_runs_on) whose trials fit in max_memory bytes
+ * (campaign_fits_memory; -1: no cap known), and that has a queued trial or
+ * a point left to create. The trial is
  * started in the store (attempt + 1) and moved to `running` with deadline
  * now + lease_s. Returns 0 with *out the trial, or 0 with *out NULL when
  * nothing can be handed out; IM_EDB. */
 int campaign_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *backends,
-                      const json_t *datasets, double now, double lease_s, trial **out,
-                      im_error *err);
+                      const json_t *datasets, int64_t max_memory, double now, double lease_s,
+                      trial **out, im_error *err);
+
+/* 1 if c's trials fit a worker that offers max_memory bytes: -1 (no cap
+ * known) fits all; exec trials (not estimated, need_bytes 0) fit any. */
+int campaign_fits_memory(const campaign *c, int64_t max_memory);
 
 /* 1 if c's trials may go to a worker that runs `backends` (NULL: a worker
  * that says nothing runs "builtin") and has `datasets` (NULL = any): its

@@ -35,10 +35,11 @@ const char *lifecycle_event_name(lc_event event)
 }
 
 int lifecycle_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *backends,
-                       const json_t *datasets, double now, double lease_s, trial **out,
-                       im_error *err)
+                       const json_t *datasets, int64_t max_memory, double now, double lease_s,
+                       trial **out, im_error *err)
 {
-    return campaign_hand_out(cs, st, worker, backends, datasets, now, lease_s, out, err);
+    return campaign_hand_out(cs, st, worker, backends, datasets, max_memory, now, lease_s, out,
+                             err);
 }
 
 lc_match lifecycle_match(const trial *t, int attempt)

@@ -84,12 +84,13 @@ const char *lifecycle_event_name(lc_event event);
 
 /* ---- what the broker calls ---- */
 
-/* Hand a trial to worker, which runs `backends` and has `datasets`
- * (campaign_hand_out): HAND_OUT, lease until now + lease_s. *out NULL when
- * there is nothing to hand out. Returns 0, IM_EDB. */
+/* Hand a trial to worker, which runs `backends`, has `datasets` and offers
+ * max_memory bytes (-1: no cap known) (campaign_hand_out): HAND_OUT, lease
+ * until now + lease_s. *out NULL when there is nothing to hand out.
+ * Returns 0, IM_EDB. */
 int lifecycle_hand_out(campaign_set *cs, store *st, const char *worker, const json_t *backends,
-                       const json_t *datasets, double now, double lease_s, trial **out,
-                       im_error *err);
+                       const json_t *datasets, int64_t max_memory, double now, double lease_s,
+                       trial **out, im_error *err);
 
 /* How a message about attempt `attempt` of t relates to it. */
 typedef enum {

@@ -336,6 +336,8 @@ static int send_request(wk *w, req_kind kind, const im_msg *m)
     return rc;
 }
 
+static double memory_cap(const wk *w);
+
 static void send_ready(wk *w)
 {
     im_msg m = {.type = IM_MSG_READY};
@@ -349,6 +351,11 @@ static void send_ready(wk *w)
     m.ready.threads = w->threads;
     m.ready.backends = backends;
     m.ready.datasets = datasets;
+    /* the coordinator hands out only trials that fit; memory_refusal stays
+     * as the safety net for a coordinator that does not know the cap */
+    double cap = memory_cap(w);
+    m.ready.has_max_memory = 1;
+    m.ready.max_memory = cap < 9.2e18 ? (int64_t)cap : INT64_MAX;
     if (send_request(w, REQ_READY, &m) == 0) im_log(IM_LOG_DEBUG, "READY sent");
     json_decref(backends);
     json_decref(datasets);

@@ -155,9 +155,10 @@ static int idx_read_payload(gzFile gz, const char *path, size_t n, size_t head_l
                             im_error *err)
 {
     size_t cap = n < IDX_FIRST_CHUNK ? n : IDX_FIRST_CHUNK, have = 0;
-    uint8_t *buf = im_xmalloc(cap);
+    uint8_t *buf = im_try_malloc_array(cap, 1);
     int64_t got;
     int rc;
+    if (!buf) return im_error_set(err, IM_ENOMEM, "'%s': out of memory for %zu bytes", path, cap);
     for (;;) {
         got = gz_read_full(gz, path, buf + have, cap - have, err);
         if (got < 0) {
@@ -167,7 +168,12 @@ static int idx_read_payload(gzFile gz, const char *path, size_t n, size_t head_l
         have += (size_t)got;
         if (have < cap || cap == n) break;
         cap = cap > n / 2 ? n : 2 * cap;
-        buf = im_xrealloc(buf, cap);
+        uint8_t *grown = realloc(buf, cap);
+        if (!grown) {
+            rc = im_error_set(err, IM_ENOMEM, "'%s': out of memory for %zu bytes", path, cap);
+            goto fail;
+        }
+        buf = grown;
     }
     if (have < n) {
         rc = im_error_set(err, IM_EFORMAT, "'%s': truncated: expected %zu bytes, got %zu", path,
@@ -304,24 +310,37 @@ fail:
 }
 
 /* Split 20 % of ds->part[TRAIN] off into ds->part[VAL], chosen by a shuffle
- * seeded with seed; both parts keep the file's order. */
-static void split_validation(im_dataset *ds, uint64_t seed)
+ * seeded with seed; both parts keep the file's order. Returns 0, or
+ * IM_ENOMEM with ds unchanged. */
+static int split_validation(im_dataset *ds, uint64_t seed, im_error *err)
 {
     im_dataset_part *tr = &ds->part[IM_SPLIT_TRAIN], *va = &ds->part[IM_SPLIT_VAL];
     uint32_t n = tr->n, n_val = n / 5, dim = ds->dim;
 
-    uint32_t *order = im_xmalloc_array(n, sizeof *order); /* [n] */
+    uint32_t *order = im_try_malloc_array(n, sizeof *order); /* [n] */
+    uint8_t *is_val = im_try_calloc(n, 1);                   /* [n] */
+    im_dataset_part t = {n - n_val, im_try_malloc_array((size_t)(n - n_val), dim),
+                         im_try_malloc_array(n - n_val, 1)};
+    im_dataset_part v = {n_val, im_try_malloc_array(n_val, dim), im_try_malloc_array(n_val, 1)};
+    if (!order || !is_val || !t.images || !t.labels || !v.images || !v.labels) {
+        free(order);
+        free(is_val);
+        free(t.images);
+        free(t.labels);
+        free(v.images);
+        free(v.labels);
+        return im_error_set(err, IM_ENOMEM,
+                            "dataset: out of memory splitting %u images into training and "
+                            "validation",
+                            n);
+    }
     for (uint32_t i = 0; i < n; i++) order[i] = i;
     im_rng r;
     im_rng_seed(&r, seed, SPLIT_STREAM);
     im_rng_shuffle(&r, order, n);
-    uint8_t *is_val = im_xcalloc(n, 1); /* [n] */
     for (uint32_t i = 0; i < n_val; i++) is_val[order[i]] = 1;
     free(order);
 
-    im_dataset_part t = {n - n_val, im_xmalloc_array((size_t)(n - n_val), dim),
-                         im_xmalloc(n - n_val)};
-    im_dataset_part v = {n_val, im_xmalloc_array(n_val, dim), im_xmalloc(n_val)};
     uint32_t kt = 0, kv = 0;
     for (uint32_t i = 0; i < n; i++) {
         im_dataset_part *dst = is_val[i] ? &v : &t;
@@ -334,6 +353,7 @@ static void split_validation(im_dataset *ds, uint64_t seed)
     free(tr->labels);
     *tr = t;
     *va = v;
+    return 0;
 }
 
 /* Mean and standard deviation (n - 1) of the training part's pixels, from a
@@ -443,7 +463,8 @@ static int finish_training_part(im_dataset *ds, char *paths[3][2], uint64_t seed
                                 "'%s': %u training images are too few to split off 20 %% for "
                                 "validation (need at least 5, or a val-* pair)",
                                 train_images, ds->part[IM_SPLIT_TRAIN].n);
-        split_validation(ds, seed);
+        int rc = split_validation(ds, seed, err);
+        if (rc) return rc;
     }
     pixel_stats(&ds->part[IM_SPLIT_TRAIN], ds->dim, &ds->mean, &ds->std);
     if (!(ds->std > 0))

@@ -37,7 +37,8 @@ typedef struct im_dataset {
 /* Load data_dir/name for a trial with the given seed (used only to split off
  * validation when there are no val-* files). Returns 0, or IM_ENOTFOUND (no
  * such folder or missing files), IM_EIO, IM_EFORMAT (bad magic, dimensions,
- * truncated, images and labels disagree): err names the file and the problem. */
+ * truncated, images and labels disagree), IM_ENOMEM (the images do not fit
+ * in memory; nothing is left allocated): err names the file and the problem. */
 int im_dataset_load(im_dataset *ds, const char *data_dir, const char *name, uint64_t seed,
                     im_error *err);
 

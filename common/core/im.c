@@ -1,4 +1,5 @@
-/* im.c: error codes, error detail and the aborting allocator. */
+/* im.c: error codes, error detail, the aborting allocator and the one that
+ * may fail. */
 #include "im.h"
 
 #include <stdarg.h>
@@ -78,6 +79,20 @@ void *im_xmalloc_array(size_t n, size_t size)
     size_t total;
     if (im_size_mul(n, size, &total)) oom(SIZE_MAX);
     return im_xmalloc(total);
+}
+
+void *im_try_malloc_array(size_t n, size_t size)
+{
+    size_t total;
+    if (im_size_mul(n, size, &total)) return NULL;
+    return malloc(total ? total : 1);
+}
+
+void *im_try_calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (im_size_mul(n, size, &total)) return NULL;
+    return calloc(total ? n : 1, total ? size : 1);
 }
 
 char *im_xstrdup(const char *s)

@@ -7,6 +7,10 @@
  * IM_E* code; when the caller passes a non-NULL im_error *, the function writes
  * a lowercase message naming what failed into it. Library code never prints
  * and never exits, except im_xmalloc & co, which abort on out-of-memory.
+ * Those keep the programs' own state (a daemon's tables, small strings);
+ * the buffers of a training run, whose size comes from a trial's spec, are
+ * allocated with im_try_* instead, so that a trial too big for the machine
+ * fails with IM_ENOMEM and the process that ran it goes on.
  */
 #ifndef IM_IM_H
 #define IM_IM_H
@@ -53,6 +57,13 @@ void *im_xcalloc(size_t n, size_t size);
 void *im_xrealloc(void *p, size_t size);
 void *im_xmalloc_array(size_t n, size_t size);
 char *im_xstrdup(const char *s);
+
+/* Allocation that may fail: NULL on out-of-memory or when n * size
+ * overflows, never an abort. im_try_calloc zeroes the memory. A zero size
+ * allocates one byte (so NULL always means failure). Caller owns the result
+ * and frees it with free(). Thread-safe. */
+void *im_try_malloc_array(size_t n, size_t size);
+void *im_try_calloc(size_t n, size_t size);
 
 /* Multiply two sizes; returns 0 and sets *out, or IM_ERANGE on overflow. */
 int im_size_mul(size_t a, size_t b, size_t *out);

@@ -228,7 +228,9 @@ static void sparse_mask(double *mask, int n_out, int m, im_rng *rng, uint32_t *i
 im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
 {
     if (spec_check(spec, err)) return NULL;
-    im_layer *l = im_xcalloc(1, sizeof *l);
+    im_layer *l = im_try_calloc(1, sizeof *l);
+    uint32_t *idx = NULL;
+    if (!l) goto oom;
     l->spec = *spec;
     l->k = spec->k;
     l->n_out = spec->n_out;
@@ -246,22 +248,26 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
         off += (size_t)l->n_out;
     }
     l->n_params = off;
-    l->params = im_xcalloc(off, sizeof(double));
-    l->grad = im_xcalloc(off, sizeof(double));
-    l->adam_m = im_xcalloc(off, sizeof(double));
-    l->adam_v = im_xcalloc(off, sizeof(double));
+    l->params = im_try_calloc(off, sizeof(double));
+    l->grad = im_try_calloc(off, sizeof(double));
+    l->adam_m = im_try_calloc(off, sizeof(double));
+    l->adam_v = im_try_calloc(off, sizeof(double));
+    if (!l->params || !l->grad || !l->adam_m || !l->adam_v) goto oom;
 
     size_t nb = (size_t)l->n_out * (size_t)l->n_max; /* one neuron-major buffer */
-    l->own_in = im_xmalloc_array(nb, sizeof(double));
-    l->theta_tile = im_xmalloc_array((size_t)SAMPLE_TILE * (size_t)l->n_out, sizeof(double));
-    l->x = im_xcalloc(nb * (size_t)l->k, sizeof(double));
-    l->sig = im_xcalloc(nb * (size_t)(l->k - 1), sizeof(double));
-    l->dth = im_xcalloc(nb, sizeof(double));
-    l->dx = im_xcalloc(nb * (size_t)l->k, sizeof(double));
-    l->theta = im_xcalloc(nb, sizeof(double));
-    l->dtheta = im_xcalloc(nb, sizeof(double));
-    l->y = im_xcalloc(nb, sizeof(double));
-    l->bins = im_xcalloc(nb * (size_t)l->k, sizeof(uint16_t));
+    l->own_in = im_try_malloc_array(nb, sizeof(double));
+    l->theta_tile = im_try_malloc_array((size_t)SAMPLE_TILE * (size_t)l->n_out, sizeof(double));
+    l->x = im_try_calloc(nb * (size_t)l->k, sizeof(double));
+    l->sig = im_try_calloc(nb * (size_t)(l->k - 1), sizeof(double));
+    l->dth = im_try_calloc(nb, sizeof(double));
+    l->dx = im_try_calloc(nb * (size_t)l->k, sizeof(double));
+    l->theta = im_try_calloc(nb, sizeof(double));
+    l->dtheta = im_try_calloc(nb, sizeof(double));
+    l->y = im_try_calloc(nb, sizeof(double));
+    l->bins = im_try_calloc(nb * (size_t)l->k, sizeof(uint16_t));
+    if (!l->own_in || !l->theta_tile || !l->x || !l->sig || !l->dth || !l->dx || !l->theta ||
+        !l->dtheta || !l->y || !l->bins)
+        goto oom;
 
     l->pid = im_pid_new(l->k, bins, l->n_max, err);
     if (!l->pid) {
@@ -277,12 +283,14 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
             w[q] = im_rng_range(rng, -a, a);
         for (int j = 0; j < l->n_out; j++) b[j] = im_rng_range(rng, -a, a);
     }
-    uint32_t *idx = im_xmalloc_array((size_t)l->n_out, sizeof(uint32_t));
+    idx = im_try_malloc_array((size_t)l->n_out, sizeof(uint32_t));
+    if (!idx) goto oom;
     for (int i = 0; i < l->k; i++) {
         const im_source_spec *src = &spec->src[i];
         if (src->mask == IM_MASK_NONE) continue;
         size_t nm = (size_t)l->n_out * (size_t)l->n_out;
-        l->mask[i] = im_xmalloc_array(nm, sizeof(double));
+        l->mask[i] = im_try_malloc_array(nm, sizeof(double));
+        if (!l->mask[i]) goto oom;
         if (src->mask == IM_MASK_NO_SELF) {
             for (size_t q = 0; q < nm; q++) l->mask[i][q] = 1.0;
             for (int j = 0; j < l->n_out; j++) l->mask[i][(size_t)j * (size_t)l->n_out + j] = 0.0;
@@ -293,6 +301,13 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
     free(idx);
     im_layer_constrain(l);
     return l;
+
+oom:
+    free(idx);
+    im_layer_free(&l);
+    im_error_set(err, IM_ENOMEM, "layer: out of memory for %d neurons with %d inputs, batch %d",
+                 spec->n_out, spec->src[0].n_in, spec->n_max);
+    return NULL;
 }
 
 void im_layer_free(im_layer **lp)

@@ -116,7 +116,8 @@ typedef struct im_layer im_layer;
  * A new layer. Weights and biases are drawn U(-1/sqrt(n_in[i]), 1/sqrt(n_in[i]))
  * from rng (per source: W_0, b_0, W_1, b_1, ...; then the sparse masks), masks
  * and fixed identities applied. Returns NULL and fills err (IM_EINVAL) for an
- * invalid spec, or the error of the PID workspace; aborts on out-of-memory.
+ * invalid spec, IM_ENOMEM when its buffers cannot be allocated (nothing is
+ * left allocated), or the error of the PID workspace.
  * Caller owns the layer and frees it with im_layer_free.
  */
 im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err);

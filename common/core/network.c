@@ -123,7 +123,8 @@ im_network *im_network_new(const im_train_spec *spec, int n_in, int n_classes, i
                      spec->batch);
         return NULL;
     }
-    im_network *net = im_xcalloc(1, sizeof *net);
+    im_network *net = im_try_calloc(1, sizeof *net);
+    if (!net) goto oom;
     net->setup = spec->setup;
     net->n_in = n_in;
     net->n_cls = n_classes;
@@ -152,16 +153,21 @@ im_network *im_network_new(const im_train_spec *spec, int n_in, int n_classes, i
     if (!net->out) goto fail;
 
     size_t nm = (size_t)net->n_max;
-    net->onehot = im_xmalloc_array(nm * (size_t)n_classes, sizeof(double));
-    net->feedback_in = im_xmalloc_array(nm * (size_t)n_classes, sizeof(double));
-    net->lateral_in = im_xmalloc_array(nm * (size_t)net->hidden, sizeof(double));
+    net->onehot = im_try_malloc_array(nm * (size_t)n_classes, sizeof(double));
+    net->feedback_in = im_try_malloc_array(nm * (size_t)n_classes, sizeof(double));
+    net->lateral_in = im_try_malloc_array(nm * (size_t)net->hidden, sizeof(double));
+    if (!net->onehot || !net->feedback_in || !net->lateral_in) goto oom;
     if (spec->setup == IM_SETUP_BACKPROP) {
-        net->dtheta_out = im_xmalloc_array(nm * (size_t)n_classes, sizeof(double));
-        net->dy_hid = im_xmalloc_array(nm * (size_t)net->hidden, sizeof(double));
-        net->dtheta_hid = im_xmalloc_array(nm * (size_t)net->hidden, sizeof(double));
+        net->dtheta_out = im_try_malloc_array(nm * (size_t)n_classes, sizeof(double));
+        net->dy_hid = im_try_malloc_array(nm * (size_t)net->hidden, sizeof(double));
+        net->dtheta_hid = im_try_malloc_array(nm * (size_t)net->hidden, sizeof(double));
+        if (!net->dtheta_out || !net->dy_hid || !net->dtheta_hid) goto oom;
     }
     return net;
 
+oom:
+    im_error_set(err, IM_ENOMEM, "network: out of memory for the buffers of batch %d, hidden %d",
+                 spec->batch, spec->hidden);
 fail:
     im_network_free(&net);
     return NULL;

@@ -81,7 +81,9 @@ typedef struct im_batch_stats {
  * A network for spec (setup, hidden, max_lateral, batch, seed, gamma,
  * gamma_out, lr/wd, bins, bin_range) on inputs of n_in values and n_classes
  * classes (2 .. 65535). Returns NULL and fills err (IM_EINVAL) for a spec or
- * shape the layers refuse. Caller owns the result; free with im_network_free.
+ * shape the layers refuse, IM_ENOMEM when a buffer cannot be allocated
+ * (nothing is left allocated). Caller owns the result; free with
+ * im_network_free.
  */
 im_network *im_network_new(const im_train_spec *spec, int n_in, int n_classes, im_error *err);
 

@@ -145,8 +145,9 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-/* A direct table of range entries, or a hash table for 2 * n_max keys. */
-static void alloc_table(im_pid *w, int B, uint64_t range)
+/* A direct table of range entries, or a hash table for 2 * n_max keys.
+ * Returns 0, or IM_ENOMEM (what was allocated stays for im_pid_free). */
+static int alloc_table(im_pid *w, int B, uint64_t range)
 {
     size_t size;
     if (range <= DIRECT_MAX) {
@@ -156,10 +157,13 @@ static void alloc_table(im_pid *w, int B, uint64_t range)
         while ((1ull << hb) < 2 * (uint64_t)w->n_max) hb++;
         w->hbits[B] = hb;
         size = (size_t)1 << hb;
-        w->hkey[B] = im_xmalloc_array(size, sizeof(uint64_t));
+        w->hkey[B] = im_try_malloc_array(size, sizeof(uint64_t));
+        if (!w->hkey[B]) return IM_ENOMEM;
     }
-    w->table[B] = im_xmalloc_array(size, sizeof(int32_t));
+    w->table[B] = im_try_malloc_array(size, sizeof(int32_t));
+    if (!w->table[B]) return IM_ENOMEM;
     memset(w->table[B], 0xff, size * sizeof(int32_t));
+    return 0;
 }
 
 /* The plans: per antichain, inclusion-exclusion over its non-empty
@@ -203,8 +207,9 @@ static void make_plans(im_pid *w)
 /* The grouping tables and the per-group and per-sample buffers. The joint
  * cells are keyed by the bins; a proper subset by its bin (one source) or by
  * the groups of lo and hi, so at most mmax[B] = min(n_max, prod bins of B)
- * groups each. */
-static void alloc_buffers(im_pid *w)
+ * groups each. Returns 0, or IM_ENOMEM (what was allocated stays for
+ * im_pid_free). */
+static int alloc_buffers(im_pid *w)
 {
     uint64_t mmax[SUB_MAX] = {0}, prod = 1;
     size_t nm = (size_t)w->n_max;
@@ -222,22 +227,27 @@ static void alloc_buffers(im_pid *w)
             range = sat_mul(mmax[w->lo[B]], mmax[w->hi[B]]);
         }
         mmax[B] = min_u64(range, (uint64_t)w->n_max);
-        alloc_table(w, B, range);
-        w->gcell[B] = im_xmalloc_array(nm, sizeof(int32_t));
-        w->repc[B] = im_xmalloc_array(nm, sizeof(int32_t));
-        w->q[B] = im_xmalloc_array(2 * nm, sizeof(double));
-        w->dg[B] = im_xmalloc_array(nm, sizeof(double));
+        if (alloc_table(w, B, range)) return IM_ENOMEM;
+        w->gcell[B] = im_try_malloc_array(nm, sizeof(int32_t));
+        w->repc[B] = im_try_malloc_array(nm, sizeof(int32_t));
+        w->q[B] = im_try_malloc_array(2 * nm, sizeof(double));
+        w->dg[B] = im_try_malloc_array(nm, sizeof(double));
+        if (!w->gcell[B] || !w->repc[B] || !w->q[B] || !w->dg[B]) return IM_ENOMEM;
     }
-    w->cell = im_xmalloc_array(nm, sizeof(int32_t));
-    w->first = im_xmalloc_array(nm, sizeof(int32_t));
-    w->key = im_xmalloc_array(nm, sizeof(uint64_t));
-    w->cbin = im_xmalloc_array(nm * (size_t)w->k, sizeof(uint16_t));
-    w->slot = im_xmalloc_array(nm, sizeof(uint64_t));
-    w->dcell = im_xmalloc_array(nm, sizeof(double));
-    w->lg = im_xmalloc_array(nm + 1, sizeof(double));
-    w->chunk = im_xcalloc(1, sizeof(pid_chunk)); /* the rows of x for mask 0 stay 0 */
-    w->lg[0] = 0.0;                              /* only ever multiplied by a zero mass */
+    w->cell = im_try_malloc_array(nm, sizeof(int32_t));
+    w->first = im_try_malloc_array(nm, sizeof(int32_t));
+    w->key = im_try_malloc_array(nm, sizeof(uint64_t));
+    w->cbin = im_try_malloc_array(nm * (size_t)w->k, sizeof(uint16_t));
+    w->slot = im_try_malloc_array(nm, sizeof(uint64_t));
+    w->dcell = im_try_malloc_array(nm, sizeof(double));
+    w->lg = im_try_malloc_array(nm + 1, sizeof(double));
+    w->chunk = im_try_calloc(1, sizeof(pid_chunk)); /* the rows of x for mask 0 stay 0 */
+    if (!w->cell || !w->first || !w->key || !w->cbin || !w->slot || !w->dcell || !w->lg ||
+        !w->chunk)
+        return IM_ENOMEM;
+    w->lg[0] = 0.0; /* only ever multiplied by a zero mass */
     for (size_t i = 1; i <= nm; i++) w->lg[i] = log2((double)i);
+    return 0;
 }
 
 im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
@@ -260,7 +270,11 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
         im_error_set(err, IM_EINVAL, "pid: maximal batch size %d out of range", n_max);
         return NULL;
     }
-    im_pid *w = im_xcalloc(1, sizeof *w);
+    im_pid *w = im_try_calloc(1, sizeof *w);
+    if (!w) {
+        im_error_set(err, IM_ENOMEM, "pid: out of memory for the workspace");
+        return NULL;
+    }
     if (im_lattice_init(&w->lat, k, err) != 0) {
         free(w);
         return NULL;
@@ -270,7 +284,11 @@ im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err)
     w->n_max = n_max;
     for (int i = 0; i < k; i++) w->bins[i] = bins[i];
     make_plans(w);
-    alloc_buffers(w);
+    if (alloc_buffers(w)) {
+        im_pid_free(&w);
+        im_error_set(err, IM_ENOMEM, "pid: out of memory for the workspace of batch %d", n_max);
+        return NULL;
+    }
     return w;
 }
 

@@ -23,8 +23,9 @@ typedef struct im_pid im_pid;
 
 /* A workspace for k sources (2 or 3) with bins[i] bins for source i (each
  * 1..65535) and batches of at most n_max samples. Returns NULL and fills err
- * on invalid arguments; aborts on out-of-memory. Caller owns the result and
- * frees it with im_pid_free. */
+ * on invalid arguments (IM_EINVAL) or when its buffers cannot be allocated
+ * (IM_ENOMEM, nothing left allocated). Caller owns the result and frees it
+ * with im_pid_free. */
 im_pid *im_pid_new(int k, const int *bins, int n_max, im_error *err);
 
 /* Free a workspace and set *w to NULL; NULL-safe. */

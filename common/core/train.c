@@ -16,7 +16,10 @@
  * the label context, while the weights change).
  *
  * Memory: the dataset's bytes, one batch of standardised doubles, and one
- * theta per class and sample of the largest set.
+ * theta per class and sample of the largest set. Every buffer of a run (the
+ * dataset's, the network's, these) is allocated with the allocator that may
+ * fail: a run too big for the process fails with IM_ENOMEM and a message
+ * with the estimate of im_train_spec_memory_bytes, and frees what it took.
  */
 #include "train.h"
 
@@ -27,6 +30,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,21 +152,43 @@ static int run_open(run *r, im_error *err)
                             spec->dataset, r->n_train, r->n_eval[IM_SPLIT_VAL],
                             r->n_eval[IM_SPLIT_TEST]);
     set_blas_threads(spec->threads);
-    r->net = im_network_new(spec, (int)r->ds.dim, r->n_cls, err);
+    im_error net_err = {0};
+    r->net = im_network_new(spec, (int)r->ds.dim, r->n_cls, &net_err);
     if (!r->net) {
-        rc = err ? err->code : IM_EINVAL;
-        return rc ? rc : IM_EINVAL;
+        if (err) *err = net_err;
+        return net_err.code ? net_err.code : IM_EINVAL;
     }
     uint32_t n_max = r->n_train;
     if (r->n_eval[IM_SPLIT_VAL] > n_max) n_max = r->n_eval[IM_SPLIT_VAL];
     if (r->n_eval[IM_SPLIT_TEST] > n_max) n_max = r->n_eval[IM_SPLIT_TEST];
-    r->x = im_xmalloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
-    r->order = im_xmalloc_array(r->n_train, sizeof(uint32_t));
-    r->eval_idx = im_xmalloc_array((size_t)spec->batch, sizeof(uint32_t));
-    r->theta = im_xmalloc_array((size_t)n_max * (size_t)r->n_cls, sizeof(double));
-    r->labels = im_xmalloc_array(n_max, sizeof(uint8_t));
-    r->mean = im_xmalloc_array((size_t)r->n_cls, sizeof(double));
+    r->x = im_try_malloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
+    r->order = im_try_malloc_array(r->n_train, sizeof(uint32_t));
+    r->eval_idx = im_try_malloc_array((size_t)spec->batch, sizeof(uint32_t));
+    r->theta = im_try_malloc_array((size_t)n_max * (size_t)r->n_cls, sizeof(double));
+    r->labels = im_try_malloc_array(n_max, sizeof(uint8_t));
+    r->mean = im_try_malloc_array((size_t)r->n_cls, sizeof(double));
+    if (!r->x || !r->order || !r->eval_idx || !r->theta || !r->labels || !r->mean)
+        return im_error_set(err, IM_ENOMEM, "train: out of memory for the batch buffers");
     return 0;
+}
+
+/* An allocation of the run failed: err says which; say it again with the
+ * estimate of the whole run's memory, for the dataset's shape when it was
+ * loaded (else the MNIST-like shape). Returns IM_ENOMEM. */
+static int out_of_memory(const run *r, im_error *err)
+{
+    char what[IM_ERROR_MAX];
+    snprintf(what, sizeof what, "%.200s", err && err->msg[0] ? err->msg : "an allocation failed");
+    const im_dataset *ds = &r->ds;
+    uint64_t n = (uint64_t)ds->part[0].n + ds->part[1].n + ds->part[2].n;
+    uint64_t need = ds->dim
+                        ? im_train_spec_memory_bytes(r->spec, (int)ds->dim, (int)ds->n_classes, n)
+                        : im_train_spec_memory_bytes(r->spec, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                                     IM_MEMORY_N_SAMPLES);
+    return im_error_set(err, IM_ENOMEM,
+                        "out of memory: the trial needs about %.0f MB (hidden %d, batch %d), more "
+                        "than this process may allocate (%s)",
+                        (double)need / 1e6, r->spec->hidden, r->spec->batch, what);
 }
 
 /* Epoch 0 (no update) and the spec's epochs, each followed by the
@@ -170,7 +196,8 @@ static int run_open(run *r, im_error *err)
 static int run_epochs(run *r, im_train_result *result, im_error *err)
 {
     const im_train_spec *spec = r->spec;
-    result->curve = im_xcalloc((size_t)spec->epochs + 1, sizeof(im_epoch_stats));
+    result->curve = im_try_calloc((size_t)spec->epochs + 1, sizeof(im_epoch_stats));
+    if (!result->curve) return im_error_set(err, IM_ENOMEM, "train: out of memory for the curve");
     im_rng shuffle;
     im_rng_seed(&shuffle, spec->seed, IM_STREAM_SHUFFLE);
     int rc = 0;
@@ -220,6 +247,7 @@ int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_trai
     r.opt = opt;
     int rc = run_open(&r, err);
     if (!rc) rc = run_epochs(&r, result, err);
+    if (rc == IM_ENOMEM) out_of_memory(&r, err);
     if (r.net) im_network_timing(r.net, &result->gemm_s, &result->pid_s);
     result->wall_s = im_clock() - t_start;
     im_network_free(&r.net);

@@ -51,7 +51,10 @@ typedef struct im_train_result {
 
 /* Run the spec. Returns 0, IM_ESTOPPED (stopped by `stop` or the callback:
  * result holds what was done), or an error (data missing, bad spec,
- * non-finite values) with err filled. result must be released with
+ * non-finite values) with err filled; IM_ENOMEM when a buffer of the run
+ * (dataset, network, trainer) cannot be allocated, with a message "out of
+ * memory: the trial needs about N MB ...": the run's allocations never
+ * abort the process. result must be released with
  * im_train_result_release in every case. */
 int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_train_result *result,
                  im_error *err);

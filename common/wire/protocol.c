@@ -387,9 +387,12 @@ static int decode_ready(im_msg *m, const json_t *o, im_error *err)
         get_int(o, "pid", 0, 0, INT64_MAX, 0, &m->ready.pid, err) ||
         get_int(o, "threads", 0, 0, 65536, 0, &x, err) ||
         get_string_list(o, "backends", &m->ready.backends, err) ||
-        get_string_list(o, "datasets", &m->ready.datasets, err))
+        get_string_list(o, "datasets", &m->ready.datasets, err) ||
+        get_int(o, "max_memory", 0, 0, INT64_MAX, -1, &m->ready.max_memory, err))
         return IM_EPROTO;
     m->ready.threads = (int)x;
+    m->ready.has_max_memory = m->ready.max_memory >= 0;
+    if (!m->ready.has_max_memory) m->ready.max_memory = 0;
     return 0;
 }
 
@@ -606,6 +609,8 @@ static void put_ready(json_t *o, const im_msg *m)
     set(o, "threads", json_integer(m->ready.threads));
     if (m->ready.backends) set(o, "backends", json_deep_copy(m->ready.backends));
     if (m->ready.datasets) set(o, "datasets", json_deep_copy(m->ready.datasets));
+    if (m->ready.has_max_memory && m->ready.max_memory >= 0)
+        set(o, "max_memory", json_integer(m->ready.max_memory));
 }
 
 /* r->atoms as {"hidden": {name: bits}, "output": {...}}. */

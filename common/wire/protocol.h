@@ -37,7 +37,7 @@
  *
  * ## Worker -> coordinator (each answered by exactly one reply)
  *
- * READY {worker, host, pid, backends, threads, version, datasets}
+ * READY {worker, host, pid, backends, threads, version, datasets, max_memory}
  *     The worker is free and asks for one trial. worker (required): the
  *     worker's unique name, e.g. "host:pid"; host, version: strings; pid,
  *     threads: integers >= 0; backends: list of strings ("builtin", "exec");
@@ -46,7 +46,17 @@
  *     A worker that gets NOJOB while a campaign with work waits for a
  *     dataset it lacks is logged (a warning) and recorded as an event
  *     "dataset_missing" once per worker and dataset; STATUS says why such a
- *     campaign waits.
+ *     campaign waits. max_memory: the most memory (bytes, an integer >= 0)
+ *     a trial may take on this worker (its --max-memory, by default half of
+ *     the machine's memory divided by its --share); when present, only
+ *     trials of the built-in trainer whose estimated need (the coordinator's
+ *     im_train_spec_memory_bytes of the campaign's train spec) is at most
+ *     max_memory are handed to it (absent = no cap known: any trial);
+ *     exec trials are not estimated and go to any worker of their backend.
+ *     A worker that gets NOJOB while a campaign with work needs more is
+ *     logged (a warning) and recorded as an event "memory_short" once per
+ *     worker and campaign; STATUS's "waiting" says "needs N GB, the largest
+ *     worker offers M GB".
  *   -> JOB {trial, attempt, lease_s, campaign, number, spec, user, params}
  *     trial, attempt: what to echo in every later message about it;
  *     lease_s: the lease in seconds: send PROGRESS or HEARTBEAT at least
@@ -141,7 +151,10 @@
  *      started, per hour of running; null if unknown), "eta_s" (null if
  *      unknown), "waiting" (why a campaign with trials to hand out gets no
  *      worker, or null: "no connected worker has dataset 'x' (workers: w1
- *      has mnist10k)")], workers: [as WORKERS]}  all campaigns when none is
+ *      has mnist10k)", or "needs 0.4 GB, the largest worker offers 0.1 GB
+ *      (w1)" when the workers with its dataset offer too little memory
+ *      (READY's max_memory), appended after "; " to the dataset's reason
+ *      when both hold)], workers: [as WORKERS]}  all campaigns when none is
  *      named
  * BEST {campaign (optional: all campaigns), n (default 10, 1..1000)}
  *   -> OK {trials: [{"rank", "trial", "campaign" (name), "campaign_id",
@@ -336,6 +349,8 @@ typedef struct im_msg {
             int threads;            /* 0 if absent */
             const json_t *backends; /* array of strings, or NULL */
             const json_t *datasets; /* array of strings, or NULL (= any) */
+            int has_max_memory;     /* 0: absent (no cap known), 1: max_memory is set */
+            int64_t max_memory;     /* bytes >= 0 when has_max_memory */
         } ready;
         struct {
             int64_t trial;

@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "test.h"
 #include "test_util.h"
+#include "train.h"
 
 #include <limits.h>
 #include <math.h>
@@ -39,7 +40,7 @@ static trial *hand_out(campaign_set *cs, store *st)
 {
     trial *t = NULL;
     im_error err = {0};
-    CHECK_INT(lifecycle_hand_out(cs, st, "w1", NULL, NULL, 0, 60, &t, &err), 0);
+    CHECK_INT(lifecycle_hand_out(cs, st, "w1", NULL, NULL, -1, 0, 60, &t, &err), 0);
     return t;
 }
 
@@ -262,6 +263,42 @@ out:
     test_remove_db(path);
 }
 
+/* A worker gets only trials whose estimated memory fits the cap of its
+ * READY: none below the estimate, one at it, one with no cap known. */
+static void test_memory_filter(store *st)
+{
+    campaign_set cs;
+    campaign_set_init(&cs);
+    campaign *c = submit(&cs, st,
+                         "{\"name\": \"m\", \"kind\": \"search\", \"budget\": 4, \"seed\": 3, "
+                         "\"sampler\": {\"name\": \"random\"}, \"train\": {\"hidden\": 100, "
+                         "\"batch\": 16384}}");
+    if (c) {
+        im_train_spec s;
+        im_train_spec_default(&s);
+        s.hidden = 100;
+        s.batch = 16384;
+        uint64_t need = im_train_spec_memory_bytes(&s, IM_MEMORY_N_IN, IM_MEMORY_N_CLASSES,
+                                                   IM_MEMORY_N_SAMPLES);
+        CHECK_INT(c->need_bytes, need);
+        CHECK(need > 300000000); /* about 0.4 GB: the batch's buffers */
+        CHECK(!campaign_fits_memory(c, 100000000));
+        CHECK(campaign_fits_memory(c, (int64_t)need));
+        CHECK(campaign_fits_memory(c, -1));
+        trial *t = NULL;
+        im_error err = {0};
+        CHECK_INT(lifecycle_hand_out(&cs, st, "w1", NULL, NULL, 100000000, 0, 60, &t, &err), 0);
+        CHECK(t == NULL);
+        CHECK_INT(c->next_point, 0); /* nothing was created for the small worker */
+        CHECK_INT(lifecycle_hand_out(&cs, st, "w1", NULL, NULL, (int64_t)need, 0, 60, &t, &err), 0);
+        CHECK(t != NULL);
+        t = NULL;
+        CHECK_INT(lifecycle_hand_out(&cs, st, "w2", NULL, NULL, -1, 0, 60, &t, &err), 0);
+        CHECK(t != NULL);
+    }
+    campaign_set_release(&cs);
+}
+
 int main(void)
 {
     test_aggregate();
@@ -272,6 +309,7 @@ int main(void)
     im_error err = {0};
     CHECK_MSG(store_open(&st, path, NULL, &err) == 0, "%s", err.msg);
     if (st) test_points(st);
+    if (st) test_memory_filter(st);
     store_close(&st);
     test_tpe_restart(dir);
     test_ablation_stages(dir);

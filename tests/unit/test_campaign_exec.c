@@ -161,7 +161,7 @@ static trial *hand_out(campaign_set *cs, store *st, const char *backends)
     trial *t = NULL;
     im_error err = {0};
     json_t *b = backends ? json_loads(backends, 0, NULL) : NULL;
-    CHECK_INT(lifecycle_hand_out(cs, st, "w1", b, NULL, 0, 60, &t, &err), 0);
+    CHECK_INT(lifecycle_hand_out(cs, st, "w1", b, NULL, -1, 0, 60, &t, &err), 0);
     json_decref(b);
     return t;
 }
@@ -184,6 +184,9 @@ static void test_store(store *st)
     CHECK(hand_out(&cs, st, NULL) == NULL); /* a worker that names no backend: builtin */
     CHECK(hand_out(&cs, st, "[\"builtin\"]") == NULL);
     CHECK(campaign_runs_on(c, NULL, NULL) == 0);
+    /* a command's memory is unknown: an exec trial fits any worker's cap */
+    CHECK_INT(c->need_bytes, 0);
+    CHECK(campaign_fits_memory(c, 0));
     static const double loss[] = {3, 1, 2};
     int64_t ids[3] = {0};
     for (int i = 0; i < 3; i++) {

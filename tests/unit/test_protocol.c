@@ -68,7 +68,19 @@ static void test_roundtrips(void)
         CHECK(im_wire_list_has(out.ready.backends, "exec"));
         CHECK(!im_wire_list_has(out.ready.backends, "gpu"));
         CHECK(im_wire_list_has(out.ready.datasets, "mnist10k"));
+        CHECK_INT(out.ready.has_max_memory, 0); /* absent: no cap known */
         im_msg_release(&out);
+    }
+    /* a memory cap in bytes, 0 included, and one beyond 32 bits */
+    const int64_t caps[] = {0, 50000000, INT64_C(17179869184), INT64_MAX};
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        in.ready.has_max_memory = 1;
+        in.ready.max_memory = caps[i];
+        if (roundtrip(&in, &out) == 0) {
+            CHECK_INT(out.ready.has_max_memory, 1);
+            CHECK_INT(out.ready.max_memory, caps[i]);
+            im_msg_release(&out);
+        }
     }
     json_decref(backends);
     json_decref(datasets);

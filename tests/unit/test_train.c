@@ -17,6 +17,7 @@
 #include "spec_json.h"
 #include "train.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -343,6 +344,34 @@ static void test_refused(void)
     CHECK(net == NULL);
 }
 
+/* A run whose buffers cannot exist (a lateral layer of INT_MAX neurons: the
+ * size of its parameters overflows size_t, so nothing is even tried) fails
+ * with IM_ENOMEM and the estimate, leaves nothing allocated (the sanitizer
+ * pass checks for leaks), and this process goes on: the aborting allocator
+ * would end it here. */
+static void test_out_of_memory(void)
+{
+    im_train_spec s = small_spec(IM_SETUP_BIVARIATE_LATERAL, 10, 512, 128, 1);
+    s.hidden = INT_MAX;
+    im_train_options opt = {.data_dir = data_dir};
+    im_train_result r;
+    im_error err = {0};
+    CHECK_INT(im_train_run(&s, &opt, &r, &err), IM_ENOMEM);
+    CHECK_CONTAINS(err.msg, "out of memory: the trial needs about");
+    CHECK_CONTAINS(err.msg, "layer: out of memory");
+    CHECK_INT(r.n_epochs, 0);
+    im_train_result_release(&r);
+
+    im_error nerr = {0};
+    CHECK(im_network_new(&s, 784, 10, &nerr) == NULL);
+    CHECK_INT(nerr.code, IM_ENOMEM);
+    CHECK(im_try_malloc_array(SIZE_MAX / 2 + 1, 2) == NULL);
+    CHECK(im_try_calloc(SIZE_MAX / 8 + 1, 8) == NULL);
+    void *one = im_try_calloc(0, 8); /* a zero size is one byte, never NULL */
+    CHECK(one != NULL);
+    free(one);
+}
+
 static void test_json(void)
 {
     im_train_spec s = small_spec(IM_SETUP_BIVARIATE_CONTEXT, 8, 512, 128, 1);
@@ -442,6 +471,7 @@ int main(void)
     test_network_update();
     test_accuracy_rule();
     test_refused();
+    test_out_of_memory();
     test_json();
     test_memory_estimate();
     cleanup_data();

@@ -295,6 +295,7 @@ static void workers_evict(broker *b)
     qsort(idle, n_idle, sizeof *idle, by_last_seen);
     for (size_t i = 0; i < n_idle / 2; i++) {
         json_decref(idle[i]->datasets);
+        json_decref(idle[i]->backends);
         json_decref(idle[i]->warned);
         json_decref(idle[i]->short_of);
         idle[i]->name[0] = '\0'; /* marked: dropped below */

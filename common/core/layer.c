@@ -14,6 +14,14 @@
  * every recurrent step nor at evaluation. forward_source recomputes only the
  * inner sigmoids that involve the new source (step 2 of the recurrent setups
  * keeps s1, since only the lateral input changed).
+ *
+ * Single-precision products (IM_PRODUCTS_SINGLE): a forward rounds source i's
+ * input to float once into in_f (kept for the weight gradient, as in[i] is in
+ * double) and its weights into w_f, and adds the float product to b_i in
+ * double; the backward rounds dx_i into x_f and adds the float dW_i into the
+ * double gradient. The weights are rounded at every forward instead of kept
+ * as a float copy: 1 value per 1,024 multiply-adds, and no copy to go stale
+ * when parameters are edited through the accessors.
  */
 #include "layer.h"
 
@@ -56,6 +64,12 @@ struct im_layer {
     int n;                            /* batch of the last forward, 0 before */
     int n_binned;                     /* batch size of the last bin, 0 before */
     int fwd_valid; /* x_i match the current parameters (a forward since the last step) */
+
+    /* IM_PRODUCTS_SINGLE only, NULL otherwise: the float operands of the products */
+    float *in_f;                   /* [n_max][sum of n_in], source i dense [n][n_in[i]] */
+    size_t off_in[IM_MAX_SOURCES]; /* offsets of the sources into in_f */
+    float *w_f;                    /* [n_out][max n_in] W_i, or the product dW_i */
+    float *x_f;                    /* [n_out][n_max] the product W_i in_i^T, or dx_i */
 
     im_pid *pid;
     double gemm_s, pid_s;
@@ -192,7 +206,25 @@ static int spec_check(const im_layer_spec *s, im_error *err)
             return im_error_set(err, IM_EINVAL,
                                 "layer: source %d: a fixed identity cannot be masked", i);
     }
+    if (s->products != IM_PRODUCTS_DOUBLE && s->products != IM_PRODUCTS_SINGLE)
+        return im_error_set(err, IM_EINVAL, "layer: unknown products precision %d",
+                            (int)s->products);
     return 0;
+}
+
+/* The float operands of single-precision products (see the file comment). */
+static void single_alloc(im_layer *l)
+{
+    if (l->spec.products != IM_PRODUCTS_SINGLE) return;
+    size_t in_sum = 0, in_max = 0;
+    for (int i = 0; i < l->k; i++) {
+        l->off_in[i] = (size_t)l->n_max * in_sum;
+        in_sum += (size_t)l->n_in[i];
+        if ((size_t)l->n_in[i] > in_max) in_max = (size_t)l->n_in[i];
+    }
+    l->in_f = im_xmalloc_array((size_t)l->n_max * in_sum, sizeof(float));
+    l->w_f = im_xmalloc_array((size_t)l->n_out * in_max, sizeof(float));
+    l->x_f = im_xmalloc_array((size_t)l->n_out * (size_t)l->n_max, sizeof(float));
 }
 
 static double *layer_w(const im_layer *l, int i)
@@ -262,6 +294,7 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
     l->dtheta = im_xcalloc(nb, sizeof(double));
     l->y = im_xcalloc(nb, sizeof(double));
     l->bins = im_xcalloc(nb * (size_t)l->k, sizeof(uint16_t));
+    single_alloc(l);
 
     l->pid = im_pid_new(l->k, bins, l->n_max, err);
     if (!l->pid) {
@@ -315,6 +348,9 @@ void im_layer_free(im_layer **lp)
     free(l->dtheta);
     free(l->y);
     free(l->bins);
+    free(l->in_f);
+    free(l->w_f);
+    free(l->x_f);
     free(l);
     *lp = NULL;
 }
@@ -336,6 +372,42 @@ void im_layer_constrain(im_layer *l)
 
 /* ---- batch path: no allocation below this line ---------------------------- */
 
+/* y [m] = x rounded to float. */
+IM_VECTOR_FN static void to_float(size_t m, const double *restrict x, float *restrict y)
+{
+    for (size_t q = 0; q < m; q++) y[q] = (float)x[q];
+}
+
+/* x [n] = b + p, a float product added to the bias in double. */
+IM_VECTOR_FN static void bias_plus(int n, double b, const float *restrict p, double *restrict x)
+{
+    for (int t = 0; t < n; t++) x[t] = b + (double)p[t];
+}
+
+/* g [m] = p, or g += p with accumulate: a float gradient into the double one. */
+IM_VECTOR_FN static void grad_from_float(size_t m, int accumulate, const float *restrict p,
+                                         double *restrict g)
+{
+    if (accumulate)
+        for (size_t q = 0; q < m; q++) g[q] += (double)p[q];
+    else
+        for (size_t q = 0; q < m; q++) g[q] = (double)p[q];
+}
+
+/* x_i [n_out][n] = b_i + W_i in_i^T with float products (src non-NULL). */
+static void source_preact_single(im_layer *l, int i, const double *src, double *xi)
+{
+    const int n = l->n, n_out = l->n_out, n_in = l->n_in[i];
+    float *in_f = l->in_f + l->off_in[i]; /* [n][n_in] */
+    to_float((size_t)n * (size_t)n_in, src, in_f);
+    to_float((size_t)n_out * (size_t)n_in, layer_w(l, i), l->w_f);
+    /* x_f [n_out][n] = W_i [n_out][n_in] . in_i^T */
+    im_sgemm(IM_NO_TRANS, IM_TRANS, n_out, n, n_in, 1.0f, l->w_f, in_f, 0.0f, l->x_f, &l->gemm_s);
+    const double *b = layer_b(l, i);
+    for (int j = 0; j < n_out; j++)
+        bias_plus(n, b[j], l->x_f + (size_t)j * (size_t)n, xi + (size_t)j * (size_t)n);
+}
+
 /* x_i [n_out][n] of the current batch size from in_i (NULL: all zeros). */
 static void source_preact(im_layer *l, int i, const double *src)
 {
@@ -347,6 +419,10 @@ static void source_preact(im_layer *l, int i, const double *src)
     }
     l->in[i] = src;
     double *xi = l->x + (size_t)i * (size_t)n_out * (size_t)l->n_max;
+    if (src && l->spec.products == IM_PRODUCTS_SINGLE) {
+        source_preact_single(l, i, src, xi);
+        return;
+    }
     const double *b = layer_b(l, i);
     for (int j = 0; j < n_out; j++) {
         double *row = xi + (size_t)j * (size_t)n;
@@ -592,8 +668,15 @@ void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
             continue;
         }
         /* dW_i [n_out][n_in] = dx_i [n_out][n] . in_i [n][n_in] */
-        im_gemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0, dxi, l->in[i],
-                accumulate ? 1.0 : 0.0, gw, &l->gemm_s);
+        if (l->spec.products == IM_PRODUCTS_SINGLE) {
+            to_float((size_t)n_out * (size_t)n, dxi, l->x_f);
+            im_sgemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0f, l->x_f,
+                     l->in_f + l->off_in[i], 0.0f, l->w_f, &l->gemm_s);
+            grad_from_float(nw, accumulate, l->w_f, gw);
+        } else {
+            im_gemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0, dxi, l->in[i],
+                    accumulate ? 1.0 : 0.0, gw, &l->gemm_s);
+        }
         if (l->mask[i])
             for (size_t q = 0; q < nw; q++) gw[q] *= l->mask[i][q];
     }

@@ -249,12 +249,17 @@ void im_train_result_release(im_train_result *result)
 static double layer_bytes(double n_out, double n_max, int k, const double *n_in, int n_masked,
                           double bins_prod)
 {
-    double params = 0;
-    for (int i = 0; i < k; i++) params += n_out * (n_in[i] + 1);
+    double params = 0, in_sum = 0, in_max = 0;
+    for (int i = 0; i < k; i++) {
+        params += n_out * (n_in[i] + 1);
+        in_sum += n_in[i];
+        in_max = n_in[i] > in_max ? n_in[i] : in_max;
+    }
     double nb = n_out * n_max;
     double b = 4 * 8 * params;                /* params, grad, adam_m, adam_v */
     b += nb * 8 * (4 + 3.0 * k) + nb * 2 * k; /* own_in, theta, dtheta, y; x, dthx, dx; bins */
     b += n_masked * n_out * n_out * 8;        /* masks: n_out x n_out doubles each */
+    b += 4 * (n_max * in_sum + n_out * in_max + nb); /* single products: in_f, w_f, x_f */
     double subsets = (double)((1 << k) - 1);
     double table = bins_prod < n_max ? bins_prod : n_max;
     b += subsets * (n_max * (4 + 4 + 16 + 8) + table * 16) + n_max * 8 * 2; /* PID workspace */

@@ -66,10 +66,12 @@ struct im_layer {
     int fwd_valid; /* x_i match the current parameters (a forward since the last step) */
 
     /* IM_PRODUCTS_SINGLE only, NULL otherwise: the float operands of the products */
-    float *in_f;                   /* [n_max][sum of n_in], source i dense [n][n_in[i]] */
-    size_t off_in[IM_MAX_SOURCES]; /* offsets of the sources into in_f */
-    float *w_f;                    /* [n_out][max n_in] W_i, or the product dW_i */
-    float *x_f;                    /* [n_out][n_max] the product W_i in_i^T, or dx_i */
+    float *in_f;                        /* [n_max][sum of n_in], source i dense [n][n_in[i]] */
+    size_t off_in[IM_MAX_SOURCES];      /* offsets of the sources into in_f */
+    const float *in_fp[IM_MAX_SOURCES]; /* source i's float input of the last forward:
+                                           in_f's block or the caller's, NULL for zeros */
+    float *w_f;                         /* [n_out][max n_in] W_i, or the product dW_i */
+    float *x_f;                         /* [n_out][n_max] the product W_i in_i^T, or dx_i */
 
     im_pid *pid;
     double gemm_s, pid_s;
@@ -394,12 +396,18 @@ IM_VECTOR_FN static void grad_from_float(size_t m, int accumulate, const float *
         for (size_t q = 0; q < m; q++) g[q] = (double)p[q];
 }
 
-/* x_i [n_out][n] = b_i + W_i in_i^T with float products (src non-NULL). */
-static void source_preact_single(im_layer *l, int i, const double *src, double *xi)
+/* x_i [n_out][n] = b_i + W_i in_i^T with float products: the input is the
+ * caller's float src_f, else src rounded into in_f (one of them non-NULL). */
+static void source_preact_single(im_layer *l, int i, const double *src, const float *src_f,
+                                 double *xi)
 {
     const int n = l->n, n_out = l->n_out, n_in = l->n_in[i];
-    float *in_f = l->in_f + l->off_in[i]; /* [n][n_in] */
-    to_float((size_t)n * (size_t)n_in, src, in_f);
+    const float *in_f = src_f; /* [n][n_in] */
+    if (!in_f) {
+        to_float((size_t)n * (size_t)n_in, src, l->in_f + l->off_in[i]);
+        in_f = l->in_f + l->off_in[i];
+    }
+    l->in_fp[i] = in_f;
     to_float((size_t)n_out * (size_t)n_in, layer_w(l, i), l->w_f);
     /* x_f [n_out][n] = W_i [n_out][n_in] . in_i^T */
     im_sgemm(IM_NO_TRANS, IM_TRANS, n_out, n, n_in, 1.0f, l->w_f, in_f, 0.0f, l->x_f, &l->gemm_s);
@@ -408,8 +416,9 @@ static void source_preact_single(im_layer *l, int i, const double *src, double *
         bias_plus(n, b[j], l->x_f + (size_t)j * (size_t)n, xi + (size_t)j * (size_t)n);
 }
 
-/* x_i [n_out][n] of the current batch size from in_i (NULL: all zeros). */
-static void source_preact(im_layer *l, int i, const double *src)
+/* x_i [n_out][n] of the current batch size from in_i, or from its float form
+ * src_f (single products only; NULL, NULL: all zeros). */
+static void source_preact(im_layer *l, int i, const double *src, const float *src_f)
 {
     const int n = l->n, n_out = l->n_out;
     if (src && src == l->y) {
@@ -418,9 +427,10 @@ static void source_preact(im_layer *l, int i, const double *src)
         src = l->own_in;
     }
     l->in[i] = src;
+    l->in_fp[i] = NULL;
     double *xi = l->x + (size_t)i * (size_t)n_out * (size_t)l->n_max;
-    if (src && l->spec.products == IM_PRODUCTS_SINGLE) {
-        source_preact_single(l, i, src, xi);
+    if ((src || src_f) && l->spec.products == IM_PRODUCTS_SINGLE) {
+        source_preact_single(l, i, src, src_f, xi);
         return;
     }
     const double *b = layer_b(l, i);
@@ -526,14 +536,30 @@ static int activate(im_layer *l, int changed, im_error *err)
     return 0;
 }
 
-int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+/* Both forwards: source 0 from in0_f when non-NULL, else from in[0]. */
+static int forward_all(im_layer *l, int n, const float *in0_f, const double *const *in,
+                       im_error *err)
 {
     if (n < 1 || n > l->n_max)
         return im_error_set(err, IM_EINVAL, "layer: batch of %d samples, allowed 1..%d", n,
                             l->n_max);
     l->n = n; /* the bins stay: goal at frozen bins after a new forward */
-    for (int i = 0; i < l->k; i++) source_preact(l, i, in ? in[i] : NULL);
+    for (int i = 0; i < l->k; i++)
+        source_preact(l, i, in && !(i == 0 && in0_f) ? in[i] : NULL, i == 0 ? in0_f : NULL);
     return activate(l, -1, err);
+}
+
+int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+{
+    return forward_all(l, n, NULL, in, err);
+}
+
+int im_layer_forward_float(im_layer *l, int n, const float *in0, const double *const *in,
+                           im_error *err)
+{
+    if (l->spec.products != IM_PRODUCTS_SINGLE)
+        return im_error_set(err, IM_EINVAL, "layer: a float input needs single products");
+    return forward_all(l, n, in0, in, err);
 }
 
 int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *err)
@@ -543,7 +569,7 @@ int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *er
     if (!l->fwd_valid || l->n < 1)
         return im_error_set(err, IM_EINVAL,
                             "layer: forward_source needs a full forward since the last step");
-    source_preact(l, i, in_i);
+    source_preact(l, i, in_i, NULL);
     return activate(l, i, err);
 }
 
@@ -662,16 +688,17 @@ void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
 
         double *gw = l->grad + l->off_w[i];
         size_t nw = (size_t)n_out * (size_t)l->n_in[i];
-        if (l->spec.src[i].fixed_identity || !l->in[i]) {
+        const int single = l->spec.products == IM_PRODUCTS_SINGLE;
+        if (l->spec.src[i].fixed_identity || (single ? !l->in_fp[i] : !l->in[i])) {
             /* not trained, or an all-zero input: no weight gradient */
             if (!accumulate) memset(gw, 0, nw * sizeof(double));
             continue;
         }
         /* dW_i [n_out][n_in] = dx_i [n_out][n] . in_i [n][n_in] */
-        if (l->spec.products == IM_PRODUCTS_SINGLE) {
+        if (single) {
             to_float((size_t)n_out * (size_t)n, dxi, l->x_f);
-            im_sgemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0f, l->x_f,
-                     l->in_f + l->off_in[i], 0.0f, l->w_f, &l->gemm_s);
+            im_sgemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0f, l->x_f, l->in_fp[i],
+                     0.0f, l->w_f, &l->gemm_s);
             grad_from_float(nw, accumulate, l->w_f, gw);
         } else {
             im_gemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0, dxi, l->in[i],

@@ -154,6 +154,17 @@ const im_layer_spec *im_layer_get_spec(const im_layer *l);
 int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err);
 
 /*
+ * im_layer_forward with source 0's input in[0] given already rounded to float:
+ * in0 [n][n_in[0]] (NULL: all zeros; in[0] is not read). Only for a layer with
+ * IM_PRODUCTS_SINGLE, which would round a double in[0] to the same floats:
+ * the caller that has its input in float (im_dataset_batch_float) saves a
+ * double batch and its rounding. in0 is borrowed like in[0]. Returns what
+ * im_layer_forward returns, and IM_EINVAL for a layer with double products.
+ */
+int im_layer_forward_float(im_layer *l, int n, const float *in0, const double *const *in,
+                           im_error *err);
+
+/*
  * Replace the input of source i only (same batch, same parameters) and
  * recompute x_i and theta; the other sources' x_j are kept. This is the
  * recurrent step: forward(F, C, NULL), sample, forward_source(L, own output)

@@ -201,8 +201,8 @@ void im_network_free(im_network **pnet)
  * Leaves the hidden layer at its last step (theta, x, samples) and the output
  * layer's theta; nothing is binned.
  */
-static int forward(im_network *net, int n, const double *x, const double *label_ctx, im_rng *rng,
-                   im_error *err)
+static int forward(im_network *net, int n, const double *x, const float *xf,
+                   const double *label_ctx, im_rng *rng, im_error *err)
 {
     const double *in[IM_MAX_SOURCES] = {x, NULL, NULL};
     const double *out_in[2] = {NULL, label_ctx};
@@ -211,8 +211,10 @@ static int forward(im_network *net, int n, const double *x, const double *label_
     int rc;
 
     if (net->ctx_src >= 0 && !feedback) in[net->ctx_src] = label_ctx;
-    /* step 1: lateral input 0 (and feedback 0) */
-    if ((rc = im_layer_forward(net->hid, n, in, err))) return rc;
+    /* step 1: lateral input 0 (and feedback 0); the images in float or double */
+    rc = xf ? im_layer_forward_float(net->hid, n, xf, in, err)
+            : im_layer_forward(net->hid, n, in, err);
+    if (rc) return rc;
     im_layer_sample(net->hid, rng);
     if (net->recurrent) {
         memcpy(net->lateral_in, im_layer_output(net->hid), hid_bytes);
@@ -294,8 +296,10 @@ static int backprop(im_network *net, int n, const uint8_t *labels, im_error *err
     return 0;
 }
 
-int im_network_train_batch(im_network *net, int n, const double *x, const uint8_t *labels,
-                           int update, double *theta, im_batch_stats *st, im_error *err)
+/* A training batch with the images x in double or xf in float (one non-NULL). */
+static int train_batch(im_network *net, int n, const double *x, const float *xf,
+                       const uint8_t *labels, int update, double *theta, im_batch_stats *st,
+                       im_error *err)
 {
     if (n < 1 || n > net->n_max)
         return im_error_set(err, IM_EINVAL, "network: batch of %d samples (1..%d)", n, net->n_max);
@@ -306,7 +310,7 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
                                 labels[t], t, net->n_cls);
         net->onehot[(size_t)t * net->n_cls + labels[t]] = 1.0;
     }
-    int rc = forward(net, n, x, net->onehot, &net->rng_train, err);
+    int rc = forward(net, n, x, xf, net->onehot, &net->rng_train, err);
     if (rc) return rc;
     output_theta(net, theta);
 
@@ -329,14 +333,47 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
     return 0;
 }
 
-int im_network_eval_batch(im_network *net, int n, const double *x, double *theta, im_error *err)
+int im_network_train_batch(im_network *net, int n, const double *x, const uint8_t *labels,
+                           int update, double *theta, im_batch_stats *st, im_error *err)
+{
+    return train_batch(net, n, x, NULL, labels, update, theta, st, err);
+}
+
+int im_network_train_batch_float(im_network *net, int n, const float *x, const uint8_t *labels,
+                                 int update, double *theta, im_batch_stats *st, im_error *err)
+{
+    if (!im_network_single(net))
+        return im_error_set(err, IM_EINVAL, "network: float images need single products");
+    return train_batch(net, n, NULL, x, labels, update, theta, st, err);
+}
+
+static int eval_batch(im_network *net, int n, const double *x, const float *xf, double *theta,
+                      im_error *err)
 {
     if (n < 1 || n > net->n_max)
         return im_error_set(err, IM_EINVAL, "network: batch of %d samples (1..%d)", n, net->n_max);
-    int rc = forward(net, n, x, NULL, &net->rng_eval, err);
+    int rc = forward(net, n, x, xf, NULL, &net->rng_eval, err);
     if (rc) return rc;
     output_theta(net, theta);
     return 0;
+}
+
+int im_network_eval_batch(im_network *net, int n, const double *x, double *theta, im_error *err)
+{
+    return eval_batch(net, n, x, NULL, theta, err);
+}
+
+int im_network_eval_batch_float(im_network *net, int n, const float *x, double *theta,
+                                im_error *err)
+{
+    if (!im_network_single(net))
+        return im_error_set(err, IM_EINVAL, "network: float images need single products");
+    return eval_batch(net, n, NULL, x, theta, err);
+}
+
+int im_network_single(const im_network *net)
+{
+    return NETWORK_PRODUCTS == IM_PRODUCTS_SINGLE && net != NULL;
 }
 
 void im_network_timing(const im_network *net, double *gemm_s, double *pid_s)

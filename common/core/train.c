@@ -59,7 +59,8 @@ typedef struct run {
     im_network *net;
     uint32_t n_train, n_eval[3];
     int n_cls;
-    double *x;          /* [batch][dim] */
+    double *x;          /* [batch][dim] the images, or NULL when the network takes floats */
+    float *xf;          /* [batch][dim] the images in float (im_network_single), or NULL */
     uint32_t *order;    /* [n_train] the epoch's sample order */
     uint32_t *eval_idx; /* [batch] indices of an evaluation batch */
     double *theta;      /* [max n][n_cls] every sample's output theta of a set */
@@ -72,6 +73,16 @@ static int stopped(const run *r)
     return r->opt->stop && atomic_load(r->opt->stop);
 }
 
+/* Standardised images of samples idx [nb] of a split in the network's
+ * precision (x or xf), their labels into labels [nb]. */
+static void load_batch(run *r, im_split split, const uint32_t *idx, uint32_t nb, uint8_t *labels)
+{
+    if (r->xf)
+        im_dataset_batch_float(&r->ds, split, idx, nb, r->xf, labels);
+    else
+        im_dataset_batch(&r->ds, split, idx, nb, r->x, labels);
+}
+
 /* Evaluate a whole split: batches of spec->batch in order. */
 static int evaluate(run *r, im_split split, double *acc, im_error *err)
 {
@@ -81,8 +92,10 @@ static int evaluate(run *r, im_split split, double *acc, im_error *err)
         uint32_t nb = n - s < b ? n - s : b;
         /* the first n samples of the part, in file order */
         for (uint32_t t = 0; t < nb; t++) r->eval_idx[t] = s + t;
-        im_dataset_batch(&r->ds, split, r->eval_idx, nb, r->x, r->labels + s);
-        int rc = im_network_eval_batch(r->net, (int)nb, r->x, r->theta + (size_t)s * r->n_cls, err);
+        load_batch(r, split, r->eval_idx, nb, r->labels + s);
+        double *theta = r->theta + (size_t)s * r->n_cls;
+        int rc = r->xf ? im_network_eval_batch_float(r->net, (int)nb, r->xf, theta, err)
+                       : im_network_eval_batch(r->net, (int)nb, r->x, theta, err);
         if (rc) return rc;
     }
     *acc = im_train_accuracy(r->theta, r->labels, n, r->n_cls, r->mean);
@@ -98,9 +111,12 @@ static int train_pass(run *r, int update, im_epoch_stats *st, im_error *err)
     for (uint32_t s = 0; s < n; s += b) {
         if (stopped(r)) return IM_ESTOPPED;
         uint32_t nb = n - s < b ? n - s : b;
-        im_dataset_batch(&r->ds, IM_SPLIT_TRAIN, r->order + s, nb, r->x, r->labels + s);
-        int rc = im_network_train_batch(r->net, (int)nb, r->x, r->labels + s, update,
-                                        r->theta + (size_t)s * r->n_cls, &bs, err);
+        load_batch(r, IM_SPLIT_TRAIN, r->order + s, nb, r->labels + s);
+        double *theta = r->theta + (size_t)s * r->n_cls;
+        int rc = r->xf ? im_network_train_batch_float(r->net, (int)nb, r->xf, r->labels + s, update,
+                                                      theta, &bs, err)
+                       : im_network_train_batch(r->net, (int)nb, r->x, r->labels + s, update, theta,
+                                                &bs, err);
         if (rc) return rc;
         st->goal_hidden += bs.goal_hidden;
         st->goal_out += bs.goal_out;
@@ -156,7 +172,10 @@ static int run_open(run *r, im_error *err)
     uint32_t n_max = r->n_train;
     if (r->n_eval[IM_SPLIT_VAL] > n_max) n_max = r->n_eval[IM_SPLIT_VAL];
     if (r->n_eval[IM_SPLIT_TEST] > n_max) n_max = r->n_eval[IM_SPLIT_TEST];
-    r->x = im_xmalloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
+    if (im_network_single(r->net))
+        r->xf = im_xmalloc_array((size_t)spec->batch * r->ds.dim, sizeof(float));
+    else
+        r->x = im_xmalloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
     r->order = im_xmalloc_array(r->n_train, sizeof(uint32_t));
     r->eval_idx = im_xmalloc_array((size_t)spec->batch, sizeof(uint32_t));
     r->theta = im_xmalloc_array((size_t)n_max * (size_t)r->n_cls, sizeof(double));
@@ -225,6 +244,7 @@ int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_trai
     im_network_free(&r.net);
     im_dataset_release(&r.ds);
     free(r.x);
+    free(r.xf);
     free(r.eval_idx);
     free(r.order);
     free(r.theta);

@@ -422,6 +422,34 @@ static void test_single_products(void)
     CHECK_MSG(bad == 0, "%d pre-activations beyond the float bound (worst %.2f of it)", bad, worst);
     CHECK(differ > 0);
 
+    /* the input given in float: the same pre-activations and weight gradients,
+     * bit for bit; refused by a layer with double products */
+    im_layer *lf = im_layer_new(&s, &r2, NULL), *lr = im_layer_new(&s, &r2, NULL);
+    CHECK(lf != NULL && lr != NULL);
+    float *in0f = im_xmalloc_array((size_t)N * NF, sizeof(float));
+    for (int q = 0; q < N * NF; q++) in0f[q] = (float)in0[q];
+    if (lf && lr) {
+        size_t np;
+        const double *pl = im_layer_params(l, &np);
+        memcpy(im_layer_params(lf, NULL), pl, np * sizeof(double));
+        memcpy(im_layer_params(lr, NULL), pl, np * sizeof(double));
+        const double *in_no0[3] = {NULL, in1, in2};
+        CHECK_INT(im_layer_forward_float(lf, N, in0f, in_no0, NULL), 0);
+        CHECK_INT(im_layer_forward(lr, N, in, NULL), 0);
+        for (int i = 0; i < 3; i++)
+            CHECK(!memcmp(im_layer_x(lf, i), im_layer_x(lr, i), sizeof(double) * NO * N));
+        im_layer_backward(lf, dtheta, 0);
+        im_layer_backward(lr, dtheta, 0);
+        for (int i = 0; i < 3; i++)
+            CHECK(!memcmp(im_layer_grad_weights(lf, i), im_layer_grad_weights(lr, i),
+                          sizeof(double) * NO * (size_t)im_layer_n_in(lf, i)));
+        im_error e2 = {0};
+        CHECK_INT(im_layer_forward_float(ld, N, in0f, in_no0, &e2), IM_EINVAL);
+    }
+    free(in0f);
+    im_layer_free(&lf);
+    im_layer_free(&lr);
+
     /* weight gradients, then accumulated once more: twice as much */
     for (int pass = 0; pass < 2; pass++) {
         im_layer_backward(l, dtheta, pass);

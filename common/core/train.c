@@ -15,8 +15,9 @@
  * an epoch applies the same rule to the thetas seen during that epoch (with
  * the label context, while the weights change).
  *
- * Memory: the dataset's bytes, one batch of standardised doubles, and one
- * theta per class and sample of the largest set.
+ * Memory: the dataset's bytes, one batch of standardised images (in float
+ * when the network's products are single, im_network_single, else in
+ * double), and one theta per class and sample of the largest set.
  */
 #include "train.h"
 

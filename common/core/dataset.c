@@ -539,6 +539,37 @@ IM_VECTOR_FN static void standardise_row(const uint8_t *restrict px, size_t dim,
     for (; q < dim; q++) xj[q] = lut[px[q]];
 }
 
+/* standardise_row in float: xj[q] = lut[px[q]], zero runs broadcast. */
+IM_VECTOR_FN static void standardise_row_float(const uint8_t *restrict px, size_t dim,
+                                               const float *restrict lut, float *restrict xj)
+{
+    const float z = lut[0];
+    size_t q = 0;
+    for (; q + 8 <= dim; q += 8) {
+        uint64_t w8;
+        memcpy(&w8, px + q, sizeof w8);
+        if (w8 == 0)
+            for (int i = 0; i < 8; i++) xj[q + i] = z;
+        else
+            for (int i = 0; i < 8; i++) xj[q + i] = lut[px[q + i]];
+    }
+    for (; q < dim; q++) xj[q] = lut[px[q]];
+}
+
+void im_dataset_batch_float(const im_dataset *ds, im_split split, const uint32_t *idx, uint32_t n,
+                            float *x, uint8_t *y)
+{
+    const im_dataset_part *p = &ds->part[split];
+    size_t dim = ds->dim;
+    float lut[256]; /* im_dataset_batch's values, rounded */
+    for (int v = 0; v < 256; v++) lut[v] = (float)(((double)v - ds->mean) / ds->std);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t s = idx ? idx[j] : j;
+        standardise_row_float(p->images + (size_t)s * dim, dim, lut, x + (size_t)j * dim);
+        if (y) y[j] = p->labels[s];
+    }
+}
+
 void im_dataset_batch(const im_dataset *ds, im_split split, const uint32_t *idx, uint32_t n,
                       double *x, uint8_t *y)
 {

@@ -51,6 +51,11 @@ void im_dataset_release(im_dataset *ds);
 void im_dataset_batch(const im_dataset *ds, im_split split, const uint32_t *idx, uint32_t n,
                       double *x, uint8_t *y);
 
+/* im_dataset_batch rounded to float: x[j*dim + p] = (float) of the same
+ * value, bit for bit, written directly (for single-precision products). */
+void im_dataset_batch_float(const im_dataset *ds, im_split split, const uint32_t *idx, uint32_t n,
+                            float *x, uint8_t *y);
+
 /* Read one IDX file (plain or gzip). dims gets up to 3 dimensions; *data is
  * allocated (caller frees). Exposed for tests and tools. */
 int im_idx_read(const char *path, uint8_t expect_ndim, uint32_t *dims, uint8_t **data,

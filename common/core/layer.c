@@ -14,6 +14,14 @@
  * every recurrent step nor at evaluation. forward_source recomputes only the
  * inner sigmoids that involve the new source (step 2 of the recurrent setups
  * keeps s1, since only the lateral input changed).
+ *
+ * Single-precision products (IM_PRODUCTS_SINGLE): a forward rounds source i's
+ * input to float once into in_f (kept for the weight gradient, as in[i] is in
+ * double) and its weights into w_f, and adds the float product to b_i in
+ * double; the backward rounds dx_i into x_f and adds the float dW_i into the
+ * double gradient. The weights are rounded at every forward instead of kept
+ * as a float copy: 1 value per 1,024 multiply-adds, and no copy to go stale
+ * when parameters are edited through the accessors.
  */
 #include "layer.h"
 
@@ -56,6 +64,14 @@ struct im_layer {
     int n;                            /* batch of the last forward, 0 before */
     int n_binned;                     /* batch size of the last bin, 0 before */
     int fwd_valid; /* x_i match the current parameters (a forward since the last step) */
+
+    /* IM_PRODUCTS_SINGLE only, NULL otherwise: the float operands of the products */
+    float *in_f;                        /* [n_max][sum of n_in], source i dense [n][n_in[i]] */
+    size_t off_in[IM_MAX_SOURCES];      /* offsets of the sources into in_f */
+    const float *in_fp[IM_MAX_SOURCES]; /* source i's float input of the last forward:
+                                           in_f's block or the caller's, NULL for zeros */
+    float *w_f;                         /* [n_out][max n_in] W_i, or the product dW_i */
+    float *x_f;                         /* [n_out][n_max] the product W_i in_i^T, or dx_i */
 
     im_pid *pid;
     double gemm_s, pid_s;
@@ -192,7 +208,27 @@ static int spec_check(const im_layer_spec *s, im_error *err)
             return im_error_set(err, IM_EINVAL,
                                 "layer: source %d: a fixed identity cannot be masked", i);
     }
+    if (s->products != IM_PRODUCTS_DOUBLE && s->products != IM_PRODUCTS_SINGLE)
+        return im_error_set(err, IM_EINVAL, "layer: unknown products precision %d",
+                            (int)s->products);
     return 0;
+}
+
+/* The float operands of single-precision products (see the file comment).
+ * Returns 0, or -1 when an allocation failed (the caller frees the layer). */
+static int single_alloc(im_layer *l)
+{
+    if (l->spec.products != IM_PRODUCTS_SINGLE) return 0;
+    size_t in_sum = 0, in_max = 0;
+    for (int i = 0; i < l->k; i++) {
+        l->off_in[i] = (size_t)l->n_max * in_sum;
+        in_sum += (size_t)l->n_in[i];
+        if ((size_t)l->n_in[i] > in_max) in_max = (size_t)l->n_in[i];
+    }
+    l->in_f = im_try_malloc_array((size_t)l->n_max * in_sum, sizeof(float));
+    l->w_f = im_try_malloc_array((size_t)l->n_out * in_max, sizeof(float));
+    l->x_f = im_try_malloc_array((size_t)l->n_out * (size_t)l->n_max, sizeof(float));
+    return l->in_f && l->w_f && l->x_f ? 0 : -1;
 }
 
 static double *layer_w(const im_layer *l, int i)
@@ -266,7 +302,7 @@ im_layer *im_layer_new(const im_layer_spec *spec, im_rng *rng, im_error *err)
     l->y = im_try_calloc(nb, sizeof(double));
     l->bins = im_try_calloc(nb * (size_t)l->k, sizeof(uint16_t));
     if (!l->own_in || !l->theta_tile || !l->x || !l->sig || !l->dth || !l->dx || !l->theta ||
-        !l->dtheta || !l->y || !l->bins)
+        !l->dtheta || !l->y || !l->bins || single_alloc(l) != 0)
         goto oom;
 
     l->pid = im_pid_new(l->k, bins, l->n_max, err);
@@ -330,6 +366,9 @@ void im_layer_free(im_layer **lp)
     free(l->dtheta);
     free(l->y);
     free(l->bins);
+    free(l->in_f);
+    free(l->w_f);
+    free(l->x_f);
     free(l);
     *lp = NULL;
 }
@@ -351,8 +390,51 @@ void im_layer_constrain(im_layer *l)
 
 /* ---- batch path: no allocation below this line ---------------------------- */
 
-/* x_i [n_out][n] of the current batch size from in_i (NULL: all zeros). */
-static void source_preact(im_layer *l, int i, const double *src)
+/* y [m] = x rounded to float. */
+IM_VECTOR_FN static void to_float(size_t m, const double *restrict x, float *restrict y)
+{
+    for (size_t q = 0; q < m; q++) y[q] = (float)x[q];
+}
+
+/* x [n] = b + p, a float product added to the bias in double. */
+IM_VECTOR_FN static void bias_plus(int n, double b, const float *restrict p, double *restrict x)
+{
+    for (int t = 0; t < n; t++) x[t] = b + (double)p[t];
+}
+
+/* g [m] = p, or g += p with accumulate: a float gradient into the double one. */
+IM_VECTOR_FN static void grad_from_float(size_t m, int accumulate, const float *restrict p,
+                                         double *restrict g)
+{
+    if (accumulate)
+        for (size_t q = 0; q < m; q++) g[q] += (double)p[q];
+    else
+        for (size_t q = 0; q < m; q++) g[q] = (double)p[q];
+}
+
+/* x_i [n_out][n] = b_i + W_i in_i^T with float products: the input is the
+ * caller's float src_f, else src rounded into in_f (one of them non-NULL). */
+static void source_preact_single(im_layer *l, int i, const double *src, const float *src_f,
+                                 double *xi)
+{
+    const int n = l->n, n_out = l->n_out, n_in = l->n_in[i];
+    const float *in_f = src_f; /* [n][n_in] */
+    if (!in_f) {
+        to_float((size_t)n * (size_t)n_in, src, l->in_f + l->off_in[i]);
+        in_f = l->in_f + l->off_in[i];
+    }
+    l->in_fp[i] = in_f;
+    to_float((size_t)n_out * (size_t)n_in, layer_w(l, i), l->w_f);
+    /* x_f [n_out][n] = W_i [n_out][n_in] . in_i^T */
+    im_sgemm(IM_NO_TRANS, IM_TRANS, n_out, n, n_in, 1.0f, l->w_f, in_f, 0.0f, l->x_f, &l->gemm_s);
+    const double *b = layer_b(l, i);
+    for (int j = 0; j < n_out; j++)
+        bias_plus(n, b[j], l->x_f + (size_t)j * (size_t)n, xi + (size_t)j * (size_t)n);
+}
+
+/* x_i [n_out][n] of the current batch size from in_i, or from its float form
+ * src_f (single products only; NULL, NULL: all zeros). */
+static void source_preact(im_layer *l, int i, const double *src, const float *src_f)
 {
     const int n = l->n, n_out = l->n_out;
     if (src && src == l->y) {
@@ -361,7 +443,12 @@ static void source_preact(im_layer *l, int i, const double *src)
         src = l->own_in;
     }
     l->in[i] = src;
+    l->in_fp[i] = NULL;
     double *xi = l->x + (size_t)i * (size_t)n_out * (size_t)l->n_max;
+    if ((src || src_f) && l->spec.products == IM_PRODUCTS_SINGLE) {
+        source_preact_single(l, i, src, src_f, xi);
+        return;
+    }
     const double *b = layer_b(l, i);
     for (int j = 0; j < n_out; j++) {
         double *row = xi + (size_t)j * (size_t)n;
@@ -465,14 +552,30 @@ static int activate(im_layer *l, int changed, im_error *err)
     return 0;
 }
 
-int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+/* Both forwards: source 0 from in0_f when non-NULL, else from in[0]. */
+static int forward_all(im_layer *l, int n, const float *in0_f, const double *const *in,
+                       im_error *err)
 {
     if (n < 1 || n > l->n_max)
         return im_error_set(err, IM_EINVAL, "layer: batch of %d samples, allowed 1..%d", n,
                             l->n_max);
     l->n = n; /* the bins stay: goal at frozen bins after a new forward */
-    for (int i = 0; i < l->k; i++) source_preact(l, i, in ? in[i] : NULL);
+    for (int i = 0; i < l->k; i++)
+        source_preact(l, i, in && !(i == 0 && in0_f) ? in[i] : NULL, i == 0 ? in0_f : NULL);
     return activate(l, -1, err);
+}
+
+int im_layer_forward(im_layer *l, int n, const double *const *in, im_error *err)
+{
+    return forward_all(l, n, NULL, in, err);
+}
+
+int im_layer_forward_float(im_layer *l, int n, const float *in0, const double *const *in,
+                           im_error *err)
+{
+    if (l->spec.products != IM_PRODUCTS_SINGLE)
+        return im_error_set(err, IM_EINVAL, "layer: a float input needs single products");
+    return forward_all(l, n, in0, in, err);
 }
 
 int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *err)
@@ -482,7 +585,7 @@ int im_layer_forward_source(im_layer *l, int i, const double *in_i, im_error *er
     if (!l->fwd_valid || l->n < 1)
         return im_error_set(err, IM_EINVAL,
                             "layer: forward_source needs a full forward since the last step");
-    source_preact(l, i, in_i);
+    source_preact(l, i, in_i, NULL);
     return activate(l, i, err);
 }
 
@@ -601,14 +704,22 @@ void im_layer_backward(im_layer *l, const double *dtheta, int accumulate)
 
         double *gw = l->grad + l->off_w[i];
         size_t nw = (size_t)n_out * (size_t)l->n_in[i];
-        if (l->spec.src[i].fixed_identity || !l->in[i]) {
+        const int single = l->spec.products == IM_PRODUCTS_SINGLE;
+        if (l->spec.src[i].fixed_identity || (single ? !l->in_fp[i] : !l->in[i])) {
             /* not trained, or an all-zero input: no weight gradient */
             if (!accumulate) memset(gw, 0, nw * sizeof(double));
             continue;
         }
         /* dW_i [n_out][n_in] = dx_i [n_out][n] . in_i [n][n_in] */
-        im_gemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0, dxi, l->in[i],
-                accumulate ? 1.0 : 0.0, gw, &l->gemm_s);
+        if (single) {
+            to_float((size_t)n_out * (size_t)n, dxi, l->x_f);
+            im_sgemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0f, l->x_f, l->in_fp[i],
+                     0.0f, l->w_f, &l->gemm_s);
+            grad_from_float(nw, accumulate, l->w_f, gw);
+        } else {
+            im_gemm(IM_NO_TRANS, IM_NO_TRANS, n_out, l->n_in[i], n, 1.0, dxi, l->in[i],
+                    accumulate ? 1.0 : 0.0, gw, &l->gemm_s);
+        }
         if (l->mask[i])
             for (size_t q = 0; q < nw; q++) gw[q] *= l->mask[i][q];
     }

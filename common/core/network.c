@@ -24,6 +24,16 @@
 #define HIDDEN_BIVARIATE_K1 0.9
 #define HIDDEN_BIVARIATE_K2 2.0
 
+/* Both layers' forward and weight-gradient products in single precision
+ * (layer.h, im_products): half the time of the biggest cost of an epoch, with
+ * the paper's accuracies kept (README); IM_DOUBLE_PRODUCTS builds (a CMake
+ * option) keep them in double. */
+#ifdef IM_DOUBLE_PRODUCTS
+#define NETWORK_PRODUCTS IM_PRODUCTS_DOUBLE
+#else
+#define NETWORK_PRODUCTS IM_PRODUCTS_SINGLE
+#endif
+
 struct im_network {
     im_setup setup;
     int n_in, n_cls, hidden, n_max;
@@ -62,6 +72,7 @@ static void hidden_spec(const im_train_spec *s, int n_in, int n_cls, im_layer_sp
     ls->n_max = s->batch;
     ls->lr = s->lr_hidden;
     ls->wd = s->wd_hidden;
+    ls->products = NETWORK_PRODUCTS;
     ls->src[0].n_in = n_in;
     if (im_setup_sources(s->setup) == 2) {
         im_binning b = adaptive_binning(s->bins);
@@ -102,6 +113,7 @@ static void output_spec(const im_train_spec *s, int n_cls, im_layer_spec *ls)
     ls->n_max = s->batch;
     ls->lr = s->lr_out;
     ls->wd = s->wd_out;
+    ls->products = NETWORK_PRODUCTS;
     ls->act = im_activation_bivariate(1.0, 2.0);
     ls->src[0].n_in = s->hidden;
     ls->src[0].binning = adaptive_binning(OUT_BINS);
@@ -195,8 +207,8 @@ void im_network_free(im_network **pnet)
  * Leaves the hidden layer at its last step (theta, x, samples) and the output
  * layer's theta; nothing is binned.
  */
-static int forward(im_network *net, int n, const double *x, const double *label_ctx, im_rng *rng,
-                   im_error *err)
+static int forward(im_network *net, int n, const double *x, const float *xf,
+                   const double *label_ctx, im_rng *rng, im_error *err)
 {
     const double *in[IM_MAX_SOURCES] = {x, NULL, NULL};
     const double *out_in[2] = {NULL, label_ctx};
@@ -205,8 +217,10 @@ static int forward(im_network *net, int n, const double *x, const double *label_
     int rc;
 
     if (net->ctx_src >= 0 && !feedback) in[net->ctx_src] = label_ctx;
-    /* step 1: lateral input 0 (and feedback 0) */
-    if ((rc = im_layer_forward(net->hid, n, in, err))) return rc;
+    /* step 1: lateral input 0 (and feedback 0); the images in float or double */
+    rc = xf ? im_layer_forward_float(net->hid, n, xf, in, err)
+            : im_layer_forward(net->hid, n, in, err);
+    if (rc) return rc;
     im_layer_sample(net->hid, rng);
     if (net->recurrent) {
         memcpy(net->lateral_in, im_layer_output(net->hid), hid_bytes);
@@ -288,8 +302,10 @@ static int backprop(im_network *net, int n, const uint8_t *labels, im_error *err
     return 0;
 }
 
-int im_network_train_batch(im_network *net, int n, const double *x, const uint8_t *labels,
-                           int update, double *theta, im_batch_stats *st, im_error *err)
+/* A training batch with the images x in double or xf in float (one non-NULL). */
+static int train_batch(im_network *net, int n, const double *x, const float *xf,
+                       const uint8_t *labels, int update, double *theta, im_batch_stats *st,
+                       im_error *err)
 {
     if (n < 1 || n > net->n_max)
         return im_error_set(err, IM_EINVAL, "network: batch of %d samples (1..%d)", n, net->n_max);
@@ -300,7 +316,7 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
                                 labels[t], t, net->n_cls);
         net->onehot[(size_t)t * net->n_cls + labels[t]] = 1.0;
     }
-    int rc = forward(net, n, x, net->onehot, &net->rng_train, err);
+    int rc = forward(net, n, x, xf, net->onehot, &net->rng_train, err);
     if (rc) return rc;
     output_theta(net, theta);
 
@@ -323,14 +339,47 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
     return 0;
 }
 
-int im_network_eval_batch(im_network *net, int n, const double *x, double *theta, im_error *err)
+int im_network_train_batch(im_network *net, int n, const double *x, const uint8_t *labels,
+                           int update, double *theta, im_batch_stats *st, im_error *err)
+{
+    return train_batch(net, n, x, NULL, labels, update, theta, st, err);
+}
+
+int im_network_train_batch_float(im_network *net, int n, const float *x, const uint8_t *labels,
+                                 int update, double *theta, im_batch_stats *st, im_error *err)
+{
+    if (!im_network_single(net))
+        return im_error_set(err, IM_EINVAL, "network: float images need single products");
+    return train_batch(net, n, NULL, x, labels, update, theta, st, err);
+}
+
+static int eval_batch(im_network *net, int n, const double *x, const float *xf, double *theta,
+                      im_error *err)
 {
     if (n < 1 || n > net->n_max)
         return im_error_set(err, IM_EINVAL, "network: batch of %d samples (1..%d)", n, net->n_max);
-    int rc = forward(net, n, x, NULL, &net->rng_eval, err);
+    int rc = forward(net, n, x, xf, NULL, &net->rng_eval, err);
     if (rc) return rc;
     output_theta(net, theta);
     return 0;
+}
+
+int im_network_eval_batch(im_network *net, int n, const double *x, double *theta, im_error *err)
+{
+    return eval_batch(net, n, x, NULL, theta, err);
+}
+
+int im_network_eval_batch_float(im_network *net, int n, const float *x, double *theta,
+                                im_error *err)
+{
+    if (!im_network_single(net))
+        return im_error_set(err, IM_EINVAL, "network: float images need single products");
+    return eval_batch(net, n, NULL, x, theta, err);
+}
+
+int im_network_single(const im_network *net)
+{
+    return NETWORK_PRODUCTS == IM_PRODUCTS_SINGLE && net != NULL;
 }
 
 void im_network_timing(const im_network *net, double *gemm_s, double *pid_s)

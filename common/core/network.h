@@ -110,6 +110,19 @@ int im_network_train_batch(im_network *net, int n, const double *x, const uint8_
  */
 int im_network_eval_batch(im_network *net, int n, const double *x, double *theta, im_error *err);
 
+/* Non-zero if the network's products are in single precision (the default
+ * build; network.c): then the _float batches below take the images already
+ * rounded to float (im_dataset_batch_float), the same values the layers would
+ * round a double batch to, so a trial's numbers are the same either way. */
+int im_network_single(const im_network *net);
+
+/* im_network_train_batch and im_network_eval_batch with x [n][n_in] in float.
+ * Same contracts; IM_EINVAL if the network's products are in double. */
+int im_network_train_batch_float(im_network *net, int n, const float *x, const uint8_t *labels,
+                                 int update, double *theta, im_batch_stats *st, im_error *err);
+int im_network_eval_batch_float(im_network *net, int n, const float *x, double *theta,
+                                im_error *err);
+
 /* Seconds spent in matrix products and in the PID since creation (both layers). */
 void im_network_timing(const im_network *net, double *gemm_s, double *pid_s);
 

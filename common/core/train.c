@@ -15,11 +15,13 @@
  * an epoch applies the same rule to the thetas seen during that epoch (with
  * the label context, while the weights change).
  *
- * Memory: the dataset's bytes, one batch of standardised doubles, and one
- * theta per class and sample of the largest set. Every buffer of a run (the
- * dataset's, the network's, these) is allocated with the allocator that may
- * fail: a run too big for the process fails with IM_ENOMEM and a message
- * with the estimate of im_train_spec_memory_bytes, and frees what it took.
+ * Memory: the dataset's bytes, one batch of standardised images (in float
+ * when the network's products are single, im_network_single, else in
+ * double), and one theta per class and sample of the largest set. Every
+ * buffer of a run (the dataset's, the network's, these) is allocated with
+ * the allocator that may fail: a run too big for the process fails with
+ * IM_ENOMEM and a message with the estimate of im_train_spec_memory_bytes,
+ * and frees what it took.
  */
 #include "train.h"
 
@@ -63,7 +65,8 @@ typedef struct run {
     im_network *net;
     uint32_t n_train, n_eval[3];
     int n_cls;
-    double *x;          /* [batch][dim] */
+    double *x;          /* [batch][dim] the images, or NULL when the network takes floats */
+    float *xf;          /* [batch][dim] the images in float (im_network_single), or NULL */
     uint32_t *order;    /* [n_train] the epoch's sample order */
     uint32_t *eval_idx; /* [batch] indices of an evaluation batch */
     double *theta;      /* [max n][n_cls] every sample's output theta of a set */
@@ -76,6 +79,16 @@ static int stopped(const run *r)
     return r->opt->stop && atomic_load(r->opt->stop);
 }
 
+/* Standardised images of samples idx [nb] of a split in the network's
+ * precision (x or xf), their labels into labels [nb]. */
+static void load_batch(run *r, im_split split, const uint32_t *idx, uint32_t nb, uint8_t *labels)
+{
+    if (r->xf)
+        im_dataset_batch_float(&r->ds, split, idx, nb, r->xf, labels);
+    else
+        im_dataset_batch(&r->ds, split, idx, nb, r->x, labels);
+}
+
 /* Evaluate a whole split: batches of spec->batch in order. */
 static int evaluate(run *r, im_split split, double *acc, im_error *err)
 {
@@ -85,8 +98,10 @@ static int evaluate(run *r, im_split split, double *acc, im_error *err)
         uint32_t nb = n - s < b ? n - s : b;
         /* the first n samples of the part, in file order */
         for (uint32_t t = 0; t < nb; t++) r->eval_idx[t] = s + t;
-        im_dataset_batch(&r->ds, split, r->eval_idx, nb, r->x, r->labels + s);
-        int rc = im_network_eval_batch(r->net, (int)nb, r->x, r->theta + (size_t)s * r->n_cls, err);
+        load_batch(r, split, r->eval_idx, nb, r->labels + s);
+        double *theta = r->theta + (size_t)s * r->n_cls;
+        int rc = r->xf ? im_network_eval_batch_float(r->net, (int)nb, r->xf, theta, err)
+                       : im_network_eval_batch(r->net, (int)nb, r->x, theta, err);
         if (rc) return rc;
     }
     *acc = im_train_accuracy(r->theta, r->labels, n, r->n_cls, r->mean);
@@ -102,9 +117,12 @@ static int train_pass(run *r, int update, im_epoch_stats *st, im_error *err)
     for (uint32_t s = 0; s < n; s += b) {
         if (stopped(r)) return IM_ESTOPPED;
         uint32_t nb = n - s < b ? n - s : b;
-        im_dataset_batch(&r->ds, IM_SPLIT_TRAIN, r->order + s, nb, r->x, r->labels + s);
-        int rc = im_network_train_batch(r->net, (int)nb, r->x, r->labels + s, update,
-                                        r->theta + (size_t)s * r->n_cls, &bs, err);
+        load_batch(r, IM_SPLIT_TRAIN, r->order + s, nb, r->labels + s);
+        double *theta = r->theta + (size_t)s * r->n_cls;
+        int rc = r->xf ? im_network_train_batch_float(r->net, (int)nb, r->xf, r->labels + s, update,
+                                                      theta, &bs, err)
+                       : im_network_train_batch(r->net, (int)nb, r->x, r->labels + s, update, theta,
+                                                &bs, err);
         if (rc) return rc;
         st->goal_hidden += bs.goal_hidden;
         st->goal_out += bs.goal_out;
@@ -161,13 +179,16 @@ static int run_open(run *r, im_error *err)
     uint32_t n_max = r->n_train;
     if (r->n_eval[IM_SPLIT_VAL] > n_max) n_max = r->n_eval[IM_SPLIT_VAL];
     if (r->n_eval[IM_SPLIT_TEST] > n_max) n_max = r->n_eval[IM_SPLIT_TEST];
-    r->x = im_try_malloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
+    if (im_network_single(r->net))
+        r->xf = im_try_malloc_array((size_t)spec->batch * r->ds.dim, sizeof(float));
+    else
+        r->x = im_try_malloc_array((size_t)spec->batch * r->ds.dim, sizeof(double));
     r->order = im_try_malloc_array(r->n_train, sizeof(uint32_t));
     r->eval_idx = im_try_malloc_array((size_t)spec->batch, sizeof(uint32_t));
     r->theta = im_try_malloc_array((size_t)n_max * (size_t)r->n_cls, sizeof(double));
     r->labels = im_try_malloc_array(n_max, sizeof(uint8_t));
     r->mean = im_try_malloc_array((size_t)r->n_cls, sizeof(double));
-    if (!r->x || !r->order || !r->eval_idx || !r->theta || !r->labels || !r->mean)
+    if (!(r->x || r->xf) || !r->order || !r->eval_idx || !r->theta || !r->labels || !r->mean)
         return im_error_set(err, IM_ENOMEM, "train: out of memory for the batch buffers");
     return 0;
 }
@@ -253,6 +274,7 @@ int im_train_run(const im_train_spec *spec, const im_train_options *opt, im_trai
     im_network_free(&r.net);
     im_dataset_release(&r.ds);
     free(r.x);
+    free(r.xf);
     free(r.eval_idx);
     free(r.order);
     free(r.theta);
@@ -277,12 +299,17 @@ void im_train_result_release(im_train_result *result)
 static double layer_bytes(double n_out, double n_max, int k, const double *n_in, int n_masked,
                           double bins_prod)
 {
-    double params = 0;
-    for (int i = 0; i < k; i++) params += n_out * (n_in[i] + 1);
+    double params = 0, in_sum = 0, in_max = 0;
+    for (int i = 0; i < k; i++) {
+        params += n_out * (n_in[i] + 1);
+        in_sum += n_in[i];
+        in_max = n_in[i] > in_max ? n_in[i] : in_max;
+    }
     double nb = n_out * n_max;
     double b = 4 * 8 * params;                /* params, grad, adam_m, adam_v */
     b += nb * 8 * (4 + 3.0 * k) + nb * 2 * k; /* own_in, theta, dtheta, y; x, dthx, dx; bins */
     b += n_masked * n_out * n_out * 8;        /* masks: n_out x n_out doubles each */
+    b += 4 * (n_max * in_sum + n_out * in_max + nb); /* single products: in_f, w_f, x_f */
     double subsets = (double)((1 << k) - 1);
     double table = bins_prod < n_max ? bins_prod : n_max;
     b += subsets * (n_max * (4 + 4 + 16 + 8) + table * 16) + n_max * 8 * 2; /* PID workspace */

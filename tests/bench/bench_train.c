@@ -108,6 +108,7 @@ typedef struct data {
     im_dataset ds;
     uint32_t *order; /* [n_train] */
     double *x;       /* [batch][dim] */
+    float *xf;       /* [batch][dim] the same in float, for single products */
     uint8_t *y;      /* [batch] */
 } data;
 
@@ -122,6 +123,7 @@ static int data_load(data *d, const char *data_dir, const im_train_spec *s)
     uint32_t n = d->ds.part[IM_SPLIT_TRAIN].n;
     d->order = im_xmalloc_array(n, sizeof *d->order);
     d->x = im_xmalloc_array((size_t)s->batch * d->ds.dim, sizeof *d->x);
+    d->xf = im_xmalloc_array((size_t)s->batch * d->ds.dim, sizeof *d->xf);
     d->y = im_xmalloc_array((size_t)s->batch, 1);
     for (uint32_t t = 0; t < n; t++) d->order[t] = t;
     return 0;
@@ -131,6 +133,7 @@ static void data_release(data *d)
 {
     free(d->order);
     free(d->x);
+    free(d->xf);
     free(d->y);
     im_dataset_release(&d->ds);
 }
@@ -140,6 +143,22 @@ typedef struct epoch_figures {
     double gemm, pid;           /* means, seconds per epoch */
     double eval_wall, eval_cpu; /* one pass over the validation images */
 } epoch_figures;
+
+/* One batch of samples idx [nb] of a split, its images standardised in the
+ * precision of the network's products as the trainer does (train.c), then
+ * trained on (train != 0) or evaluated. */
+static int run_batch(data *d, im_network *net, im_split split, const uint32_t *idx, uint32_t nb,
+                     int train, im_error *err)
+{
+    if (im_network_single(net)) {
+        im_dataset_batch_float(&d->ds, split, idx, nb, d->xf, d->y);
+        return train ? im_network_train_batch_float(net, (int)nb, d->xf, d->y, 1, NULL, NULL, err)
+                     : im_network_eval_batch_float(net, (int)nb, d->xf, NULL, err);
+    }
+    im_dataset_batch(&d->ds, split, idx, nb, d->x, d->y);
+    return train ? im_network_train_batch(net, (int)nb, d->x, d->y, 1, NULL, NULL, err)
+                 : im_network_eval_batch(net, (int)nb, d->x, NULL, err);
+}
 
 /* Evaluation passes over the validation images (an untrained network costs
  * the same); medians into *wall, *cpu. */
@@ -153,8 +172,7 @@ static int time_eval(data *d, im_network *net, int batch, double *wall, double *
         double t0 = im_clock(), c0 = cpu_now();
         for (uint32_t s0 = 0; s0 < nv && !rc; s0 += b) {
             uint32_t nb = nv - s0 < b ? nv - s0 : b;
-            im_dataset_batch(&d->ds, IM_SPLIT_VAL, NULL, nb, d->x, d->y);
-            rc = im_network_eval_batch(net, (int)nb, d->x, NULL, &err);
+            rc = run_batch(d, net, IM_SPLIT_VAL, NULL, nb, 0, &err);
         }
         ew[r] = im_clock() - t0, ec[r] = cpu_now() - c0;
     }
@@ -188,8 +206,7 @@ static int bench_setup(data *d, im_setup setup, int eval, epoch_figures *out)
         im_rng_shuffle(&shuffle, d->order, n);
         for (uint32_t s0 = 0; s0 < n && !rc; s0 += b) {
             uint32_t nb = n - s0 < b ? n - s0 : b;
-            im_dataset_batch(&d->ds, IM_SPLIT_TRAIN, d->order + s0, nb, d->x, d->y);
-            rc = im_network_train_batch(net, (int)nb, d->x, d->y, 1, NULL, NULL, &err);
+            rc = run_batch(d, net, IM_SPLIT_TRAIN, d->order + s0, nb, 1, &err);
         }
         if (e > 0) wall[e - 1] = im_clock() - t0, cpu[e - 1] = cpu_now() - c0;
     }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Trials go only to workers with the memory for them. A campaign whose
-# trials need about 0.4 GB (by the coordinator's estimate: batch 16384)
+# trials need about 0.5 GB (by the coordinator's estimate: batch 16384)
 # while the only worker offers 0.1 GB (--max-memory): nothing is handed
 # out, nothing fails, the coordinator warns once per worker and campaign
 # (log line and "memory_short" event, however often the worker asks) and
-# status says "waiting: needs 0.4 GB, the largest worker offers 0.1 GB".
+# status says "waiting: needs 0.5 GB, the largest worker offers 0.1 GB".
 # A campaign that also lacks its dataset shows both reasons.
 # Then a worker offering 2 GB joins: it trains every trial while the small
 # one keeps asking, none fails, and the campaign finishes.
@@ -24,19 +24,19 @@ sleep 3 # small keeps asking (NOJOB retry 1 s): still one warning, one event
 expect_eq "warnings in the log" 1 "$(grep -c "worker small offers" "$T/coordinator.log")"
 expect_eq "memory_short events" "1|small" \
     "$(sql "SELECT count(*), group_concat(worker) FROM events WHERE kind = 'memory_short'")"
-sql "SELECT detail FROM events WHERE kind = 'memory_short'" | grep -q "needs about 0.4 GB" ||
+sql "SELECT detail FROM events WHERE kind = 'memory_short'" | grep -q "needs about 0.5 GB" ||
     fail "the event does not say what a trial needs: $(sql "SELECT detail FROM events")"
 expect_eq "trials handed out" 0 "$(sql "SELECT count(*) FROM trials WHERE attempt > 0")"
 expect_eq "trials failed" 0 "$(sql "SELECT count(*) FROM trials WHERE status = 'failed'")"
 
 "$CLI" status it-memory >"$T/status.out" 2>&1 || fail "status: $(cat "$T/status.out")"
-grep -qF "waiting: needs 0.4 GB, the largest worker offers 0.1 GB" "$T/status.out" ||
+grep -qF "waiting: needs 0.5 GB, the largest worker offers 0.1 GB" "$T/status.out" ||
     fail "status does not say why the campaign waits: $(cat "$T/status.out")"
 it_log "ok: $(grep waiting: "$T/status.out")"
 # a campaign may wait for both: a dataset no one has, and more memory
 submit_campaign it-both 1 "${TRAIN/mnist10k/mnist-x}"
 "$CLI" status it-both >"$T/status-both.out" 2>&1 || fail "status: $(cat "$T/status-both.out")"
-grep -qF "waiting: no connected worker has dataset 'mnist-x' (workers: small has mnist10k); needs 0.4 GB, the largest worker offers 0.1 GB" \
+grep -qF "waiting: no connected worker has dataset 'mnist-x' (workers: small has mnist10k); needs 0.5 GB, the largest worker offers 0.1 GB" \
     "$T/status-both.out" || fail "status does not give both reasons: $(cat "$T/status-both.out")"
 it_log "ok: $(grep waiting: "$T/status-both.out")"
 

@@ -507,6 +507,19 @@ static void test_standardise_exact(void)
     }
     CHECK(exact);
     CHECK(labels);
+
+    /* in float: the double values rounded, bit for bit */
+    float *xf = malloc(sizeof *xf * N * DIM);
+    uint8_t yf[N];
+    im_dataset_batch_float(&d, IM_SPLIT_TRAIN, idx, N, xf, yf);
+    exact = 1;
+    for (int q = 0; q < N * DIM; q++) {
+        float want = (float)x[q];
+        if (memcmp(&xf[q], &want, sizeof want) != 0) exact = 0;
+    }
+    CHECK(exact);
+    CHECK(!memcmp(y, yf, sizeof y));
+    free(xf);
     free(x);
 }
 

@@ -4,7 +4,9 @@
  * linear functional of theta, and of the real PID goal at frozen bins)
  * against central finite differences, masks and fixed identities through
  * Adam steps, Adam against a hand computation, the sampling frequency, and
- * argument errors.
+ * argument errors. All of it with double products (IM_PRODUCTS_DOUBLE, the
+ * spec's default); single-precision products against the naive loop within
+ * the error bound of a float dot product, and against the double layer.
  */
 #include "layer.h"
 #include "pid.h"
@@ -367,6 +369,120 @@ static void test_goal_gradient(int k, im_mask_kind mask, int adaptive_f)
     free(in1);
     free(in2);
     im_layer_free(&l);
+}
+
+/* ---- single-precision products ------------------------------------------- */
+
+/*
+ * A layer with IM_PRODUCTS_SINGLE against the naive double loop and against
+ * the same layer with double products. A float dot product of m terms, its
+ * factors rounded to float first, is within (m + 2) u sum |a_q b_q| of the
+ * exact one (u = 2^-24, the unit roundoff of float; Higham, Accuracy and
+ * Stability, 3.1): x_i is checked against that bound, and must differ from
+ * the double result somewhere (the float path ran). The weight gradients,
+ * whose dx_i carry the activation's response to those errors as well, agree
+ * with the double layer's within 1e-5 of the largest.
+ */
+static void test_single_products(void)
+{
+    enum { NO = 8, NF = 200, NC = 10, N = 300 };
+    im_rng r, r2;
+    im_rng_seed(&r, 900, 0);
+    im_layer_spec s = small_spec(3, NO, NF, NC, N, IM_MASK_NO_SELF, 0, &r);
+    im_layer_spec sd = s;
+    s.products = IM_PRODUCTS_SINGLE;
+    r2 = r; /* the same weights in both layers */
+    im_layer *l = im_layer_new(&s, &r, NULL), *ld = im_layer_new(&sd, &r2, NULL);
+    CHECK(l != NULL && ld != NULL);
+    if (!l || !ld) goto done;
+    double *in0 = random_matrix(&r, N, NF, -2, 2), *in1 = random_spins(&r, N, NC);
+    double *in2 = random_spins(&r, N, NO), *dtheta = random_matrix(&r, NO, N, -1, 1);
+    const double *in[3] = {in0, in1, in2};
+    CHECK_INT(im_layer_forward(l, N, in, NULL), 0);
+    CHECK_INT(im_layer_forward(ld, N, in, NULL), 0);
+    int bad = 0, differ = 0;
+    double worst = 0;
+    for (int i = 0; i < 3; i++) {
+        int ni = im_layer_n_in(l, i);
+        for (int j = 0; j < NO; j++)
+            for (int t = 0; t < N; t++) {
+                const double *w = im_layer_weights(l, i) + j * ni;
+                double x = im_layer_bias(l, i)[j], sum_abs = 0;
+                for (int c = 0; c < ni; c++) {
+                    x += w[c] * in[i][t * ni + c];
+                    sum_abs += fabs(w[c] * in[i][t * ni + c]);
+                }
+                double e = fabs(im_layer_x(l, i)[j * N + t] - x);
+                double bound = (ni + 2) * 0x1p-24 * sum_abs + 1e-15 * fabs(x);
+                bad += e > bound;
+                worst = e / bound > worst ? e / bound : worst;
+                differ += im_layer_x(l, i)[j * N + t] != im_layer_x(ld, i)[j * N + t];
+            }
+    }
+    CHECK_MSG(bad == 0, "%d pre-activations beyond the float bound (worst %.2f of it)", bad, worst);
+    CHECK(differ > 0);
+
+    /* the input given in float: the same pre-activations and weight gradients,
+     * bit for bit; refused by a layer with double products */
+    im_layer *lf = im_layer_new(&s, &r2, NULL), *lr = im_layer_new(&s, &r2, NULL);
+    CHECK(lf != NULL && lr != NULL);
+    float *in0f = im_xmalloc_array((size_t)N * NF, sizeof(float));
+    for (int q = 0; q < N * NF; q++) in0f[q] = (float)in0[q];
+    if (lf && lr) {
+        size_t np;
+        const double *pl = im_layer_params(l, &np);
+        memcpy(im_layer_params(lf, NULL), pl, np * sizeof(double));
+        memcpy(im_layer_params(lr, NULL), pl, np * sizeof(double));
+        const double *in_no0[3] = {NULL, in1, in2};
+        CHECK_INT(im_layer_forward_float(lf, N, in0f, in_no0, NULL), 0);
+        CHECK_INT(im_layer_forward(lr, N, in, NULL), 0);
+        for (int i = 0; i < 3; i++)
+            CHECK(!memcmp(im_layer_x(lf, i), im_layer_x(lr, i), sizeof(double) * NO * N));
+        im_layer_backward(lf, dtheta, 0);
+        im_layer_backward(lr, dtheta, 0);
+        for (int i = 0; i < 3; i++)
+            CHECK(!memcmp(im_layer_grad_weights(lf, i), im_layer_grad_weights(lr, i),
+                          sizeof(double) * NO * (size_t)im_layer_n_in(lf, i)));
+        im_error e2 = {0};
+        CHECK_INT(im_layer_forward_float(ld, N, in0f, in_no0, &e2), IM_EINVAL);
+    }
+    free(in0f);
+    im_layer_free(&lf);
+    im_layer_free(&lr);
+
+    /* weight gradients, then accumulated once more: twice as much */
+    for (int pass = 0; pass < 2; pass++) {
+        im_layer_backward(l, dtheta, pass);
+        im_layer_backward(ld, dtheta, pass);
+        double gmax = 0, emax = 0;
+        for (int i = 0; i < 3; i++) {
+            size_t nw = (size_t)NO * (size_t)im_layer_n_in(l, i);
+            const double *gs = im_layer_grad_weights(l, i), *gd = im_layer_grad_weights(ld, i);
+            for (size_t q = 0; q < nw; q++) {
+                gmax = fabs(gd[q]) > gmax ? fabs(gd[q]) : gmax;
+                emax = fabs(gs[q] - gd[q]) > emax ? fabs(gs[q] - gd[q]) : emax;
+            }
+            bad = 0;
+            for (int j = 0; j < NO; j++) bad += im_layer_grad_weights(l, 2)[j * NO + j] != 0.0;
+            CHECK_INT(bad, 0); /* the mask holds */
+        }
+        CHECK(gmax > 0);
+        CHECK_MSG(emax <= 1e-5 * gmax, "pass %d: weight gradients differ by %g (largest %g)", pass,
+                  emax, gmax);
+    }
+    free(in0);
+    free(in1);
+    free(in2);
+    free(dtheta);
+
+    /* an unknown precision is refused */
+    s.products = (im_products)2;
+    im_error err = {0};
+    CHECK(im_layer_new(&s, &r, &err) == NULL);
+    CHECK_INT(err.code, IM_EINVAL);
+done:
+    im_layer_free(&l);
+    im_layer_free(&ld);
 }
 
 /* ---- masks, fixed identity and Adam ---------------------------------------- */
@@ -795,6 +911,7 @@ int main(void)
     test_goal_gradient(3, IM_MASK_NO_SELF, 0);
     test_goal_gradient(3, IM_MASK_SPARSE, 1);
     test_goal_terms();
+    test_single_products();
     test_masks();
     test_fixed_identity();
     test_adam();

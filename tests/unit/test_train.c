@@ -277,6 +277,45 @@ static void test_network_update(void)
     }
 }
 
+/* Images given in float train and evaluate exactly as the same images in
+ * double (the layers would round them to the same floats), or are refused
+ * by a network whose products are in double. */
+static void test_float_images(void)
+{
+    static const im_setup setups[] = {IM_SETUP_TRIVARIATE, IM_SETUP_BACKPROP,
+                                      IM_SETUP_BIVARIATE_CONTEXT};
+    enum { N = 32, D = 784, C = 10 };
+    static double x[N * D];
+    static float xf[N * D];
+    uint8_t y[N];
+    double ta[N * C], tb[N * C];
+    for (int i = 0; i < N * D; i++) x[i] = sin(0.37 * i) * 1.5, xf[i] = (float)x[i];
+    for (int t = 0; t < N; t++) y[t] = (uint8_t)(t % C);
+    for (size_t k = 0; k < sizeof setups / sizeof setups[0]; k++) {
+        im_train_spec s = small_spec(setups[k], 12, 0, 0, 1);
+        im_error err = {0};
+        im_network *a = im_network_new(&s, D, C, &err), *b = im_network_new(&s, D, C, &err);
+        CHECK(a && b);
+        if (a && b && !im_network_single(b)) {
+            CHECK_INT(im_network_train_batch_float(b, N, xf, y, 1, tb, NULL, &err), IM_EINVAL);
+            CHECK_INT(im_network_eval_batch_float(b, N, xf, tb, &err), IM_EINVAL);
+        } else if (a && b) {
+            for (int step = 0; step < 2; step++) {
+                CHECK_INT(im_network_train_batch(a, N, x, y, 1, ta, NULL, &err), 0);
+                CHECK_INT(im_network_train_batch_float(b, N, xf, y, 1, tb, NULL, &err), 0);
+                CHECK_MSG(!memcmp(ta, tb, sizeof ta), "%s: training step %d differs",
+                          im_setup_name(setups[k]), step);
+            }
+            CHECK_INT(im_network_eval_batch(a, N, x, ta, &err), 0);
+            CHECK_INT(im_network_eval_batch_float(b, N, xf, tb, &err), 0);
+            CHECK_MSG(!memcmp(ta, tb, sizeof ta), "%s: evaluation differs",
+                      im_setup_name(setups[k]));
+        }
+        im_network_free(&a);
+        im_network_free(&b);
+    }
+}
+
 /* The evaluation's accuracy rule on hand-made thetas. */
 static void test_accuracy_rule(void)
 {
@@ -469,6 +508,7 @@ int main(void)
     test_stop();
     test_setups();
     test_network_update();
+    test_float_images();
     test_accuracy_rule();
     test_refused();
     test_out_of_memory();

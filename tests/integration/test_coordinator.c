@@ -219,6 +219,34 @@ static const char *ready_text(const char *name)
     return buf;
 }
 
+/* What a worker echoes in its messages about a trial: the database of the
+ * last JOB, and the name that took each trial (the last 256 trials). */
+static char g_db_id[IM_WIRE_DB_MAX + 1];
+static struct {
+    int64_t trial;
+    char name[64];
+} g_holders[256];
+static size_t g_n_holders;
+
+static void holder_set(int64_t trial, const char *name)
+{
+    size_t i = g_n_holders++ % (sizeof g_holders / sizeof *g_holders);
+    g_holders[i].trial = trial;
+    snprintf(g_holders[i].name, sizeof g_holders[i].name, "%s", name);
+}
+
+/* The keys a worker adds to a message about trial: ,"db":...,"worker":...
+ * (a static buffer: one use per message). */
+static const char *tk(int64_t trial)
+{
+    static char buf[256];
+    const char *name = "nobody";
+    for (size_t i = 0; i < g_n_holders && i < sizeof g_holders / sizeof *g_holders; i++)
+        if (g_holders[i].trial == trial) name = g_holders[i].name;
+    snprintf(buf, sizeof buf, ",\"db\":\"%s\",\"worker\":\"%s\"", g_db_id, name);
+    return buf;
+}
+
 /* READY -> JOB; returns 0 and the trial/attempt, 1 for NOJOB, -1 otherwise. */
 static int take_job(void *w, const char *name, int64_t *trial, int *attempt, json_t **spec)
 {
@@ -228,6 +256,8 @@ static int take_job(void *w, const char *name, int64_t *trial, int *attempt, jso
     if (m.type == IM_MSG_JOB) {
         *trial = m.job.trial;
         *attempt = m.job.attempt;
+        snprintf(g_db_id, sizeof g_db_id, "%s", m.job.db ? m.job.db : "");
+        holder_set(m.job.trial, name);
         if (spec) *spec = json_incref((json_t *)m.job.spec);
         rc = 0;
     } else if (m.type == IM_MSG_NOJOB) {
@@ -244,12 +274,12 @@ static int send_result(void *w, int64_t trial, int attempt, const char *status, 
 {
     char buf[1024];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"RESULT\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"status\":\"%s\","
+             "{\"type\":\"RESULT\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d,\"status\":\"%s\","
              "\"val_acc\":%.6f,\"test_acc\":%.6f,\"wall_s\":1.5,\"error\":null,"
              "\"curve\":[{\"epoch\":0,\"val_acc\":0.1},{\"epoch\":1,\"val_acc\":%.6f,"
              "\"train_acc\":0.5}],"
              "\"atoms\":{\"hidden\":{\"f_c\":0.25,\"h_res\":1.0},\"output\":{\"fc\":0.5}}}",
-             (long long)trial, attempt, status, val, val - 0.01, val);
+             tk(trial), (long long)trial, attempt, status, val, val - 0.01, val);
     return request(w, buf, ack);
 }
 
@@ -327,9 +357,9 @@ static void test_service(void)
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'alpha'"), "running");
     char buf[512];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":0,"
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":1,\"epoch\":0,"
              "\"val_acc\":0.11}",
-             (long long)trial);
+             tk(trial), (long long)trial);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
     im_msg_release(&m);
@@ -401,8 +431,8 @@ static void test_service(void)
     /* a heartbeat renews the lease */
     for (int i = 0; i < 4; i++) {
         test_sleep_ms(400);
-        snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":1}",
-                 (long long)trial);
+        snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1%s,\"trial\":%lld,\"attempt\":1}",
+                 tk(trial), (long long)trial);
         CHECK_INT(request(w, buf, &m), 0);
         CHECK_INT(m.type, IM_MSG_CONTINUE);
         im_msg_release(&m);
@@ -421,8 +451,8 @@ static void test_service(void)
     /* the silent worker comes back before anyone else took the trial: its
      * lease is resumed (attempt 2 in the database) instead of wasting it */
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":1}",
-             (long long)trial);
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":1,\"epoch\":1}",
+             tk(trial), (long long)trial);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
     CHECK_INT(m.cont.attempt, 1);
@@ -480,8 +510,8 @@ static void test_service(void)
     CHECK_INT(json_integer_value(json_object_get(m.body, "cancelled")), 0); /* not created yet */
     im_msg_release(&m);
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'urgent'"), "cancelled");
-    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":%d}",
-             (long long)trial, attempt);
+    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d}",
+             tk(trial), (long long)trial, attempt);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_STOP);
     CHECK_STR(m.stop.reason, "cancelled");
@@ -611,8 +641,8 @@ static void test_reconnect_liveness(void)
     zmq_close(w);
     w = dealer(c.wep); /* the same worker, a new connection */
     char buf[256];
-    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":%d}",
-             (long long)trial, attempt);
+    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d}",
+             tk(trial), (long long)trial, attempt);
     /* 4.4 s of heartbeats: more than the liveness time (3 leases, at least 3 s) */
     for (int i = 0; i < 11; i++) {
         CHECK_INT(request(w, buf, &m), 0);
@@ -679,7 +709,7 @@ static void test_kill9_resume(void)
     CHECK_RESULT_ACCEPTED(w, t1, a1, "done", 0.99);
     char buf[256];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":0}",
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d,\"epoch\":0}", tk(t2),
              (long long)t2, a2);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
@@ -832,9 +862,9 @@ static int progress(void *w, int64_t trial, int attempt, int epoch, double val, 
 {
     char buf[256];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":%d,"
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d,\"epoch\":%d,"
              "\"val_acc\":%.4f}",
-             (long long)trial, attempt, epoch, val);
+             tk(trial), (long long)trial, attempt, epoch, val);
     return request(w, buf, reply);
 }
 

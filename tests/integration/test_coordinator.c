@@ -664,6 +664,126 @@ static void test_reconnect_liveness(void)
     CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
 }
 
+/* A trial message (PROGRESS, HEARTBEAT, RESULT) about (trial, attempt)
+ * with the given db and worker (each may be NULL: left out); rest: the
+ * type's other keys, from a comma on ("" for none). */
+static int trial_msg(void *w, const char *type, int64_t trial, int attempt, const char *db,
+                     const char *worker, const char *rest, im_msg *reply)
+{
+    char buf[1024], dbk[128] = "", wk[128] = "";
+    if (db) snprintf(dbk, sizeof dbk, ",\"db\":\"%s\"", db);
+    if (worker) snprintf(wk, sizeof wk, ",\"worker\":\"%s\"", worker);
+    snprintf(buf, sizeof buf, "{\"type\":\"%s\",\"v\":1,\"trial\":%lld,\"attempt\":%d%s%s%s}", type,
+             (long long)trial, attempt, dbk, wk, rest);
+    return request(w, buf, reply);
+}
+
+/* The reply to a trial message must be STOP with reason. */
+#define CHECK_STOPPED(w_, type_, trial_, attempt_, db_, worker_, rest_, reason_)                   \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(trial_msg((w_), (type_), (trial_), (attempt_), (db_), (worker_), (rest_), &r_),  \
+                  0);                                                                              \
+        CHECK_INT(r_.type, IM_MSG_STOP);                                                           \
+        if (r_.type == IM_MSG_STOP) CHECK_STR(r_.stop.reason, (reason_));                          \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
+
+/* The reply to a RESULT must be an ACK with accepted and note. */
+#define CHECK_ACKED(w_, trial_, attempt_, db_, worker_, accepted_, note_)                          \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(trial_msg((w_), "RESULT", (trial_), (attempt_), (db_), (worker_),                \
+                            ",\"status\":\"done\",\"val_acc\":0.75", &r_),                         \
+                  0);                                                                              \
+        CHECK_INT(r_.type, IM_MSG_ACK);                                                            \
+        CHECK_INT(r_.ack.accepted, (accepted_));                                                   \
+        CHECK_STR(r_.ack.note, (note_));                                                           \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
+
+/* Trial messages about another database, or without one, change nothing;
+ * an attempt given up is resumed only by the worker it was handed to, not
+ * by another that knows its trial and attempt numbers. */
+static void test_db_and_named_resume(void)
+{
+    char db[600], sql[256];
+    coord c;
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "named.db", "1", &cl, &w)) return;
+    im_msg m;
+    CHECK_INT(request(cl, fixed_campaign("named", 0, 1), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    im_msg_release(&m);
+    int64_t trial;
+    int attempt;
+    CHECK_INT(take_job(w, "wa", &trial, &attempt, NULL), 0);
+    char ours[IM_WIRE_DB_MAX + 1];
+    snprintf(ours, sizeof ours, "%s", g_db_id);
+    CHECK_Q((db, "SELECT id FROM database_identity"), ours);
+    const char *theirs = "0123456789abcdef0123456789abcdef";
+    const char *ep = ",\"epoch\":0,\"val_acc\":0.5";
+
+    /* another database's trial of the same id, or no db at all: refused */
+    CHECK_STOPPED(w, "PROGRESS", trial, attempt, theirs, "wa", ep, "unknown");
+    CHECK_STOPPED(w, "HEARTBEAT", trial, attempt, theirs, "wa", "", "unknown");
+    CHECK_STOPPED(w, "PROGRESS", trial, attempt, NULL, "wa", ep, "unknown");
+    CHECK_ACKED(w, trial, attempt, theirs, "wa", 0, "other database");
+    CHECK_ACKED(w, trial, attempt, NULL, "wa", 0, "other database");
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT status || ' ' || coalesce(val_acc, '-') FROM trials "
+             "WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "running -");
+    /* logged once per worker: one event for "wa" */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'other_database'"), 1);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'other_database' AND "
+                        "worker = 'wa' AND detail LIKE '%0123456789abcdef0123456789abcdef%'"),
+              1);
+
+    /* the attempt's lease runs out; no one else took the trial */
+    test_sleep_ms(1600);
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    CHECK_Q((db, sql), "queued");
+    /* another worker with the right numbers, on its own connection: not resumed */
+    void *other = dealer(c.wep);
+    CHECK_STOPPED(other, "PROGRESS", trial, attempt, ours, "wb", ep, "unknown");
+    CHECK_STOPPED(other, "HEARTBEAT", trial, attempt, ours, "wb", "", "unknown");
+    CHECK_ACKED(other, trial, attempt, ours, "wb", 0, "superseded");
+    /* nor on the named worker's own connection when it names another */
+    CHECK_STOPPED(w, "PROGRESS", trial, attempt, ours, "wb", ep, "unknown");
+    CHECK_Q((db, sql), "queued");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'lease_resumed'"), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 0);
+    /* the worker it was handed to, on a new connection (no READY): resumed */
+    void *back = dealer(c.wep);
+    im_msg r;
+    CHECK_INT(trial_msg(back, "PROGRESS", trial, attempt, ours, "wa", ep, &r), 0);
+    CHECK_INT(r.type, IM_MSG_CONTINUE);
+    im_msg_release(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT attempt || ' ' || status || ' ' || worker FROM trials "
+             "WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "2 running wa");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'lease_resumed'"), 1);
+    CHECK_ACKED(back, trial, attempt, ours, "wa", 1, "accepted");
+    snprintf(sql, sizeof sql, "SELECT status || ' ' || val_acc FROM trials WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "done 0.75");
+    zmq_close(back);
+    zmq_close(other);
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGTERM);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
+}
+
 static const char *search_campaign(const char *name)
 {
     static char buf[512];
@@ -1038,6 +1158,7 @@ int main(void)
     test_refusals();
     test_service();
     test_reconnect_liveness();
+    test_db_and_named_resume();
     test_kill9_resume();
     test_ablation();
     test_pruning();

@@ -83,6 +83,7 @@ struct broker {
     double next_hold;      /* when trials held after a restart are released, or INFINITY */
     double refused_log_at; /* when the last "refused" line was logged (monotonic) */
     long refused_quiet;    /* refused messages not logged since then */
+    json_t *other_db;      /* {worker name: true}: told once about another database (owned) */
     int fatal;             /* a database failure in this pass */
     im_error fatal_err;
     im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
@@ -598,6 +599,7 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
     im_msg r = {.type = IM_MSG_JOB};
     r.job.trial = t->id;
     r.job.attempt = t->attempt;
+    r.job.db = store_database_id(b->st);
     r.job.lease_s = b->opt.lease_s;
     r.job.campaign = t->c->name;
     r.job.number = t->number;
@@ -609,42 +611,75 @@ static void on_ready(broker *b, const im_envelope *env, const im_msg *m)
            (long long)t->id, t->c->name, t->number, t->attempt, w->name);
 }
 
-/* The worker that sent env, or, when that connection is not known, t's
- * worker, which now speaks on it (it reconnected, or the coordinator
- * restarted), so that it stays alive through its trial's messages. */
-static worker_rec *trial_sender(broker *b, const im_envelope *env, const trial *t)
+/* The name of the worker that sent a trial message: the message's "worker"
+ * (msg_worker, may be NULL), else the name of the connection's READY in this
+ * run; NULL when neither is known. */
+static const char *sender_name(broker *b, const im_envelope *env, const char *msg_worker)
+{
+    if (msg_worker) return msg_worker;
+    worker_rec *w = worker_by_id(b, env);
+    return w ? w->name : NULL;
+}
+
+/* The worker that sent env, or, when that connection is not known and the
+ * sender calls itself t's worker (name), that worker, which now speaks on
+ * it (it reconnected, or the coordinator restarted), so that it stays alive
+ * through its trial's messages. */
+static worker_rec *trial_sender(broker *b, const im_envelope *env, const trial *t, const char *name)
 {
     worker_rec *w = worker_by_id(b, env);
-    if (!w && t->worker[0] && (w = worker_by_name(b, t->worker))) {
+    if (!w && name && t->worker[0] && strcmp(name, t->worker) == 0 &&
+        (w = worker_by_name(b, t->worker))) {
         worker_bind(b, w, env);
         worker_heard(b, w);
     }
     return w;
 }
 
-/* The running trial a PROGRESS/HEARTBEAT/RESULT of (id, attempt) refers
- * to, or NULL and the STOP reason for the sender ("unknown", "lost"). An
- * attempt that was given up (lease expiry, coordinator restart) while no one
- * else took the trial is leased again to its sender rather than wasted. */
+/* 1 if attempt `attempt` of t was handed to the worker called name. */
+static int attempt_is_of(broker *b, const trial *t, int attempt, const char *name)
+{
+    char holder[IM_WIRE_NAME_MAX + 1] = "";
+    im_error err = {0};
+    int rc = store_attempt_worker(b->st, t->id, attempt, holder, sizeof holder, &err);
+    if (db_failed(b, rc, &err)) return 0;
+    return rc == 0 && name && holder[0] && strcmp(holder, name) == 0;
+}
+
+/* The running trial a PROGRESS/HEARTBEAT/RESULT of (id, attempt) from the
+ * worker msg_worker (the message's "worker", may be NULL) refers to, or NULL
+ * and the STOP reason for the sender ("unknown", "lost"). An attempt that
+ * was given up (lease expiry, coordinator restart) while no one else took
+ * the trial is leased again to its sender rather than wasted, when the
+ * sender is the worker that attempt was handed to. */
 static trial *current_trial(broker *b, const im_envelope *env, int64_t id, int attempt,
-                            const char **why)
+                            const char *msg_worker, const char **why)
 {
     trial *t = campaign_set_trial(&b->cs, id);
     if (!t) {
         *why = "unknown";
         return NULL;
     }
+    const char *name = sender_name(b, env, msg_worker);
     lc_match match = lifecycle_match(t, attempt);
     if (match == LC_MATCH_CURRENT) {
-        trial_sender(b, env, t);
+        trial_sender(b, env, t, name);
         return t;
     }
     if (match == LC_MATCH_STALE) { /* another attempt runs, or not one t had */
         *why = "lost";
         return NULL;
     }
-    worker_rec *w = trial_sender(b, env, t);
-    const char *name = w ? w->name : t->worker[0] ? t->worker : "unknown";
+    if (!attempt_is_of(b, t, attempt, name)) {
+        if (!b->fatal)
+            im_log(IM_LOG_INFO,
+                   "trial %lld attempt %d: not resumed for worker %s (not the worker it was "
+                   "handed to)",
+                   (long long)id, attempt, name ? name : "?");
+        *why = "unknown";
+        return NULL;
+    }
+    trial_sender(b, env, t, name);
     char who[IM_WIRE_NAME_MAX + 1];
     snprintf(who, sizeof who, "%s", name); /* t->worker is overwritten */
     im_error err = {0};
@@ -672,14 +707,52 @@ static void reply_continue_or_stop(broker *b, const im_envelope *env, int64_t id
     reply(b, b->workers, env, &r);
 }
 
-/* A PROGRESS or HEARTBEAT about (id, attempt): the sender is alive, the
- * trial's lease is renewed. Returns the trial, or NULL when the reply (STOP)
- * is already queued or the pass failed. */
-static trial *renew_lease(broker *b, const im_envelope *env, int64_t id, int attempt)
+/* The most worker names remembered as told about another database; beyond
+ * it such refusals are no longer logged (the event log has them). */
+#define OTHER_DB_NAMES_MAX 1024
+
+/* 1 if a trial message's db (may be NULL: an older worker) is this
+ * coordinator's database. Else 0: the message is about a trial of another
+ * database (a coordinator that ran before on these endpoints with another
+ * --db) or from a worker that does not send it, and must change nothing;
+ * it is logged and recorded as an event "other_database" once per worker
+ * name (msg_worker, or the connection's) in this run. */
+static int db_is_ours(broker *b, const im_envelope *env, const char *db, const char *msg_worker,
+                      const char *type, int64_t id, int attempt)
+{
+    const char *ours = store_database_id(b->st);
+    if (db && strcmp(db, ours) == 0) return 1;
+    const char *name = sender_name(b, env, msg_worker);
+    const char *key = name ? name : "";
+    if (!b->other_db) b->other_db = json_object();
+    if (json_object_get(b->other_db, key) || json_object_size(b->other_db) >= OTHER_DB_NAMES_MAX)
+        return 0;
+    json_object_set_new(b->other_db, key, json_true());
+    char detail[320];
+    snprintf(detail, sizeof detail,
+             "%s of trial %lld attempt %d for database %s, not this one (%s)", type, (long long)id,
+             attempt, db ? db : "(none: the worker sends no \"db\")", ours);
+    im_log(IM_LOG_WARN, "worker %s: refused: %s; said once per worker", name ? name : "?", detail);
+    im_error err = {0};
+    int rc = store_event(b->st, "other_database", 0, 0, name, detail, &err);
+    db_failed(b, rc, &err);
+    return 0;
+}
+
+/* A PROGRESS or HEARTBEAT about (id, attempt) of database db from worker
+ * msg_worker (both may be NULL): the sender is alive, the trial's lease is
+ * renewed. Returns the trial, or NULL when the reply (STOP) is already
+ * queued or the pass failed. */
+static trial *renew_lease(broker *b, const im_envelope *env, const im_msg *m, int64_t id,
+                          int attempt, const char *db, const char *msg_worker)
 {
     const char *why = NULL;
     worker_heard(b, worker_by_id(b, env));
-    trial *t = current_trial(b, env, id, attempt, &why);
+    if (!db_is_ours(b, env, db, msg_worker, im_msg_type_name(m->type), id, attempt)) {
+        if (!b->fatal) reply_continue_or_stop(b, env, id, attempt, "unknown");
+        return NULL;
+    }
+    trial *t = current_trial(b, env, id, attempt, msg_worker, &why);
     if (b->fatal) return NULL;
     if (!t) {
         reply_continue_or_stop(b, env, id, attempt, why);
@@ -691,7 +764,8 @@ static trial *renew_lease(broker *b, const im_envelope *env, int64_t id, int att
 
 static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
 {
-    trial *t = renew_lease(b, env, m->progress.trial, m->progress.attempt);
+    trial *t = renew_lease(b, env, m, m->progress.trial, m->progress.attempt, m->progress.db,
+                           m->progress.worker);
     if (!t) return;
     const im_epoch_stats *e = &m->progress.e;
     im_error err = {0};
@@ -708,7 +782,8 @@ static void on_heartbeat(broker *b, const im_envelope *env, const im_msg *m)
         reply_continue_or_stop(b, env, 0, 0, NULL);
         return;
     }
-    trial *t = renew_lease(b, env, m->heartbeat.trial, m->heartbeat.attempt);
+    trial *t = renew_lease(b, env, m, m->heartbeat.trial, m->heartbeat.attempt, m->heartbeat.db,
+                           m->heartbeat.worker);
     if (!t) return;
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, lifecycle_stop_reason(t));
 }
@@ -860,6 +935,10 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
     int attempt = m->result.attempt;
     worker_rec *w = worker_by_id(b, env);
     worker_heard(b, w);
+    if (!db_is_ours(b, env, m->result.db, m->result.worker, "RESULT", id, attempt)) {
+        if (!b->fatal) ack(b, env, id, attempt, 0, "other database");
+        return;
+    }
     trial *t = campaign_set_trial(&b->cs, id);
     if (!t) {
         result_for_unknown(b, env, m, id, attempt, w);
@@ -871,7 +950,7 @@ static void on_result(broker *b, const im_envelope *env, const im_msg *m)
         return;
     }
     const char *why = NULL;
-    if (!current_trial(b, env, id, attempt, &why)) {
+    if (!current_trial(b, env, id, attempt, m->result.worker, &why)) {
         if (!b->fatal) result_superseded(b, env, t, m, w);
         return;
     }
@@ -1704,6 +1783,7 @@ void broker_free(broker **bp)
         json_decref(b->wk[i].warned);
         json_decref(b->wk[i].short_of);
     }
+    json_decref(b->other_db);
     free(b->wk);
     free(b->by_name);
     free(b->by_id);

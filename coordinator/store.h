@@ -129,6 +129,17 @@ void store_close(store **s);
 /* The schema version of the open database (PRAGMA user_version). */
 int store_version(const store *s);
 
+/* The database's identity: STORE_DATABASE_ID_LEN lowercase hex characters
+ * (128 random bits), made once by schema/0005_database_id.sql when the file
+ * was created or upgraded, never changed, read once by store_open. A copy of
+ * the file (infomorph backup) has the same id: restored in place of the
+ * original it is the same database. The coordinator sends it in JOB and
+ * refuses trial messages that carry another (protocol.h, "db"). The string
+ * belongs to s (valid until store_close); never NULL ("" only for a database
+ * left at an older schema by store__create_at_version). */
+#define STORE_DATABASE_ID_LEN 32
+const char *store_database_id(const store *s);
+
 /* ---- transactions ---- */
 
 /* Start a write transaction (BEGIN IMMEDIATE). Calls nest: only the outermost
@@ -287,6 +298,12 @@ int store_trial_interrupted(store *s, int64_t trial_id, int attempt, const char 
  * *interrupted (status "interrupted"). Returns 0, IM_EDB. */
 int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *interrupted,
                                im_error *err);
+
+/* The worker named in attempt `attempt` of a trial (trial_attempts.worker)
+ * into out[size] ("" when none was recorded). Returns 0, IM_ENOTFOUND (no
+ * such attempt), IM_EDB. */
+int store_attempt_worker(store *s, int64_t trial_id, int attempt, char *out, size_t size,
+                         im_error *err);
 
 /* Resume after a restart: every running attempt becomes "interrupted" and its
  * trial "queued" again. Sets *n_out (may be NULL) to the number of trials.

@@ -38,6 +38,7 @@ struct store {
     char *path;
     int version;                         /* PRAGMA user_version */
     int depth;                           /* store_begin nesting */
+    char id[STORE_DATABASE_ID_LEN + 1];  /* database_identity.id, "" before schema 5 */
     sqlite3_stmt **st[STORE_PART_COUNT]; /* NULL until prepared (latest schema only) */
 };
 

@@ -293,6 +293,32 @@ static int migrate(store *s, int target, im_error *err)
     return 0;
 }
 
+/* The database's identity (schema/0005_database_id.sql) into s->id, once;
+ * a database at an older version (store__create_at_version) has none. */
+static int read_identity(store *s, im_error *err)
+{
+    s->id[0] = '\0';
+    if (s->version < 5) return 0;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db, "SELECT id FROM database_identity WHERE one = 1", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    const unsigned char *id = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (id && strlen((const char *)id) == STORE_DATABASE_ID_LEN)
+        snprintf(s->id, sizeof s->id, "%s", (const char *)id);
+    else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        rc = im_error_set(err, IM_EFORMAT, "'%s' has no valid database identity", s->path);
+    else
+        rc = store__db_error(s, rc, err, "unable to read the identity of '%s'", s->path);
+    sqlite3_finalize(st);
+    return s->id[0] ? 0 : rc;
+}
+
+const char *store_database_id(const store *s)
+{
+    return s->id;
+}
+
 static void store_free(store *s)
 {
     if (!s) return;
@@ -434,7 +460,8 @@ static int open_at(store **out, const char *path, const store_options *opt, int 
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, opt && opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000);
     if ((rc = check_identity(s, err)) || (rc = configure(s, opt, err)) ||
-        (rc = migrate(s, target, err)) || (prepare && (rc = prepare_all(s, err))))
+        (rc = migrate(s, target, err)) || (rc = read_identity(s, err)) ||
+        (prepare && (rc = prepare_all(s, err))))
         goto fail;
     *out = s;
     return 0;

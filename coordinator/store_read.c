@@ -46,6 +46,7 @@ enum {
     ST_ATTEMPTS_OF_CAMPAIGN,
     ST_WORKERS,
     ST_ATTEMPT_COUNTS,
+    ST_ATTEMPT_WORKER,
     ST_COUNT
 };
 
@@ -115,6 +116,7 @@ const char *const store__read_sql[ST_COUNT + 1] = {
     [ST_ATTEMPT_COUNTS] = "SELECT count(*) FILTER (WHERE status = 'lost'), "
                           "count(*) FILTER (WHERE status = 'interrupted') "
                           "FROM trial_attempts WHERE trial_id = ?1",
+    [ST_ATTEMPT_WORKER] = "SELECT worker FROM trial_attempts WHERE trial_id = ?1 AND attempt = ?2",
     NULL,
 };
 
@@ -364,6 +366,25 @@ int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *inter
         rc = store__db_error(s, step, err, "unable to count the attempts of trial %lld",
                              (long long)trial_id);
     }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_attempt_worker(store *s, int64_t trial_id, int attempt, char *out, size_t size,
+                         im_error *err)
+{
+    sqlite3_stmt *st = stmt(s, ST_ATTEMPT_WORKER);
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int(st, 2, attempt);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW)
+        store__col_copy(st, 0, out, size);
+    else if (step == SQLITE_DONE)
+        rc = im_error_set(err, IM_ENOTFOUND, "trial %lld has no attempt %d", (long long)trial_id,
+                          attempt);
+    else
+        rc = store__db_error(s, step, err, "unable to read attempt %d of trial %lld", attempt,
+                             (long long)trial_id);
     sqlite3_reset(st);
     return rc;
 }

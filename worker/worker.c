@@ -84,6 +84,7 @@ typedef struct wk_job {
     int active; /* a trial is held and its result not yet built */
     int64_t trial;
     int attempt;
+    char db[IM_WIRE_DB_MAX + 1]; /* the JOB's database identity, echoed; "" if it sent none */
     double lease_s;
     json_t *spec;   /* the thread's copy, owned by the thread while it runs */
     json_t *params; /* the JOB's params and user (copies or NULL), owned likewise */
@@ -366,6 +367,8 @@ static void send_progress(wk *w, const im_epoch_stats *e, double value)
     im_msg m = {.type = IM_MSG_PROGRESS};
     m.progress.trial = w->job.trial;
     m.progress.attempt = w->job.attempt;
+    m.progress.db = w->job.db[0] ? w->job.db : NULL;
+    m.progress.worker = w->name;
     m.progress.e = *e;
     m.progress.value = value;
     if (send_request(w, REQ_PROGRESS, &m) == 0) w->last_job_send = now_ms();
@@ -376,6 +379,8 @@ static void send_heartbeat(wk *w)
     im_msg m = {.type = IM_MSG_HEARTBEAT};
     m.heartbeat.trial = w->job.trial;
     m.heartbeat.attempt = w->job.attempt;
+    m.heartbeat.db = w->job.db[0] ? w->job.db : NULL;
+    m.heartbeat.worker = w->name;
     if (send_request(w, REQ_HEARTBEAT, &m) == 0) {
         w->last_job_send = now_ms();
         im_log(IM_LOG_DEBUG, "trial %" PRId64 ": HEARTBEAT sent", w->job.trial);
@@ -409,6 +414,8 @@ static void finish_job(wk *w, wk_result *res)
     m.result = res->r;
     m.result.trial = w->job.trial;
     m.result.attempt = w->job.attempt;
+    m.result.db = w->job.db[0] ? w->job.db : NULL;
+    m.result.worker = w->name;
     /* a shutdown that came after the last epoch loses nothing: the trial is done */
     if (w->job.interrupted && m.result.status != IM_RESULT_DONE)
         m.result.status = IM_RESULT_INTERRUPTED;
@@ -487,6 +494,7 @@ static void start_job(wk *w, const im_msg *msg)
     w->job.active = 1;
     w->job.trial = msg->job.trial;
     w->job.attempt = msg->job.attempt;
+    if (msg->job.db) snprintf(w->job.db, sizeof w->job.db, "%s", msg->job.db);
     w->job.lease_s = msg->job.lease_s > 0 ? msg->job.lease_s : 60;
     if (w->job.lease_s < WK_LEASE_MIN_S) w->job.lease_s = WK_LEASE_MIN_S;
     if (w->job.lease_s > WK_LEASE_MAX_S) w->job.lease_s = WK_LEASE_MAX_S;
@@ -640,8 +648,12 @@ static void handle_reply(wk *w, const im_msg *m, double now)
         if (w->pending &&
             m->ack.trial == json_integer_value(json_object_get(w->pending, "trial")) &&
             m->ack.attempt == json_integer_value(json_object_get(w->pending, "attempt"))) {
-            im_log(IM_LOG_DEBUG, "result of trial %" PRId64 " acknowledged (%s)", m->ack.trial,
-                   m->ack.note ? m->ack.note : "-");
+            /* "other database": the coordinator now serves another database
+             * than the one the trial came from; the result is dropped */
+            int other = m->ack.note && strcmp(m->ack.note, "other database") == 0;
+            im_log(other ? IM_LOG_WARN : IM_LOG_DEBUG,
+                   "result of trial %" PRId64 " acknowledged (%s)%s", m->ack.trial,
+                   m->ack.note ? m->ack.note : "-", other ? ": not recorded, dropped" : "");
             json_decref(w->pending);
             w->pending = NULL;
             w->trials_done++;

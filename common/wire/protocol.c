@@ -186,6 +186,15 @@ static int get_trial_attempt(const json_t *o, int64_t min_trial, int64_t *trial,
     return 0;
 }
 
+/* The optional "db" (the database's identity, echoed by the worker) and
+ * "worker" (the sender's name) of a trial message. */
+static int get_db_worker(const json_t *o, const char **db, const char **worker, im_error *err)
+{
+    if (get_name(o, "db", 0, IM_WIRE_DB_MAX, db, err)) return IM_EPROTO;
+    if (worker && get_name(o, "worker", 0, IM_WIRE_NAME_MAX, worker, err)) return IM_EPROTO;
+    return 0;
+}
+
 static int get_epoch(const json_t *o, im_epoch_stats *e, im_error *err)
 {
     int64_t ep = 0;
@@ -230,9 +239,9 @@ static int get_campaign_ref(const json_t *o, int required, im_wire_campaign_ref 
  * m->result.extra (NULL when there are none). */
 static int result_extra(im_msg *m, const json_t *o)
 {
-    static const char *const known[] = {"type",   "v",       "trial",    "attempt",
-                                        "status", "val_acc", "test_acc", "curve",
-                                        "atoms",  "wall_s",  "error"};
+    static const char *const known[] = {"type",   "v",      "trial",   "attempt",  "db",
+                                        "worker", "status", "val_acc", "test_acc", "curve",
+                                        "atoms",  "wall_s", "error"};
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)o, key, v)
@@ -339,7 +348,8 @@ static int decode_atoms(im_trial_result *r, const json_t *o, im_error *err)
 static int decode_result(im_msg *m, const json_t *o, im_error *err)
 {
     im_trial_result *r = &m->result;
-    if (get_trial_attempt(o, 1, &r->trial, &r->attempt, err) || decode_status(r, o, err) ||
+    if (get_trial_attempt(o, 1, &r->trial, &r->attempt, err) ||
+        get_db_worker(o, &r->db, &r->worker, err) || decode_status(r, o, err) ||
         get_num(o, "val_acc", 0, 1, &r->val_acc, err) ||
         get_num(o, "test_acc", 0, 1, &r->test_acc, err) ||
         get_num(o, "wall_s", 0, IM_WIRE_SECONDS_MAX, &r->wall_s, err) ||
@@ -400,6 +410,7 @@ static int decode_job(im_msg *m, const json_t *o, im_error *err)
 {
     int64_t x = 0;
     if (get_trial_attempt(o, 1, &m->job.trial, &m->job.attempt, err) ||
+        get_db_worker(o, &m->job.db, NULL, err) ||
         get_name(o, "campaign", 0, 64, &m->job.campaign, err) ||
         get_int(o, "number", 0, 0, INT32_MAX, -1, &x, err))
         return IM_EPROTO;
@@ -459,11 +470,13 @@ static int decode_fields(im_msg *m, const json_t *o, im_error *err)
     case IM_MSG_READY: return decode_ready(m, o, err);
     case IM_MSG_PROGRESS:
         if (get_trial_attempt(o, 1, &m->progress.trial, &m->progress.attempt, err) ||
+            get_db_worker(o, &m->progress.db, &m->progress.worker, err) ||
             decode_progress_value(m, o, err))
             break;
         return get_epoch(o, &m->progress.e, err);
     case IM_MSG_HEARTBEAT:
-        return get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err);
+        if (get_trial_attempt(o, 0, &m->heartbeat.trial, &m->heartbeat.attempt, err)) break;
+        return get_db_worker(o, &m->heartbeat.db, &m->heartbeat.worker, err);
     case IM_MSG_CONTINUE: return get_trial_attempt(o, 0, &m->cont.trial, &m->cont.attempt, err);
     case IM_MSG_RESULT: return decode_result(m, o, err);
     case IM_MSG_BYE: return get_name(o, "worker", 1, IM_WIRE_NAME_MAX, &m->bye.worker, err);
@@ -593,6 +606,13 @@ static void put_ta(json_t *o, int64_t trial, int attempt)
     set(o, "attempt", json_integer(attempt));
 }
 
+/* A trial message's "db" and "worker", when set. */
+static void put_db_worker(json_t *o, const char *db, const char *worker)
+{
+    if (db) set(o, "db", json_string(db));
+    if (worker) set(o, "worker", json_string(worker));
+}
+
 static json_t *campaign_ref_json(const im_wire_campaign_ref *r)
 {
     if (r->name) return json_string(r->name);
@@ -634,6 +654,7 @@ static void put_result(json_t *o, const im_trial_result *r)
 {
     if (json_is_object(r->extra)) json_object_update(o, r->extra);
     put_ta(o, r->trial, r->attempt);
+    put_db_worker(o, r->db, r->worker);
     set(o, "status", json_string(im_result_status_name(r->status)));
     set(o, "val_acc", num(r->val_acc));
     set(o, "test_acc", num(r->test_acc));
@@ -654,6 +675,7 @@ static void put_result(json_t *o, const im_trial_result *r)
 static void put_job(json_t *o, const im_msg *m)
 {
     put_ta(o, m->job.trial, m->job.attempt);
+    put_db_worker(o, m->job.db, NULL);
     set(o, "lease_s", json_real(m->job.lease_s));
     if (m->job.campaign) set(o, "campaign", json_string(m->job.campaign));
     if (m->job.number >= 0) set(o, "number", json_integer(m->job.number));
@@ -687,10 +709,14 @@ static int put_fields(json_t *o, const im_msg *m)
         return 0;
     case IM_MSG_PROGRESS:
         put_ta(o, m->progress.trial, m->progress.attempt);
+        put_db_worker(o, m->progress.db, m->progress.worker);
         put_epoch(o, &m->progress.e);
         if (isfinite(m->progress.value)) set(o, "value", json_real(m->progress.value));
         return 0;
-    case IM_MSG_HEARTBEAT: put_ta(o, m->heartbeat.trial, m->heartbeat.attempt); return 0;
+    case IM_MSG_HEARTBEAT:
+        put_ta(o, m->heartbeat.trial, m->heartbeat.attempt);
+        put_db_worker(o, m->heartbeat.db, m->heartbeat.worker);
+        return 0;
     case IM_MSG_CONTINUE: put_ta(o, m->cont.trial, m->cont.attempt); return 0;
     case IM_MSG_RESULT: put_result(o, &m->result); return 0;
     case IM_MSG_BYE:

@@ -30,7 +30,7 @@
  * val_acc, test_acc) are fractions in [0, 1]; seconds and wall_s are in
  * [0, IM_WIRE_SECONDS_MAX]; goal_hidden, goal_out and the atoms are bits in
  * [-IM_WIRE_BITS_MAX, IM_WIRE_BITS_MAX]; epoch is in [0, IM_SPEC_MAX_EPOCHS].
- * Names (worker, host, version, campaign, reason, note, the entries of
+ * Names (worker, host, version, campaign, reason, note, db, the entries of
  * backends and datasets) never contain control characters (bytes below 0x20
  * and 0x7f); free-form texts (error, message) may, and are escaped wherever
  * they are printed or logged.
@@ -57,8 +57,15 @@
  *     logged (a warning) and recorded as an event "memory_short" once per
  *     worker and campaign; STATUS's "waiting" says "needs N GB, the largest
  *     worker offers M GB".
- *   -> JOB {trial, attempt, lease_s, campaign, number, spec, user, params}
- *     trial, attempt: what to echo in every later message about it;
+ *   -> JOB {trial, attempt, db, lease_s, campaign, number, spec, user, params}
+ *     trial, attempt, db: what to echo in every later message about it;
+ *     db: the identity of the coordinator's database (a string of 1 to
+ *     IM_WIRE_DB_MAX bytes, today 32 hex characters: a random id the
+ *     database keeps, made once when it was created; a backup of it has the
+ *     same). Trial ids and attempt numbers mean something only in one
+ *     database: a coordinator restarted on the same endpoints with another
+ *     database must not take a worker's report about a trial of the first
+ *     one for its own trial of that id;
  *     lease_s: the lease in seconds: send PROGRESS or HEARTBEAT at least
  *     every lease_s / 3, or the attempt is declared lost and the trial is
  *     handed to another worker; campaign: the campaign's name; number: the
@@ -71,30 +78,47 @@
  *     objective); a spec without "backend" is the built-in trainer's.
  *   -> NOJOB {retry_ms}: nothing to do now; send READY again after retry_ms.
  *
- * PROGRESS {trial, attempt, epoch, train_acc, val_acc, test_acc, goal_hidden,
- *           goal_out, seconds}
+ * PROGRESS {trial, attempt, db, worker, epoch, train_acc, val_acc, test_acc,
+ *           goal_hidden, goal_out, seconds}
  *     After each epoch (epoch 0 is the untrained network); everything but
- *     trial, attempt and epoch may be null or absent. The coordinator records
+ *     trial, attempt, db and epoch may be null or absent. db: the JOB's,
+ *     echoed; worker: the sender's name, as in its READY (so that the
+ *     coordinator knows who speaks even on a connection that sent no READY,
+ *     e.g. after the coordinator restarted). The coordinator records
  *     the epoch and renews the lease. An exec trial may add "value", its
  *     objective at this epoch (any finite number, or null): the pruner of a
  *     campaign with another objective than val_acc reads it. Its RESULT
  *     then adds "curve_values", the objective by curve entry.
- * HEARTBEAT {trial, attempt}
- *     Renews the lease during a long epoch (trial 0 = idle, just alive).
+ * HEARTBEAT {trial, attempt, db, worker}
+ *     Renews the lease during a long epoch (trial 0 = idle, just alive: no
+ *     db needed). db and worker as in PROGRESS.
  *   -> CONTINUE {trial, attempt}: go on.
  *   -> STOP {trial, attempt, reason}: stop this trial now. reason:
  *     "pruned" (the pruner stopped it), "cancelled" (its campaign was
  *     cancelled), "lost" (the lease ran out and the trial went to another
- *     worker), "unknown" (no such trial or attempt, or it has ended).
+ *     worker), "unknown" (no such trial or attempt, or it has ended, or the
+ *     message's db is absent or not the coordinator's database, or the
+ *     attempt is not the sender's: drop the trial and send READY).
  *     For "pruned" and "cancelled" send a RESULT with status "stopped" and
  *     the curve so far; for "lost" and "unknown" a RESULT is not needed.
  *     An attempt that was given up (its lease ran out, or the coordinator
  *     restarted) while no other worker took the trial is not wasted: its
  *     next PROGRESS, HEARTBEAT or RESULT resumes the lease (the database
- *     records a new attempt; the worker goes on using its attempt number).
+ *     records a new attempt; the worker goes on using its attempt number),
+ *     but only when it comes from the worker the attempt was handed to (the
+ *     message's "worker", else the name of the connection's READY); from
+ *     any other worker it gets STOP "unknown" (a RESULT: ACK "superseded").
  *
- * RESULT {trial, attempt, status, val_acc, test_acc, curve, atoms, wall_s,
- *         error}
+ * Trial messages without the right db: a PROGRESS, HEARTBEAT (trial >= 1)
+ * or RESULT whose db is absent (a worker older than this field) or differs
+ * from the coordinator's database is refused and changes nothing: STOP
+ * "unknown", or for a RESULT ACK accepted=false, note "other database" (the
+ * worker drops the result and asks for work again). The coordinator logs it
+ * once per worker and records an event "other_database".
+ *
+ * RESULT {trial, attempt, db, worker, status, val_acc, test_acc, curve, atoms,
+ *         wall_s, error}
+ *     db, worker: as in PROGRESS.
  *     status: "done" (trained), "failed" (the run failed, error says why:
  *     the trial is recorded as failed with its error and not retried, since
  *     the same spec fails again; a worker that lacks a dataset must not
@@ -115,8 +139,9 @@
  *     results acknowledged before a power cut may be lost). accepted: true
  *     the first time; false for a duplicate ("duplicate"), a result for an
  *     attempt replaced by another worker's ("superseded": recorded in the
- *     event log, the trial's data is not overwritten) or an unknown trial
- *     ("unknown"). A worker that lost the coordinator resends its
+ *     event log, the trial's data is not overwritten), an unknown trial
+ *     ("unknown") or a result about another database's trial ("other
+ *     database": nothing is recorded but an event). A worker that lost the coordinator resends its
  *     RESULT until it is ACKed: that is safe.
  *
  * BYE {worker}
@@ -237,6 +262,7 @@
 #define IM_PROTOCOL_VERSION    1
 #define IM_MSG_MAX_BYTES       (16u << 20) /* larger messages are refused with ERROR */
 #define IM_WIRE_NAME_MAX       128         /* longest worker name, host, reason, ... */
+#define IM_WIRE_DB_MAX         64          /* longest database identity ("db") */
 #define IM_ENVELOPE_MAX        4           /* most routing frames kept for a reply */
 #define IM_EXPORT_PAGE_MAX     1000        /* most trials in one EXPORT page */
 #define IM_EXPORT_PAGE_DEFAULT 100         /* trials in an EXPORT page without "limit" */
@@ -315,6 +341,8 @@ typedef struct im_trial_atom {
 typedef struct im_trial_result {
     int64_t trial;
     int attempt;
+    const char *db;     /* the JOB's database identity, echoed; NULL if absent */
+    const char *worker; /* the sender's worker name; NULL if absent */
     im_result_status status;
     double val_acc, test_acc, wall_s; /* NAN = null */
     const char *error;                /* NULL if absent or null */
@@ -355,6 +383,7 @@ typedef struct im_msg {
         struct {
             int64_t trial;
             int attempt;
+            const char *db;       /* the database's identity, NULL if absent */
             double lease_s;       /* > 0 */
             const char *campaign; /* NULL if absent */
             int number;           /* -1 if absent */
@@ -368,13 +397,21 @@ typedef struct im_msg {
         struct {
             int64_t trial;
             int attempt;
+            const char *db;     /* the JOB's "db", echoed; NULL if absent */
+            const char *worker; /* the sender's worker name; NULL if absent */
             im_epoch_stats e;
             double value; /* the objective at this epoch (exec trials), NAN if absent */
         } progress;
         struct {
             int64_t trial; /* 0 = idle */
             int attempt;
-        } heartbeat, cont; /* HEARTBEAT, CONTINUE */
+            const char *db;     /* the JOB's "db", echoed (not for trial 0); NULL if absent */
+            const char *worker; /* the sender's worker name; NULL if absent */
+        } heartbeat;
+        struct {
+            int64_t trial;
+            int attempt;
+        } cont; /* CONTINUE */
         struct {
             int64_t trial;
             int attempt;
@@ -388,7 +425,8 @@ typedef struct im_msg {
             int64_t trial;
             int attempt;
             int accepted;     /* 0 or 1 */
-            const char *note; /* "accepted", "duplicate", "superseded", "unknown"; may be NULL */
+            const char *note; /* "accepted", "duplicate", "superseded", "unknown",
+                                 "other database"; may be NULL */
         } ack;
         struct {
             const json_t *campaign; /* object, required */

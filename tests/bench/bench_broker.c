@@ -151,10 +151,12 @@ static int run_workers(const char *epfile, int n_trials, int n_workers)
             if (m.type == IM_MSG_JOB) {
                 if (n_lat < (size_t)n_trials) lat[n_lat++] = test_now_s() - ready_at[i];
                 int len = snprintf(res, 16384,
-                                   "{\"type\":\"RESULT\",\"v\":1,\"trial\":%lld,\"attempt\":%d,"
+                                   "{\"type\":\"RESULT\",\"v\":1,\"db\":\"%s\",\"worker\":"
+                                   "\"bench-%d\",\"trial\":%lld,\"attempt\":%d,"
                                    "\"status\":\"done\",\"val_acc\":0.%d,\"test_acc\":0.8,"
                                    "\"wall_s\":0.001,\"error\":null,%s",
-                                   (long long)m.job.trial, m.job.attempt, 50 + i % 40, tail);
+                                   m.job.db ? m.job.db : "", i, (long long)m.job.trial,
+                                   m.job.attempt, 50 + i % 40, tail);
                 zmq_send(w[i], res, (size_t)len, 0);
             } else if (m.type == IM_MSG_ACK) {
                 if (m.ack.accepted) acked++;

@@ -53,7 +53,8 @@ typedef struct sim {
     double sent_at; /* when the READY went out */
     int64_t trial;
     int attempt;
-    char last[512]; /* the last request, resent after a reconnect */
+    char db[IM_WIRE_DB_MAX + 1]; /* the JOB's database identity, echoed */
+    char last[512];              /* the last request, resent after a reconnect */
 } sim;
 
 static void *g_ctx;
@@ -277,10 +278,11 @@ int main(int argc, char **argv)
             } else if (w->st == W_TRAIN && now >= w->due) {
                 double acc = 0.1 + 0.8 * frand();
                 snprintf(w->last, sizeof w->last,
-                         "{\"type\":\"RESULT\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"status\":"
+                         "{\"type\":\"RESULT\",\"v\":1,\"db\":\"%s\",\"worker\":\"%s\","
+                         "\"trial\":%lld,\"attempt\":%d,\"status\":"
                          "\"done\",\"val_acc\":%.4f,\"test_acc\":%.4f,\"wall_s\":0.1,\"curve\":"
                          "[{\"epoch\":0,\"val_acc\":0.1},{\"epoch\":1,\"val_acc\":%.4f}]}",
-                         (long long)w->trial, w->attempt, acc, acc, acc);
+                         w->db, w->name, (long long)w->trial, w->attempt, acc, acc, acc);
                 sim_send(w, now, W_WAIT_RESULT);
             } else if (w->st != W_IDLE && w->st != W_TRAIN && now >= w->due) {
                 /* no reply in time: reconnect and send the same again */
@@ -307,11 +309,12 @@ int main(int argc, char **argv)
                 lat[n_lat++] = now - w->sent_at;
                 w->trial = m.job.trial;
                 w->attempt = m.job.attempt;
+                snprintf(w->db, sizeof w->db, "%s", m.job.db ? m.job.db : "");
                 /* one PROGRESS halfway, then the RESULT */
                 snprintf(w->last, sizeof w->last,
-                         "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":0,"
-                         "\"val_acc\":0.1}",
-                         (long long)w->trial, w->attempt);
+                         "{\"type\":\"PROGRESS\",\"v\":1,\"db\":\"%s\",\"worker\":\"%s\","
+                         "\"trial\":%lld,\"attempt\":%d,\"epoch\":0,\"val_acc\":0.1}",
+                         w->db, w->name, (long long)w->trial, w->attempt);
                 sim_send(w, now, W_WAIT_PROGRESS);
             } else if (w->st == W_WAIT_READY && m.type == IM_MSG_NOJOB) {
                 w->st = W_IDLE;

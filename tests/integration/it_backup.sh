@@ -28,6 +28,10 @@ grep -q "wrote $T/copy.db: [0-9]* bytes" "$T/backup.out" || fail "$(cat "$T/back
 expect_eq "integrity of the copy" ok "$(sqlite3 "$T/copy.db" "PRAGMA integrity_check")"
 expect_eq "rows of the copy" "$(counts "$DB")" "$(counts "$T/copy.db")"
 expect_eq "trials done in the copy" 4 "$(sqlite3 "$T/copy.db" "SELECT count(*) FROM trials WHERE status = 'done'")"
+# restored in place of the original it is the same database to the workers
+ID=$(sqlite3 -cmd ".timeout 5000" "$DB" "SELECT id FROM database_identity")
+[ ${#ID} = 32 ] || fail "the database's identity is '$ID'"
+expect_eq "identity of the copy" "$ID" "$(sqlite3 "$T/copy.db" "SELECT id FROM database_identity")"
 [ ! -e "$T/copy.db.tmp" ] || fail "the temporary file was left"
 # nothing new on the coordinator's side (its database directory is $T)
 expect_eq "new files besides the copy" "" \

@@ -219,6 +219,34 @@ static const char *ready_text(const char *name)
     return buf;
 }
 
+/* What a worker echoes in its messages about a trial: the database of the
+ * last JOB, and the name that took each trial (the last 256 trials). */
+static char g_db_id[IM_WIRE_DB_MAX + 1];
+static struct {
+    int64_t trial;
+    char name[64];
+} g_holders[256];
+static size_t g_n_holders;
+
+static void holder_set(int64_t trial, const char *name)
+{
+    size_t i = g_n_holders++ % (sizeof g_holders / sizeof *g_holders);
+    g_holders[i].trial = trial;
+    snprintf(g_holders[i].name, sizeof g_holders[i].name, "%s", name);
+}
+
+/* The keys a worker adds to a message about trial: ,"db":...,"worker":...
+ * (a static buffer: one use per message). */
+static const char *tk(int64_t trial)
+{
+    static char buf[256];
+    const char *name = "nobody";
+    for (size_t i = 0; i < g_n_holders && i < sizeof g_holders / sizeof *g_holders; i++)
+        if (g_holders[i].trial == trial) name = g_holders[i].name;
+    snprintf(buf, sizeof buf, ",\"db\":\"%s\",\"worker\":\"%s\"", g_db_id, name);
+    return buf;
+}
+
 /* READY -> JOB; returns 0 and the trial/attempt, 1 for NOJOB, -1 otherwise. */
 static int take_job(void *w, const char *name, int64_t *trial, int *attempt, json_t **spec)
 {
@@ -228,6 +256,8 @@ static int take_job(void *w, const char *name, int64_t *trial, int *attempt, jso
     if (m.type == IM_MSG_JOB) {
         *trial = m.job.trial;
         *attempt = m.job.attempt;
+        snprintf(g_db_id, sizeof g_db_id, "%s", m.job.db ? m.job.db : "");
+        holder_set(m.job.trial, name);
         if (spec) *spec = json_incref((json_t *)m.job.spec);
         rc = 0;
     } else if (m.type == IM_MSG_NOJOB) {
@@ -244,12 +274,12 @@ static int send_result(void *w, int64_t trial, int attempt, const char *status, 
 {
     char buf[1024];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"RESULT\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"status\":\"%s\","
+             "{\"type\":\"RESULT\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d,\"status\":\"%s\","
              "\"val_acc\":%.6f,\"test_acc\":%.6f,\"wall_s\":1.5,\"error\":null,"
              "\"curve\":[{\"epoch\":0,\"val_acc\":0.1},{\"epoch\":1,\"val_acc\":%.6f,"
              "\"train_acc\":0.5}],"
              "\"atoms\":{\"hidden\":{\"f_c\":0.25,\"h_res\":1.0},\"output\":{\"fc\":0.5}}}",
-             (long long)trial, attempt, status, val, val - 0.01, val);
+             tk(trial), (long long)trial, attempt, status, val, val - 0.01, val);
     return request(w, buf, ack);
 }
 
@@ -327,9 +357,9 @@ static void test_service(void)
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'alpha'"), "running");
     char buf[512];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":0,"
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":1,\"epoch\":0,"
              "\"val_acc\":0.11}",
-             (long long)trial);
+             tk(trial), (long long)trial);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
     im_msg_release(&m);
@@ -401,8 +431,8 @@ static void test_service(void)
     /* a heartbeat renews the lease */
     for (int i = 0; i < 4; i++) {
         test_sleep_ms(400);
-        snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":1}",
-                 (long long)trial);
+        snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1%s,\"trial\":%lld,\"attempt\":1}",
+                 tk(trial), (long long)trial);
         CHECK_INT(request(w, buf, &m), 0);
         CHECK_INT(m.type, IM_MSG_CONTINUE);
         im_msg_release(&m);
@@ -421,8 +451,8 @@ static void test_service(void)
     /* the silent worker comes back before anyone else took the trial: its
      * lease is resumed (attempt 2 in the database) instead of wasting it */
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":1,\"epoch\":1}",
-             (long long)trial);
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":1,\"epoch\":1}",
+             tk(trial), (long long)trial);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
     CHECK_INT(m.cont.attempt, 1);
@@ -480,8 +510,8 @@ static void test_service(void)
     CHECK_INT(json_integer_value(json_object_get(m.body, "cancelled")), 0); /* not created yet */
     im_msg_release(&m);
     CHECK_Q((db, "SELECT status FROM campaigns WHERE name = 'urgent'"), "cancelled");
-    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":%d}",
-             (long long)trial, attempt);
+    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d}",
+             tk(trial), (long long)trial, attempt);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_STOP);
     CHECK_STR(m.stop.reason, "cancelled");
@@ -611,8 +641,8 @@ static void test_reconnect_liveness(void)
     zmq_close(w);
     w = dealer(c.wep); /* the same worker, a new connection */
     char buf[256];
-    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1,\"trial\":%lld,\"attempt\":%d}",
-             (long long)trial, attempt);
+    snprintf(buf, sizeof buf, "{\"type\":\"HEARTBEAT\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d}",
+             tk(trial), (long long)trial, attempt);
     /* 4.4 s of heartbeats: more than the liveness time (3 leases, at least 3 s) */
     for (int i = 0; i < 11; i++) {
         CHECK_INT(request(w, buf, &m), 0);
@@ -628,6 +658,126 @@ static void test_reconnect_liveness(void)
     CHECK_STR(json_string_value(json_object_get(wo, "state")), "busy");
     im_msg_release(&m);
     CHECK_RESULT_ACCEPTED(w, trial, attempt, "done", 0.5);
+    zmq_close(cl);
+    zmq_close(w);
+    int status = coord_stop(&c, SIGTERM);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit status %d", status);
+}
+
+/* A trial message (PROGRESS, HEARTBEAT, RESULT) about (trial, attempt)
+ * with the given db and worker (each may be NULL: left out); rest: the
+ * type's other keys, from a comma on ("" for none). */
+static int trial_msg(void *w, const char *type, int64_t trial, int attempt, const char *db,
+                     const char *worker, const char *rest, im_msg *reply)
+{
+    char buf[1024], dbk[128] = "", wk[128] = "";
+    if (db) snprintf(dbk, sizeof dbk, ",\"db\":\"%s\"", db);
+    if (worker) snprintf(wk, sizeof wk, ",\"worker\":\"%s\"", worker);
+    snprintf(buf, sizeof buf, "{\"type\":\"%s\",\"v\":1,\"trial\":%lld,\"attempt\":%d%s%s%s}", type,
+             (long long)trial, attempt, dbk, wk, rest);
+    return request(w, buf, reply);
+}
+
+/* The reply to a trial message must be STOP with reason. */
+#define CHECK_STOPPED(w_, type_, trial_, attempt_, db_, worker_, rest_, reason_)                   \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(trial_msg((w_), (type_), (trial_), (attempt_), (db_), (worker_), (rest_), &r_),  \
+                  0);                                                                              \
+        CHECK_INT(r_.type, IM_MSG_STOP);                                                           \
+        if (r_.type == IM_MSG_STOP) CHECK_STR(r_.stop.reason, (reason_));                          \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
+
+/* The reply to a RESULT must be an ACK with accepted and note. */
+#define CHECK_ACKED(w_, trial_, attempt_, db_, worker_, accepted_, note_)                          \
+    do {                                                                                           \
+        im_msg r_;                                                                                 \
+        CHECK_INT(trial_msg((w_), "RESULT", (trial_), (attempt_), (db_), (worker_),                \
+                            ",\"status\":\"done\",\"val_acc\":0.75", &r_),                         \
+                  0);                                                                              \
+        CHECK_INT(r_.type, IM_MSG_ACK);                                                            \
+        CHECK_INT(r_.ack.accepted, (accepted_));                                                   \
+        CHECK_STR(r_.ack.note, (note_));                                                           \
+        im_msg_release(&r_);                                                                       \
+    } while (0)
+
+/* Trial messages about another database, or without one, change nothing;
+ * an attempt given up is resumed only by the worker it was handed to, not
+ * by another that knows its trial and attempt numbers. */
+static void test_db_and_named_resume(void)
+{
+    char db[600], sql[256];
+    coord c;
+    void *cl, *w;
+    if (coord_open(&c, db, sizeof db, "named.db", "1", &cl, &w)) return;
+    im_msg m;
+    CHECK_INT(request(cl, fixed_campaign("named", 0, 1), &m), 0);
+    CHECK_INT(m.type, IM_MSG_OK);
+    im_msg_release(&m);
+    int64_t trial;
+    int attempt;
+    CHECK_INT(take_job(w, "wa", &trial, &attempt, NULL), 0);
+    char ours[IM_WIRE_DB_MAX + 1];
+    snprintf(ours, sizeof ours, "%s", g_db_id);
+    CHECK_Q((db, "SELECT id FROM database_identity"), ours);
+    const char *theirs = "0123456789abcdef0123456789abcdef";
+    const char *ep = ",\"epoch\":0,\"val_acc\":0.5";
+
+    /* another database's trial of the same id, or no db at all: refused */
+    CHECK_STOPPED(w, "PROGRESS", trial, attempt, theirs, "wa", ep, "unknown");
+    CHECK_STOPPED(w, "HEARTBEAT", trial, attempt, theirs, "wa", "", "unknown");
+    CHECK_STOPPED(w, "PROGRESS", trial, attempt, NULL, "wa", ep, "unknown");
+    CHECK_ACKED(w, trial, attempt, theirs, "wa", 0, "other database");
+    CHECK_ACKED(w, trial, attempt, NULL, "wa", 0, "other database");
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT status || ' ' || coalesce(val_acc, '-') FROM trials "
+             "WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "running -");
+    /* logged once per worker: one event for "wa" */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'other_database'"), 1);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'other_database' AND "
+                        "worker = 'wa' AND detail LIKE '%0123456789abcdef0123456789abcdef%'"),
+              1);
+
+    /* the attempt's lease runs out; no one else took the trial */
+    test_sleep_ms(1600);
+    snprintf(sql, sizeof sql, "SELECT status FROM trials WHERE id = %lld", (long long)trial);
+    CHECK_Q((db, sql), "queued");
+    /* another worker with the right numbers, on its own connection: not resumed */
+    void *other = dealer(c.wep);
+    CHECK_STOPPED(other, "PROGRESS", trial, attempt, ours, "wb", ep, "unknown");
+    CHECK_STOPPED(other, "HEARTBEAT", trial, attempt, ours, "wb", "", "unknown");
+    CHECK_ACKED(other, trial, attempt, ours, "wb", 0, "superseded");
+    /* nor on the named worker's own connection when it names another */
+    CHECK_STOPPED(w, "PROGRESS", trial, attempt, ours, "wb", ep, "unknown");
+    CHECK_Q((db, sql), "queued");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'lease_resumed'"), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM trial_epochs WHERE trial_id = %lld",
+             (long long)trial);
+    CHECK_INT(q_int(db, sql), 0);
+    /* the worker it was handed to, on a new connection (no READY): resumed */
+    void *back = dealer(c.wep);
+    im_msg r;
+    CHECK_INT(trial_msg(back, "PROGRESS", trial, attempt, ours, "wa", ep, &r), 0);
+    CHECK_INT(r.type, IM_MSG_CONTINUE);
+    im_msg_release(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT attempt || ' ' || status || ' ' || worker FROM trials "
+             "WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "2 running wa");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM events WHERE kind = 'lease_resumed'"), 1);
+    CHECK_ACKED(back, trial, attempt, ours, "wa", 1, "accepted");
+    snprintf(sql, sizeof sql, "SELECT status || ' ' || val_acc FROM trials WHERE id = %lld",
+             (long long)trial);
+    CHECK_Q((db, sql), "done 0.75");
+    zmq_close(back);
+    zmq_close(other);
     zmq_close(cl);
     zmq_close(w);
     int status = coord_stop(&c, SIGTERM);
@@ -679,7 +829,7 @@ static void test_kill9_resume(void)
     CHECK_RESULT_ACCEPTED(w, t1, a1, "done", 0.99);
     char buf[256];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":0}",
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d,\"epoch\":0}", tk(t2),
              (long long)t2, a2);
     CHECK_INT(request(w, buf, &m), 0);
     CHECK_INT(m.type, IM_MSG_CONTINUE);
@@ -832,9 +982,9 @@ static int progress(void *w, int64_t trial, int attempt, int epoch, double val, 
 {
     char buf[256];
     snprintf(buf, sizeof buf,
-             "{\"type\":\"PROGRESS\",\"v\":1,\"trial\":%lld,\"attempt\":%d,\"epoch\":%d,"
+             "{\"type\":\"PROGRESS\",\"v\":1%s,\"trial\":%lld,\"attempt\":%d,\"epoch\":%d,"
              "\"val_acc\":%.4f}",
-             (long long)trial, attempt, epoch, val);
+             tk(trial), (long long)trial, attempt, epoch, val);
     return request(w, buf, reply);
 }
 
@@ -1008,6 +1158,7 @@ int main(void)
     test_refusals();
     test_service();
     test_reconnect_liveness();
+    test_db_and_named_resume();
     test_kill9_resume();
     test_ablation();
     test_pruning();

@@ -3,7 +3,8 @@
  * coordinator (a ROUTER socket in this test) that misbehaves on purpose:
  * garbage, a wrong protocol version and multi-frame replies; a JOB for a
  * dataset the worker lacks; STOP "pruned" and STOP "lost"; an ACK that never
- * comes (the worker must reconnect and send its result again); SIGTERM while
+ * comes (the worker must reconnect and send its result again); an ACK "other
+ * database" (the result is dropped); the JOB's "db" echoed; SIGTERM while
  * idle and while training. The worker must survive all of it, keep to the
  * protocol (protocol.h) and exit 0 when told to stop.
  *
@@ -86,6 +87,10 @@ static void send_raw(const im_envelope *env, const char *text, int extra_frame)
     zmq_send(g_router, text, strlen(text), 0);
 }
 
+/* The database identity this scripted coordinator sends in JOB: the
+ * worker must echo it in every message about the trial. */
+#define TEST_DB "feedfacefeedfacefeedfacefeedface"
+
 static void send_job_lease(const im_envelope *env, int64_t trial, int attempt,
                            const char *spec_text, double lease_s)
 {
@@ -93,6 +98,7 @@ static void send_job_lease(const im_envelope *env, int64_t trial, int attempt,
     im_msg job = {.type = IM_MSG_JOB};
     job.job.trial = trial;
     job.job.attempt = attempt;
+    job.job.db = TEST_DB;
     job.job.lease_s = lease_s;
     job.job.number = 0;
     job.job.spec = spec;
@@ -238,6 +244,8 @@ int main(int argc, char **argv)
     if (expect(IM_MSG_PROGRESS, 30, &env, &m) == 0) {
         CHECK_INT(m.progress.trial, 12);
         CHECK_INT(m.progress.attempt, 2);
+        CHECK_STR(m.progress.db, TEST_DB);
+        CHECK_STR(m.progress.worker, "wp");
         CHECK_INT(m.progress.e.epoch, 0);
         im_msg stop = {.type = IM_MSG_STOP};
         stop.stop.trial = 12;
@@ -248,6 +256,8 @@ int main(int argc, char **argv)
     }
     if (expect(IM_MSG_RESULT, 30, &env, &m) == 0) {
         CHECK_INT(m.result.trial, 12);
+        CHECK_STR(m.result.db, TEST_DB);
+        CHECK_STR(m.result.worker, "wp");
         CHECK_INT(m.result.status, IM_RESULT_STOPPED);
         CHECK(m.result.n_curve >= 1 && m.result.n_curve < 500);
         send_ack(&env, 12, 2);
@@ -277,6 +287,10 @@ int main(int argc, char **argv)
     double until = test_now_s() + 1.5;
     while (!stopped && recv_msg(30, &env, &m) == 0) {
         if (m.type == IM_MSG_HEARTBEAT && test_now_s() < until) beats++;
+        if (m.type == IM_MSG_HEARTBEAT) {
+            CHECK_STR(m.heartbeat.db, TEST_DB);
+            CHECK_STR(m.heartbeat.worker, "wp");
+        }
         if (m.type == IM_MSG_PROGRESS || m.type == IM_MSG_HEARTBEAT) {
             /* each request gets its one reply: CONTINUE, then STOP "lost" */
             im_msg reply = {.type = IM_MSG_CONTINUE};
@@ -311,15 +325,37 @@ int main(int argc, char **argv)
     if (expect(IM_MSG_RESULT, 20, &env, &m) == 0) {
         CHECK_INT(m.result.trial, 14);
         CHECK_INT(m.result.attempt, 1);
-        CHECK(test_now_s() - t0 >= 3); /* after the worker's reply timeout, not at once */
+        CHECK_STR(m.result.db, TEST_DB); /* the resent RESULT still names its database */
+        CHECK(test_now_s() - t0 >= 3);   /* after the worker's reply timeout, not at once */
         CHECK(env.n != first.n || env.len[0] != first.len[0] ||
               memcmp(env.frame[0], first.frame[0], env.len[0]) != 0);
         send_ack(&env, 14, 1);
         im_msg_release(&m);
     }
 
-    /* SIGTERM while training: RESULT interrupted, BYE, exit 0 */
+    /* ACK "other database" (the coordinator now serves another database):
+     * the result is dropped, not resent, and the worker asks for work */
     if (expect(IM_MSG_READY, 5, &env, &m) == 0) im_msg_release(&m);
+    send_job(&env, 18, 1, spec3);
+    if (expect(IM_MSG_RESULT, 30, &env, &m) == 0) {
+        CHECK_INT(m.result.trial, 18);
+        im_msg ack = {.type = IM_MSG_ACK};
+        ack.ack.trial = 18;
+        ack.ack.attempt = 1;
+        ack.ack.accepted = 0;
+        ack.ack.note = "other database";
+        CHECK_INT(im_wire_send(g_router, &env, &ack, NULL), 0);
+        im_msg_release(&m);
+    }
+    if (recv_msg(8, &env, &m) == 0) { /* past the worker's reply timeout: no resend */
+        CHECK_MSG(m.type == IM_MSG_READY, "after ACK \"other database\": %s, not READY",
+                  im_msg_type_name(m.type));
+        im_msg_release(&m);
+    } else {
+        CHECK_MSG(0, "no READY after ACK \"other database\"");
+    }
+
+    /* SIGTERM while training: RESULT interrupted, BYE, exit 0 */
     send_job(&env, 15, 1, spec_long);
     if (expect(IM_MSG_PROGRESS, 30, &env, &m) == 0) {
         im_msg cont = {.type = IM_MSG_CONTINUE};

@@ -610,10 +610,89 @@ static void test_log_escape(void)
     free(text);
 }
 
+/* The database's identity ("db") of JOB, echoed with the sender's name
+ * ("worker") in PROGRESS, HEARTBEAT and RESULT; absent, they decode as
+ * NULL, and they never land in a RESULT's extra keys. */
+static void test_db_fields(void)
+{
+    static const char *const db = "0123456789abcdef0123456789abcdef";
+    json_t *spec = json_pack("{s:s}", "dataset", "mnist10k");
+    im_msg in = {.type = IM_MSG_JOB}, out;
+    in.job.trial = 9;
+    in.job.attempt = 1;
+    in.job.lease_s = 30;
+    in.job.db = db;
+    in.job.spec = spec;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK_STR(out.job.db, db);
+        im_msg_release(&out);
+    }
+    in.job.db = NULL;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK(out.job.db == NULL);
+        im_msg_release(&out);
+    }
+    json_decref(spec);
+
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_PROGRESS;
+    in.progress.trial = 9;
+    in.progress.attempt = 1;
+    in.progress.db = db;
+    in.progress.worker = "host:12";
+    in.progress.value = NAN;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK_STR(out.progress.db, db);
+        CHECK_STR(out.progress.worker, "host:12");
+        im_msg_release(&out);
+    }
+
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_HEARTBEAT;
+    in.heartbeat.trial = 9;
+    in.heartbeat.attempt = 1;
+    in.heartbeat.db = db;
+    in.heartbeat.worker = "host:12";
+    if (roundtrip(&in, &out) == 0) {
+        CHECK_INT(out.heartbeat.trial, 9);
+        CHECK_STR(out.heartbeat.db, db);
+        CHECK_STR(out.heartbeat.worker, "host:12");
+        im_msg_release(&out);
+    }
+    in.heartbeat.trial = 0; /* idle: no db */
+    in.heartbeat.attempt = 0;
+    in.heartbeat.db = in.heartbeat.worker = NULL;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK(out.heartbeat.db == NULL && out.heartbeat.worker == NULL);
+        im_msg_release(&out);
+    }
+
+    memset(&in, 0, sizeof in);
+    in.type = IM_MSG_RESULT;
+    in.result.trial = 9;
+    in.result.attempt = 1;
+    in.result.db = db;
+    in.result.worker = "host:12";
+    in.result.status = IM_RESULT_DONE;
+    in.result.val_acc = in.result.test_acc = in.result.wall_s = NAN;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK_STR(out.result.db, db);
+        CHECK_STR(out.result.worker, "host:12");
+        CHECK(out.result.extra == NULL);
+        im_msg_release(&out);
+    }
+    in.result.db = in.result.worker = NULL;
+    if (roundtrip(&in, &out) == 0) {
+        CHECK(out.result.db == NULL && out.result.worker == NULL);
+        im_msg_release(&out);
+    }
+}
+
 int main(void)
 {
     test_log_escape();
     test_roundtrips();
+    test_db_fields();
     test_bad_folder();
     test_truncations();
     test_mutations();

@@ -349,6 +349,73 @@ static void test_stage_backfill(void)
     test_remove_db(path);
 }
 
+/* 1 if id is STORE_DATABASE_ID_LEN lowercase hex characters. */
+static int is_db_id(const char *id)
+{
+    if (strlen(id) != STORE_DATABASE_ID_LEN) return 0;
+    return strspn(id, "0123456789abcdef") == STORE_DATABASE_ID_LEN;
+}
+
+/* The database's identity: made once, kept across reopening, different in
+ * another new database, made at the upgrade of a database of schema 4, never
+ * changed by SQL; and the worker named in an attempt. */
+static void test_database_id(void)
+{
+    char path[400], other[400], old[400], id[STORE_DATABASE_ID_LEN + 1];
+    im_error e = {0};
+    store *s = open_fresh(path, sizeof path, "ida.db");
+    if (!s) return;
+    snprintf(id, sizeof id, "%s", store_database_id(s));
+    CHECK_MSG(is_db_id(id), "id '%s'", id);
+    int64_t c = add_campaign(s, "idc", "fixed", 1, 1);
+    int64_t t = add_trial(s, c, 0, 0, 1, NULL, 0.1, NULL);
+    int attempt = 0;
+    CHECK_MSG(store_trial_start(s, t, "w-named", &attempt, &e) == 0, "%s", e.msg);
+    char holder[IM_WIRE_NAME_MAX + 1] = "x";
+    CHECK_INT(store_attempt_worker(s, t, 1, holder, sizeof holder, &e), 0);
+    CHECK_STR(holder, "w-named");
+    CHECK_INT(store_attempt_worker(s, t, 2, holder, sizeof holder, &e), IM_ENOTFOUND);
+    store_close(&s);
+    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    if (s) CHECK_STR(store_database_id(s), id);
+    store_close(&s);
+    sqlite3 *db = writer(path);
+    CHECK_STR(q_text(db, "SELECT id FROM database_identity"), id);
+    /* the triggers keep it as it is */
+    CHECK(exec(db, "UPDATE database_identity SET id = lower(hex(randomblob(16)))") != SQLITE_OK);
+    CHECK(exec(db, "DELETE FROM database_identity") != SQLITE_OK);
+    CHECK(exec(db, "INSERT OR REPLACE INTO database_identity VALUES (1, "
+                   "'00000000000000000000000000000000', 'now')") != SQLITE_OK);
+    CHECK_STR(q_text(db, "SELECT id FROM database_identity"), id);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM database_identity"), 1);
+    sqlite3_close(db);
+
+    s = open_fresh(other, sizeof other, "idb.db");
+    if (s) {
+        CHECK_MSG(is_db_id(store_database_id(s)), "id '%s'", store_database_id(s));
+        CHECK_MSG(strcmp(store_database_id(s), id) != 0, "two new databases share id %s", id);
+    }
+    store_close(&s);
+
+    /* a database of the schema before the identity gets one at the upgrade */
+    db_path(old, sizeof old, "idold.db");
+    test_remove_db(old);
+    CHECK_MSG(store__create_at_version(old, 4, &e) == 0, "%s", e.msg);
+    insert_v1_rows(old);
+    CHECK_MSG(store_open(&s, old, NULL, &e) == 0, "%s", e.msg);
+    if (s) {
+        snprintf(id, sizeof id, "%s", store_database_id(s));
+        CHECK_MSG(is_db_id(id), "id '%s' after the upgrade", id);
+    }
+    store_close(&s);
+    CHECK_MSG(store_open(&s, old, NULL, &e) == 0, "%s", e.msg);
+    if (s) CHECK_STR(store_database_id(s), id);
+    store_close(&s);
+    test_remove_db(path);
+    test_remove_db(other);
+    test_remove_db(old);
+}
+
 static void test_upgrade_from_each_version(void)
 {
     for (int v = 0; v < store_schema_latest(); v++) {
@@ -1180,6 +1247,7 @@ int main(void)
     test_status_names();
     test_fresh_and_reopen();
     test_upgrade_from_each_version();
+    test_database_id();
     test_stage_backfill();
     test_newer_and_foreign_refused();
     test_trial_data();

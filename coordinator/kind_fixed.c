@@ -164,8 +164,8 @@ static int fixed_parse(im_campaign_spec *c, const json_t *obj, const im_lattice 
     for (size_t i = 0; i < n; i++) {
         char field[32];
         snprintf(field, sizeof field, "points[%zu]", i);
-        int rc = im_gamma_from_json(json_array_get(v, i), lat->k, "campaign", field,
-                                    c->points + i * IM_MAX_TERMS, c->point_presets[i], err);
+        int rc = im_gamma_from_json_lat(json_array_get(v, i), lat, "campaign", field,
+                                        c->points + i * IM_MAX_TERMS, c->point_presets[i], err);
         if (rc) return rc;
     }
     return 0;

@@ -106,10 +106,10 @@ struct campaign {
     const kind_def *kind;  /* its entry in the kind table */
     im_lattice lat;        /* for the gamma components' short names */
     store_campaign_status status;
-    int n_points;    /* points planned */
-    int next_point;  /* the next point to create */
-    int next_number; /* the next trial number */
-    double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
+    int n_points;                   /* points planned */
+    int next_point;                 /* the next point to create */
+    int next_number;                /* the next trial number */
+    double *points;                 /* ablation: [n_points][spec.n_terms], owned; else NULL */
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
     void *kind_data;                /* the kind's own state, freed by its release hook */

@@ -111,9 +111,8 @@ int search_space(const im_campaign_spec *c, param_space *out, im_error *err);
  * the gamma, or an exec campaign's parameters). */
 void search_gamma(const im_campaign_spec *c, const sampler_point *x, double *gamma);
 
-/* "points"-like gamma lists: a fixed campaign's points and an ablation's
- * stages, owned by the campaign (c->points [n][n_terms], c->labels [n]);
- * point() of both reads them. */
+/* Gamma lists owned by the campaign (c->points [n][n_terms], c->labels
+ * [n]), such as an ablation's stages: the point() that reads them. */
 int kind_point_from_list(struct campaign *c, int p, double *gamma, char *label, im_error *err);
 
 #endif /* IM_KIND_H */

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
 
-POINTS=8
+POINTS=6
 SEEDS=2
 # point p is [p/8, -p/16, 1, p/4, 0] (f, c, f_c, fc, h_res: exact in binary)
 points=$(awk -v n=$POINTS 'BEGIN {
@@ -20,7 +20,7 @@ points=$(awk -v n=$POINTS 'BEGIN {
 cat >"$T/f.json" <<JSON
 {"name": "it-fixed", "kind": "fixed", "seeds_per_point": $SEEDS,
  "train": {"dataset": "mnist10k", "setup": "bivariate-lateral", "hidden": 64, "epochs": 2,
-           "eval_limit": 300, "batch": 512},
+           "train_limit": 3000, "eval_limit": 300, "batch": 512},
  "points": [$points]}
 JSON
 start_coordinator --lease 6

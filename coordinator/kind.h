@@ -86,8 +86,9 @@ typedef struct kind_def {
      * cancelled (err->msg says why), or an IM_E* code. May be NULL. */
     int (*on_campaign_ended)(struct campaign *c, store *st, const char *name, int64_t id,
                              store_campaign_status status, im_error *err);
-    /* The name of the campaign this one waits for (its status is shown as
-     * "waiting"), or NULL. May be NULL (never waits). */
+    /* The name of the campaign this one waits for (campaign.c makes its
+     * status "waiting", in memory and in the store), or NULL. May be NULL
+     * (never waits). */
     const char *(*waiting_for)(const struct campaign *c);
     /* Free what plan() allocated beyond c->points, c->labels and c->smp,
      * which campaign.c frees. May be NULL. */

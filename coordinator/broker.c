@@ -1093,9 +1093,9 @@ static void on_submit(broker *b, const im_envelope *env, const im_msg *m)
                        "planned", (json_int_t)campaign_planned(c)));
 }
 
-/* A campaign waiting for another one (a chained ablation) shows as
- * "waiting" in LIST and STATUS, with "waiting_for": the other's name (the
- * store keeps it "queued"). */
+/* A campaign waiting for another one (a chained ablation; its status in
+ * the store is "waiting") gets "waiting_for": the other's name, in LIST and
+ * STATUS. */
 static void mark_waiting(broker *b, json_t *campaigns)
 {
     size_t i;
@@ -1104,9 +1104,7 @@ static void mark_waiting(broker *b, json_t *campaigns)
     {
         campaign *c = campaign_set_find(&b->cs, NULL, json_integer_value(json_object_get(o, "id")));
         const char *other = c && c->kind->waiting_for ? c->kind->waiting_for(c) : NULL;
-        if (!other) continue;
-        json_object_set_new(o, "status", json_string("waiting"));
-        json_object_set_new(o, "waiting_for", json_string(other));
+        if (other) json_object_set_new(o, "waiting_for", json_string(other));
     }
 }
 
@@ -1297,7 +1295,7 @@ static void on_cancel(broker *b, const im_envelope *env, const im_msg *m)
         return;
     }
     campaign *c = campaign_set_find(&b->cs, NULL, sc.id);
-    if (!c || (c->status != STORE_CAMPAIGN_QUEUED && c->status != STORE_CAMPAIGN_RUNNING)) {
+    if (!c || !campaign_is_active(c)) {
         char msg[200];
         snprintf(msg, sizeof msg, "campaign '%s' is already %s", sc.name,
                  store_campaign_status_name(c ? c->status : sc.status));

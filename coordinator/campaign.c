@@ -205,6 +205,33 @@ campaign *campaign_set_find(const campaign_set *cs, const char *name, int64_t id
     return NULL;
 }
 
+int campaign_is_active(const campaign *c)
+{
+    return c->status == STORE_CAMPAIGN_QUEUED || c->status == STORE_CAMPAIGN_RUNNING ||
+           c->status == STORE_CAMPAIGN_WAITING;
+}
+
+/* c's status as its kind says, in memory and in the store: "waiting" while
+ * it waits for another campaign, "queued" once it no longer does (a waiting
+ * campaign has no trial, so it never ran); any other status stays. Returns
+ * 0, IM_EDB. */
+static int status_from_kind(store *st, campaign *c, im_error *err)
+{
+    const char *other = c->kind->waiting_for ? c->kind->waiting_for(c) : NULL;
+    store_campaign_status want = c->status;
+    if (other && c->status == STORE_CAMPAIGN_QUEUED) want = STORE_CAMPAIGN_WAITING;
+    if (!other && c->status == STORE_CAMPAIGN_WAITING) want = STORE_CAMPAIGN_QUEUED;
+    if (want == c->status) return 0;
+    int rc = store_campaign_set_status(st, c->id, want, err);
+    if (rc) return rc == IM_ENOTFOUND ? IM_EDB : rc; /* memory != db */
+    c->status = want;
+    if (other)
+        im_log(IM_LOG_INFO, "campaign %s: waiting for campaign %s", c->name, other);
+    else
+        im_log(IM_LOG_INFO, "campaign %s: queued", c->name);
+    return 0;
+}
+
 int64_t campaign_planned(const campaign *c)
 {
     return (int64_t)c->n_points * c->spec.seeds_per_point;
@@ -386,7 +413,7 @@ int campaign_submit_or_find(campaign_set *cs, store *st, const json_t *obj, camp
     c->status = STORE_CAMPAIGN_QUEUED;
     set_add(cs, c);
     *out = c;
-    return 0;
+    return status_from_kind(st, c, err);
 }
 
 /* ---- open points: the tallies of their seeds ---- */
@@ -647,10 +674,10 @@ static int notify_ended(campaign_set *cs, store *st, const campaign *c, im_error
 {
     for (size_t i = 0; i < cs->n; i++) {
         campaign *o = cs->v[i];
-        if (o == c || !o->kind->on_campaign_ended) continue;
-        if (o->status != STORE_CAMPAIGN_QUEUED && o->status != STORE_CAMPAIGN_RUNNING) continue;
+        if (o == c || !o->kind->on_campaign_ended || !campaign_is_active(o)) continue;
         im_error why = {0};
         int rc = o->kind->on_campaign_ended(o, st, c->name, c->id, c->status, &why);
+        if (rc == 0) rc = status_from_kind(st, o, &why); /* it may wait no longer */
         if (rc == 1) { /* the set may change: look again from the start */
             if ((rc = cancel(cs, st, o, NULL, why.msg, err))) return rc;
             i = (size_t)-1;
@@ -686,15 +713,13 @@ static int stage_ended(campaign *c, store *st, im_error *err)
 static int campaign_after_end(campaign_set *cs, store *st, campaign *c, im_error *err)
 {
     c->ended_this_run++;
-    if ((c->status == STORE_CAMPAIGN_RUNNING || c->status == STORE_CAMPAIGN_QUEUED) &&
-        c->q_len == 0 && c->n_held == 0 && c->n_running == 0 && c->next_point >= c->n_points) {
+    if (campaign_is_active(c) && c->q_len == 0 && c->n_held == 0 && c->n_running == 0 &&
+        c->next_point >= c->n_points) {
         int rc = stage_ended(c, st, err);
         if (rc) return rc;
         if (c->status == STORE_CAMPAIGN_DONE && (rc = notify_ended(cs, st, c, err))) return rc;
     }
-    if (c->status != STORE_CAMPAIGN_RUNNING && c->status != STORE_CAMPAIGN_QUEUED &&
-        c->n_running == 0)
-        set_remove(cs, c);
+    if (!campaign_is_active(c) && c->n_running == 0) set_remove(cs, c);
     return 0;
 }
 
@@ -1009,6 +1034,9 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
     }
     c->id = sc->id;
     c->status = sc->status;
+    /* waiting or not: what the kind found at plan (a database of before
+     * "waiting" kept such a campaign queued; its base may be done now) */
+    if ((rc = status_from_kind(st, c, err))) goto fail;
 
     store_counts counts;
     rc = store_campaign_counts(st, c->id, &counts, err);
@@ -1058,8 +1086,11 @@ int campaign_set_resume(campaign_set *cs, store *st, double now, double hold_s, 
     if (n_requeued) *n_requeued = n_re;
     store_campaign *v = NULL;
     size_t n = 0;
-    rc = store_campaign_list(
-        st, STORE_MASK(STORE_CAMPAIGN_QUEUED) | STORE_MASK(STORE_CAMPAIGN_RUNNING), &v, &n, err);
+    rc =
+        store_campaign_list(st,
+                            STORE_MASK(STORE_CAMPAIGN_QUEUED) | STORE_MASK(STORE_CAMPAIGN_RUNNING) |
+                                STORE_MASK(STORE_CAMPAIGN_WAITING),
+                            &v, &n, err);
     if (rc) return rc;
     for (size_t i = 0; i < n && rc == 0; i++) rc = load_campaign(cs, st, &v[i], now, hold_s, err);
     store_campaigns_free(&v, n);

@@ -18,8 +18,10 @@
  * {"backend": "exec", "seed": S, "objective": KEY}; only workers that run
  * that backend get its trials.
  *
- * Life cycle: a campaign is "queued" when submitted, "running" from its
- * first hand-out, "done" when every planned trial has ended, or "cancelled".
+ * Life cycle: a campaign is "queued" when submitted ("waiting" instead, in
+ * memory and in the store, while it waits for another campaign: a chained
+ * ablation; "queued" when that one is done), "running" from its first
+ * hand-out, "done" when every planned trial has ended, or "cancelled".
  * A trial is created in the database (status "queued") before it is handed
  * out; the points of a campaign are created lazily, one point (its R trials)
  * at a time, when a worker asks for work and no created trial is queued.
@@ -31,7 +33,7 @@
  * are held for a lease (their workers may resume them) and then go first.
  *
  * Invariants (between loop passes, after a commit):
- *  - the set holds every campaign that is queued or running, plus cancelled
+ *  - the set holds every campaign that is queued, running or waiting, plus cancelled
  *    ones while they still have running trials; finished campaigns are only
  *    in the database;
  *  - every trial that is queued or running in the database is in the set's
@@ -104,10 +106,10 @@ struct campaign {
     const kind_def *kind;  /* its entry in the kind table */
     im_lattice lat;        /* for the gamma components' short names */
     store_campaign_status status;
-    int n_points;    /* points planned */
-    int next_point;  /* the next point to create */
-    int next_number; /* the next trial number */
-    double *points;  /* fixed, ablation: [n_points][spec.n_terms], owned; NULL for search */
+    int n_points;                   /* points planned */
+    int next_point;                 /* the next point to create */
+    int next_number;                /* the next trial number */
+    double *points;                 /* ablation: [n_points][spec.n_terms], owned; else NULL */
     char (*labels)[STORE_NAME_MAX]; /* ablation: [n_points] trial labels, owned; else NULL */
     sampler *smp;                   /* search: owned; NULL otherwise */
     void *kind_data;                /* the kind's own state, freed by its release hook */
@@ -150,7 +152,7 @@ void campaign_set_init(campaign_set *cs);
 void campaign_set_release(campaign_set *cs);
 
 /* Resume after a start: mark every running attempt interrupted (its trial
- * queued again), then load every queued or running campaign, its queued
+ * queued again), then load every queued, running or waiting campaign, its queued
  * trials and (for samplers and pruners that learn) its history. Trials that
  * were handed out before are held back until now + hold_s, so that the
  * workers still running them can resume their leases (campaign_trial_relet)
@@ -191,6 +193,9 @@ point_state point_aggregate(const point_tally *n, double *value);
 
 /* Trials the campaign runs in all (points x seeds_per_point). */
 int64_t campaign_planned(const campaign *c);
+
+/* 1 if c has not ended: queued, running, or waiting for another campaign. */
+int campaign_is_active(const campaign *c);
 
 /* Hand one trial to worker `worker`: the first campaign (in hand-out order)
  * that is queued or running, that runs on a worker with `backends` and

@@ -86,8 +86,9 @@ typedef struct kind_def {
      * cancelled (err->msg says why), or an IM_E* code. May be NULL. */
     int (*on_campaign_ended)(struct campaign *c, store *st, const char *name, int64_t id,
                              store_campaign_status status, im_error *err);
-    /* The name of the campaign this one waits for (its status is shown as
-     * "waiting"), or NULL. May be NULL (never waits). */
+    /* The name of the campaign this one waits for (campaign.c makes its
+     * status "waiting", in memory and in the store), or NULL. May be NULL
+     * (never waits). */
     const char *(*waiting_for)(const struct campaign *c);
     /* Free what plan() allocated beyond c->points, c->labels and c->smp,
      * which campaign.c frees. May be NULL. */
@@ -111,9 +112,8 @@ int search_space(const im_campaign_spec *c, param_space *out, im_error *err);
  * the gamma, or an exec campaign's parameters). */
 void search_gamma(const im_campaign_spec *c, const sampler_point *x, double *gamma);
 
-/* "points"-like gamma lists: a fixed campaign's points and an ablation's
- * stages, owned by the campaign (c->points [n][n_terms], c->labels [n]);
- * point() of both reads them. */
+/* Gamma lists owned by the campaign (c->points [n][n_terms], c->labels
+ * [n]), such as an ablation's stages: the point() that reads them. */
 int kind_point_from_list(struct campaign *c, int p, double *gamma, char *label, im_error *err);
 
 #endif /* IM_KIND_H */

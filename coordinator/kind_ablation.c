@@ -17,8 +17,8 @@
  * once it starts, so a restart during stage 2 plans the same points again
  * (the points already created keep their trials).
  *
- * Chained: with "base": {"campaign": NAME} the ablation waits (its status
- * shows as "waiting") until campaign NAME is done, then takes its best point
+ * Chained: with "base": {"campaign": NAME} the ablation waits (its status,
+ * also in the store, is "waiting") until campaign NAME is done, then takes its best point
  * (the largest mean val_acc over the point's done seeds; the lower point
  * number on ties) as the base. If NAME is cancelled or ends with no done
  * trial, the ablation is cancelled, saying why. NAME must exist at

@@ -8,6 +8,11 @@
  *           the same names, each a number or a string (a choice); the
  *           parameters are typed from them (a name with a string anywhere
  *           is categorical over the strings listed, else a float).
+ *
+ * Workload: a campaign of 100,000 points is parsed and checked whole at
+ * submission (a bad point is refused, by its index), with one lattice for
+ * all points; its trials are created a point at a time as workers ask
+ * (campaign.c), from the parsed values, which are not copied.
  */
 #include "kind.h"
 
@@ -164,8 +169,8 @@ static int fixed_parse(im_campaign_spec *c, const json_t *obj, const im_lattice 
     for (size_t i = 0; i < n; i++) {
         char field[32];
         snprintf(field, sizeof field, "points[%zu]", i);
-        int rc = im_gamma_from_json(json_array_get(v, i), lat->k, "campaign", field,
-                                    c->points + i * IM_MAX_TERMS, c->point_presets[i], err);
+        int rc = im_gamma_from_json_lat(json_array_get(v, i), lat, "campaign", field,
+                                        c->points + i * IM_MAX_TERMS, c->point_presets[i], err);
         if (rc) return rc;
     }
     return 0;
@@ -190,10 +195,28 @@ static void fixed_to_json(const im_campaign_spec *c, const im_lattice *lat, json
     json_object_set_new(o, "points", points);
 }
 
+/* Every listed point is planned; none is copied: point() reads the parsed
+ * spec's values when the campaign creates that point (at a hand-out). */
 static int fixed_plan(campaign *c, store *st, im_error *err)
 {
     (void)st;
-    return im_campaign_spec_fixed_gammas(&c->spec, &c->points, &c->n_points, err);
+    if (c->spec.n_points < 1 || !c->spec.points) /* NEVER: fixed_parse requires points */
+        return im_error_set(err, IM_EINVAL, "campaign: '%s' has no points", c->name);
+    c->n_points = c->spec.n_points;
+    return 0;
+}
+
+/* Point p's values, from the spec's points (rows of
+ * im_campaign_points_stride numbers); no label. */
+static int fixed_point(campaign *c, int p, double *gamma, char *label, im_error *err)
+{
+    if (p < 0 || p >= c->spec.n_points)
+        return im_error_set(err, IM_EINVAL, "campaign '%s': no point %d", c->name, p);
+    size_t nv = (size_t)im_campaign_n_values(&c->spec),
+           stride = (size_t)im_campaign_points_stride(&c->spec);
+    memcpy(gamma, c->spec.points + (size_t)p * stride, nv * sizeof *gamma);
+    label[0] = '\0';
+    return 0;
 }
 
 const kind_def kind_fixed = {
@@ -204,5 +227,5 @@ const kind_def kind_fixed = {
     .parse = fixed_parse,
     .to_json = fixed_to_json,
     .plan = fixed_plan,
-    .point = kind_point_from_list,
+    .point = fixed_point,
 };

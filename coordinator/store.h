@@ -64,7 +64,8 @@ typedef enum {
     STORE_CAMPAIGN_RUNNING,    /* "running" */
     STORE_CAMPAIGN_DONE,       /* "done" */
     STORE_CAMPAIGN_CANCELLED,  /* "cancelled" */
-    STORE_CAMPAIGN_FAILED      /* "failed" */
+    STORE_CAMPAIGN_FAILED,     /* "failed" */
+    STORE_CAMPAIGN_WAITING     /* "waiting": chained on another campaign that is not done yet */
 } store_campaign_status;
 
 typedef enum {
@@ -175,8 +176,8 @@ typedef struct store_campaign_new {
 int store_campaign_insert(store *s, const store_campaign_new *c, int64_t *id_out, im_error *err);
 
 /* Set a campaign's status. "running" also sets started_at (first time only);
- * "done", "cancelled" and "failed" set finished_at, "queued" and "running"
- * clear it. Returns 0, IM_ENOTFOUND, IM_EINVAL (bad status), IM_EDB. */
+ * "done", "cancelled" and "failed" set finished_at, "queued", "running" and
+ * "waiting" clear it. Returns 0, IM_ENOTFOUND, IM_EINVAL (bad status), IM_EDB. */
 int store_campaign_set_status(store *s, int64_t id, store_campaign_status status, im_error *err);
 
 /* A campaign as read back. Strings are owned by the struct: release with

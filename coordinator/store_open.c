@@ -25,8 +25,8 @@
 
 /* ---- statuses ---- */
 
-static const char *const campaign_status_names[] = {"queued", "running", "done", "cancelled",
-                                                    "failed"};
+static const char *const campaign_status_names[] = {"queued",    "running", "done",
+                                                    "cancelled", "failed",  "waiting"};
 static const char *const trial_status_names[] = {"queued", "running", "done",
                                                  "failed", "pruned",  "cancelled"};
 static const char *const attempt_status_names[] = {"running",     "done",   "lost",     "failed",
@@ -263,9 +263,31 @@ static int exec_sql(store *s, const char *sql, im_error *err, const char *what)
     return 0;
 }
 
+/* After a migration, inside its transaction: every foreign key must still
+ * hold (a rebuilt table keeps its rows and ids). Returns 0, IM_EDB. */
+static int check_foreign_keys(store *s, im_error *err, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = im_error_set(err, IM_EDB, "%s: a row of table '%s' refers to a missing '%s'", what,
+                          (const char *)sqlite3_column_text(st, 0),
+                          (const char *)sqlite3_column_text(st, 2));
+    else if (rc == SQLITE_DONE)
+        rc = 0;
+    else
+        rc = store__db_error(s, rc, err, "%s", what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Apply migrations version+1 .. target, each in its own transaction. The
  * version is re-read inside the transaction, so two programs migrating the
- * same file at once do not apply a migration twice. */
+ * same file at once do not apply a migration twice. Foreign keys are off
+ * while they run (a migration may rebuild a table that others refer to:
+ * with them on, dropping the old table would delete the rows that refer to
+ * it) and checked before each commit. */
 static int migrate(store *s, int target, im_error *err)
 {
     while (s->version < target) {
@@ -281,6 +303,7 @@ static int migrate(store *s, int target, im_error *err)
             char pragma[64];
             snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
             rc = exec_sql(s, store__migration_sql[v - 1], err, what);
+            if (rc == 0) rc = check_foreign_keys(s, err, what);
             if (rc == 0) rc = exec_sql(s, pragma, err, what);
         }
         if (rc == 0) rc = exec_sql(s, "COMMIT", err, what);
@@ -352,8 +375,8 @@ static int check_identity(store *s, im_error *err)
     return 0;
 }
 
-/* WAL (readers never block the writer and a commit is one append), the
- * synchronous level and foreign keys. */
+/* WAL (readers never block the writer and a commit is one append) and the
+ * synchronous level; foreign keys are turned on after the migrations. */
 static int configure(store *s, const store_options *opt, im_error *err)
 {
     sqlite3_stmt *st = NULL;
@@ -384,7 +407,7 @@ static int configure(store *s, const store_options *opt, im_error *err)
      * memory always (temporary tables and indexes, which are not used,
      * would be in memory too). */
     if ((rc = exec_sql(s, "PRAGMA temp_store = MEMORY", err, what))) return rc;
-    return exec_sql(s, "PRAGMA foreign_keys = ON", err, what);
+    return exec_sql(s, "PRAGMA foreign_keys = OFF", err, what); /* until migrated */
 }
 
 /* Prepare every part's statements (only the latest schema has every table
@@ -461,6 +484,7 @@ static int open_at(store **out, const char *path, const store_options *opt, int 
     sqlite3_busy_timeout(s->db, opt && opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000);
     if ((rc = check_identity(s, err)) || (rc = configure(s, opt, err)) ||
         (rc = migrate(s, target, err)) || (rc = read_identity(s, err)) ||
+        (rc = exec_sql(s, "PRAGMA foreign_keys = ON", err, "unable to enable foreign keys")) ||
         (prepare && (rc = prepare_all(s, err))))
         goto fail;
     *out = s;

@@ -162,8 +162,9 @@
  * "best_val_acc", "best_trial", "done_fraction"} (trials = created so far;
  * null where unknown). In LIST and STATUS, a campaign waiting for another
  * one to be done (an ablation with "base": {"campaign": NAME}) has status
- * "waiting" and "waiting_for": NAME (the database keeps it "queued"). Trial fields are those of the
- * database's trials table, "trial" being its id, plus "gamma": {short name: value}.
+ * "waiting" (as in the database) and "waiting_for": NAME. Trial fields are
+ * those of the database's trials table, "trial" being its id, plus "gamma":
+ * {short name: value}.
  *
  * SUBMIT {campaign: {the campaign file's object}}
  *   -> OK {campaign_id, name, planned}  planned: trials the campaign will run

@@ -238,16 +238,22 @@ int im_gamma_from_json(const json_t *g, int k, const char *prefix, const char *f
     im_error lerr;
     if (im_lattice_init(&lat, k, &lerr))
         return im_error_set(err, lerr.code, "%s: '%s': %s", prefix, field, lerr.msg);
-    int n = lat.n + 1, rc;
+    return im_gamma_from_json_lat(g, &lat, prefix, field, out, preset_out, err);
+}
+
+int im_gamma_from_json_lat(const json_t *g, const im_lattice *lat, const char *prefix,
+                           const char *field, double *out, char *preset_out, im_error *err)
+{
+    int k = lat->k, n = lat->n + 1, rc;
     double v[IM_MAX_TERMS] = {0};
     const char *preset = NULL;
 
     if (json_is_string(g))
         rc = gamma_from_name(g, k, prefix, field, v, &preset, err);
     else if (json_is_array(g))
-        rc = gamma_from_list(g, &lat, prefix, field, v, err);
+        rc = gamma_from_list(g, lat, prefix, field, v, err);
     else if (json_is_object(g))
-        rc = gamma_from_object(g, &lat, prefix, field, v, err);
+        rc = gamma_from_object(g, lat, prefix, field, v, err);
     else
         rc = im_error_set(err, IM_EFORMAT,
                           "%s: '%s' must be a preset name, a list of %d numbers or an object "

@@ -94,6 +94,12 @@ json_t *im_train_spec_to_json_fields(const im_train_spec *s, int with_trial);
 int im_gamma_from_json(const json_t *g, int k, const char *prefix, const char *field, double *out,
                        char *preset_out, im_error *err);
 
+/* im_gamma_from_json with the lattice of k sources already built (by
+ * im_lattice_init): for a list of many gammas, such as a fixed campaign's
+ * points, which would otherwise build it once per gamma. */
+int im_gamma_from_json_lat(const json_t *g, const im_lattice *lat, const char *prefix,
+                           const char *field, double *out, char *preset_out, im_error *err);
+
 /* A short description of a JSON value for messages ("a list"); static. */
 const char *im_json_kind(const json_t *v);
 

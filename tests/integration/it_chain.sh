@@ -22,6 +22,14 @@ expect_eq "submitted" 2 "$(grep -c '^submitted campaign' "$T/submit.out")"
 grep -q "chain-b .*waiting" "$T/ls.out" || fail "chain-b is not shown waiting: $(cat "$T/ls.out")"
 "$CLI" status chain-b >"$T/status.out" 2>&1 || fail "status: $(cat "$T/status.out")"
 grep -q "waiting" "$T/status.out" || fail "status does not say waiting: $(cat "$T/status.out")"
+# the database says so too, also after a restart (kill -9: nothing is left
+# to write at the end)
+expect_eq "chain-b in the database" waiting "$(sql "SELECT status FROM campaigns WHERE name = 'chain-b'")"
+kill_hard "$COORD_PID"
+start_coordinator --lease 30
+expect_eq "chain-b after a restart" waiting "$(sql "SELECT status FROM campaigns WHERE name = 'chain-b'")"
+"$CLI" ls >"$T/ls.out" 2>&1 || fail "ls: $(cat "$T/ls.out")"
+grep -q "chain-b .*waiting" "$T/ls.out" || fail "chain-b is not shown waiting after a restart: $(cat "$T/ls.out")"
 
 # chained on an unknown campaign: refused; a bad second file: nothing sent
 sed 's/"chain-a"/"no-such"/; s/chain-b/chain-x/' "$T/b.json" >"$T/x.json"
@@ -36,6 +44,10 @@ start_worker wa
 start_worker wb
 wait_for 90 "the ablation is done" campaign_is chain-b done
 expect_eq "the search is done" done "$(sql "SELECT status FROM campaigns WHERE name = 'chain-a'")"
+# it stopped waiting, ran (started_at is set when it becomes running) and ended
+expect_eq "chain-b ran after chain-a" 1 "$(sql "SELECT b.started_at >= a.finished_at
+    AND b.finished_at IS NOT NULL FROM campaigns a, campaigns b
+    WHERE a.name = 'chain-a' AND b.name = 'chain-b'")"
 # the base is the search's best point by mean val_acc over its two seeds
 best_point=$(sql "SELECT point FROM trials t JOIN campaigns c ON c.id = t.campaign_id
     WHERE c.name = 'chain-a' AND t.status = 'done' GROUP BY point

@@ -5,7 +5,8 @@
  * done when its last trial ends; a point's value is the mean of its done
  * seeds, a pruned point's the best last report (point_aggregate); a TPE
  * search proposes the same points across a restart; an ablation plans its
- * successive stage from the individual effects, also across a restart.
+ * successive stage from the individual effects, also across a restart; a
+ * chained ablation is "waiting" until its base campaign is done.
  */
 #include "campaign.h"
 #include "lifecycle.h"
@@ -299,6 +300,75 @@ static void test_memory_filter(store *st)
     campaign_set_release(&cs);
 }
 
+/* The status of campaign `name` in the store (-1 if not found). */
+static int stored_status(store *st, const char *name)
+{
+    store_campaign sc = {0};
+    im_error err = {0};
+    if (store_campaign_find(st, name, &sc, &err) != 0) return -1;
+    int status = (int)sc.status;
+    store_campaign_release(&sc);
+    return status;
+}
+
+/* A chained ablation is "waiting", in memory and in the store, until its
+ * base campaign is done, also across a restart; it can be cancelled while
+ * it waits; then it is "queued" and runs. */
+static void test_chained_waiting(const char *dir)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/chain.db", dir);
+    store *st = NULL;
+    im_error err = {0};
+    CHECK_MSG(store_open(&st, path, NULL, &err) == 0, "%s", err.msg);
+    if (!st) return;
+    campaign_set cs;
+    campaign_set_init(&cs);
+    campaign *a = submit(
+        &cs, st, "{\"name\": \"a\", \"kind\": \"fixed\", \"points\": [\"paper-optimized\"]}");
+    campaign *b = submit(&cs, st,
+                         "{\"name\": \"b\", \"kind\": \"ablation\", \"seeds_per_point\": 1, "
+                         "\"base\": {\"campaign\": \"a\"}}");
+    campaign *c = submit(&cs, st,
+                         "{\"name\": \"c\", \"kind\": \"ablation\", \"seeds_per_point\": 1, "
+                         "\"base\": {\"campaign\": \"a\"}}");
+    if (!a || !b || !c) goto out;
+    CHECK_INT(a->status, STORE_CAMPAIGN_QUEUED);
+    CHECK_INT(b->status, STORE_CAMPAIGN_WAITING);
+    CHECK(campaign_is_active(b));
+    CHECK_INT(stored_status(st, "a"), STORE_CAMPAIGN_QUEUED);
+    CHECK_INT(stored_status(st, "b"), STORE_CAMPAIGN_WAITING);
+    CHECK_INT(campaign_cancel(&cs, st, c, NULL, &err), 0); /* frees c */
+    CHECK_INT(stored_status(st, "c"), STORE_CAMPAIGN_CANCELLED);
+
+    campaign_set_release(&cs);
+    campaign_set_init(&cs);
+    CHECK_MSG(campaign_set_resume(&cs, st, 0, 0, NULL, &err) == 0, "%s", err.msg);
+    b = campaign_set_find(&cs, "b", 0);
+    CHECK(b != NULL);
+    if (!b) goto out;
+    CHECK_INT(b->status, STORE_CAMPAIGN_WAITING);
+    CHECK_INT(stored_status(st, "b"), STORE_CAMPAIGN_WAITING);
+    CHECK(campaign_set_find(&cs, "c", 0) == NULL);
+
+    trial *t = hand_out(&cs, st);
+    if (!t) goto out;
+    CHECK_STR(t->c->name, "a");
+    finish(&cs, st, t, 0.5);
+    CHECK_INT(stored_status(st, "a"), STORE_CAMPAIGN_DONE);
+    CHECK_INT(b->status, STORE_CAMPAIGN_QUEUED);
+    CHECK_INT(stored_status(st, "b"), STORE_CAMPAIGN_QUEUED);
+    CHECK(b->n_points > 1);
+    t = hand_out(&cs, st);
+    if (!t) goto out;
+    CHECK_STR(t->c->name, "b");
+    CHECK_INT(stored_status(st, "b"), STORE_CAMPAIGN_RUNNING);
+out:
+    campaign_set_release(&cs);
+    store_close(&st);
+    test_remove_db(path);
+}
+
 int main(void)
 {
     test_aggregate();
@@ -313,6 +383,7 @@ int main(void)
     store_close(&st);
     test_tpe_restart(dir);
     test_ablation_stages(dir);
+    test_chained_waiting(dir);
     test_remove_db(path);
     remove(dir);
     return TEST_END();

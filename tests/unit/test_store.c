@@ -488,6 +488,110 @@ static void test_upgrade_from_each_version(void)
     CHECK_INT(store__create_at_version(path, store_schema_latest() + 1, &e), IM_ERANGE);
 }
 
+/* The number of the migration that added campaigns.status 'waiting'. */
+static int waiting_migration(void)
+{
+    for (int v = 1; v <= store__migration_count; v++)
+        if (strstr(store__migration_name[v - 1], "_waiting.sql")) return v;
+    return -1;
+}
+
+/* The migration that rebuilds campaigns (for status 'waiting') keeps every
+ * campaign and trial row with its id, every foreign key and the cascade
+ * from campaigns to trials, and the views read the new table; a chained
+ * ablation that waits (queued, no trial, its base not done) becomes
+ * 'waiting', the other campaigns keep their status. */
+static void test_waiting_migration(void)
+{
+    int v = waiting_migration();
+    CHECK(v > 1);
+    if (v <= 1) return;
+    char path[400];
+    db_path(path, sizeof path, "waiting.db");
+    test_remove_db(path);
+    im_error e = {0};
+    CHECK_MSG(store__create_at_version(path, v - 1, &e) == 0, "%s", e.msg);
+    sqlite3 *db = writer(path);
+    const char *t0 = "'2026-01-01T00:00:00.000Z'";
+    char sql[4096];
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO campaigns (id, name, kind, status, spec, created_at, finished_at) VALUES "
+        "(3, 'base-done', 'search', 'done', '{}', %s, %s), "
+        "(5, 'base-running', 'search', 'running', '{}', %s, NULL), "
+        "(7, 'waits', 'ablation', 'queued', '{\"base\": {\"campaign\": "
+        "\"base-running\"}}', %s, NULL), "
+        "(8, 'ready', 'ablation', 'queued', '{\"base\": {\"campaign\": \"base-done\"}}', "
+        "%s, NULL), "
+        "(9, 'has-trials', 'ablation', 'queued', '{\"base\": {\"campaign\": "
+        "\"base-running\"}}', %s, NULL), "
+        "(11, 'plain', 'ablation', 'queued', '{\"base\": [1, 0, 0, 0, 0]}', %s, NULL);"
+        "INSERT INTO trials (id, campaign_id, number, point, seed, status, val_acc, value, spec, "
+        "created_at) VALUES (21, 3, 0, 0, 1, 'done', 0.8, 0.8, '{}', %s), "
+        "(22, 5, 0, 0, 1, 'running', NULL, NULL, '{}', %s), "
+        "(23, 9, 0, 0, 1, 'queued', NULL, NULL, '{}', %s);"
+        "INSERT INTO trial_params VALUES (21, 'f_c', 1.0), (22, 'f_c', 0.5), (23, 'f', 0);"
+        "INSERT INTO trial_attempts (trial_id, attempt, status, started_at) VALUES "
+        "(21, 1, 'done', %s), (22, 1, 'running', %s);"
+        "INSERT INTO trial_epochs (trial_id, epoch, val_acc) VALUES (21, 0, 0.1), (21, 1, 0.8);"
+        "INSERT INTO trial_atoms VALUES (21, 'hidden', 'f', 0.25);",
+        t0, t0, t0, t0, t0, t0, t0, t0, t0, t0, t0, t0);
+    CHECK(exec(db, sql) == SQLITE_OK);
+    sqlite3_close(db);
+
+    store *s = NULL;
+    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    store_close(&s);
+    db = writer(path);
+    sqlite3_extended_result_codes(db, 1);
+    CHECK_INT(q_int(db, "PRAGMA user_version"), store_schema_latest());
+    CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    CHECK_STR(q_text(db, "SELECT group_concat(id || ':' || name || ':' || status, ' ') FROM "
+                         "(SELECT * FROM campaigns ORDER BY id)"),
+              "3:base-done:done 5:base-running:running 7:waits:waiting 8:ready:queued "
+              "9:has-trials:queued 11:plain:queued");
+    CHECK_STR(q_text(db, "SELECT finished_at FROM campaigns WHERE id = 3"),
+              "2026-01-01T00:00:00.000Z");
+    CHECK_STR(q_text(db, "SELECT group_concat(id || ':' || campaign_id, ' ') FROM "
+                         "(SELECT * FROM trials ORDER BY id)"),
+              "21:3 22:5 23:9");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params"), 3);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_attempts"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_epochs"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_atoms"), 1);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'campaigns_new' OR "
+                        "sql LIKE '%campaigns_new%'"),
+              0);
+    CHECK_STR(q_text(db, "SELECT \"table\" || ' ' || on_delete FROM "
+                         "pragma_foreign_key_list('trials')"),
+              "campaigns CASCADE");
+    /* every view still reads the campaigns */
+    CHECK_STR(q_text(db, "SELECT status FROM campaign_progress WHERE campaign = 'waits'"),
+              "waiting");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM best_trials"), 1);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM point_summary"), 1);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_gamma_wide"), 3);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params_json"), 3);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM ablation_effects"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM ablation_successive"), 0);
+    /* the new CHECK: 'waiting' is a status, a made-up one is not */
+    CHECK(exec(db, "UPDATE campaigns SET status = 'waiting' WHERE id = 11") == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE campaigns SET status = 'sleeping' WHERE id = 11", NULL, NULL,
+                       NULL) == SQLITE_CONSTRAINT_CHECK);
+    /* the foreign key holds and cascades as before */
+    CHECK(exec(db, "PRAGMA foreign_keys = ON") == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "INSERT INTO trials (campaign_id, number, point, seed, spec, "
+                       "created_at) VALUES (99, 0, 0, 1, '{}', 'x')",
+                       NULL, NULL, NULL) == SQLITE_CONSTRAINT_FOREIGNKEY);
+    CHECK(exec(db, "DELETE FROM campaigns WHERE id = 3") == SQLITE_OK);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trials WHERE id = 21"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM trial_params WHERE trial_id = 21"), 0);
+    sqlite3_close(db);
+    test_remove_db(path);
+}
+
 static void test_newer_and_foreign_refused(void)
 {
     char path[400], expect[600];
@@ -1196,6 +1300,7 @@ static void test_status_names(void)
     CHECK_STR(store_trial_status_name((store_trial_status)42), "?");
     CHECK(store_trial_status_parse("cancelled", &t) == 0 && t == STORE_TRIAL_CANCELLED);
     CHECK(store_campaign_status_parse("failed", &c) == 0 && c == STORE_CAMPAIGN_FAILED);
+    CHECK(store_campaign_status_parse("waiting", &c) == 0 && c == STORE_CAMPAIGN_WAITING);
     CHECK(store_attempt_status_parse("lost", &a) == 0 && a == STORE_ATTEMPT_LOST);
     CHECK_INT(store_trial_status_parse("lost", &t), IM_ENOTFOUND);
     CHECK_INT(store_campaign_status_parse(NULL, &c), IM_ENOTFOUND);
@@ -1249,6 +1354,7 @@ int main(void)
     test_upgrade_from_each_version();
     test_database_id();
     test_stage_backfill();
+    test_waiting_migration();
     test_newer_and_foreign_refused();
     test_trial_data();
 

@@ -4,6 +4,7 @@
  * changed setup, setting gamma from numbers, preset recognition and names.
  * Linked against the core alone. The JSON forms are tested in test_spec.
  */
+#include "lattice.h"
 #include "test.h"
 #include "train_spec.h"
 
@@ -133,6 +134,14 @@ static void test_set_gamma(void)
     CHECK_STR(s.gamma_preset, "");
     CHECK_INT(im_gamma_preset("paper-nothing", 3, g), IM_ENOTFOUND);
     CHECK_INT(im_gamma_preset("paper-heuristic", 4, g), IM_ENOTFOUND);
+    /* paper-heuristic is f_c = 1 alone, for k = 2 and 3 */
+    for (int k = 2; k <= 3; k++) {
+        im_lattice lat;
+        CHECK_INT(im_lattice_init(&lat, k, NULL), 0);
+        CHECK_INT(im_gamma_preset("paper-heuristic", k, g), 0);
+        int f_c = im_lattice_find(&lat, "f_c");
+        for (int i = 0; i <= lat.n; i++) CHECK_NEAR(g[i], i == f_c ? 1 : 0, 0);
+    }
 }
 
 static void test_names(void)

@@ -16,7 +16,9 @@
  * Rosenbrock. Sphere: f = sum (x_i - s_i)^2. Rosenbrock: z_i = 1 + 2.048
  * (x_i - s_i), f = sum over i = 0..16 of 100 (z_{i+1} - z_i^2)^2 +
  * (1 - z_i)^2. Optuna 3.1's medians over 10 seeds on the same problems are
- * printed beside.
+ * printed beside (the multivariate ones are those of TPESampler(seed=s,
+ * multivariate=True, constant_liar=True) with x0..x17 suggested in order),
+ * and its multivariate medians over 30 seeds below the table.
  *
  * Prints tables; never fails on a threshold.
  *
@@ -239,6 +241,7 @@ int main(int argc, char **argv)
     quality_row("rosenbrock", "TPE multivar.", &def, rosenbrock, n_seeds, "487.6");
     quality_row("rosenbrock", "TPE univariate", &uni, rosenbrock, n_seeds, "747.3");
     quality_row("rosenbrock", "random", &rnd, rosenbrock, n_seeds, "5785");
-    printf("  (Optuna 3.1: medians over 10 seeds)\n");
+    printf("  (Optuna 3.1: medians over seeds 0..9; its multivariate TPE over seeds 0..29:\n"
+           "  sphere 0.843, Rosenbrock 594.1)\n");
     return 0;
 }

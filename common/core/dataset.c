@@ -522,39 +522,27 @@ void im_dataset_release(im_dataset *ds)
  * are 0 (about four in five on MNIST), in runs: eight pixels at a time, a run
  * of zeros is one broadcast store of lut[0] (one vector store in the AVX
  * clones) instead of eight table loads and eight scalar stores. The same
- * values as the plain loop, bit for bit. */
-IM_VECTOR_FN static void standardise_row(const uint8_t *restrict px, size_t dim,
-                                         const double *restrict lut, double *restrict xj)
-{
-    const double z = lut[0];
-    size_t q = 0;
-    for (; q + 8 <= dim; q += 8) {
-        uint64_t w8;
-        memcpy(&w8, px + q, sizeof w8);
-        if (w8 == 0)
-            for (int i = 0; i < 8; i++) xj[q + i] = z;
-        else
-            for (int i = 0; i < 8; i++) xj[q + i] = lut[px[q + i]];
+ * values as the plain loop, bit for bit. One body for both element types:
+ * standardise_row (double) and standardise_row_float (float). */
+#define STANDARDISE_ROW(NAME, T)                                                                   \
+    IM_VECTOR_FN static void NAME(const uint8_t *restrict px, size_t dim, const T *restrict lut,   \
+                                  T *restrict xj)                                                  \
+    {                                                                                              \
+        const T z = lut[0];                                                                        \
+        size_t q = 0;                                                                              \
+        for (; q + 8 <= dim; q += 8) {                                                             \
+            uint64_t w8;                                                                           \
+            memcpy(&w8, px + q, sizeof w8);                                                        \
+            if (w8 == 0)                                                                           \
+                for (int i = 0; i < 8; i++) xj[q + i] = z;                                         \
+            else                                                                                   \
+                for (int i = 0; i < 8; i++) xj[q + i] = lut[px[q + i]];                            \
+        }                                                                                          \
+        for (; q < dim; q++) xj[q] = lut[px[q]];                                                   \
     }
-    for (; q < dim; q++) xj[q] = lut[px[q]];
-}
-
-/* standardise_row in float: xj[q] = lut[px[q]], zero runs broadcast. */
-IM_VECTOR_FN static void standardise_row_float(const uint8_t *restrict px, size_t dim,
-                                               const float *restrict lut, float *restrict xj)
-{
-    const float z = lut[0];
-    size_t q = 0;
-    for (; q + 8 <= dim; q += 8) {
-        uint64_t w8;
-        memcpy(&w8, px + q, sizeof w8);
-        if (w8 == 0)
-            for (int i = 0; i < 8; i++) xj[q + i] = z;
-        else
-            for (int i = 0; i < 8; i++) xj[q + i] = lut[px[q + i]];
-    }
-    for (; q < dim; q++) xj[q] = lut[px[q]];
-}
+STANDARDISE_ROW(standardise_row, double)
+STANDARDISE_ROW(standardise_row_float, float)
+#undef STANDARDISE_ROW
 
 void im_dataset_batch_float(const im_dataset *ds, im_split split, const uint32_t *idx, uint32_t n,
                             float *x, uint8_t *y)

@@ -85,6 +85,7 @@ struct broker {
     im_error fatal_err;
     im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
     char *worker_keys, *client_keys; /* the key directories (owned), with zap */
+    char *db_path;                   /* the database file (owned): named in a fatal error */
     int hup_seen;                    /* im_sigpipe_hup_count() at the last reload */
     /* BACKUP: one copy at a time (id 0: none), made between passes */
     store_backup *bk;      /* NULL until the first step */
@@ -1452,9 +1453,10 @@ int broker_run(broker *b, int stop_fd, im_error *err)
         if (b->fatal) {
             store_rollback(b->st);
             drop_replies(b);
-            *err = b->fatal_err;
-            im_log(IM_LOG_ERROR, "database failure, stopping (a restart resumes): %s",
-                   b->fatal_err.msg);
+            /* name the file: "database or disk is full" alone does not say
+             * which disk */
+            im_error_set(err, IM_EDB, "database '%s': %s", b->db_path, b->fatal_err.msg);
+            im_log(IM_LOG_ERROR, "database failure, stopping (a restart resumes): %s", err->msg);
             return IM_EDB;
         }
         flush_replies(b);
@@ -1591,6 +1593,7 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
         return im_error_set(err, IM_EINVAL, "broker: a database, two endpoints and a lease > 0");
     broker *b = im_xcalloc(1, sizeof *b);
     b->opt = *opt;
+    b->db_path = im_xstrdup(opt->db_path);
     b->retry_ms = opt->retry_ms > 0 ? opt->retry_ms
                                     : (int)fmin(1000.0, fmax(10.0, opt->lease_s * 1000.0 / 3));
     b->liveness_s = fmax(3 * opt->lease_s, 3.0);
@@ -1621,6 +1624,7 @@ void broker_free(broker **bp)
     im_zap_free(&b->zap);
     free(b->worker_keys);
     free(b->client_keys);
+    free(b->db_path);
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);

@@ -1408,6 +1408,18 @@ void broker_reload_keys(broker *b)
     load_keys(b, "clients", b->client_keys);
 }
 
+/* A database failure as the caller sees it: SQLite's reason ("database or
+ * disk is full") after the database file, which it does not name. Returns
+ * rc. */
+static int name_db(const broker *b, int rc, im_error *err)
+{
+    if (!err) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    im_error_set(err, rc, "database '%s': %s", b->db_path, why);
+    return rc;
+}
+
 int broker_run(broker *b, int stop_fd, im_error *err)
 {
     int stopping = 0;
@@ -1455,7 +1467,8 @@ int broker_run(broker *b, int stop_fd, im_error *err)
             drop_replies(b);
             /* name the file: "database or disk is full" alone does not say
              * which disk */
-            im_error_set(err, IM_EDB, "database '%s': %s", b->db_path, b->fatal_err.msg);
+            *err = b->fatal_err;
+            name_db(b, IM_EDB, err);
             im_log(IM_LOG_ERROR, "database failure, stopping (a restart resumes): %s", err->msg);
             return IM_EDB;
         }
@@ -1507,7 +1520,7 @@ static int open_and_resume(broker *b, im_error *err)
     int rc = store_open(&b->st, opt->db_path, &so, err);
     if (rc) return rc;
     int64_t n_requeued = 0;
-    if ((rc = store_begin(b->st, err))) return rc;
+    if ((rc = store_begin(b->st, err))) return name_db(b, rc, err);
     rc = campaign_set_resume(&b->cs, b->st, b->now, opt->lease_s, &n_requeued, err);
     if (rc == 0 && n_requeued > 0)
         rc = store_event(b->st, "coordinator_restarted", 0, 0, NULL,
@@ -1515,7 +1528,7 @@ static int open_and_resume(broker *b, im_error *err)
     if (rc == 0) rc = store_commit(b->st, err);
     if (rc) {
         store_rollback(b->st);
-        return rc;
+        return name_db(b, rc, err);
     }
     b->next_hold = campaign_set_release_holds(&b->cs, b->now);
     if (n_requeued)
@@ -1531,7 +1544,7 @@ static int open_and_resume(broker *b, im_error *err)
 static int add_known_workers(broker *b, im_error *err)
 {
     json_t *ws = store_workers_json(b->st, err);
-    if (!ws) return IM_EDB;
+    if (!ws) return name_db(b, IM_EDB, err);
     size_t wi;
     json_t *wo;
     json_array_foreach(ws, wi, wo)

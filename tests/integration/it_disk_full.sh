@@ -60,8 +60,18 @@ wait "$COORD_PID" || rc=$?
 expect_eq "the coordinator's exit status" 1 "$rc"
 grep -E "ERROR" "$T/coordinator.log" | tail -3
 grep -q "database or disk is full" "$T/coordinator.log" || fail "no message saying the disk is full"
-grep "database or disk is full" "$T/coordinator.log" | grep -qF "$DB" ||
+grep "database or disk is full" "$T/coordinator.log" | grep -qF "'$DB'" ||
     fail "the message does not name the database file $DB"
+
+# a restart while the disk is still full stops as soon as it writes (the
+# resume, or the workers' first messages), with the same reason named
+rc=0
+timeout 20 "$COORD" --db "$DB" --workers-endpoint "$WEND" --clients-endpoint "$CEND" \
+    >"$T/still-full.log" 2>&1 || rc=$?
+expect_eq "the exit status of a restart on the full disk" 1 "$rc"
+grep "database or disk is full" "$T/still-full.log" | grep -qF "'$DB'" ||
+    fail "a restart on the full disk does not name the file and the reason: $(cat "$T/still-full.log")"
+it_log "ok: $(grep -m1 "disk is full" "$T/still-full.log")"
 
 # free the space: the database is intact, every acknowledged result is in it
 rm -f "$FS/filler"

@@ -5,7 +5,7 @@
 # on the same database and endpoints). After the chaos run the campaign is
 # done, every trial is done exactly once (one done attempt, each (point,
 # seed) once, nothing running, no trial failed) and every result (val_acc,
-# test_acc, the curve) is identical to the reference's: training is
+# test_acc, the curve, the atoms) is identical to the reference's: training is
 # deterministic for a seed with one thread.
 # IM_CHAOS_SEED picks another schedule (default 5).
 # Usage: it_chaos.sh COORDINATOR WORKER CLI
@@ -20,7 +20,8 @@ N_WORKERS=3
 KILLS=10
 LEASE=2
 EPOCHS=2
-# a quarter of a second per trial on an idle machine
+# a quarter of a second per trial on an idle machine: long enough for a kill
+# to fall inside trials, short enough for 40 trials twice within the limit
 TRAIN='{"dataset": "mnist10k", "hidden": 32, "epochs": '$EPOCHS', "eval_limit": 300, "batch": 512}'
 
 points=""
@@ -32,13 +33,16 @@ cat >"$T/chaos.json" <<JSON
  "seeds_per_point": $SEEDS}
 JSON
 
-# Every result of the campaign, one line per (point, seed), exact to the bit.
+# Every result of the campaign, one line per (point, seed), exact to the bit:
+# val_acc, test_acc, the curve, the PID atoms.
 results() {
     sqlite3 -batch -noheader -cmd ".timeout 5000" "$1" "
         SELECT t.point, t.seed, printf('%.17g %.17g', t.val_acc, t.test_acc),
                (SELECT group_concat(printf('%d:%.17g/%.17g/%.17g', e.epoch, e.train_acc, e.val_acc,
                                            e.test_acc), ' ')
-                  FROM (SELECT * FROM trial_epochs WHERE trial_id = t.id ORDER BY epoch) AS e)
+                  FROM (SELECT * FROM trial_epochs WHERE trial_id = t.id ORDER BY epoch) AS e),
+               (SELECT group_concat(printf('%s.%s=%.17g', a.layer, a.name, a.value), ' ')
+                  FROM (SELECT * FROM trial_atoms WHERE trial_id = t.id ORDER BY layer, name) AS a)
           FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id
          WHERE c.name = 'it-chaos' ORDER BY t.point, t.seed"
 }
@@ -67,6 +71,8 @@ wait_for 50 "the reference campaign is done" campaign_is it-chaos done
 stop_all
 results "$DB" >"$T/reference.txt"
 expect_eq "reference results" $N_TRIALS "$(grep -c . "$T/reference.txt")"
+# no two trials alike, so that a result recorded for the wrong trial shows
+expect_eq "distinct reference results" $N_TRIALS "$(cut -d'|' -f3- "$T/reference.txt" | sort -u | grep -c .)"
 it_log "reference done in ${SECONDS}s"
 
 # ---- the same campaign under kill -9 of either side, on fresh endpoints
@@ -79,7 +85,7 @@ start_workers
 
 # The schedule follows the campaign's progress, not the clock, so that it
 # falls in the middle of the campaign on an idle machine as on a busy one:
-# each kill waits until 1 or 2 more trials are done, then 0..0.3 s more, and
+# each kill waits until 1 or 2 more trials are done, then 0..0.2 s more, and
 # hits the coordinator or one of the workers. A trial whose lease runs out a
 # third time fails by design (LIFECYCLE_MAX_ATTEMPTS): so a worker holding a
 # trial that already lost two attempts to this schedule is spared (the
@@ -99,11 +105,15 @@ spared() {
     done
     return 1
 }
-kills=0 coord_kills=0 worker_kills=0 target=0
+kills=0 coord_kills=0 worker_kills=0
 while [ $kills -lt $KILLS ]; do
-    target=$((target + 1 + RANDOM % 2))
-    wait_for 40 "$target trials are done" done_at_least $target
-    sleep "0.$((RANDOM % 4))"
+    target=$(($(sql "SELECT count(*) FROM trials WHERE status = 'done'") + 1 + RANDOM % 2))
+    end=$((SECONDS + 40))
+    until done_at_least $target; do
+        [ $SECONDS -lt $end ] || fail "timed out waiting until $target trials are done"
+        sleep 0.05
+    done
+    sleep "0.$((RANDOM % 3))"
     victim=$((RANDOM % (N_WORKERS + 1)))
     [ $victim != 0 ] && spared $victim && victim=0
     [ $victim = 0 ] && [ $coord_kills -ge $MAX_COORD_KILLS ] && continue
@@ -114,7 +124,7 @@ while [ $kills -lt $KILLS ]; do
         coord_kills=$((coord_kills + 1))
         it_log "kill $kills: the coordinator (pid $COORD_PID) at $state"
         kill_hard "$COORD_PID"
-        sleep "0.$((RANDOM % 5))"
+        sleep "0.$((RANDOM % 2))"
         start_coordinator --lease $LEASE
     else
         worker_kills=$((worker_kills + 1))
@@ -127,7 +137,6 @@ while [ $kills -lt $KILLS ]; do
             KILLED_ATTEMPT[$ta]=1
             KILLED_TRIAL[${ta%:*}]=$((${KILLED_TRIAL[${ta%:*}]:-0} + 1))
         done
-        sleep "0.$((RANDOM % 5))"
         start_worker "w$victim"
         WPID[$victim]=$WORKER_PID
     fi

@@ -56,10 +56,21 @@ start_workers() {
     done
 }
 
+# kill_hard PID, and drop PID from the cleanup's list: the schedule reaps
+# many programs, and a number reused by the system must not get a signal
+kill_and_forget() {
+    local p keep=()
+    kill_hard "$1"
+    for p in "${IT_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    IT_PIDS=("${keep[@]}")
+}
+
+# SIGTERM to the coordinator and the workers, the clean stop; all reaped
 stop_all() {
     local p
     for p in "$COORD_PID" "${WPID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "$COORD_PID" "${WPID[@]}"; do wait "$p" 2>/dev/null || true; done
+    IT_PIDS=()
 }
 
 # ---- the reference: no faults
@@ -123,13 +134,13 @@ while [ $kills -lt $KILLS ]; do
     if [ $victim = 0 ]; then
         coord_kills=$((coord_kills + 1))
         it_log "kill $kills: the coordinator (pid $COORD_PID) at $state"
-        kill_hard "$COORD_PID"
+        kill_and_forget "$COORD_PID"
         sleep "0.$((RANDOM % 2))"
         start_coordinator --lease $LEASE
     else
         worker_kills=$((worker_kills + 1))
         it_log "kill $kills: worker w$victim (pid ${WPID[$victim]}) at $state"
-        kill_hard "${WPID[$victim]}"
+        kill_and_forget "${WPID[$victim]}"
         # what the dead worker held (and earlier ones of its name, not yet
         # expired: counted once per attempt)
         for ta in $(held_by "w$victim"); do

@@ -18,7 +18,7 @@ SEEDS=2
 N_TRIALS=$((N_POINTS * SEEDS))
 N_WORKERS=3
 KILLS=10
-LEASE=2
+LEASE=3
 EPOCHS=2
 # a quarter of a second per trial on an idle machine: long enough for a kill
 # to fall inside trials, short enough for 40 trials twice within the limit
@@ -96,13 +96,16 @@ start_workers
 
 # The schedule follows the campaign's progress, not the clock, so that it
 # falls in the middle of the campaign on an idle machine as on a busy one:
-# each kill waits until 1 or 2 more trials are done, then 0..0.2 s more, and
-# hits the coordinator or one of the workers. A trial whose lease runs out a
-# third time fails by design (LIFECYCLE_MAX_ATTEMPTS): so a worker holding a
-# trial that already lost two attempts to this schedule is spared (the
-# coordinator is killed instead), and any failed trial is a finding. The
-# coordinator is killed at most MAX_COORD_KILLS times, below the cap of
-# interrupted attempts.
+# each kill waits until one more trial is done, then 0..0.09 s more, and hits
+# the coordinator or one of the workers. From then until the victim is dead
+# and started again the workers are paused (SIGSTOP, well under a lease; but
+# they run on while the coordinator is down), so that how fast this script
+# runs does not decide how many trials finish between two kills. A trial
+# whose lease runs out a third time fails by design (LIFECYCLE_MAX_ATTEMPTS):
+# so a worker holding a trial that already lost two attempts to this
+# schedule is spared (the coordinator is killed instead), and any failed
+# trial is a finding. The coordinator is killed at most MAX_COORD_KILLS
+# times, below the cap of interrupted attempts.
 MAX_COORD_KILLS=6
 RANDOM=$SEED
 declare -A KILLED_ATTEMPT KILLED_TRIAL
@@ -116,18 +119,28 @@ spared() {
     done
     return 1
 }
+# pause_others I STOP|CONT: signal every worker but wI (0: all of them)
+pause_others() {
+    local i
+    for i in "${!WPID[@]}"; do [ "$i" = "$1" ] || kill -"$2" "${WPID[$i]}"; done
+}
 kills=0 coord_kills=0 worker_kills=0
 while [ $kills -lt $KILLS ]; do
-    target=$(($(sql "SELECT count(*) FROM trials WHERE status = 'done'") + 1 + RANDOM % 2))
+    target=$(($(sql "SELECT count(*) FROM trials WHERE status = 'done'") + 1))
     end=$((SECONDS + 40))
     until done_at_least $target; do
+        campaign_is it-chaos done && fail "the campaign ended after $kills kills, before the last"
         [ $SECONDS -lt $end ] || fail "timed out waiting until $target trials are done"
         sleep 0.05
     done
-    sleep "0.$((RANDOM % 3))"
+    sleep "0.0$((RANDOM % 10))"
+    pause_others 0 STOP
     victim=$((RANDOM % (N_WORKERS + 1)))
     [ $victim != 0 ] && spared $victim && victim=0
-    [ $victim = 0 ] && [ $coord_kills -ge $MAX_COORD_KILLS ] && continue
+    if [ $victim = 0 ] && [ $coord_kills -ge $MAX_COORD_KILLS ]; then
+        pause_others 0 CONT
+        continue
+    fi
     kills=$((kills + 1))
     state=$(sql "SELECT group_concat(status || ':' || n) FROM
                  (SELECT status, count(*) AS n FROM trials GROUP BY status)")
@@ -135,8 +148,13 @@ while [ $kills -lt $KILLS ]; do
         coord_kills=$((coord_kills + 1))
         it_log "kill $kills: the coordinator (pid $COORD_PID) at $state"
         kill_and_forget "$COORD_PID"
-        sleep "0.$((RANDOM % 2))"
+        # the workers go on without it for 0.1..0.4 s (a trial that ends
+        # keeps its result until a coordinator acknowledges it)
+        pause_others 0 CONT
+        sleep "0.$((1 + RANDOM % 4))"
+        pause_others 0 STOP
         start_coordinator --lease $LEASE
+        pause_others 0 CONT
     else
         worker_kills=$((worker_kills + 1))
         it_log "kill $kills: worker w$victim (pid ${WPID[$victim]}) at $state"
@@ -150,10 +168,10 @@ while [ $kills -lt $KILLS ]; do
         done
         start_worker "w$victim"
         WPID[$victim]=$WORKER_PID
+        pause_others $victim CONT
     fi
 done
 it_log "$kills kills ($coord_kills of the coordinator, $worker_kills of workers)"
-campaign_is it-chaos done && fail "the campaign ended before the last kill"
 expect_ge "coordinator kills" 1 $coord_kills
 expect_ge "worker kills" 1 $worker_kills
 wait_for 50 "the campaign is done after the chaos" campaign_is it-chaos done

@@ -136,6 +136,11 @@ while [ $kills -lt $KILLS ]; do
     sleep "0.0$((RANDOM % 10))"
     pause_others 0 STOP
     victim=$((RANDOM % (N_WORKERS + 1)))
+    # the last kill makes sure that both sides were hit
+    if [ $kills = $((KILLS - 1)) ]; then
+        [ $coord_kills = 0 ] && victim=0
+        [ $worker_kills = 0 ] && victim=$((1 + RANDOM % N_WORKERS))
+    fi
     [ $victim != 0 ] && spared $victim && victim=0
     if [ $victim = 0 ] && [ $coord_kills -ge $MAX_COORD_KILLS ]; then
         pause_others 0 CONT

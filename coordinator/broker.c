@@ -88,6 +88,7 @@ struct broker {
     im_error fatal_err;
     im_zap *zap;                     /* CurveZMQ's ZAP handler, or NULL (plain TCP) */
     char *worker_keys, *client_keys; /* the key directories (owned), with zap */
+    char *db_path;                   /* the database file (owned): named in a fatal error */
     int hup_seen;                    /* im_sigpipe_hup_count() at the last reload */
     /* BACKUP: one copy at a time (id 0: none), made between passes */
     store_backup *bk;      /* NULL until the first step */
@@ -1558,6 +1559,18 @@ void broker_reload_keys(broker *b)
     load_keys(b, "clients", b->client_keys);
 }
 
+/* A database failure as the caller sees it: SQLite's reason ("database or
+ * disk is full") after the database file, which it does not name. Returns
+ * rc. */
+static int name_db(const broker *b, int rc, im_error *err)
+{
+    if (!err) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    im_error_set(err, rc, "database '%s': %s", b->db_path, why);
+    return rc;
+}
+
 int broker_run(broker *b, int stop_fd, im_error *err)
 {
     int stopping = 0;
@@ -1603,9 +1616,11 @@ int broker_run(broker *b, int stop_fd, im_error *err)
         if (b->fatal) {
             store_rollback(b->st);
             drop_replies(b);
+            /* name the file: "database or disk is full" alone does not say
+             * which disk */
             *err = b->fatal_err;
-            im_log(IM_LOG_ERROR, "database failure, stopping (a restart resumes): %s",
-                   b->fatal_err.msg);
+            name_db(b, IM_EDB, err);
+            im_log(IM_LOG_ERROR, "database failure, stopping (a restart resumes): %s", err->msg);
             return IM_EDB;
         }
         flush_replies(b);
@@ -1656,7 +1671,7 @@ static int open_and_resume(broker *b, im_error *err)
     int rc = store_open(&b->st, opt->db_path, &so, err);
     if (rc) return rc;
     int64_t n_requeued = 0;
-    if ((rc = store_begin(b->st, err))) return rc;
+    if ((rc = store_begin(b->st, err))) return name_db(b, rc, err);
     rc = campaign_set_resume(&b->cs, b->st, b->now, opt->lease_s, &n_requeued, err);
     if (rc == 0 && n_requeued > 0)
         rc = store_event(b->st, "coordinator_restarted", 0, 0, NULL,
@@ -1664,7 +1679,7 @@ static int open_and_resume(broker *b, im_error *err)
     if (rc == 0) rc = store_commit(b->st, err);
     if (rc) {
         store_rollback(b->st);
-        return rc;
+        return name_db(b, rc, err);
     }
     b->next_hold = campaign_set_release_holds(&b->cs, b->now);
     if (n_requeued)
@@ -1680,7 +1695,7 @@ static int open_and_resume(broker *b, im_error *err)
 static int add_known_workers(broker *b, im_error *err)
 {
     json_t *ws = store_workers_json(b->st, err);
-    if (!ws) return IM_EDB;
+    if (!ws) return name_db(b, IM_EDB, err);
     size_t wi;
     json_t *wo;
     json_array_foreach(ws, wi, wo)
@@ -1742,6 +1757,7 @@ int broker_new(broker **out, const broker_options *opt, im_error *err)
         return im_error_set(err, IM_EINVAL, "broker: a database, two endpoints and a lease > 0");
     broker *b = im_xcalloc(1, sizeof *b);
     b->opt = *opt;
+    b->db_path = im_xstrdup(opt->db_path);
     b->retry_ms = opt->retry_ms > 0 ? opt->retry_ms
                                     : (int)fmin(1000.0, fmax(10.0, opt->lease_s * 1000.0 / 3));
     b->liveness_s = fmax(3 * opt->lease_s, 3.0);
@@ -1772,6 +1788,7 @@ void broker_free(broker **bp)
     im_zap_free(&b->zap);
     free(b->worker_keys);
     free(b->client_keys);
+    free(b->db_path);
     if (b->ctx) zmq_ctx_term(b->ctx);
     campaign_set_release(&b->cs);
     store_close(&b->st);

@@ -61,7 +61,8 @@ void broker_reload_keys(broker *b);
 
 /* Serve until stop_fd (the read end of the self-pipe; -1 for none) becomes
  * readable, then commit, and return 0. Returns IM_EDB after a database
- * failure, IM_ENET if polling fails. */
+ * failure (a full disk, a read-only or failing filesystem; the message names
+ * the database file and SQLite's reason), IM_ENET if polling fails. */
 int broker_run(broker *b, int stop_fd, im_error *err);
 
 /* Close the sockets and the store; *b becomes NULL. NULL-safe. */

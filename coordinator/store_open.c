@@ -13,6 +13,7 @@
  */
 #include "store_internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,12 +436,15 @@ static int prepare_all(store *s, im_error *err)
 }
 
 /* After a failed open: when the folder holding path cannot be written,
- * replace SQLite's "attempt to write a readonly database" with a message
+ * replace SQLite's "attempt to write a readonly database" (or, on a
+ * read-only filesystem, "unable to open database file") with a message
  * naming that folder (SQLite keeps its journal and WAL files beside the
  * database). */
 static void explain_readonly_dir(const char *path, int rc, im_error *err)
 {
-    if (!err || !strstr(err->msg, "readonly")) return;
+    if (!err ||
+        (!strstr(err->msg, "readonly") && !strstr(err->msg, "unable to open database file")))
+        return;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -451,10 +455,16 @@ static void explain_readonly_dir(const char *path, int rc, im_error *err)
     else
         *slash = '\0';
     if (access(dir, W_OK) == 0) return;
-    im_error_set(err, rc,
-                 "unable to use '%s': the directory '%s' must be writable (SQLite keeps "
-                 "its journal there)",
-                 path, dir);
+    if (errno == EROFS)
+        im_error_set(err, rc,
+                     "unable to use '%s': the directory '%s' is on a read-only filesystem "
+                     "(SQLite keeps its journal there: it must be writable)",
+                     path, dir);
+    else
+        im_error_set(err, rc,
+                     "unable to use '%s': the directory '%s' must be writable (SQLite keeps "
+                     "its journal there)",
+                     path, dir);
 }
 
 /* Open and migrate to `target`; prepare the statements when prepare is set.

@@ -770,7 +770,9 @@ static void on_progress(broker *b, const im_envelope *env, const im_msg *m)
     if (!t) return;
     const im_epoch_stats *e = &m->progress.e;
     im_error err = {0};
-    int rc = store_epochs_insert(b->st, t->id, e, 1, &err);
+    /* an exec trial's objective at this epoch, kept for a restart's pruner */
+    double value = t->c->spec.backend == IM_BACKEND_EXEC ? m->progress.value : (double)NAN;
+    int rc = store_epochs_insert_values(b->st, t->id, e, &value, 1, &err);
     if (db_failed(b, rc, &err)) return;
     lifecycle_progress(t, e->epoch, campaign_progress_score(t, e->val_acc, m->progress.value));
     reply_continue_or_stop(b, env, t->id, t->wire_attempt, lifecycle_stop_reason(t));

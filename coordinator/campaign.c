@@ -900,6 +900,7 @@ static void gamma_from_params(const campaign *c, const store_trial *tr, double *
 
 static int load_pruner_history(store *st, campaign *c, im_error *err)
 {
+    int exec = c->spec.backend == IM_BACKEND_EXEC;
     json_t *v = store_export_json(st, c->id, err);
     if (!v) return IM_EDB;
     size_t i;
@@ -921,9 +922,13 @@ static int load_pruner_history(store *st, campaign *c, im_error *err)
         for (int j = 0; j < n; j++) vals[j] = NAN;
         json_array_foreach(epochs, k, e)
         {
+            /* the pruner's score, as campaign_progress_score gives it live:
+             * val_acc, or an exec trial's objective in the campaign's
+             * direction (stored since schema 0007) */
             json_int_t ep = json_integer_value(json_object_get(e, "epoch"));
-            json_t *x = json_object_get(e, "val_acc");
-            if (ep >= 0 && ep < n && json_is_number(x)) vals[ep] = json_number_value(x);
+            json_t *x = json_object_get(e, exec ? "value" : "val_acc");
+            if (ep >= 0 && ep < n && json_is_number(x))
+                vals[ep] = exec && c->spec.minimize ? -json_number_value(x) : json_number_value(x);
         }
         pruner_add(c->prn, vals, n);
         free(vals);
@@ -1001,9 +1006,17 @@ static int replay_points(store *st, campaign *c, im_error *err)
         }
         store_trial_status s = tr[i].status;
         if (s != STORE_TRIAL_QUEUED && s != STORE_TRIAL_RUNNING) {
-            /* a pruned built-in trial keeps its last accuracy in val_acc */
+            /* a pruned built-in trial keeps its last accuracy in val_acc, a
+             * pruned exec trial its last objective in its curve */
             double v = tr[i].value;
             if (!isfinite(v) && strcmp(c->spec.objective, "val_acc") == 0) v = tr[i].val_acc;
+            if (!isfinite(v) && s == STORE_TRIAL_PRUNED && c->spec.backend == IM_BACKEND_EXEC) {
+                int rc2 = store_trial_last_value(st, tr[i].id, &v, err);
+                if (rc2) {
+                    store_trials_free(&tr, n);
+                    return rc2;
+                }
+            }
             open_tally(c, tr[i].point, s, v);
         }
     }
@@ -1050,10 +1063,7 @@ static int load_campaign(campaign_set *cs, store *st, const store_campaign *sc, 
     /* the pruner's history: the curves of the done trials (their val_acc;
      * an exec campaign's objective by epoch is not stored: its pruner
      * starts afresh) */
-    if (c->prn && c->spec.backend == IM_BACKEND_EXEC)
-        im_log(IM_LOG_INFO, "campaign %s: the pruner starts without the history of before",
-               c->name);
-    if (c->prn && c->spec.backend != IM_BACKEND_EXEC) {
+    if (c->prn) {
         rc = load_pruner_history(st, c, err);
         if (rc) goto fail;
     }

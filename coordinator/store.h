@@ -300,6 +300,11 @@ int store_trial_interrupted(store *s, int64_t trial_id, int attempt, const char 
 int store_trial_attempt_counts(store *s, int64_t trial_id, int *lost, int *interrupted,
                                im_error *err);
 
+/* An exec trial's last reported objective: the value of its latest epoch
+ * that has one (store_epochs_insert_values), into *out; NAN when none.
+ * Returns 0, IM_EDB. */
+int store_trial_last_value(store *s, int64_t trial_id, double *out, im_error *err);
+
 /* The worker named in attempt `attempt` of a trial (trial_attempts.worker)
  * into out[size] ("" when none was recorded). Returns 0, IM_ENOTFOUND (no
  * such attempt), IM_EDB. */
@@ -323,6 +328,12 @@ int store_campaign_cancel_queued(store *s, int64_t campaign_id, int64_t *n_out, 
 int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, size_t n,
                         im_error *err);
 
+/* store_epochs_insert with an exec trial's objective at each epoch:
+ * values[i] goes with e[i] (NAN = not given); values NULL = none, as
+ * store_epochs_insert. */
+int store_epochs_insert_values(store *s, int64_t trial_id, const im_epoch_stats *e,
+                               const double *values, size_t n, im_error *err);
+
 /* Insert or replace (by layer and name) n PID atoms of a trial at the end of
  * training (protocol.h: the mean over the layer's neurons, in bits).
  * Returns 0, IM_ENOTFOUND (trial), IM_EINVAL (bad layer, no name, a value
@@ -330,7 +341,8 @@ int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, siz
 int store_atoms_insert(store *s, int64_t trial_id, const im_trial_atom *a, size_t n, im_error *err);
 
 /* The data of a trial's result, written from the decoded struct: its curve
- * and its atoms, in one savepoint (both or neither). The result's figures and
+ * (with an exec trial's objective by epoch from the result's extra
+ * "curve_values") and its atoms, both or neither. The result's figures and
  * status are store_trial_finish's. Returns as the two calls above. */
 int store_trial_data_insert(store *s, int64_t trial_id, const im_trial_result *r, im_error *err);
 

@@ -47,6 +47,7 @@ enum {
     ST_WORKERS,
     ST_ATTEMPT_COUNTS,
     ST_ATTEMPT_WORKER,
+    ST_LAST_VALUE,
     ST_COUNT
 };
 
@@ -98,7 +99,7 @@ const char *const store__read_sql[ST_COUNT + 1] = {
                              "ORDER BY t.number, p.name",
     [ST_EPOCHS_OF_CAMPAIGN] =
         "SELECT t.number, e.trial_id, e.epoch, e.train_acc, e.val_acc, e.test_acc, "
-        "e.goal_hidden, e.goal_out, e.seconds FROM trials AS t "
+        "e.goal_hidden, e.goal_out, e.seconds, e.value FROM trials AS t "
         "JOIN trial_epochs AS e ON e.trial_id = t.id "
         "WHERE t.campaign_id = ?1 AND t.number BETWEEN ?2 AND ?3 ORDER BY t.number, e.epoch",
     [ST_ATOMS_OF_CAMPAIGN] = "SELECT t.number, a.trial_id, a.layer, a.name, a.value "
@@ -117,6 +118,9 @@ const char *const store__read_sql[ST_COUNT + 1] = {
                           "count(*) FILTER (WHERE status = 'interrupted') "
                           "FROM trial_attempts WHERE trial_id = ?1",
     [ST_ATTEMPT_WORKER] = "SELECT worker FROM trial_attempts WHERE trial_id = ?1 AND attempt = ?2",
+    /* an exec trial's last reported objective (schema 0007) */
+    [ST_LAST_VALUE] = "SELECT value FROM trial_epochs WHERE trial_id = ?1 AND value IS NOT NULL "
+                      "ORDER BY epoch DESC LIMIT 1",
     NULL,
 };
 
@@ -389,6 +393,21 @@ int store_attempt_worker(store *s, int64_t trial_id, int attempt, char *out, siz
     return rc;
 }
 
+int store_trial_last_value(store *s, int64_t trial_id, double *out, im_error *err)
+{
+    *out = NAN;
+    sqlite3_stmt *st = stmt(s, ST_LAST_VALUE);
+    sqlite3_bind_int64(st, 1, trial_id);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_double(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = store__db_error(s, step, err, "unable to read the curve of trial %lld",
+                             (long long)trial_id);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_campaign_counts(store *s, int64_t campaign_id, store_counts *out, im_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -497,7 +516,10 @@ static int merge_json(store *s, int which, int64_t campaign_id, int64_t lo, int6
         json_t *dst = json_object_get(o, key);
         const char *k1 = (const char *)sqlite3_column_text(st, 2);
         if (mode == MERGE_ARRAY) {
-            json_array_append_new(dst, row_json_range(st, 2, sqlite3_column_count(st)));
+            json_t *row = row_json_range(st, 2, sqlite3_column_count(st));
+            /* an epoch's "value" is an exec trial's objective: absent elsewhere */
+            if (json_is_null(json_object_get(row, "value"))) json_object_del(row, "value");
+            json_array_append_new(dst, row);
         } else if (mode == MERGE_MAP) {
             json_object_set_new(dst, k1 ? k1 : "", col_json(st, 3));
         } else {

@@ -83,9 +83,16 @@ const char *const store__write_sql[ST_COUNT + 1] = {
     [ST_REQUEUE_TRIALS] = "UPDATE trials SET status = 'queued' WHERE status = 'running'",
     [ST_CANCEL_QUEUED] = "UPDATE trials SET status = 'cancelled', finished_at = ?2 "
                          "WHERE campaign_id = ?1 AND status = 'queued'",
-    [ST_EPOCH_UPSERT] = "INSERT OR REPLACE INTO trial_epochs (trial_id, epoch, train_acc, "
-                        "val_acc, test_acc, goal_hidden, goal_out, seconds) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* a row again replaces the epoch's figures; an objective it lacks keeps
+     * the one stored (a result's curve after the PROGRESS of its epochs) */
+    [ST_EPOCH_UPSERT] = "INSERT INTO trial_epochs (trial_id, epoch, train_acc, val_acc, "
+                        "test_acc, goal_hidden, goal_out, seconds, value) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                        "ON CONFLICT (trial_id, epoch) DO UPDATE SET "
+                        "train_acc = excluded.train_acc, val_acc = excluded.val_acc, "
+                        "test_acc = excluded.test_acc, goal_hidden = excluded.goal_hidden, "
+                        "goal_out = excluded.goal_out, seconds = excluded.seconds, "
+                        "value = coalesce(excluded.value, value)",
     [ST_ATOM_UPSERT] = "INSERT OR REPLACE INTO trial_atoms (trial_id, layer, name, value) "
                        "VALUES (?1, ?2, ?3, ?4)",
     [ST_WORKER_UPSERT] =
@@ -506,9 +513,9 @@ int store_campaign_cancel_queued(store *s, int64_t campaign_id, int64_t *n_out, 
     return rc;
 }
 
-/* The rows of store_epochs_insert, inside the caller's op. */
-static int epochs_write(store *s, int64_t trial_id, const im_epoch_stats *e, size_t n,
-                        im_error *err)
+/* The rows of store_epochs_insert_values, inside the caller's op. */
+static int epochs_write(store *s, int64_t trial_id, const im_epoch_stats *e, const double *values,
+                        size_t n, im_error *err)
 {
     int rc = 0;
     sqlite3_stmt *st = stmt(s, ST_EPOCH_UPSERT);
@@ -521,19 +528,41 @@ static int epochs_write(store *s, int64_t trial_id, const im_epoch_stats *e, siz
         store__bind_real(st, 6, e[i].goal_hidden);
         store__bind_real(st, 7, e[i].goal_out);
         store__bind_real(st, 8, e[i].seconds);
+        store__bind_real(st, 9, values ? values[i] : NAN);
         rc = step_trial_row(s, st, trial_id, err, "unable to insert epoch %d of trial %lld",
                             e[i].epoch, (long long)trial_id);
     }
     return rc;
 }
 
-int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, size_t n,
-                        im_error *err)
+int store_epochs_insert_values(store *s, int64_t trial_id, const im_epoch_stats *e,
+                               const double *values, size_t n, im_error *err)
 {
     if (n && !e) return im_error_set(err, IM_EINVAL, "epochs missing");
     int rc = store__op_begin(s, err);
     if (rc) return rc;
-    return store__op_end(s, epochs_write(s, trial_id, e, n, err), err);
+    return store__op_end(s, epochs_write(s, trial_id, e, values, n, err), err);
+}
+
+int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, size_t n,
+                        im_error *err)
+{
+    return store_epochs_insert_values(s, trial_id, e, NULL, n, err);
+}
+
+/* A result's "curve_values" (the exec backend's objective by curve entry)
+ * as n doubles, NAN where not a number; NULL when it has none. Caller
+ * frees. */
+static double *curve_values(const im_trial_result *r)
+{
+    const json_t *v = r->extra ? json_object_get(r->extra, "curve_values") : NULL;
+    if (!json_is_array(v) || r->n_curve == 0) return NULL;
+    double *out = im_xmalloc_array(r->n_curve, sizeof *out);
+    for (size_t i = 0; i < r->n_curve; i++) {
+        const json_t *x = json_array_get(v, i);
+        out[i] = json_is_number(x) ? json_number_value(x) : NAN;
+    }
+    return out;
 }
 
 /* Check the atoms of store_atoms_insert. Returns 0 or IM_EINVAL. */
@@ -586,7 +615,11 @@ int store_trial_data_insert(store *s, int64_t trial_id, const im_trial_result *r
      * the loop's time). */
     if (r->n_curve && !r->curve) return im_error_set(err, IM_EINVAL, "epochs missing");
     int rc = atoms_check(r->atoms, r->n_atoms, err);
-    if (rc == 0) rc = store_epochs_insert(s, trial_id, r->curve, r->n_curve, err);
+    if (rc == 0) {
+        double *values = curve_values(r);
+        rc = store_epochs_insert_values(s, trial_id, r->curve, values, r->n_curve, err);
+        free(values);
+    }
     if (rc == 0) rc = store_atoms_insert(s, trial_id, r->atoms, r->n_atoms, err);
     return rc;
 }

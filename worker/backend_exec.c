@@ -522,15 +522,36 @@ static const char *signal_name(int sig)
     }
 }
 
+/* The objective by curve entry as a JSON list (null where not given), and
+ * into *last the last finite one (NAN if none). */
+static json_t *values_json(const run *r, double *last)
+{
+    json_t *values = json_array();
+    *last = NAN;
+    for (size_t i = 0; i < r->n_curve; i++) {
+        double v = r->curve_values[i];
+        json_array_append_new(values, isfinite(v) ? json_real(v) : json_null());
+        if (isfinite(v)) *last = v;
+    }
+    return values;
+}
+
 /* The outcome of a run whose command has ended with status. */
 static wk_result *outcome(run *r, int status, double wall_s)
 {
     if (r->stop_asked) {
+        /* stopped (pruned or cancelled): the curve so far, and the last
+         * objective it reported, which values a pruned point */
         wk_result *res = im_xcalloc(1, sizeof *res);
         res->r.status = IM_RESULT_STOPPED;
         res->r.val_acc = r->n_curve ? r->curve[r->n_curve - 1].val_acc : NAN;
         res->r.test_acc = r->n_curve ? r->curve[r->n_curve - 1].test_acc : NAN;
         res->r.wall_s = wall_s;
+        double last;
+        json_t *values = values_json(r, &last);
+        res->r.extra = isfinite(last)
+                           ? json_pack("{s:f, s:o}", "value", last, "curve_values", values)
+                           : json_pack("{s:o}", "curve_values", values);
         res->r.curve = r->curve;
         res->r.n_curve = r->n_curve;
         r->curve = NULL;
@@ -569,16 +590,14 @@ static wk_result *outcome(run *r, int status, double wall_s)
     res->r.val_acc = acc[0];
     res->r.test_acc = acc[1];
     res->r.wall_s = wall_s;
+    double last;
+    json_t *values = values_json(r, &last);
+    res->r.extra = json_pack("{s:f, s:O, s:o}", "value", json_number_value(v), "output", r->last,
+                             "curve_values", values);
     res->r.curve = r->curve;
     res->r.n_curve = r->n_curve;
     r->curve = NULL;
     r->n_curve = 0;
-    json_t *values = json_array();
-    for (size_t i = 0; i < res->r.n_curve; i++)
-        json_array_append_new(values, isfinite(r->curve_values[i]) ? json_real(r->curve_values[i])
-                                                                   : json_null());
-    res->r.extra = json_pack("{s:f, s:O, s:o}", "value", json_number_value(v), "output", r->last,
-                             "curve_values", values);
     return res;
 }
 

@@ -209,7 +209,8 @@
  *     default IM_EXPORT_PAGE_DEFAULT), by number.
  *   -> OK {campaign: campaign object (on the page from 0 only), trials: [as
  *      TRIALS plus "spec", "epochs": [{"epoch", "train_acc", "val_acc",
- *      "test_acc", "goal_hidden", "goal_out", "seconds"}], "atoms":
+ *      "test_acc", "goal_hidden", "goal_out", "seconds", and for an exec
+ *      trial "value", its objective at that epoch}], "atoms":
  *      {"hidden": {...}, "output": {...}}, "attempts": [{"attempt",
  *      "worker", "status", "started_at", "ended_at", "error"}]], next: the
  *      "from" of the next page, or null after the last page}

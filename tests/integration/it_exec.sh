@@ -63,6 +63,8 @@ expect_eq "campaign_progress agrees" \
     "$(sql "SELECT trial || '|' || value FROM best_trials WHERE campaign = 'it-exec' AND rank = 1")" \
     "$(sql "SELECT best_trial || '|' || best_value FROM campaign_progress WHERE campaign = 'it-exec'")"
 expect_eq "the curve" 24 "$(sql "SELECT count(*) FROM trial_epochs")"
+expect_eq "the objective at every epoch" 24 \
+    "$(sql "SELECT count(*) FROM trial_epochs WHERE value IS NOT NULL")"
 "$CLI" best it-exec >"$T/best.out" 2>&1 || fail "best: $(cat "$T/best.out")"
 best_id=$(sql "SELECT trial FROM best_trials WHERE campaign = 'it-exec' AND rank = 1")
 awk -v id="$best_id" '$1 == 1 && $2 == id' "$T/best.out" | grep -q . ||
@@ -108,6 +110,10 @@ mkdir -p "$T/prune"
 wait_for 60 "the pruning campaign is done" campaign_is it-exec-prune done
 expect_eq "statuses" "done|done|pruned" \
     "$(sql "SELECT group_concat(status, '|') FROM (SELECT t.status FROM trials AS t JOIN campaigns AS c ON c.id = t.campaign_id WHERE c.name = 'it-exec-prune' ORDER BY t.number)")"
+expect_ge "the pruned trial's objective by epoch" 1 \
+    "$(sql "SELECT count(e.value) FROM trial_epochs AS e JOIN trials AS t ON t.id = e.trial_id
+            JOIN campaigns AS c ON c.id = t.campaign_id
+            WHERE c.name = 'it-exec-prune' AND t.status = 'pruned'")"
 pruned_pid=$(cat "$T"/prune/slow-*.pid)
 kill -0 "$pruned_pid" 2>/dev/null && fail "the command of the pruned trial still runs"
 

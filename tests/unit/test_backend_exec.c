@@ -245,6 +245,12 @@ static void test_stop(void)
     CHECK(res->r.n_curve >= 3 && res->r.n_curve < 100);
     CHECK_NEAR(res->r.val_acc, 0.1, 1e-12);
     CHECK(test_now_s() - t0 < 5);
+    /* the objective so far (val_acc, the default): by epoch, and the last,
+     * which values a pruned point */
+    const json_t *cv = json_object_get(res->r.extra, "curve_values");
+    CHECK_INT(json_array_size(cv), res->r.n_curve);
+    CHECK_NEAR(json_number_value(json_array_get(cv, 0)), 0.1, 1e-12);
+    CHECK_NEAR(json_number_value(json_object_get(res->r.extra, "value")), 0.1, 1e-12);
     wk_result_free(&res);
 
     /* the stop flag (STOP or SIGTERM in the worker), also for a command

@@ -5,10 +5,13 @@
  * round trip; random points over every parameter type; and on a real
  * (temporary) store: exec trials go only to exec workers, carry their
  * params by name (choices as text), and are ranked by their objective in
- * the campaign's direction, which also sets the sign of the points' values.
+ * the campaign's direction, which also sets the sign of the points' values;
+ * after a restart the pruner is rebuilt from the stored objective by epoch
+ * and a pruned trial keeps its last reported objective.
  */
 #include "campaign.h"
 #include "lifecycle.h"
+#include "pruner.h"
 #include "test.h"
 #include "test_util.h"
 
@@ -361,6 +364,93 @@ static void test_resume(store *st)
     campaign_set_release(&cs);
 }
 
+/* One exec trial's result as the broker writes it: the curve with the
+ * objective by epoch (curve_values) and the last objective, then the end. */
+static void finish_exec(campaign_set *cs, store *st, trial *t, const double *loss, int n,
+                        store_trial_status status)
+{
+    im_epoch_stats curve[4] = {{0}};
+    json_t *values = json_array();
+    double score[4];
+    for (int e = 0; e < n; e++) {
+        curve[e] = (im_epoch_stats){.epoch = e,
+                                    .train_acc = NAN,
+                                    .val_acc = NAN,
+                                    .test_acc = NAN,
+                                    .goal_hidden = NAN,
+                                    .goal_out = NAN,
+                                    .seconds = 1};
+        json_array_append_new(values, json_real(loss[e]));
+        score[e] = -loss[e]; /* minimised: the pruner's score is its negative */
+    }
+    im_trial_result r = {.status = status == STORE_TRIAL_DONE ? IM_RESULT_DONE : IM_RESULT_STOPPED,
+                         .val_acc = NAN,
+                         .test_acc = NAN,
+                         .curve = curve,
+                         .n_curve = (size_t)n};
+    r.extra = json_pack("{s:f, s:o}", "value", loss[n - 1], "curve_values", values);
+    im_error err = {0};
+    campaign_trial_take_result(t, &r);
+    CHECK_MSG(store_trial_data_insert(st, t->id, &r, &err) == 0, "%s", err.msg);
+    json_decref(r.extra);
+    store_trial_result sr = {.status = status, .val_acc = NAN, .test_acc = NAN, .wall_s = 1};
+    CHECK_MSG(campaign_trial_finish(cs, st, t, &sr, status == STORE_TRIAL_DONE ? score : NULL, n,
+                                    &err) == 0,
+              "%s", err.msg);
+}
+
+/* A minimising exec search with a median pruner: three done trials and a
+ * pruned one; after a restart the pruner's medians are those it had (from
+ * the objective stored by epoch, not val_acc, which the command never
+ * gave), and the pruned trial's last objective is in its curve. */
+static void test_restart_pruner(store *st)
+{
+    campaign_set cs;
+    campaign_set_init(&cs);
+    im_error err = {0};
+    json_t *obj = json_loads(SEARCH, 0, NULL);
+    json_object_set_new(obj, "name", json_string("rp"));
+    json_object_set_new(obj, "budget", json_integer(20));
+    json_object_set_new(obj, "priority", json_integer(20));
+    json_object_set_new(obj, "pruner",
+                        json_pack("{s:s, s:i, s:i}", "name", "median", "n_startup_trials", 1,
+                                  "n_warmup_epochs", 0));
+    campaign *c = NULL;
+    CHECK_MSG(campaign_submit(&cs, st, obj, &c, &err) == 0, "%s", err.msg);
+    json_decref(obj);
+    if (!c) return;
+    static const double loss[3][3] = {{5, 4, 3}, {6, 2, 1}, {7, 6, 5}};
+    for (int i = 0; i < 3; i++) {
+        trial *t = hand_out(&cs, st, "[\"exec\"]");
+        if (!t) return;
+        finish_exec(&cs, st, t, loss[i], 3, STORE_TRIAL_DONE);
+    }
+    trial *t = hand_out(&cs, st, "[\"exec\"]");
+    if (!t) return;
+    int64_t pruned_id = t->id;
+    static const double pruned_loss[2] = {9, 8};
+    finish_exec(&cs, st, t, pruned_loss, 2, STORE_TRIAL_PRUNED);
+    double before[3];
+    for (int e = 0; e < 3; e++) before[e] = pruner_reference(c->prn, e);
+    CHECK_NEAR(before[1], -4, 0); /* the median of -4, -2, -6 */
+    campaign_set_release(&cs);
+
+    campaign_set_init(&cs);
+    CHECK_MSG(campaign_set_resume(&cs, st, 0, 0, NULL, &err) == 0, "%s", err.msg);
+    c = campaign_set_find(&cs, "rp", 0);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(pruner_completed(c->prn), 3);
+        for (int e = 0; e < 3; e++)
+            CHECK_MSG(pruner_reference(c->prn, e) == before[e], "epoch %d: %g after, %g before", e,
+                      pruner_reference(c->prn, e), before[e]);
+    }
+    double last = NAN;
+    CHECK_INT(store_trial_last_value(st, pruned_id, &last, &err), 0);
+    CHECK_NEAR(last, 8, 0);
+    campaign_set_release(&cs);
+}
+
 int main(void)
 {
     test_parse();
@@ -375,6 +465,7 @@ int main(void)
     if (st) test_direction(st);
     if (st) test_direction_pruned(st);
     if (st) test_resume(st);
+    if (st) test_restart_pruner(st);
     store_close(&st);
     test_rm_tree(dir);
     return TEST_END();

@@ -760,7 +760,23 @@ static void test_writes_attempts_and_errors(store *s, const char *store_path)
     store_trial_result late = {STORE_TRIAL_DONE, 0.5, 0.5, 1, NULL};
     CHECK_INT(store_trial_finish(s, a, 1, &late, &e), IM_EINVAL);
     CHECK_STR(e.msg, "trial 1 is running (attempt 2), not running attempt 1");
+    /* an exec trial's objective by epoch: kept when the same epoch comes
+     * again without one (a result's curve after the PROGRESS), replaced by
+     * a new one; the last one that is given is the trial's last value */
+    double last = 0;
+    CHECK_INT(store_trial_last_value(s, a, &last, &e), 0);
+    CHECK(isnan(last));
+    const double values[2] = {4.5, NAN};
+    CHECK(store_epochs_insert_values(s, a, curve, values, 2, &e) == 0);
+    CHECK_INT(store_trial_last_value(s, a, &last, &e), 0);
+    CHECK_NEAR(last, 4.5, 0);
+    const double later[1] = {3.25};
+    CHECK(store_epochs_insert_values(s, a, curve + 1, later, 1, &e) == 0);
+    CHECK_INT(store_trial_last_value(s, a, &last, &e), 0);
+    CHECK_NEAR(last, 3.25, 0);
     CHECK(store_epochs_insert(s, a, curve, 2, &e) == 0);
+    CHECK_INT(store_trial_last_value(s, a, &last, &e), 0);
+    CHECK_NEAR(last, 3.25, 0);
     store_trial_result ok = {STORE_TRIAL_DONE, 0.875, 0.86, 33.0, NULL};
     CHECK_MSG(store_trial_finish(s, a, 2, &ok, &e) == 0, "%s", e.msg);
     CHECK_INT(store_trial_finish(s, a, 2, &ok, &e), IM_EINVAL);
@@ -780,8 +796,12 @@ static void test_writes_attempts_and_errors(store *s, const char *store_path)
     CHECK_STR(json_string_value(json_object_get(json_array_get(attempts, 0), "worker")), "w1");
     CHECK_STR(json_string_value(json_object_get(json_array_get(attempts, 1), "status")), "done");
     CHECK_STR(json_string_value(json_object_get(json_array_get(attempts, 1), "worker")), "w2");
-    /* the second attempt's curve only: epochs 0 and 1, not the lost attempt's 2 */
-    CHECK_INT(json_array_size(json_object_get(first, "epochs")), 2);
+    /* the second attempt's curve only: epochs 0 and 1, not the lost attempt's 2;
+     * "value" only where an objective was given */
+    json_t *curve_json = json_object_get(first, "epochs");
+    CHECK_INT(json_array_size(curve_json), 2);
+    CHECK_NEAR(json_number_value(json_object_get(json_array_get(curve_json, 0), "value")), 4.5, 0);
+    CHECK_NEAR(json_number_value(json_object_get(json_array_get(curve_json, 1), "value")), 3.25, 0);
     CHECK_NEAR(json_real_value(json_object_get(first, "val_acc")), 0.875, 0);
     CHECK(json_is_object(json_object_get(first, "spec")));
     json_decref(ex);

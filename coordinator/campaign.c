@@ -827,7 +827,9 @@ int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *work
     int rc = trial_run(cs, st, t, worker, now, lease_s, err);
     if (rc) return rc;
     t->wire_attempt = wire_attempt;
-    char detail[96]; /* store_trial_late looks for this text: keep them together */
+    rc = store_attempt_resumes(st, t->id, t->attempt, wire_attempt, err);
+    if (rc) return rc;
+    char detail[96]; /* the text migration 0008 reads in older databases */
     snprintf(detail, sizeof detail, "attempt %d of the worker continues as attempt %d",
              wire_attempt, t->attempt);
     rc = store_event(st, "lease_resumed", c->id, t->id, worker, detail, err);

@@ -264,10 +264,16 @@ typedef struct store_trial_value {
  * ended comes from an attempt a later one replaced (*superseded = 1: a
  * worker cut off by a partition that went on training), rather than a
  * resend of the last attempt or of one that was resumed as the last
- * (*superseded = 0: a duplicate; resumption is known from the
- * "lease_resumed" event campaign_trial_relet records). Returns 0,
+ * (*superseded = 0: a duplicate; resumption is known from
+ * trial_attempts.resumes, store_attempt_resumes). Returns 0,
  * IM_ENOTFOUND, IM_EDB. */
 int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, im_error *err);
+
+/* Record that attempt `attempt` of a trial resumed a lease: it continues the
+ * worker's attempt `resumes` (the number the worker goes on sending).
+ * Returns 0, IM_EINVAL (resumes < 1), IM_ENOTFOUND (no such attempt),
+ * IM_EDB. */
+int store_attempt_resumes(store *s, int64_t trial_id, int attempt, int resumes, im_error *err);
 
 /* Record the end of the running attempt `attempt` of a trial: the trial and
  * the attempt take the result's status; a "done" result also counts for the

@@ -42,6 +42,7 @@ enum {
     ST_WORKER_STATUS,
     ST_EVENT_INSERT,
     ST_TRIAL_LATE,
+    ST_ATTEMPT_RESUMES,
     ST_COUNT
 };
 
@@ -104,12 +105,12 @@ const char *const store__write_sql[ST_COUNT + 1] = {
     [ST_WORKER_STATUS] = "UPDATE workers SET status = ?2 WHERE name = ?1",
     [ST_EVENT_INSERT] = "INSERT INTO events (at, kind, campaign_id, trial_id, worker, detail) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    /* the trial's last attempt, and whether it was attempt ?2 resumed: the
-     * event campaign_trial_relet records then (its detail names both) */
-    [ST_TRIAL_LATE] =
-        "SELECT t.attempt, EXISTS (SELECT 1 FROM events e WHERE e.kind = 'lease_resumed' "
-        "AND e.trial_id = t.id AND e.detail = printf('attempt %d of the worker continues as "
-        "attempt %d', ?2, t.attempt)) FROM trials t WHERE t.id = ?1",
+    /* the trial's last attempt, and whether it resumes the worker's attempt ?2 */
+    [ST_TRIAL_LATE] = "SELECT t.attempt, EXISTS (SELECT 1 FROM trial_attempts AS a "
+                      "WHERE a.trial_id = t.id AND a.attempt = t.attempt AND a.resumes = ?2) "
+                      "FROM trials AS t WHERE t.id = ?1",
+    [ST_ATTEMPT_RESUMES] = "UPDATE trial_attempts SET resumes = ?3 "
+                           "WHERE trial_id = ?1 AND attempt = ?2",
     NULL,
 };
 
@@ -356,6 +357,20 @@ int store_trial_late(store *s, int64_t trial_id, int attempt, int *superseded, i
     }
     sqlite3_reset(st);
     return rc;
+}
+
+int store_attempt_resumes(store *s, int64_t trial_id, int attempt, int resumes, im_error *err)
+{
+    if (resumes < 1) return im_error_set(err, IM_EINVAL, "an attempt number is >= 1");
+    int rc = store__op_begin(s, err);
+    if (rc) return rc;
+    sqlite3_stmt *st = stmt_attempt(s, ST_ATTEMPT_RESUMES, trial_id, attempt);
+    sqlite3_bind_int(st, 3, resumes);
+    rc = store__exec_stmt(s, st, err, "unable to record a resumed attempt");
+    if (rc == 0 && sqlite3_changes(s->db) != 1)
+        rc = im_error_set(err, IM_ENOTFOUND, "trial %lld has no attempt %d", (long long)trial_id,
+                          attempt);
+    return store__op_end(s, rc, err);
 }
 
 int store_trial_start(store *s, int64_t trial_id, const char *worker, int *attempt_out,

@@ -349,6 +349,60 @@ static void test_stage_backfill(void)
     test_remove_db(path);
 }
 
+/* Which attempt of its worker a resumed attempt continues: read from the
+ * 'lease_resumed' events of a database made before the column (schema 7),
+ * and recorded by store_attempt_resumes since; store_trial_late then takes
+ * a late result of the resumed worker attempt for a resend, not a
+ * superseded one. */
+static void test_attempt_resumes(void)
+{
+    char path[400];
+    db_path(path, sizeof path, "resumes.db");
+    test_remove_db(path);
+    im_error e = {0};
+    CHECK_MSG(store__create_at_version(path, 7, &e) == 0, "%s", e.msg);
+    sqlite3 *db = writer(path);
+    CHECK(exec(db, "INSERT INTO campaigns (name, kind, spec, created_at) VALUES "
+                   "('c', 'fixed', '{}', '2026-01-01T00:00:00.000Z');"
+                   "INSERT INTO trials (campaign_id, number, point, seed, status, attempt, "
+                   "val_acc, spec, created_at) VALUES "
+                   "(1, 0, 0, 1, 'done', 2, 0.9, '{}', '2026-01-01T00:00:00.000Z'), "
+                   "(1, 1, 1, 1, 'done', 13, 0.9, '{}', '2026-01-01T00:00:00.000Z');"
+                   "INSERT INTO trial_attempts (trial_id, attempt, worker, status, started_at) "
+                   "VALUES (1, 1, 'w', 'interrupted', 'x'), (1, 2, 'w', 'done', 'x'), "
+                   "(2, 12, 'w', 'lost', 'x'), (2, 13, 'v', 'done', 'x');"
+                   "INSERT INTO events (at, kind, campaign_id, trial_id, worker, detail) VALUES "
+                   "('x', 'lease_resumed', 1, 1, 'w', "
+                   "'attempt 1 of the worker continues as attempt 2'), "
+                   "('x', 'lease_resumed', 1, 2, 'w', "
+                   "'attempt 3 of the worker continues as attempt 3');") == SQLITE_OK);
+    sqlite3_close(db);
+    store *s = NULL;
+    CHECK_MSG(store_open(&s, path, NULL, &e) == 0, "%s", e.msg);
+    db = reader(path);
+    CHECK_STR(q_text(db, "SELECT group_concat(trial_id || ':' || attempt || ':' || "
+                         "coalesce(resumes, '-'), ' ') FROM (SELECT * FROM trial_attempts "
+                         "ORDER BY trial_id, attempt)"),
+              "1:1:- 1:2:1 2:12:- 2:13:-");
+    sqlite3_close(db);
+    int sup = -1;
+    if (s) {
+        /* trial 1: attempt 2 resumed the worker's attempt 1: a resend */
+        CHECK_INT(store_trial_late(s, 1, 1, &sup, &e), 0);
+        CHECK_INT(sup, 0);
+        /* trial 2: attempt 13 resumed nothing: the worker's 12 was replaced */
+        CHECK_INT(store_trial_late(s, 2, 12, &sup, &e), 0);
+        CHECK_INT(sup, 1);
+        CHECK_INT(store_attempt_resumes(s, 2, 13, 12, &e), 0);
+        CHECK_INT(store_trial_late(s, 2, 12, &sup, &e), 0);
+        CHECK_INT(sup, 0);
+        CHECK_INT(store_attempt_resumes(s, 2, 14, 12, &e), IM_ENOTFOUND);
+        CHECK_INT(store_attempt_resumes(s, 2, 13, 0, &e), IM_EINVAL);
+    }
+    store_close(&s);
+    test_remove_db(path);
+}
+
 /* 1 if id is STORE_DATABASE_ID_LEN lowercase hex characters. */
 static int is_db_id(const char *id)
 {
@@ -1374,6 +1428,7 @@ int main(void)
     test_upgrade_from_each_version();
     test_database_id();
     test_stage_backfill();
+    test_attempt_resumes();
     test_waiting_migration();
     test_newer_and_foreign_refused();
     test_trial_data();

@@ -353,21 +353,10 @@ json_t *im_campaign_spec_to_json(const im_campaign_spec *c)
     return o;
 }
 
-int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, int *n, im_error *err)
+const double *im_campaign_spec_point(const im_campaign_spec *spec, int p)
 {
-    *out = NULL;
-    *n = 0;
-    if (spec->n_points < 1 || !spec->points) /* only kind_fixed parses points */
-        return im_error_set(err, IM_EINVAL, "campaign: '%s' is not a fixed campaign with points",
-                            spec->name);
-    size_t nv = (size_t)im_campaign_n_values(spec),
-           stride = (size_t)im_campaign_points_stride(spec);
-    double *g = im_xmalloc_array((size_t)spec->n_points * (nv ? nv : 1), sizeof *g);
-    for (int i = 0; i < spec->n_points; i++)
-        memcpy(g + (size_t)i * nv, spec->points + (size_t)i * stride, sizeof *g * nv);
-    *out = g;
-    *n = spec->n_points;
-    return 0;
+    if (!spec->points || p < 0 || p >= spec->n_points) return NULL; /* only kind_fixed has them */
+    return spec->points + (size_t)p * (size_t)im_campaign_points_stride(spec);
 }
 
 int im_campaign_trial_spec(const im_campaign_spec *spec, const double *gamma, uint64_t seed,

@@ -162,11 +162,10 @@ void im_campaign_spec_release(im_campaign_spec *spec);
  * from_json(to_json(c)) gives c again. Caller owns the new reference. */
 json_t *im_campaign_spec_to_json(const im_campaign_spec *spec);
 
-/* A fixed campaign's points as value vectors: *out gets a new array
- * [*n][im_campaign_n_values(spec)] (caller frees it with free()). Returns 0, or IM_EINVAL
- * (not a fixed campaign). */
-int im_campaign_spec_fixed_gammas(const im_campaign_spec *spec, double **out, int *n,
-                                  im_error *err);
+/* Point p (0-based) of a fixed campaign: its im_campaign_n_values(spec)
+ * values, borrowed from spec->points; NULL when spec has no point p (not a
+ * fixed campaign, or p out of range). */
+const double *im_campaign_spec_point(const im_campaign_spec *spec, int p);
 
 /* The trial spec of one trial: spec->train with gamma (spec->n_terms numbers)
  * and seed. Returns 0 or IM_EINVAL (a non-finite gamma). */

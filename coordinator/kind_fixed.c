@@ -206,15 +206,12 @@ static int fixed_plan(campaign *c, store *st, im_error *err)
     return 0;
 }
 
-/* Point p's values, from the spec's points (rows of
- * im_campaign_points_stride numbers); no label. */
+/* Point p's values, from the spec's points; no label. */
 static int fixed_point(campaign *c, int p, double *gamma, char *label, im_error *err)
 {
-    if (p < 0 || p >= c->spec.n_points)
-        return im_error_set(err, IM_EINVAL, "campaign '%s': no point %d", c->name, p);
-    size_t nv = (size_t)im_campaign_n_values(&c->spec),
-           stride = (size_t)im_campaign_points_stride(&c->spec);
-    memcpy(gamma, c->spec.points + (size_t)p * stride, nv * sizeof *gamma);
+    const double *v = im_campaign_spec_point(&c->spec, p);
+    if (!v) return im_error_set(err, IM_EINVAL, "campaign '%s': no point %d", c->name, p);
+    memcpy(gamma, v, (size_t)im_campaign_n_values(&c->spec) * sizeof *gamma);
     label[0] = '\0';
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,9 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!j || im_campaign_spec_from_json(&back, j, &err) != 0) abort();
         json_decref(j);
         im_campaign_spec_release(&back);
-        double *g = NULL;
-        int n = 0;
-        if (im_campaign_spec_fixed_gammas(&c, &g, &n, &err) == 0) free(g);
+        /* every point of a fixed campaign is there, its values readable */
+        double buf[IM_CAMPAIGN_MAX_PARAMS > IM_MAX_TERMS ? IM_CAMPAIGN_MAX_PARAMS : IM_MAX_TERMS];
+        size_t nv = (size_t)im_campaign_n_values(&c);
+        for (int p = 0; p < c.n_points; p++) {
+            const double *v = im_campaign_spec_point(&c, p);
+            if (!v || nv > sizeof buf / sizeof *buf) abort();
+            memcpy(buf, v, nv * sizeof *v);
+        }
     } else if (err.msg[0] == '\0') {
         abort();
     }

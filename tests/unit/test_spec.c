@@ -758,25 +758,23 @@ static void test_campaign_fixed(void)
     CHECK_STR(c.point_presets[1], "paper-optimized");
     CHECK_STR(c.point_presets[2], "");
     CHECK(json_is_object(c.user));
-    double *g = NULL;
-    int n = 0;
-    CHECK_INT(im_campaign_spec_fixed_gammas(&c, &g, &n, &err), 0);
-    CHECK_INT(n, 3);
-    if (g && n == 3) {
+    const double *g0 = im_campaign_spec_point(&c, 0), *g1 = im_campaign_spec_point(&c, 1),
+                 *g2 = im_campaign_spec_point(&c, 2);
+    CHECK(g0 && g1 && g2 && !im_campaign_spec_point(&c, 3) && !im_campaign_spec_point(&c, -1));
+    if (g0 && g1 && g2) {
         for (int i = 0; i < 19; i++) {
-            CHECK_NEAR(g[i], i == 1 ? 1 : 0, 0);
-            CHECK_NEAR(g[19 + i], optimized[i], 0);
-            CHECK_NEAR(g[38 + i], i == 15 ? 2 : 0, 0);
+            CHECK_NEAR(g0[i], i == 1 ? 1 : 0, 0);
+            CHECK_NEAR(g1[i], optimized[i], 0);
+            CHECK_NEAR(g2[i], i == 15 ? 2 : 0, 0);
         }
+        /* one trial's spec: the campaign's train with the point's gamma and a seed */
+        im_train_spec t;
+        CHECK_INT(im_campaign_trial_spec(&c, g1, 3, &t, &err), 0);
+        CHECK_INT(t.seed, 3);
+        CHECK_STR(t.gamma_preset, "paper-optimized");
+        CHECK_NEAR(t.gamma[5], optimized[5], 0);
+        CHECK_INT(t.hidden, 100);
     }
-    /* one trial's spec: the campaign's train with the point's gamma and a seed */
-    im_train_spec t;
-    CHECK_INT(im_campaign_trial_spec(&c, g + 19, 3, &t, &err), 0);
-    CHECK_INT(t.seed, 3);
-    CHECK_STR(t.gamma_preset, "paper-optimized");
-    CHECK_NEAR(t.gamma[5], optimized[5], 0);
-    CHECK_INT(t.hidden, 100);
-    free(g);
     campaign_round_trip(&c, "fixed");
     im_campaign_spec_release(&c);
     im_campaign_spec_release(&c); /* idempotent */
@@ -789,20 +787,19 @@ static void test_campaign_fixed(void)
                                  &err),
               0);
     CHECK_INT(c.n_terms, 5);
-    CHECK_INT(im_campaign_spec_fixed_gammas(&c, &g, &n, &err), 0);
-    CHECK_INT(n, 2);
-    if (g && n == 2) {
-        CHECK_NEAR(g[2], 1, 0);
-        CHECK_NEAR(g[5 + 4], 5, 0);
+    g0 = im_campaign_spec_point(&c, 0);
+    g1 = im_campaign_spec_point(&c, 1);
+    CHECK(g0 && g1 && !im_campaign_spec_point(&c, 2));
+    if (g0 && g1) {
+        CHECK_NEAR(g0[2], 1, 0);
+        CHECK_NEAR(g1[4], 5, 0);
     }
-    free(g);
     im_campaign_spec_release(&c);
 
-    /* the expansion is for fixed campaigns only */
+    /* points are for fixed campaigns only */
     CHECK_INT(
         campaign_from_text(&c, "{\"name\": \"s\", \"kind\": \"search\", \"budget\": 3}", &err), 0);
-    CHECK_INT(im_campaign_spec_fixed_gammas(&c, &g, &n, &err), IM_EINVAL);
-    CHECK(g == NULL);
+    CHECK(im_campaign_spec_point(&c, 0) == NULL);
     im_campaign_spec_release(&c);
 }
 

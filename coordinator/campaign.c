@@ -793,10 +793,16 @@ int campaign_trial_lost(campaign_set *cs, store *st, trial *t, const char *reaso
     return trial_ended(cs, st, t, to, NAN, err);
 }
 
+/* The pruner's score of an epoch of a trial of c (campaign_progress_score). */
+static double score_of(const campaign *c, double val_acc, double value)
+{
+    if (c->spec.backend != IM_BACKEND_EXEC) return val_acc;
+    return c->spec.minimize ? -value : value;
+}
+
 double campaign_progress_score(const trial *t, double val_acc, double value)
 {
-    if (t->c->spec.backend != IM_BACKEND_EXEC) return val_acc;
-    return t->c->spec.minimize ? -value : value;
+    return score_of(t->c, val_acc, value);
 }
 
 void campaign_trial_progress(trial *t, int epoch, double val_acc)
@@ -806,12 +812,12 @@ void campaign_trial_progress(trial *t, int epoch, double val_acc)
     if (t->stop_reason || !pruner_should_stop(t->c->prn, epoch, t->best_val)) return;
     t->stop_reason = "pruned";
     im_log(IM_LOG_INFO,
-           "trial %lld (campaign %s): pruned at epoch %d (best %s %.4f < %s %.4f of %d "
-           "completed trials)",
+           "trial %lld (campaign %s): pruned at epoch %d (best %s %.4f < the %s pruner's "
+           "%.4f of %d completed trials)",
            (long long)t->id, t->c->name, epoch,
            t->c->spec.backend == IM_BACKEND_EXEC ? "score" : "val_acc", t->best_val,
-           t->c->spec.pruner.kind == IM_PRUNER_MEDIAN ? "median" : "reference",
-           pruner_reference(t->c->prn, epoch), pruner_completed(t->c->prn));
+           im_pruner_name(t->c->spec.pruner.kind), pruner_reference(t->c->prn, epoch),
+           pruner_completed(t->c->prn));
 }
 
 int campaign_trial_relet(campaign_set *cs, store *st, trial *t, const char *worker,
@@ -902,7 +908,6 @@ static void gamma_from_params(const campaign *c, const store_trial *tr, double *
 
 static int load_pruner_history(store *st, campaign *c, im_error *err)
 {
-    int exec = c->spec.backend == IM_BACKEND_EXEC;
     json_t *v = store_export_json(st, c->id, err);
     if (!v) return IM_EDB;
     size_t i;
@@ -924,13 +929,13 @@ static int load_pruner_history(store *st, campaign *c, im_error *err)
         for (int j = 0; j < n; j++) vals[j] = NAN;
         json_array_foreach(epochs, k, e)
         {
-            /* the pruner's score, as campaign_progress_score gives it live:
-             * val_acc, or an exec trial's objective in the campaign's
-             * direction (stored since schema 0007) */
+            /* the pruner's score, as it was live: val_acc, or an exec
+             * trial's objective (stored since schema 0007) */
             json_int_t ep = json_integer_value(json_object_get(e, "epoch"));
-            json_t *x = json_object_get(e, exec ? "value" : "val_acc");
-            if (ep >= 0 && ep < n && json_is_number(x))
-                vals[ep] = exec && c->spec.minimize ? -json_number_value(x) : json_number_value(x);
+            json_t *acc = json_object_get(e, "val_acc"), *obj = json_object_get(e, "value");
+            if (ep >= 0 && ep < n)
+                vals[ep] = score_of(c, json_is_number(acc) ? json_number_value(acc) : NAN,
+                                    json_is_number(obj) ? json_number_value(obj) : NAN);
         }
         pruner_add(c->prn, vals, n);
         free(vals);

@@ -816,12 +816,10 @@ static double *curve_val_by_epoch(const trial *t, const im_msg *m, int *n_out)
     if (!n) return NULL;
     double *v = im_xmalloc_array((size_t)n, sizeof *v);
     for (int e = 0; e < n; e++) v[e] = NAN;
-    const json_t *values = json_object_get(m->result.extra, "curve_values");
     for (size_t i = 0; i < m->result.n_curve; i++) {
         if (m->result.curve[i].epoch >= n) continue;
-        const json_t *x = json_array_get(values, i);
-        v[m->result.curve[i].epoch] = campaign_progress_score(
-            t, m->result.curve[i].val_acc, json_is_number(x) ? json_number_value(x) : NAN);
+        v[m->result.curve[i].epoch] = campaign_progress_score(t, m->result.curve[i].val_acc,
+                                                              im_result_curve_value(&m->result, i));
     }
     return v;
 }

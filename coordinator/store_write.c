@@ -565,18 +565,13 @@ int store_epochs_insert(store *s, int64_t trial_id, const im_epoch_stats *e, siz
     return store_epochs_insert_values(s, trial_id, e, NULL, n, err);
 }
 
-/* A result's "curve_values" (the exec backend's objective by curve entry)
- * as n doubles, NAN where not a number; NULL when it has none. Caller
- * frees. */
+/* A result's objective by curve entry (im_result_curve_value), NULL when
+ * it gives none. Caller frees. */
 static double *curve_values(const im_trial_result *r)
 {
-    const json_t *v = r->extra ? json_object_get(r->extra, "curve_values") : NULL;
-    if (!json_is_array(v) || r->n_curve == 0) return NULL;
+    if (!r->extra || !json_object_get(r->extra, "curve_values") || r->n_curve == 0) return NULL;
     double *out = im_xmalloc_array(r->n_curve, sizeof *out);
-    for (size_t i = 0; i < r->n_curve; i++) {
-        const json_t *x = json_array_get(v, i);
-        out[i] = json_is_number(x) ? json_number_value(x) : NAN;
-    }
+    for (size_t i = 0; i < r->n_curve; i++) out[i] = im_result_curve_value(r, i);
     return out;
 }
 

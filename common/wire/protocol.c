@@ -43,6 +43,13 @@ static const char *const result_names[] = {"done", "failed", "interrupted", "sto
 
 static const char *const stop_reasons[] = {"pruned", "cancelled", "lost", "unknown"};
 
+double im_result_curve_value(const im_trial_result *r, size_t i)
+{
+    const json_t *x =
+        r->extra ? json_array_get(json_object_get(r->extra, "curve_values"), i) : NULL;
+    return json_is_number(x) ? json_number_value(x) : NAN;
+}
+
 const char *im_msg_type_name(im_msg_type t)
 {
     if ((int)t < 0 || t >= IM_MSG_COUNT_) return NULL;

@@ -358,6 +358,10 @@ typedef struct im_trial_result {
     json_t *extra;
 } im_trial_result;
 
+/* The exec backend's objective at curve entry i of r (extra's
+ * "curve_values"[i]), NAN when r does not give it as a number. */
+double im_result_curve_value(const im_trial_result *r, size_t i);
+
 /* A campaign selector: a name or an id (exactly one is set). */
 typedef struct im_wire_campaign_ref {
     const char *name; /* NULL when id is given */

@@ -688,8 +688,26 @@ static void test_db_fields(void)
     }
 }
 
+/* An exec result's objective by curve entry: a number, else NAN (null, a
+ * string, past the end, no list, no extra). */
+static void test_curve_value(void)
+{
+    im_trial_result r = {0};
+    CHECK(isnan(im_result_curve_value(&r, 0)));
+    r.extra = json_pack("{s:[f, n, s]}", "curve_values", 1.5, "x");
+    CHECK_NEAR(im_result_curve_value(&r, 0), 1.5, 0);
+    CHECK(isnan(im_result_curve_value(&r, 1)));
+    CHECK(isnan(im_result_curve_value(&r, 2)));
+    CHECK(isnan(im_result_curve_value(&r, 3)));
+    json_decref(r.extra);
+    r.extra = json_pack("{s:f}", "curve_values", 2.0);
+    CHECK(isnan(im_result_curve_value(&r, 0)));
+    json_decref(r.extra);
+}
+
 int main(void)
 {
+    test_curve_value();
     test_log_escape();
     test_roundtrips();
     test_db_fields();
